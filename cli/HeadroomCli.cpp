@@ -1,0 +1,180 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "HeadroomCli.h"
+
+#include "SnapshotJson.h"
+#include "TopTable.h"
+#include "headroom/ProcessControl.h"
+#include "headroom/SystemSampler.h"
+#include "headroom/Version.h"
+
+#include <CLI/CLI.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <ostream>
+#include <thread>
+
+#if defined(__unix__) || defined(__APPLE__)
+#include <sys/ioctl.h>
+#include <unistd.h>
+#endif
+
+namespace headroom::cli {
+
+namespace {
+
+constexpr int kExitFailed = 1;
+constexpr int kExitUsage = 2;
+constexpr int kExitAlreadyGone = 3;
+constexpr int kExitNotPermitted = 4;
+constexpr int kExitRefused = 5;
+
+std::size_t terminalWidth()
+{
+#if defined(__unix__) || defined(__APPLE__)
+    winsize size{};
+    if (::isatty(STDOUT_FILENO) && ::ioctl(STDOUT_FILENO, TIOCGWINSZ, &size) == 0 && size.ws_col > 0)
+        return size.ws_col;
+#endif
+    if (const char* columns = std::getenv("COLUMNS")) {
+        const long value = std::strtol(columns, nullptr, 10);
+        if (value > 0)
+            return static_cast<std::size_t>(value);
+    }
+    return 120;
+}
+
+// Two polls `interval` apart, so CPU % means something; one when interval is 0.
+Result<Snapshot> takeSnapshot(double intervalSeconds)
+{
+    auto sampler = SystemSampler::create();
+    if (intervalSeconds > 0.0) {
+        auto first = sampler->sample();
+        if (!first)
+            return first;
+        std::this_thread::sleep_for(std::chrono::duration<double>(intervalSeconds));
+    }
+    return sampler->sample();
+}
+
+int exitCodeFor(const ActionReport& report)
+{
+    // The most serious outcome decides, so a script learns of any problem.
+    const std::pair<ActionOutcome, int> order[] = {
+        {ActionOutcome::Failed, kExitFailed},
+        {ActionOutcome::NotPermitted, kExitNotPermitted},
+        {ActionOutcome::Refused, kExitRefused},
+        {ActionOutcome::AlreadyGone, kExitAlreadyGone},
+    };
+    for (const auto& [outcome, code] : order) {
+        if (report.count(outcome) > 0)
+            return code;
+    }
+    return 0;
+}
+
+} // namespace
+
+bool isCliCommand(const std::string& firstArg)
+{
+    return firstArg == "sample" || firstArg == "top" || firstArg == "stop";
+}
+
+int run(const std::string& programName, const std::vector<std::string>& args, std::ostream& out, std::ostream& err)
+{
+    CLI::App app{"Headroom: memory, swap, pressure and build processes at a glance, and a safe way to stop them.",
+                 programName};
+    app.set_version_flag("--version", std::string(programName) + " " + HEADROOM_VERSION);
+    app.require_subcommand(1);
+    app.footer("Exit codes of stop: 0 done, 1 failed, 2 bad arguments, 3 already gone, 4 not permitted, 5 refused.");
+
+    auto* sample = app.add_subcommand("sample", "Print one snapshot: memory, swap, pressure, processes, builds.");
+    bool json = false;
+    bool pretty = false;
+    double interval = 0.5;
+    sample->add_flag("--json", json, "JSON with a versioned schema (headroom.snapshot, version 1)");
+    sample->add_flag("--pretty", pretty, "Indent the JSON");
+    sample->add_option("--interval", interval, "Seconds between the two polls used for CPU % (0: one poll, no CPU %)")
+        ->check(CLI::Range(0.0, 60.0));
+
+    auto* top = app.add_subcommand("top", "The heaviest processes with their roles, and the running builds.");
+    TopOptions topOptions;
+    topOptions.width = terminalWidth();
+    top->add_option("-n,--lines", topOptions.limit, "How many processes to list")->check(CLI::Range(1, 100000));
+    top->add_flag("--builds", topOptions.buildsOnly, "Only build and test processes");
+    top->add_option("--width", topOptions.width, "Line width (default: the terminal's)")->check(CLI::Range(40, 1000));
+    top->add_option("--interval", interval, "Seconds between the two polls used for CPU %")->check(CLI::Range(0.0, 60.0));
+
+    auto* stop = app.add_subcommand("stop", "Pause, resume, terminate or kill a process (or its whole tree), safely.");
+    Pid pid = 0;
+    std::uint64_t startTime = 0;
+    bool tree = false;
+    std::string signal = "term";
+    double grace = 3.0;
+    bool stopJson = false;
+    stop->add_option("pid", pid, "Process id")->required();
+    auto* startOption = stop->add_option(
+        "--start-time", startTime, "The process's start time, as `top` (START) or `sample --json` (start_time) show it");
+    stop->add_flag("--tree", tree, "Also every descendant (cargo and all its rustc)");
+    stop->add_option("--signal", signal, "pause, resume, term (SIGTERM, then SIGKILL after --grace) or kill")
+        ->check(CLI::IsMember({"pause", "resume", "term", "kill"}));
+    stop->add_option("--grace", grace, "Seconds term waits before SIGKILL")->check(CLI::Range(0.0, 600.0));
+    stop->add_flag("--json", stopJson, "Print the outcome as JSON");
+
+    if (!args.empty() && !args.front().empty() && args.front().front() != '-' && !isCliCommand(args.front())) {
+        err << programName << ": unknown command '" << args.front()
+            << "'. Commands: sample, top, stop. Run with --help for details.\n";
+        return kExitUsage;
+    }
+
+    std::vector<std::string> reversed(args.rbegin(), args.rend());
+    try {
+        app.parse(reversed);
+    } catch (const CLI::ParseError& e) {
+        const int code = app.exit(e, out, err);
+        return code == 0 ? 0 : kExitUsage;
+    }
+
+    if (sample->parsed() || top->parsed()) {
+        auto snapshot = takeSnapshot(interval);
+        if (!snapshot) {
+            err << programName << ": " << snapshot.error() << "\n";
+            return kExitFailed;
+        }
+        if (sample->parsed() && json)
+            out << snapshotToJson(snapshot.value(), pretty) << "\n";
+        else if (sample->parsed())
+            out << renderMemorySummary(snapshot.value());
+        else
+            out << renderTop(snapshot.value(), topOptions);
+        return 0;
+    }
+
+    if (stop->parsed()) {
+        if (startOption->count() == 0) {
+            err << programName << " stop: --start-time is required. It makes sure pid " << pid
+                << " is still the process you mean and not a new one that reused its number. Find it in the START "
+                   "column of `"
+                << programName << " top`.\n";
+            return kExitUsage;
+        }
+        ActionOptions options;
+        options.tree = tree;
+        options.grace = std::chrono::milliseconds(static_cast<long long>(grace * 1000.0));
+        const ProcessAction action = *actionFromId(signal);
+        const ActionReport report = ProcessControl().apply(ProcessKey{pid, startTime}, action, options);
+        if (stopJson) {
+            out << reportToJson(report, false) << "\n";
+        } else {
+            for (const auto& r : report.results)
+                (r.outcome == ActionOutcome::Done ? out : err) << printable(r.message) << "\n";
+            if (report.results.size() > 1)
+                out << report.summary() << "\n";
+        }
+        return exitCodeFor(report);
+    }
+    return kExitUsage;
+}
+
+} // namespace headroom::cli

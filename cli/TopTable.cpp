@@ -1,0 +1,184 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "TopTable.h"
+
+#include "headroom/BuildTrees.h"
+#include "headroom/Units.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <ctime>
+
+namespace headroom::cli {
+
+namespace {
+
+std::string fit(std::string text, std::size_t width)
+{
+    if (text.size() <= width)
+        return text;
+    if (width <= 1)
+        return text.substr(0, width);
+    // Cut on a UTF-8 boundary.
+    std::size_t cut = width - 1;
+    while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80)
+        --cut;
+    return text.substr(0, cut) + "~";
+}
+
+std::string percent(double fraction)
+{
+    char buffer[16];
+    std::snprintf(buffer, sizeof buffer, "%.0f%%", fraction * 100.0);
+    return buffer;
+}
+
+std::string roleCounts(const BuildTree& b)
+{
+    std::string text;
+    for (ProcessRole role : kAllRoles) {
+        const auto n = b.count(role);
+        if (n == 0 || role == ProcessRole::Other || role == ProcessRole::Cargo || role == ProcessRole::BuildTool)
+            continue;
+        if (!text.empty())
+            text += " · ";
+        text += std::to_string(n) + " " + std::string(roleNoun(role, n != 1));
+    }
+    return text.empty() ? "starting" : text;
+}
+
+std::string clockTime(std::int64_t wallMs)
+{
+    if (wallMs <= 0)
+        return "-";
+    const std::time_t t = static_cast<std::time_t>(wallMs / 1000);
+    std::tm local{};
+    localtime_r(&t, &local);
+    char buffer[16];
+    std::strftime(buffer, sizeof buffer, "%H:%M:%S", &local);
+    return buffer;
+}
+
+} // namespace
+
+std::string printable(std::string_view text)
+{
+    std::string out;
+    out.reserve(text.size());
+    for (std::size_t i = 0; i < text.size();) {
+        const auto c = static_cast<unsigned char>(text[i]);
+        if (c < 0x20 || c == 0x7F) {
+            out += '?';
+            ++i;
+            continue;
+        }
+        if (c < 0x80) {
+            out += char(c);
+            ++i;
+            continue;
+        }
+        std::size_t len = (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
+        bool valid = len != 0 && i + len <= text.size();
+        for (std::size_t k = 1; valid && k < len; ++k)
+            valid = (static_cast<unsigned char>(text[i + k]) & 0xC0) == 0x80;
+        if (!valid) {
+            out += '?';
+            ++i;
+            continue;
+        }
+        out.append(text.substr(i, len));
+        i += len;
+    }
+    return out;
+}
+
+std::string renderMemorySummary(const Snapshot& s)
+{
+    const auto& m = s.memory;
+    std::string text = "Memory  used " + formatBytes(m.used) + " of " + formatBytes(m.total) + " (" +
+                       percent(m.usedFraction()) + ") · available " + formatBytes(m.available);
+    if (m.swapTotal > 0)
+        text += " · swap " + formatBytes(m.swapUsed) + " of " + formatBytes(m.swapTotal);
+    else
+        text += " · no swap";
+    text += "\n";
+    if (m.pressure.available) {
+        char buffer[96];
+        std::snprintf(buffer, sizeof buffer, "Pressure  some %.2f%%  full %.2f%% (avg10)", m.pressure.some.avg10,
+                      m.pressure.full.avg10);
+        text += buffer;
+    } else {
+        text += "Pressure  not reported by this kernel";
+    }
+    if (m.oomKillCount)
+        text += " · OOM kills since boot: " + std::to_string(*m.oomKillCount);
+    text += "\n";
+    return text;
+}
+
+std::string renderTop(const Snapshot& s, const TopOptions& options)
+{
+    std::string out = renderMemorySummary(s);
+    const std::size_t width = std::max<std::size_t>(options.width, 60);
+
+    if (!s.builds.empty()) {
+        out += "\nBuilds (" + std::to_string(s.builds.size()) + ")\n";
+        for (std::size_t i = 0; i < s.builds.size(); ++i) {
+            const auto& b = s.builds[i];
+            std::string line = "  " + formatBytes(b.residentBytes) + "  " + formatDuration(b.elapsedSeconds) + "  " +
+                               roleCounts(b) + "  pid " + std::to_string(b.root.pid) + " start " +
+                               std::to_string(b.root.startTime) + "  " + printable(b.command);
+            out += fit(line, width) + "\n";
+            if (!b.workspace.empty())
+                out += fit("      in " + printable(b.workspace), width) + "\n";
+            if (!b.duplicates.empty()) {
+                out += "      WARNING: " + std::to_string(b.duplicates.size() + 1) +
+                       " builds share this workspace or target folder; they compete for memory and for cargo's "
+                       "lock.\n";
+            }
+        }
+    }
+    const std::string totals = describeRoleTotals(s);
+    if (!totals.empty())
+        out += "\nBuild processes: " + totals + "\n";
+
+    std::vector<const ProcessSample*> rows;
+    rows.reserve(s.processes.size());
+    for (const auto& p : s.processes) {
+        if (p.kernelThread)
+            continue;
+        if (options.buildsOnly && !isBuildRole(p.role))
+            continue;
+        rows.push_back(&p);
+    }
+    std::stable_sort(rows.begin(), rows.end(), [](const ProcessSample* a, const ProcessSample* b) {
+        return a->residentBytes > b->residentBytes;
+    });
+    if (rows.size() > options.limit)
+        rows.resize(options.limit);
+
+    char header[160];
+    std::snprintf(header, sizeof header, "\n%8s %-12s %-10s %-12s %9s %6s %1s %-8s %s\n", "PID", "START", "USER",
+                  "ROLE", "RSS", "CPU%", "S", "STARTED", "COMMAND");
+    out += header;
+    for (const auto* p : rows) {
+        char cpu[16];
+        if (p->cpuPercent)
+            std::snprintf(cpu, sizeof cpu, "%.1f", *p->cpuPercent);
+        else
+            std::snprintf(cpu, sizeof cpu, "-");
+        char prefix[160];
+        std::snprintf(prefix, sizeof prefix, "%8lld %-12llu %-10s %-12s %9s %6s %c %-8s ",
+                      static_cast<long long>(p->key.pid), static_cast<unsigned long long>(p->key.startTime),
+                      fit(printable(p->user), 10).c_str(), std::string(roleId(p->role)).c_str(),
+                      formatBytes(p->residentBytes).c_str(), cpu, stateLetter(p->state),
+                      clockTime(p->startedAtMs).c_str());
+        std::string line = prefix;
+        line += printable(p->commandLine());
+        out += fit(line, width) + "\n";
+    }
+    if (rows.empty())
+        out += options.buildsOnly ? "  (no build or test process is running)\n" : "  (no processes)\n";
+    return out;
+}
+
+} // namespace headroom::cli

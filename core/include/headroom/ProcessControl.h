@@ -1,0 +1,72 @@
+#pragma once
+
+#include "headroom/Process.h"
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace headroom {
+
+enum class ProcessAction {
+    Pause,     // SIGSTOP
+    Resume,    // SIGCONT
+    Terminate, // SIGTERM, then SIGKILL once the grace period is over
+    Kill,      // SIGKILL
+};
+
+std::string_view actionId(ProcessAction action);   // "pause", "resume", "term", "kill"
+std::optional<ProcessAction> actionFromId(std::string_view id);
+std::string_view actionVerbPast(ProcessAction action); // "paused", "resumed", "terminated", "killed"
+
+enum class ActionOutcome {
+    Done,         // the signal was delivered (and for Terminate/Kill: the process is gone)
+    AlreadyGone,  // no process with that pid and start time exists any more
+    NotPermitted, // the OS refused (another user's process, a protected one)
+    Refused,      // Headroom refused: pid 0/1, itself, its ancestors, a kernel thread, another user's
+    Failed,       // anything else, with the system's reason
+};
+
+std::string_view outcomeId(ActionOutcome outcome); // "done", "already-gone", ...
+
+struct ActionResult {
+    ProcessKey key;
+    std::string name;
+    ActionOutcome outcome = ActionOutcome::Failed;
+    std::string message; // a sentence a person understands
+};
+
+struct ActionReport {
+    ProcessAction action = ProcessAction::Terminate;
+    std::vector<ActionResult> results;
+
+    bool allSucceeded() const; // every result Done or AlreadyGone
+    std::size_t count(ActionOutcome outcome) const;
+    // "3 processes terminated, 1 already gone, 1 not permitted"
+    std::string summary() const;
+};
+
+struct ActionOptions {
+    bool tree = false;                          // the process and all its descendants
+    std::chrono::milliseconds grace{3000};      // Terminate: time before SIGKILL
+    bool onlyCurrentUser = false;               // refuse other users' processes even as root
+};
+
+// Stops, pauses and resumes processes safely. Every target is a (pid, start
+// time) pair and is re-verified right before the signal; on Linux the signal
+// goes through a pidfd so a reused pid can never be hit.
+class ProcessControl {
+public:
+    ActionReport apply(const ProcessKey& target, ProcessAction action, const ActionOptions& options = {}) const;
+    // Several targets (for example all runaway builds) in one go. With
+    // options.tree each target brings its descendants.
+    ActionReport apply(const std::vector<ProcessKey>& targets, ProcessAction action,
+                       const ActionOptions& options = {}) const;
+
+    // Why Headroom will not touch this pid (pid 0/1, itself, an ancestor, a
+    // kernel thread), or nullopt when it may.
+    static std::optional<std::string> protectedReason(Pid pid);
+};
+
+} // namespace headroom

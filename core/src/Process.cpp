@@ -1,0 +1,76 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "headroom/Process.h"
+
+#include "headroom/RoleClassifier.h"
+
+namespace headroom {
+
+char stateLetter(ProcessState state)
+{
+    switch (state) {
+    case ProcessState::Running: return 'R';
+    case ProcessState::Sleeping: return 'S';
+    case ProcessState::DiskSleep: return 'D';
+    case ProcessState::Stopped: return 'T';
+    case ProcessState::Zombie: return 'Z';
+    case ProcessState::Idle: return 'I';
+    case ProcessState::Unknown: break;
+    }
+    return '?';
+}
+
+std::string_view stateName(ProcessState state)
+{
+    switch (state) {
+    case ProcessState::Running: return "running";
+    case ProcessState::Sleeping: return "sleeping";
+    case ProcessState::DiskSleep: return "waiting on disk";
+    case ProcessState::Stopped: return "paused";
+    case ProcessState::Zombie: return "zombie";
+    case ProcessState::Idle: return "idle";
+    case ProcessState::Unknown: break;
+    }
+    return "unknown";
+}
+
+std::string ProcessSample::displayName() const
+{
+    if (!exe.empty()) {
+        // A deleted executable reads as "/path/prog (deleted)"; the name is still prog.
+        std::string_view path = exe;
+        constexpr std::string_view deleted = " (deleted)";
+        if (path.size() > deleted.size() && path.ends_with(deleted))
+            path.remove_suffix(deleted.size());
+        std::string_view base = programBaseName(path);
+        if (!base.empty())
+            return std::string(base);
+    }
+    return name;
+}
+
+std::string ProcessSample::commandLine() const
+{
+    if (argv.empty())
+        return "[" + name + "]";
+    std::string line;
+    for (const auto& arg : argv) {
+        if (!line.empty())
+            line += ' ';
+        const bool needsQuotes = arg.empty() || arg.find_first_of(" \t\n'\"") != std::string::npos;
+        if (!needsQuotes) {
+            line += arg;
+            continue;
+        }
+        line += '\'';
+        for (char c : arg) {
+            if (c == '\'')
+                line += "'\\''";
+            else
+                line += c;
+        }
+        line += '\'';
+    }
+    return line;
+}
+
+} // namespace headroom

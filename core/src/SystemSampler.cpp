@@ -1,0 +1,51 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "headroom/SystemSampler.h"
+
+#include "headroom/BuildTrees.h"
+
+namespace headroom {
+
+SystemSampler::SystemSampler(SamplerOptions options)
+    : options_(std::move(options)), classifier_(options_.classifier)
+{
+}
+
+SystemSampler::~SystemSampler() = default;
+
+void SystemSampler::setClassifierOptions(ClassifierOptions options)
+{
+    options_.classifier = options;
+    classifier_ = RoleClassifier(std::move(options));
+}
+
+Result<Snapshot> SystemSampler::sample()
+{
+    Result<Snapshot> collected = collect();
+    if (!collected)
+        return collected;
+    Snapshot& snapshot = collected.value();
+    computeCpu(snapshot);
+    classifier_.classify(snapshot.processes);
+    assembleBuilds(snapshot, options_.fsRoot);
+    return collected;
+}
+
+void SystemSampler::computeCpu(Snapshot& snapshot)
+{
+    const std::int64_t elapsedNs = previousSteadyNs_ ? snapshot.steadyNs - previousSteadyNs_ : 0;
+    std::unordered_map<ProcessKey, CpuMark, ProcessKeyHash> current;
+    current.reserve(snapshot.processes.size());
+    for (auto& p : snapshot.processes) {
+        current.emplace(p.key, CpuMark{p.cpuTimeNs});
+        if (elapsedNs <= 0)
+            continue;
+        auto before = previousCpu_.find(p.key);
+        if (before == previousCpu_.end() || before->second.cpuTimeNs > p.cpuTimeNs)
+            continue;
+        p.cpuPercent = 100.0 * double(p.cpuTimeNs - before->second.cpuTimeNs) / double(elapsedNs);
+    }
+    previousCpu_ = std::move(current);
+    previousSteadyNs_ = snapshot.steadyNs;
+}
+
+} // namespace headroom
