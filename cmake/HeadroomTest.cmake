@@ -10,6 +10,7 @@ function(headroom_add_test name)
         HEADROOM_TEST_DATA="${PROJECT_SOURCE_DIR}/tests/data"
         HEADROOM_FAKEPROC="$<TARGET_FILE:fakeproc>"
         HEADROOM_CLI_BIN="$<TARGET_FILE:headroom-cli>")
+    target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR}/tests)
     add_dependencies(${name} fakeproc headroom-cli)
     add_test(NAME ${name} COMMAND ${name})
     if(NOT T_TIMEOUT)

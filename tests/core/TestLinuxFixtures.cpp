@@ -1,0 +1,209 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// The Linux backend on recorded procfs trees (tests/data/make-fixtures.py).
+#include "headroom/BuildTrees.h"
+#include "headroom/SystemSampler.h"
+#include "headroom/Units.h"
+
+#include <QtTest>
+
+#include <sys/stat.h>
+
+using namespace headroom;
+
+namespace {
+const std::string kData = HEADROOM_TEST_DATA;
+
+std::unique_ptr<SystemSampler> samplerFor(const std::string& proc, const std::string& fs = "/nonexistent")
+{
+    SamplerOptions options;
+    options.procRoot = kData + "/" + proc;
+    options.fsRoot = kData + "/" + fs;
+    return SystemSampler::create(options);
+}
+} // namespace
+
+class TestLinuxFixtures : public QObject {
+    Q_OBJECT
+
+    Snapshot report;
+
+private slots:
+    void initTestCase()
+    {
+        auto result = samplerFor("proc-report", "fs-report")->sample();
+        QVERIFY2(result.ok(), result.error().c_str());
+        report = result.value();
+    }
+
+    void memoryFromTheReport()
+    {
+        const auto& m = report.memory;
+        QCOMPARE(m.total, 31 * GiB);
+        QCOMPARE(m.available, std::uint64_t(1.4 * 1024 * 1024) * KiB);
+        QCOMPARE(m.used, m.total - m.available);
+        QCOMPARE(m.swapTotal, 63 * GiB);
+        QCOMPARE(m.swapFree, std::uint64_t(7.7 * 1024 * 1024) * KiB);
+        QCOMPARE(m.swapUsed, m.swapTotal - m.swapFree);
+        QCOMPARE(m.cache, (819200u + 102400u) * KiB);
+        QCOMPARE(m.compressedStored.value_or(0), 524288u * KiB);
+        QCOMPARE(m.compressedOriginal.value_or(0), 1572864u * KiB);
+        QVERIFY(m.pressure.available);
+        QCOMPARE(m.pressure.some.avg10, 42.5);
+        QCOMPARE(m.pressure.full.avg10, 12.25);
+        QCOMPARE(m.oomKillCount.value_or(0), 3u);
+        QCOMPARE(report.uptimeSeconds, 5000.0);
+        QVERIFY(report.notes.empty());
+    }
+
+    void hostileNames()
+    {
+        const auto* odd = report.find(Pid(100));
+        QVERIFY(odd);
+        QCOMPARE(odd->name, std::string("my (odd) proc"));
+        QCOMPARE(odd->argv.at(0), std::string("./my (odd) proc"));
+        QCOMPARE(odd->displayName(), std::string("my (odd) proc"));
+        QCOMPARE(odd->commandLine(), std::string("'./my (odd) proc' --flag"));
+
+        const auto* newline = report.find(Pid(101));
+        QVERIFY(newline);
+        QCOMPARE(newline->name, std::string("a) b\n(c"));
+        QCOMPARE(newline->parentPid, Pid(1));
+
+        const auto* bytes = report.find(Pid(102));
+        QVERIFY(bytes);
+        QCOMPARE(bytes->name, std::string("caf\xe9\xff"));
+        QVERIFY(bytes->argv.empty());
+        QCOMPARE(bytes->commandLine(), std::string("[caf\xe9\xff]"));
+    }
+
+    void kernelThreadsZombiesAndVanished()
+    {
+        const auto* kthreadd = report.find(Pid(2));
+        QVERIFY(kthreadd && kthreadd->kernelThread);
+        QVERIFY(kthreadd->argv.empty() && kthreadd->exe.empty());
+        QCOMPARE(kthreadd->role, ProcessRole::Other);
+        const auto* worker = report.find(Pid(3));
+        QVERIFY(worker && worker->kernelThread);
+        QCOMPARE(worker->state, ProcessState::Idle);
+
+        const auto* zombie = report.find(Pid(103));
+        QVERIFY(zombie);
+        QCOMPARE(zombie->state, ProcessState::Zombie);
+        QVERIFY(zombie->argv.empty());
+
+        QVERIFY2(!report.find(Pid(104)), "a process whose stat vanished must be skipped, not half-filled");
+        QVERIFY(std::is_sorted(report.processes.begin(), report.processes.end(),
+                               [](const auto& a, const auto& b) { return a.key.pid < b.key.pid; }));
+    }
+
+    void identityAndOwner()
+    {
+        const auto* cargo = report.find(Pid(200));
+        QVERIFY(cargo);
+        QCOMPARE(cargo->key.startTime, 400000u);
+        struct stat info {};
+        QCOMPARE(::stat((kData + "/proc-report/200").c_str(), &info), 0);
+        QCOMPARE(cargo->uid, std::uint32_t(info.st_uid));
+        QVERIFY(!cargo->user.empty());
+        const long ticks = ::sysconf(_SC_CLK_TCK);
+        QCOMPARE(cargo->startedAtMs, std::int64_t(1766944800) * 1000 + std::int64_t(400000) * 1000 / ticks);
+        QCOMPARE(cargo->residentBytes, 150 * MiB);
+        QCOMPARE(cargo->cwd, std::string("/home/dev/pyphi/crates/core"));
+        QCOMPARE(cargo->exe, std::string("/home/dev/.rustup/toolchains/stable/bin/cargo"));
+        QVERIFY(!cargo->cargoTargetDir); // its environment has none
+        QCOMPARE(report.find(Pid(300))->cargoTargetDir.value_or(""), std::string("/home/dev/pyphi/target"));
+    }
+
+    void roles()
+    {
+        const std::pair<Pid, ProcessRole> expected[] = {
+            {1, ProcessRole::Other},         {100, ProcessRole::Other},   {200, ProcessRole::Cargo},
+            {201, ProcessRole::Rustc},       {202, ProcessRole::Rustc},   {203, ProcessRole::Linker},
+            {204, ProcessRole::BuildScript}, {300, ProcessRole::Cargo},   {301, ProcessRole::Rustc},
+            {400, ProcessRole::Test},        {500, ProcessRole::Test},    {501, ProcessRole::Test},
+            {502, ProcessRole::Test},        {600, ProcessRole::Other},
+        };
+        for (const auto& [pid, role] : expected) {
+            const auto* p = report.find(pid);
+            QVERIFY2(p, qPrintable(QString("pid %1 missing").arg(pid)));
+            QVERIFY2(p->role == role, qPrintable(QString("pid %1 is %2, expected %3")
+                                                     .arg(pid)
+                                                     .arg(QString::fromStdString(std::string(roleId(p->role))))
+                                                     .arg(QString::fromStdString(std::string(roleId(role))))));
+        }
+    }
+
+    void buildTreesAndDuplicates()
+    {
+        QCOMPARE(report.builds.size(), std::size_t(2));
+        const BuildTree& release = report.builds[0]; // heaviest first
+        QCOMPARE(release.root.pid, Pid(200));
+        QCOMPARE(release.tool, std::string("cargo"));
+        QCOMPARE(release.subcommand, std::string("build"));
+        QCOMPARE(release.profile, std::string("release"));
+        QCOMPARE(release.workspace, std::string("/home/dev/pyphi")); // from crates/core up to [workspace]
+        QCOMPARE(release.targetDir, std::string("/home/dev/pyphi/target"));
+        std::vector<Pid> members;
+        for (const auto& k : release.members)
+            members.push_back(k.pid);
+        QCOMPARE(members, (std::vector<Pid>{200, 201, 202, 203, 204}));
+        QCOMPARE(release.residentBytes, (150u + 3000u + 2500u + 40u + 20u) * MiB);
+        QCOMPARE(release.count(ProcessRole::Rustc), 2u);
+        QCOMPARE(release.count(ProcessRole::Linker), 1u);
+        QCOMPARE(release.count(ProcessRole::BuildScript), 1u);
+        QVERIFY(release.elapsedSeconds > 0);
+
+        const BuildTree& test = report.builds[1];
+        QCOMPARE(test.root.pid, Pid(300));
+        QCOMPARE(test.subcommand, std::string("test"));
+        QCOMPARE(release.duplicates, std::vector<std::size_t>{1});
+        QCOMPARE(test.duplicates, std::vector<std::size_t>{0});
+        QCOMPARE(report.buildOf(ProcessKey{203, 460000})->root.pid, Pid(200));
+        QVERIFY(!report.buildOf(ProcessKey{600, 100000}));
+    }
+
+    void roleTotals()
+    {
+        QCOMPARE(report.total(ProcessRole::Rustc).count, 3u);
+        QCOMPARE(report.total(ProcessRole::Rustc).residentBytes, (3000u + 2500u + 1000u) * MiB);
+        QCOMPARE(report.total(ProcessRole::Test).count, 4u);
+        QCOMPARE(report.total(ProcessRole::Test).residentBytes, (1200u + 30u + 800u + 1u) * MiB);
+        const std::string text = describeRoleTotals(report);
+        QVERIFY2(text.starts_with("3 rustc, 6.3 GiB; 4 test processes, 2.0 GiB"), text.c_str());
+    }
+
+    void secondSampleHasCpuPercent()
+    {
+        auto sampler = samplerFor("proc-report");
+        QVERIFY(sampler->sample().ok());
+        auto second = sampler->sample();
+        QVERIFY(second.ok());
+        const auto* cargo = second->find(Pid(200));
+        QVERIFY(cargo && cargo->cpuPercent);
+        QCOMPARE(*cargo->cpuPercent, 0.0); // recorded times do not move
+    }
+
+    void oldKernelWithoutPsi()
+    {
+        auto result = samplerFor("proc-nopsi")->sample();
+        QVERIFY(result.ok());
+        const auto& m = result->memory;
+        QVERIFY(!m.pressure.available);
+        QVERIFY(!m.oomKillCount);
+        QCOMPARE(m.available, (1000000u + 100000u + 2000000u + 400000u) * KiB);
+        QCOMPARE(result->notes.size(), std::size_t(1));
+        QVERIFY(result->notes[0].find("pressure") != std::string::npos);
+        QCOMPARE(result->processes.size(), std::size_t(1));
+    }
+
+    void missingProcfsIsAClearFailure()
+    {
+        auto result = samplerFor("no-such-proc")->sample();
+        QVERIFY(!result.ok());
+        QVERIFY2(result.error().find("no-such-proc") != std::string::npos, result.error().c_str());
+        QVERIFY2(result.error().find("procfs") != std::string::npos, result.error().c_str());
+    }
+};
+
+QTEST_GUILESS_MAIN(TestLinuxFixtures)
+#include "TestLinuxFixtures.moc"

@@ -1,0 +1,130 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Writes the fixture procfs trees the parser tests read.
+
+proc-report/ mirrors the second user report: a 31 GiB workstation with 63 GiB
+of swap almost used up, three rustc of one release build, a second cargo on the
+same workspace, test binaries, and hostile process names. proc-nopsi/ is an
+old kernel: no /proc/pressure, no MemAvailable, no oom_kill counter.
+Run it again after changing it; the output is committed."""
+import os
+import shutil
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def stat_line(pid, comm, state, ppid, flags=0x400000, utime=0, stime=0, threads=1, start=1000, rss_pages=0):
+    # proc(5) fields 1..52; only the ones the parser reads carry meaning.
+    fields = [str(pid), "(" + comm + ")", state, str(ppid), str(pid), str(pid), "0", "-1", str(flags),
+              "10", "0", "0", "0", str(utime), str(stime), "0", "0", "20", "0", str(threads), "0",
+              str(start), "1000000", str(rss_pages)]
+    fields += ["18446744073709551615"] + ["0"] * 27
+    assert len(fields) == 52
+    return " ".join(fields) + "\n"
+
+
+def write(path, data, mode="w"):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, mode) as f:
+        f.write(data)
+
+
+def process(root, pid, comm, state="S", ppid=1, argv=None, exe=None, cwd=None, rss_mib=0, comm_bytes=None,
+            environ=None, **kw):
+    d = os.path.join(root, str(pid))
+    os.makedirs(d, exist_ok=True)
+    line = stat_line(pid, "@@COMM@@", state, ppid, rss_pages=rss_mib * 256, **kw).encode()
+    name = comm_bytes if comm_bytes is not None else comm.encode()
+    write(os.path.join(d, "stat"), line.replace(b"@@COMM@@", name), "wb")
+    write(os.path.join(d, "cmdline"), b"".join(a.encode() + b"\0" for a in (argv or [])), "wb")
+    if environ is not None:
+        write(os.path.join(d, "environ"), b"".join(e.encode() + b"\0" for e in environ), "wb")
+    if exe:
+        os.symlink(exe, os.path.join(d, "exe"))
+    if cwd:
+        os.symlink(cwd, os.path.join(d, "cwd"))
+
+
+def report_tree():
+    root = os.path.join(HERE, "proc-report")
+    shutil.rmtree(root, ignore_errors=True)
+    GiB = 1024 * 1024  # in kB
+    write(os.path.join(root, "meminfo"),
+          f"MemTotal:       {31 * GiB} kB\nMemFree:          204800 kB\nMemAvailable:    {int(1.4 * GiB)} kB\n"
+          "Buffers:           10240 kB\nCached:           819200 kB\nSwapCached:        40960 kB\n"
+          "Shmem:             65536 kB\nSReclaimable:      102400 kB\n"
+          f"SwapTotal:      {63 * GiB} kB\nSwapFree:       {int(7.7 * GiB)} kB\n"
+          "Zswap:            524288 kB\nZswapped:        1572864 kB\n"
+          f"CommitLimit:    {78 * GiB} kB\nCommitted_AS:   {90 * GiB} kB\n")
+    write(os.path.join(root, "pressure", "memory"),
+          "some avg10=42.50 avg60=30.10 avg300=12.00 total=987654321\n"
+          "full avg10=12.25 avg60=8.00 avg300=2.50 total=123456789\n")
+    write(os.path.join(root, "vmstat"), "nr_free_pages 51200\npgfault 100\noom_kill 3\npswpin 7\n")
+    write(os.path.join(root, "stat"), "cpu  1 2 3 4\nbtime 1766944800\nprocesses 4000\n")
+    write(os.path.join(root, "uptime"), "5000.00 9000.00\n")
+
+    ws = "/home/dev/pyphi"
+    fs = os.path.join(HERE, "fs-report")
+    shutil.rmtree(fs, ignore_errors=True)
+    write(os.path.join(fs, ws.lstrip("/"), "Cargo.toml"), '[workspace]\nmembers = ["crates/*"]\n')
+    write(os.path.join(fs, ws.lstrip("/"), "crates", "core", "Cargo.toml"), '[package]\nname = "pyphi-core"\n')
+
+    process(root, 1, "systemd", argv=["/sbin/init"], exe="/usr/lib/systemd/systemd", cwd="/", rss_mib=12)
+    process(root, 2, "kthreadd", ppid=0, flags=0x208040)
+    process(root, 3, "kworker/0:1H", state="I", ppid=2, flags=0x4208060)
+    # Hostile names: spaces and parentheses, a ")" and a newline, bytes that are not UTF-8.
+    process(root, 100, "my (odd) proc", argv=["./my (odd) proc", "--flag"], exe="/opt/x/my (odd) proc",
+            cwd="/tmp", rss_mib=3)
+    process(root, 101, "a) b\n(c", argv=["weird"], exe="/usr/bin/weird", cwd="/", rss_mib=1)
+    process(root, 102, "", comm_bytes=b"caf\xe9\xff", argv=[], exe=None, cwd=None, rss_mib=1)
+    process(root, 103, "defunct", state="Z", ppid=100)
+    write(os.path.join(root, "104", "cmdline"), "gone\0")  # vanished mid-scan: its stat is already gone
+    # A release build with three rustc, a build script and a link step.
+    process(root, 200, "cargo", ppid=1, argv=["cargo", "build", "--example", "pyphi_validation", "--features",
+            "pyphi", "--release"], exe="/home/dev/.rustup/toolchains/stable/bin/cargo", cwd=ws + "/crates/core",
+            rss_mib=150, start=400000, environ=["HOME=/home/dev", "CARGO_BUILD_JOBS=1"])
+    process(root, 201, "rustc", ppid=200, argv=["rustc", "--crate-name", "pyphi", "--edition=2021"],
+            exe="/home/dev/.rustup/toolchains/stable/bin/rustc", cwd=ws, rss_mib=3000, start=450000)
+    process(root, 202, "rustc", ppid=200, argv=["rustc", "--crate-name", "numpy"],
+            exe="/home/dev/.rustup/toolchains/stable/bin/rustc", cwd=ws, rss_mib=2500, start=450100)
+    process(root, 203, "cc", ppid=201, argv=["cc", "-m64", "x.o", "-o", "pyphi_validation"], exe="/usr/bin/x86_64-linux-gnu-gcc-12",
+            cwd=ws, rss_mib=40, start=460000)
+    process(root, 204, "build-script-bu", ppid=200, argv=[ws + "/target/release/build/pyo3-ffi-1a2b/build-script-build"],
+            exe=ws + "/target/release/build/pyo3-ffi-1a2b/build-script-build", cwd=ws, rss_mib=20, start=440000)
+    # A second cargo on the same workspace (from another terminal), with a target dir from its environment.
+    process(root, 300, "cargo", ppid=1, argv=["cargo", "test", "--release"],
+            exe="/home/dev/.cargo/bin/cargo", cwd=ws, rss_mib=90, start=420000,
+            environ=["CARGO_TARGET_DIR=/home/dev/pyphi/target"])
+    process(root, 301, "rustc", ppid=300, argv=["rustc", "--crate-name", "pyphi"], exe="/usr/bin/rustc", cwd=ws,
+            rss_mib=1000, start=470000)
+    # Test processes: a test binary under deps/ and a nextest run with a child.
+    process(root, 400, "pyphi-0123456789abcdef"[:15], ppid=1,
+            argv=[ws + "/target/release/deps/pyphi-0123456789abcdef", "sweep"],
+            exe=ws + "/target/release/deps/pyphi-0123456789abcdef", cwd=ws, rss_mib=1200, start=300000)
+    process(root, 500, "cargo-nextest", ppid=1, argv=["cargo-nextest", "nextest", "run"],
+            exe="/home/dev/.cargo/bin/cargo-nextest", cwd="/home/dev/other", rss_mib=30, start=310000)
+    process(root, 501, "topology_check", ppid=500, argv=["/home/dev/other/target/debug/topology_check"],
+            exe="/home/dev/other/bin/topology_check", cwd="/home/dev/other", rss_mib=800, start=320000)
+    process(root, 502, "sh", ppid=501, argv=["sh", "-c", "sleep 100"], exe="/usr/bin/dash", cwd="/",
+            rss_mib=1, start=330000)
+    # A browser the user cares about: never a build process.
+    process(root, 600, "firefox-esr", ppid=1, argv=["/usr/lib/firefox-esr/firefox-esr"],
+            exe="/usr/lib/firefox-esr/firefox-esr", cwd="/home/dev", rss_mib=2048, threads=90, start=100000)
+
+
+def nopsi_tree():
+    root = os.path.join(HERE, "proc-nopsi")
+    shutil.rmtree(root, ignore_errors=True)
+    write(os.path.join(root, "meminfo"),
+          "MemTotal:        8000000 kB\nMemFree:         1000000 kB\nBuffers:          100000 kB\n"
+          "Cached:          2000000 kB\nSReclaimable:     400000 kB\nSwapTotal:             0 kB\n"
+          "SwapFree:              0 kB\n")
+    write(os.path.join(root, "vmstat"), "nr_free_pages 250000\n")
+    write(os.path.join(root, "stat"), "cpu  1 2 3 4\nbtime 1700000000\n")
+    write(os.path.join(root, "uptime"), "100.00 150.00\n")
+    process(root, 1, "init", argv=["/sbin/init"], exe="/sbin/init", cwd="/", rss_mib=2)
+
+
+if __name__ == "__main__":
+    report_tree()
+    nopsi_tree()
