@@ -1,0 +1,136 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "CommandLine.h"
+
+#include "DashboardSettings.h"
+
+#include <QCommandLineParser>
+#include <QCoreApplication>
+#include <QRegularExpression>
+
+#include <cstdio>
+
+namespace headroom::app {
+
+ParsedCommandLine parseCommandLine(const QStringList& arguments)
+{
+    ParsedCommandLine parsed;
+    QCommandLineParser parser;
+    parser.setApplicationDescription(
+        QStringLiteral("Headroom: watch memory, see which build eats it, stop the right thing.\n\n"
+                       "Without a command it opens the dashboard. Commands that need no display:\n"
+                       "  headroom sample [--json]      one snapshot of memory, builds and processes\n"
+                       "  headroom top                  the heaviest processes with their roles\n"
+                       "  headroom stop ...             stop processes or runaway builds safely\n"
+                       "Run `headroom <command> --help` for a command's options."));
+    parser.addHelpOption();
+    parser.addVersionOption();
+    const QCommandLineOption interval(QStringLiteral("interval"),
+                                      QStringLiteral("Refresh every SECONDS (0.5 to 10) for this run."),
+                                      QStringLiteral("SECONDS"));
+    const QCommandLineOption screenshot(QStringLiteral("screenshot"),
+                                        QStringLiteral("Render the window to the PNG FILE and exit."),
+                                        QStringLiteral("FILE"));
+    const QCommandLineOption after(QStringLiteral("after"),
+                                   QStringLiteral("With --screenshot: wait for N samples first (default 3)."),
+                                   QStringLiteral("N"));
+    const QCommandLineOption size(
+        QStringLiteral("size"),
+        QStringLiteral("Window size WIDTHxHEIGHT (--screenshot defaults to 1366x768)."),
+        QStringLiteral("WxH"));
+    const QCommandLineOption settings(
+        QStringLiteral("settings"), QStringLiteral("Read and write settings in FILE instead of the default."),
+        QStringLiteral("FILE"));
+    const QCommandLineOption scheme(QStringLiteral("color-scheme"),
+                                    QStringLiteral("Palette: system (default), light or dark."),
+                                    QStringLiteral("SCHEME"));
+    const QCommandLineOption verbose(QStringList{QStringLiteral("verbose")},
+                                     QStringLiteral("Log debug messages to stderr too."));
+    parser.addOptions({interval, screenshot, after, size, settings, scheme, verbose});
+
+    if (!parser.parse(arguments)) {
+        // Qt's GUI options are meant for QApplication, not errors.
+        static const QStringList qtOptions = {
+            QStringLiteral("platform"),     QStringLiteral("platformtheme"),
+            QStringLiteral("style"),        QStringLiteral("stylesheet"),
+            QStringLiteral("display"),      QStringLiteral("qwindowgeometry"),
+            QStringLiteral("qwindowtitle"), QStringLiteral("reverse"),
+            QStringLiteral("session"),      QStringLiteral("widgetcount"),
+            QStringLiteral("plugin"),       QStringLiteral("qwindowicon"),
+            QStringLiteral("geometry")};
+        for (const QString& unknown : parser.unknownOptionNames()) {
+            if (!qtOptions.contains(unknown)) {
+                parsed.error = parser.errorText();
+                return parsed;
+            }
+        }
+    }
+    if (parser.isSet(QStringLiteral("help"))) {
+        std::fputs(qPrintable(parser.helpText()), stdout);
+        parsed.exitNow = true;
+        return parsed;
+    }
+    if (parser.isSet(QStringLiteral("version"))) {
+        std::printf("%s %s\n", qPrintable(QCoreApplication::applicationName()),
+                    qPrintable(QCoreApplication::applicationVersion()));
+        parsed.exitNow = true;
+        return parsed;
+    }
+
+    DashboardOptions& o = parsed.options;
+    if (parser.isSet(interval)) {
+        bool ok = false;
+        const double seconds = parser.value(interval).toDouble(&ok);
+        if (!ok || seconds < ui::DashboardSettings::kMinIntervalSeconds ||
+            seconds > ui::DashboardSettings::kMaxIntervalSeconds) {
+            parsed.error = QStringLiteral("--interval wants seconds between 0.5 and 10, not \"%1\"")
+                               .arg(parser.value(interval));
+            return parsed;
+        }
+        o.intervalSeconds = seconds;
+    }
+    o.screenshotPath = parser.value(screenshot);
+    if (parser.isSet(after)) {
+        bool ok = false;
+        o.screenshotAfter = parser.value(after).toInt(&ok);
+        if (!ok || o.screenshotAfter < 1) {
+            parsed.error = QStringLiteral("--after wants a number of samples of 1 or more, not \"%1\"")
+                               .arg(parser.value(after));
+            return parsed;
+        }
+        if (o.screenshotPath.isEmpty()) {
+            parsed.error = QStringLiteral("--after only makes sense with --screenshot FILE");
+            return parsed;
+        }
+    }
+    if (parser.isSet(size)) {
+        const QRegularExpressionMatch match =
+            QRegularExpression(QStringLiteral("^(\\d{3,5})x(\\d{3,5})$")).match(parser.value(size));
+        if (!match.hasMatch()) {
+            parsed.error = QStringLiteral("--size wants WIDTHxHEIGHT such as 1366x768, not \"%1\"")
+                               .arg(parser.value(size));
+            return parsed;
+        }
+        o.windowSize = QSize(match.captured(1).toInt(), match.captured(2).toInt());
+    } else if (!o.screenshotPath.isEmpty()) {
+        o.windowSize = QSize(1366, 768);
+    }
+    o.settingsPath = parser.value(settings);
+    if (parser.isSet(scheme)) {
+        o.colorScheme = parser.value(scheme).toLower();
+        if (o.colorScheme != QLatin1String("system") && o.colorScheme != QLatin1String("light") &&
+            o.colorScheme != QLatin1String("dark")) {
+            parsed.error = QStringLiteral("--color-scheme wants system, light or dark, not \"%1\"")
+                               .arg(parser.value(scheme));
+            return parsed;
+        }
+    }
+    o.verbose = parser.isSet(verbose);
+    if (!parser.positionalArguments().isEmpty()) {
+        parsed.error = QStringLiteral("unknown command \"%1\"; the commands are sample, top and stop")
+                           .arg(parser.positionalArguments().constFirst());
+        return parsed;
+    }
+    return parsed;
+}
+
+} // namespace headroom::app

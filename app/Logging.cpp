@@ -1,0 +1,91 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "Logging.h"
+
+#include <QDir>
+#include <QStandardPaths>
+
+#include <spdlog/sinks/rotating_file_sink.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+#include <vector>
+
+namespace headroom::app {
+namespace {
+
+void qtMessageToSpdlog(QtMsgType type, const QMessageLogContext& context, const QString& message)
+{
+    const std::string text = message.toStdString();
+    const char* category =
+        context.category && qstrcmp(context.category, "default") != 0 ? context.category : "qt";
+    switch (type) {
+    case QtDebugMsg:
+        spdlog::debug("[{}] {}", category, text);
+        break;
+    case QtInfoMsg:
+        spdlog::info("[{}] {}", category, text);
+        break;
+    case QtWarningMsg:
+        spdlog::warn("[{}] {}", category, text);
+        break;
+    case QtCriticalMsg:
+        spdlog::error("[{}] {}", category, text);
+        break;
+    case QtFatalMsg:
+        spdlog::critical("[{}] {}", category, text);
+        spdlog::shutdown();
+        std::abort();
+    }
+}
+
+} // namespace
+
+QString defaultLogDirectory()
+{
+    return QStandardPaths::writableLocation(QStandardPaths::AppDataLocation);
+}
+
+LoggingSetup initLogging(const QString& directory, bool verbose)
+{
+    LoggingSetup setup;
+    std::vector<spdlog::sink_ptr> sinks;
+    auto console = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
+    console->set_level(verbose ? spdlog::level::debug : spdlog::level::info);
+    sinks.push_back(console);
+
+    if (directory.isEmpty()) {
+        setup.problem = QStringLiteral("no app-data folder is known on this system");
+    } else if (!QDir().mkpath(directory)) {
+        setup.problem = QStringLiteral("cannot create the log folder %1").arg(directory);
+    } else {
+        const QString path = QDir(directory).filePath(QStringLiteral("headroom.log"));
+        try {
+            // 5 MiB per file, 3 old files kept: a month of ordinary use.
+            auto file = std::make_shared<spdlog::sinks::rotating_file_sink_mt>(path.toStdString(),
+                                                                               5 * 1024 * 1024, 3);
+            file->set_level(spdlog::level::debug);
+            sinks.push_back(file);
+            setup.filePath = path;
+        } catch (const spdlog::spdlog_ex& error) {
+            setup.problem = QStringLiteral("cannot open %1: %2").arg(path, QString::fromUtf8(error.what()));
+        }
+    }
+
+    auto logger = std::make_shared<spdlog::logger>("headroom", sinks.begin(), sinks.end());
+    logger->set_level(spdlog::level::debug);
+    logger->set_pattern("%Y-%m-%d %H:%M:%S.%e [%l] %v");
+    logger->flush_on(spdlog::level::info);
+    spdlog::set_default_logger(logger);
+    qInstallMessageHandler(qtMessageToSpdlog);
+
+    if (!setup.problem.isEmpty())
+        spdlog::warn("logging to stderr only: {}", setup.problem.toStdString());
+    return setup;
+}
+
+void shutdownLogging()
+{
+    qInstallMessageHandler(nullptr);
+    spdlog::shutdown();
+}
+
+} // namespace headroom::app

@@ -1,0 +1,236 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "SettingsStore.h"
+
+#include <QDateTime>
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
+#include <QSettings>
+#include <QStandardPaths>
+#include <QStringDecoder>
+
+#include <cmath>
+
+namespace headroom::app {
+namespace {
+
+using ui::DashboardSettings;
+
+constexpr auto kInterval = "sampling/intervalSeconds";
+constexpr auto kHistory = "sampling/historyMinutes";
+constexpr auto kGrace = "actions/graceSeconds";
+constexpr auto kTestRunners = "roles/testRunners";
+constexpr auto kLinkers = "roles/extraLinkers";
+constexpr auto kCompilers = "roles/extraCompilers";
+constexpr auto kWarnAvailable = "levels/warningAvailablePercent";
+constexpr auto kCritAvailable = "levels/criticalAvailablePercent";
+constexpr auto kWarnSwap = "levels/warningSwapPercent";
+constexpr auto kCritSwap = "levels/criticalSwapPercent";
+constexpr auto kWarnPressure = "levels/warningPressureSome";
+constexpr auto kCritPressure = "levels/criticalPressureFull";
+
+// A number in [low, high] under `key`, or the default with a warning.
+double readNumber(QSettings& ini, const char* key, double fallback, double low, double high,
+                  QStringList& warnings)
+{
+    const QVariant raw = ini.value(QLatin1String(key));
+    if (!raw.isValid())
+        return fallback;
+    bool ok = false;
+    const double value = raw.toString().trimmed().toDouble(&ok);
+    if (!ok || !std::isfinite(value) || value < low || value > high) {
+        warnings << QStringLiteral("Setting %1 = \"%2\" is not a number between %3 and %4; using %5 instead.")
+                        .arg(QLatin1String(key), raw.toString())
+                        .arg(low)
+                        .arg(high)
+                        .arg(fallback);
+        return fallback;
+    }
+    return value;
+}
+
+QStringList readNames(QSettings& ini, const char* key)
+{
+    const QVariant raw = ini.value(QLatin1String(key));
+    QStringList names = raw.typeId() == QMetaType::QStringList
+                            ? raw.toStringList()
+                            : raw.toString().split(QLatin1Char(','), Qt::SkipEmptyParts);
+    for (QString& name : names)
+        name = name.trimmed();
+    names.removeAll(QString());
+    return names;
+}
+
+// Binary junk or text that is not UTF-8 means the file was damaged (a crash
+// mid-write, a disk error, a wrong file copied over it).
+bool looksDamaged(const QByteArray& content)
+{
+    if (content.contains('\0'))
+        return true;
+    QStringDecoder decoder(QStringDecoder::Utf8);
+    const QString decoded = decoder.decode(content);
+    Q_UNUSED(decoded)
+    return decoder.hasError();
+}
+
+} // namespace
+
+SettingsStore::SettingsStore(QString filePath) : filePath_(std::move(filePath)) {}
+
+QString SettingsStore::defaultFilePath()
+{
+    return QDir(QStandardPaths::writableLocation(QStandardPaths::GenericConfigLocation))
+        .filePath(QStringLiteral("headroom/headroom.conf"));
+}
+
+SettingsStore::Loaded SettingsStore::load()
+{
+    Loaded loaded;
+    writable_ = true;
+    replaceOnSave_ = false;
+    QFileInfo info(filePath_);
+    if (!info.exists())
+        return loaded;
+
+    QFile file(filePath_);
+    if (!file.open(QIODevice::ReadOnly)) {
+        writable_ = false;
+        loaded.warnings << QStringLiteral(
+                               "Cannot read the settings file %1 (%2). Using the default settings; "
+                               "the file is left as it is and changes will not be saved.")
+                               .arg(filePath_, file.errorString());
+        return loaded;
+    }
+    const QByteArray content = file.readAll();
+    file.close();
+
+    auto setAside = [&](const QString& why) {
+        const QString aside = filePath_ + QStringLiteral(".corrupt-") +
+                              QDateTime::currentDateTime().toString(QStringLiteral("yyyyMMdd-HHmmss"));
+        if (QFile::copy(filePath_, aside)) {
+            loaded.setAsidePath = aside;
+            replaceOnSave_ = true;
+            loaded.warnings << QStringLiteral(
+                                   "The settings file %1 is damaged (%2). Using the default settings; "
+                                   "a copy of the damaged file is kept as %3.")
+                                   .arg(filePath_, why, aside);
+        } else {
+            writable_ = false;
+            loaded.warnings << QStringLiteral(
+                                   "The settings file %1 is damaged (%2) and could not be copied aside. "
+                                   "Using the default settings; the file is left as it is and changes "
+                                   "will not be saved.")
+                                   .arg(filePath_, why);
+        }
+    };
+
+    if (looksDamaged(content)) {
+        setAside(QStringLiteral("it holds binary data"));
+        return loaded;
+    }
+    QSettings ini(filePath_, QSettings::IniFormat);
+    if (ini.status() == QSettings::FormatError) {
+        setAside(QStringLiteral("it is not a valid settings file"));
+        return loaded;
+    }
+    if (ini.status() == QSettings::AccessError) {
+        writable_ = false;
+        loaded.warnings << QStringLiteral(
+                               "Cannot read the settings file %1. Using the default settings; the file "
+                               "is left as it is and changes will not be saved.")
+                               .arg(filePath_);
+        return loaded;
+    }
+
+    DashboardSettings& s = loaded.settings;
+    const DashboardSettings defaults;
+    QStringList& w = loaded.warnings;
+    s.intervalSeconds =
+        readNumber(ini, kInterval, defaults.intervalSeconds, DashboardSettings::kMinIntervalSeconds,
+                   DashboardSettings::kMaxIntervalSeconds, w);
+    s.historyMinutes = static_cast<int>(
+        std::lround(readNumber(ini, kHistory, defaults.historyMinutes, DashboardSettings::kMinHistoryMinutes,
+                               DashboardSettings::kMaxHistoryMinutes, w)));
+    s.graceSeconds = readNumber(ini, kGrace, defaults.graceSeconds, DashboardSettings::kMinGraceSeconds,
+                                DashboardSettings::kMaxGraceSeconds, w);
+    s.testRunners = readNames(ini, kTestRunners);
+    s.extraLinkers = readNames(ini, kLinkers);
+    s.extraCompilers = readNames(ini, kCompilers);
+    auto& t = s.thresholds;
+    const auto& d = defaults.thresholds;
+    t.warningAvailablePercent = readNumber(ini, kWarnAvailable, d.warningAvailablePercent, 0, 100, w);
+    t.criticalAvailablePercent = readNumber(ini, kCritAvailable, d.criticalAvailablePercent, 0, 100, w);
+    t.warningSwapPercent = readNumber(ini, kWarnSwap, d.warningSwapPercent, 0, 100, w);
+    t.criticalSwapPercent = readNumber(ini, kCritSwap, d.criticalSwapPercent, 0, 100, w);
+    t.warningPressureSome = readNumber(ini, kWarnPressure, d.warningPressureSome, 0, 100, w);
+    t.criticalPressureFull = readNumber(ini, kCritPressure, d.criticalPressureFull, 0, 100, w);
+    return loaded;
+}
+
+QString SettingsStore::save(const DashboardSettings& settings)
+{
+    if (!writable_)
+        return QStringLiteral("the settings file %1 could not be read at start, so it is not written over")
+            .arg(filePath_);
+    if (!QDir().mkpath(QFileInfo(filePath_).absolutePath()))
+        return QStringLiteral("cannot create the folder for %1").arg(filePath_);
+    if (replaceOnSave_) {
+        // The damaged original is safe in its .corrupt copy; start a clean file.
+        QFile::remove(filePath_);
+        replaceOnSave_ = false;
+    }
+    QSettings ini(filePath_, QSettings::IniFormat);
+    ini.setValue(QLatin1String(kInterval), settings.intervalSeconds);
+    ini.setValue(QLatin1String(kHistory), settings.historyMinutes);
+    ini.setValue(QLatin1String(kGrace), settings.graceSeconds);
+    ini.setValue(QLatin1String(kTestRunners), settings.testRunners.join(QLatin1Char(',')));
+    ini.setValue(QLatin1String(kLinkers), settings.extraLinkers.join(QLatin1Char(',')));
+    ini.setValue(QLatin1String(kCompilers), settings.extraCompilers.join(QLatin1Char(',')));
+    const auto& t = settings.thresholds;
+    ini.setValue(QLatin1String(kWarnAvailable), t.warningAvailablePercent);
+    ini.setValue(QLatin1String(kCritAvailable), t.criticalAvailablePercent);
+    ini.setValue(QLatin1String(kWarnSwap), t.warningSwapPercent);
+    ini.setValue(QLatin1String(kCritSwap), t.criticalSwapPercent);
+    ini.setValue(QLatin1String(kWarnPressure), t.warningPressureSome);
+    ini.setValue(QLatin1String(kCritPressure), t.criticalPressureFull);
+    ini.sync();
+    if (ini.status() != QSettings::NoError)
+        return QStringLiteral("cannot write %1").arg(filePath_);
+    return {};
+}
+
+QStringList SettingsStore::describeChanges(const DashboardSettings& before, const DashboardSettings& after)
+{
+    QStringList changes;
+    auto number = [&](const char* name, double a, double b, const char* unit) {
+        if (a != b)
+            changes << QStringLiteral("%1: %2%4 -> %3%4")
+                           .arg(QLatin1String(name))
+                           .arg(a)
+                           .arg(b)
+                           .arg(QLatin1String(unit));
+    };
+    auto names = [&](const char* name, const QStringList& a, const QStringList& b) {
+        if (a != b)
+            changes << QStringLiteral("%1: [%2] -> [%3]")
+                           .arg(QLatin1String(name), a.join(QStringLiteral(", ")),
+                                b.join(QStringLiteral(", ")));
+    };
+    number("refresh interval", before.intervalSeconds, after.intervalSeconds, " s");
+    number("history", before.historyMinutes, after.historyMinutes, " min");
+    number("grace period", before.graceSeconds, after.graceSeconds, " s");
+    names("extra test runners", before.testRunners, after.testRunners);
+    names("extra linkers", before.extraLinkers, after.extraLinkers);
+    names("extra compilers", before.extraCompilers, after.extraCompilers);
+    const auto& a = before.thresholds;
+    const auto& b = after.thresholds;
+    number("warning below available", a.warningAvailablePercent, b.warningAvailablePercent, " %");
+    number("critical below available", a.criticalAvailablePercent, b.criticalAvailablePercent, " %");
+    number("warning above swap used", a.warningSwapPercent, b.warningSwapPercent, " %");
+    number("critical above swap used", a.criticalSwapPercent, b.criticalSwapPercent, " %");
+    number("warning above PSI some", a.warningPressureSome, b.warningPressureSome, " %");
+    number("critical above PSI full", a.criticalPressureFull, b.criticalPressureFull, " %");
+    return changes;
+}
+
+} // namespace headroom::app

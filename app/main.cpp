@@ -1,0 +1,117 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "CommandLine.h"
+#include "Dashboard.h"
+#include "HeadroomCli.h"
+#include "Logging.h"
+#include "MainWindow.h"
+#include "headroom/Version.h"
+
+#include <QApplication>
+#include <QStyle>
+#include <QStyleFactory>
+
+#include <iostream>
+#include <spdlog/spdlog.h>
+#include <string>
+#include <vector>
+
+namespace {
+
+QPalette darkPalette()
+{
+    QPalette p;
+    const QColor window(0x2b, 0x2d, 0x31);
+    const QColor base(0x1f, 0x21, 0x24);
+    const QColor text(0xe6, 0xe6, 0xe6);
+    const QColor disabled(0x80, 0x84, 0x8a);
+    p.setColor(QPalette::Window, window);
+    p.setColor(QPalette::WindowText, text);
+    p.setColor(QPalette::Base, base);
+    p.setColor(QPalette::AlternateBase, QColor(0x27, 0x29, 0x2d));
+    p.setColor(QPalette::ToolTipBase, QColor(0x35, 0x37, 0x3c));
+    p.setColor(QPalette::ToolTipText, text);
+    p.setColor(QPalette::PlaceholderText, QColor(0xa0, 0xa4, 0xaa));
+    p.setColor(QPalette::Text, text);
+    p.setColor(QPalette::Button, window);
+    p.setColor(QPalette::ButtonText, text);
+    p.setColor(QPalette::BrightText, Qt::white);
+    p.setColor(QPalette::Light, QColor(0x45, 0x48, 0x4e));
+    p.setColor(QPalette::Midlight, QColor(0x3a, 0x3d, 0x42));
+    p.setColor(QPalette::Mid, QColor(0x30, 0x32, 0x36));
+    p.setColor(QPalette::Dark, QColor(0x18, 0x19, 0x1b));
+    p.setColor(QPalette::Shadow, Qt::black);
+    p.setColor(QPalette::Highlight, QColor(0x3d, 0x7e, 0xc9));
+    p.setColor(QPalette::HighlightedText, Qt::white);
+    p.setColor(QPalette::Link, QColor(0x6c, 0xa8, 0xf0));
+    for (auto role : {QPalette::WindowText, QPalette::Text, QPalette::ButtonText})
+        p.setColor(QPalette::Disabled, role, disabled);
+    return p;
+}
+
+void applyColorScheme(QApplication& app, const QString& scheme)
+{
+    if (scheme == QLatin1String("system"))
+        return;
+    // Fusion draws every widget from the palette, so a forced scheme looks whole.
+    app.setStyle(QStyleFactory::create(QStringLiteral("Fusion")));
+    app.setPalette(scheme == QLatin1String("dark") ? darkPalette() : app.style()->standardPalette());
+}
+
+} // namespace
+
+int main(int argc, char* argv[])
+{
+    // `headroom sample|top|stop` are the core's commands: no Qt GUI, no display.
+    if (argc > 1 && headroom::cli::isCliCommand(argv[1])) {
+        std::vector<std::string> args(argv + 1, argv + argc);
+        return headroom::cli::run("headroom", args, std::cout, std::cerr);
+    }
+
+    QCoreApplication::setApplicationName(QStringLiteral("headroom"));
+    QCoreApplication::setApplicationVersion(QStringLiteral(HEADROOM_VERSION));
+    QStringList arguments;
+    for (int i = 0; i < argc; ++i)
+        arguments << QString::fromLocal8Bit(argv[i]);
+    // Options are read before QApplication exists, so --help and --version
+    // work without a display too.
+    const headroom::app::ParsedCommandLine parsed = headroom::app::parseCommandLine(arguments);
+    if (parsed.exitNow)
+        return 0;
+    if (!parsed.error.isEmpty()) {
+        std::cerr << "headroom: " << parsed.error.toStdString() << "\nTry `headroom --help`.\n";
+        return 2;
+    }
+
+    QApplication app(argc, argv);
+    QApplication::setApplicationDisplayName(QStringLiteral("Headroom"));
+    QApplication::setDesktopFileName(QStringLiteral("io.github.headroom_app.Headroom"));
+    QApplication::setWindowIcon(QIcon(QStringLiteral(":/icons/headroom.svg")));
+
+    const headroom::app::LoggingSetup logging =
+        headroom::app::initLogging(headroom::app::defaultLogDirectory(), parsed.options.verbose);
+    spdlog::info("Headroom {} starting (Qt {}, platform {})", HEADROOM_VERSION, qVersion(),
+                 QApplication::platformName().toStdString());
+    if (!logging.filePath.isEmpty())
+        spdlog::info("log file {}", logging.filePath.toStdString());
+
+    applyColorScheme(app, parsed.options.colorScheme);
+
+    int exitCode = 0;
+    {
+        headroom::app::Dashboard dashboard(parsed.options);
+        QObject::connect(&dashboard, &headroom::app::Dashboard::finished, &app, [&](int code) {
+            exitCode = code;
+            QApplication::exit(code);
+        });
+        if (!logging.problem.isEmpty())
+            dashboard.window()->showMessage(headroom::ui::ActivityLog::Severity::Warning,
+                                            QStringLiteral("No log file: %1").arg(logging.problem));
+        dashboard.start();
+        const int loopCode = QApplication::exec();
+        if (exitCode == 0)
+            exitCode = loopCode;
+    }
+    spdlog::info("Headroom exits with status {}", exitCode);
+    headroom::app::shutdownLogging();
+    return exitCode;
+}

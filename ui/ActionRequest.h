@@ -1,0 +1,29 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#pragma once
+
+#include "SnapshotPtr.h"
+#include "headroom/ProcessControl.h"
+
+#include <QMetaType>
+#include <QString>
+
+#include <vector>
+
+namespace headroom::ui {
+
+// What the user asked to do to which processes; the app carries it out off
+// the GUI thread and answers with an ActionReport.
+struct ActionRequest {
+    std::vector<ProcessKey> targets;
+    ProcessAction action = ProcessAction::Terminate;
+    bool tree = false;
+    // Runaway-build stops only ever touch the user's own processes.
+    bool onlyCurrentUser = false;
+    QString description; // "Terminate cargo (4711)", "Stop runaway builds (2 builds)"
+};
+
+QString actionLabel(ProcessAction action, bool tree); // "Terminate", "Kill tree"
+
+} // namespace headroom::ui
+
+Q_DECLARE_METATYPE(headroom::ui::ActionRequest)

@@ -1,0 +1,152 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "BuildsModel.h"
+
+#include "DashboardColors.h"
+#include "headroom/Units.h"
+
+#include <QApplication>
+#include <QBrush>
+#include <QDir>
+#include <QStyle>
+
+namespace headroom::ui {
+
+BuildsModel::BuildsModel(QObject* parent) : QAbstractTableModel(parent) {}
+
+void BuildsModel::setSnapshot(SnapshotPtr snapshot)
+{
+    if (!snapshot)
+        return;
+    std::vector<ProcessKey> roots;
+    roots.reserve(snapshot->builds.size());
+    for (const BuildTree& build : snapshot->builds)
+        roots.push_back(build.root);
+    if (roots != roots_) {
+        // Builds come and go a few times an hour; a reset is simplest and the
+        // panel restores its selection by root key.
+        beginResetModel();
+        snapshot_ = std::move(snapshot);
+        roots_ = std::move(roots);
+        endResetModel();
+        return;
+    }
+    snapshot_ = std::move(snapshot);
+    if (!roots_.empty())
+        emit dataChanged(index(0, 0), index(static_cast<int>(roots_.size()) - 1, Count - 1));
+}
+
+const BuildTree* BuildsModel::build(int row) const
+{
+    if (!snapshot_ || row < 0 || row >= static_cast<int>(snapshot_->builds.size()))
+        return nullptr;
+    return &snapshot_->builds[static_cast<std::size_t>(row)];
+}
+
+int BuildsModel::rowCount(const QModelIndex& parent) const
+{
+    return parent.isValid() ? 0 : static_cast<int>(roots_.size());
+}
+
+int BuildsModel::columnCount(const QModelIndex& parent) const
+{
+    return parent.isValid() ? 0 : Count;
+}
+
+QVariant BuildsModel::data(const QModelIndex& index, int role) const
+{
+    if (!checkIndex(index, CheckIndexOption::IndexIsValid | CheckIndexOption::ParentIsInvalid))
+        return {};
+    const BuildTree* build = this->build(index.row());
+    if (!build)
+        return {};
+    const bool duplicate = !build->duplicates.empty();
+
+    switch (role) {
+    case Qt::DisplayRole:
+        switch (index.column()) {
+        case Build: {
+            QString text = QString::fromStdString(build->tool);
+            if (!build->subcommand.empty())
+                text += QLatin1Char(' ') + QString::fromStdString(build->subcommand);
+            if (!build->profile.empty() && build->profile != "dev")
+                text += QStringLiteral(" (%1)").arg(QString::fromStdString(build->profile));
+            return text;
+        }
+        case Workspace: {
+            QString where = QString::fromStdString(build->workspace);
+            const QString home = QDir::homePath();
+            if (home.size() > 1 && where.startsWith(home + QLatin1Char('/')))
+                where = QLatin1Char('~') + where.mid(home.size());
+            return where;
+        }
+        case Rustc:
+            return build->count(ProcessRole::Rustc);
+        case Linkers:
+            return build->count(ProcessRole::Linker);
+        case Tests:
+            return build->count(ProcessRole::Test);
+        case Memory:
+            return QString::fromStdString(formatBytes(build->residentBytes));
+        case Elapsed:
+            return QString::fromStdString(formatDuration(build->elapsedSeconds));
+        }
+        return {};
+    case Qt::ToolTipRole: {
+        QString tip = QStringLiteral("<b>%1</b><br>%2 processes")
+                          .arg(QString::fromStdString(build->command).toHtmlEscaped())
+                          .arg(build->members.size());
+        if (!build->targetDir.empty())
+            tip += QStringLiteral("<br>target: %1")
+                       .arg(QString::fromStdString(build->targetDir).toHtmlEscaped());
+        if (duplicate)
+            tip += tr("<br><b>Another build works on the same workspace or target folder.</b>");
+        return tip;
+    }
+    case Qt::DecorationRole:
+        if (index.column() == Build && duplicate)
+            return QApplication::style()->standardIcon(QStyle::SP_MessageBoxWarning);
+        return {};
+    case Qt::BackgroundRole:
+        if (duplicate)
+            return QBrush(tint(levelColor(MemoryLevel::Warning, QApplication::palette()),
+                               QApplication::palette(), 0.2));
+        return {};
+    case Qt::TextAlignmentRole:
+        if (index.column() >= Rustc)
+            return QVariant::fromValue(Qt::AlignRight | Qt::AlignVCenter);
+        return QVariant::fromValue(Qt::AlignLeft | Qt::AlignVCenter);
+    case RootKeyRole:
+        return QVariant::fromValue(build->root);
+    case HasDuplicatesRole:
+        return duplicate;
+    case ResidentBytesRole:
+        return QVariant::fromValue<qulonglong>(build->residentBytes);
+    default:
+        return {};
+    }
+}
+
+QVariant BuildsModel::headerData(int section, Qt::Orientation orientation, int role) const
+{
+    if (orientation != Qt::Horizontal || role != Qt::DisplayRole)
+        return QAbstractTableModel::headerData(section, orientation, role);
+    switch (section) {
+    case Build:
+        return tr("Build");
+    case Workspace:
+        return tr("Workspace");
+    case Rustc:
+        return tr("rustc");
+    case Linkers:
+        return tr("Linkers");
+    case Tests:
+        return tr("Tests");
+    case Memory:
+        return tr("Memory");
+    case Elapsed:
+        return tr("Elapsed");
+    }
+    return {};
+}
+
+} // namespace headroom::ui

@@ -1,0 +1,51 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#pragma once
+
+#include "SnapshotPtr.h"
+
+#include <QWidget>
+
+#include <vector>
+
+class QFrame;
+class QLabel;
+class QPushButton;
+class QTreeView;
+
+namespace headroom::ui {
+
+class BuildsModel;
+
+// Every build tree running now, the role totals, and a warning with a one-click
+// fix when two builds fight over one workspace.
+class BuildsPanel : public QWidget {
+    Q_OBJECT
+  public:
+    explicit BuildsPanel(QWidget* parent = nullptr);
+
+    void setSnapshot(const SnapshotPtr& snapshot);
+
+    BuildsModel* model() const { return model_; }
+    QTreeView* view() const { return view_; }
+    QPushButton* stopExtraButton() const { return stopExtra_; }
+    QString roleTotalsText() const;
+    bool duplicateWarningShown() const;
+
+  signals:
+    // The user asked to stop these build roots (each with its tree).
+    void stopBuildsRequested(const std::vector<headroom::ProcessKey>& roots, const QString& description);
+    void buildActivated(const headroom::ProcessKey& root);
+
+  private:
+    SnapshotPtr snapshot_;
+    BuildsModel* model_ = nullptr;
+    QTreeView* view_ = nullptr;
+    QLabel* totals_ = nullptr;
+    QLabel* empty_ = nullptr;
+    QFrame* warning_ = nullptr;
+    QLabel* warningText_ = nullptr;
+    QPushButton* stopExtra_ = nullptr;
+    std::vector<ProcessKey> extra_;
+};
+
+} // namespace headroom::ui

@@ -1,0 +1,499 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "MainWindow.h"
+
+#include "BuildsPanel.h"
+#include "ChartsPanel.h"
+#include "ProcessPanel.h"
+#include "RunawayBuilds.h"
+#include "SettingsDialog.h"
+#include "StopBuildsDialog.h"
+#include "SummaryStrip.h"
+#include "headroom/Units.h"
+#include "headroom/Version.h"
+
+#include <QAction>
+#include <QApplication>
+#include <QDateTime>
+#include <QGuiApplication>
+#include <QLabel>
+#include <QLineEdit>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QScreen>
+#include <QSplitter>
+#include <QStatusBar>
+#include <QStyle>
+#include <QToolBar>
+#include <QToolButton>
+#include <QTreeView>
+#include <QVBoxLayout>
+
+namespace headroom::ui {
+namespace {
+
+constexpr ProcessAction kActions[] = {ProcessAction::Pause, ProcessAction::Resume, ProcessAction::Terminate,
+                                      ProcessAction::Kill};
+
+QIcon themedIcon(const QString& resource, QStyle::StandardPixmap fallback)
+{
+    QIcon icon(resource);
+    // Without Qt's SVG icon engine the resource loads as an empty icon.
+    if (icon.availableSizes().isEmpty() && icon.pixmap(16, 16).isNull())
+        return QApplication::style()->standardIcon(fallback);
+    return icon;
+}
+
+QString describeTargets(const std::vector<const ProcessSample*>& processes)
+{
+    if (processes.size() == 1)
+        return QStringLiteral("%1 (%2)")
+            .arg(QString::fromStdString(processes.front()->displayName()))
+            .arg(processes.front()->key.pid);
+    return QObject::tr("%n processes", nullptr, static_cast<int>(processes.size()));
+}
+
+} // namespace
+
+QString actionLabel(ProcessAction action, bool tree)
+{
+    QString verb;
+    switch (action) {
+    case ProcessAction::Pause:
+        verb = QObject::tr("Pause");
+        break;
+    case ProcessAction::Resume:
+        verb = QObject::tr("Resume");
+        break;
+    case ProcessAction::Terminate:
+        verb = QObject::tr("Terminate");
+        break;
+    case ProcessAction::Kill:
+        verb = QObject::tr("Kill");
+        break;
+    }
+    return tree ? QObject::tr("%1 Tree").arg(verb) : verb;
+}
+
+MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
+{
+    setObjectName(QStringLiteral("mainWindow"));
+    setWindowTitle(tr("Headroom"));
+    setWindowIcon(themedIcon(QStringLiteral(":/icons/headroom.svg"), QStyle::SP_ComputerIcon));
+
+    auto* central = new QWidget(this);
+    auto* layout = new QVBoxLayout(central);
+    layout->setContentsMargins(8, 6, 8, 4);
+    layout->setSpacing(6);
+
+    summary_ = new SummaryStrip(central);
+    layout->addWidget(summary_);
+
+    mainSplitter_ = new QSplitter(Qt::Vertical, central);
+    mainSplitter_->setObjectName(QStringLiteral("mainSplitter"));
+    mainSplitter_->setChildrenCollapsible(false);
+    charts_ = new ChartsPanel(mainSplitter_);
+    auto* lower = new QSplitter(Qt::Horizontal, mainSplitter_);
+    lower->setObjectName(QStringLiteral("lowerSplitter"));
+    lower->setChildrenCollapsible(false);
+    processes_ = new ProcessPanel(lower);
+    auto* side = new QSplitter(Qt::Vertical, lower);
+    side->setChildrenCollapsible(false);
+    builds_ = new BuildsPanel(side);
+    activity_ = new ActivityLog(side);
+    side->setStretchFactor(0, 3);
+    side->setStretchFactor(1, 2);
+    lower->setStretchFactor(0, 5);
+    lower->setStretchFactor(1, 3);
+    mainSplitter_->setStretchFactor(0, 2);
+    mainSplitter_->setStretchFactor(1, 3);
+    layout->addWidget(mainSplitter_, 1);
+    setCentralWidget(central);
+
+    statusLabel_ = new QLabel(this);
+    statusLabel_->setObjectName(QStringLiteral("samplingStatus"));
+    statusBar()->addPermanentWidget(statusLabel_);
+
+    createActions();
+    createMenus();
+    createToolBar();
+    processes_->setContextMenu(processMenu_);
+
+    connect(processes_, &ProcessPanel::selectionChanged, this, &MainWindow::updateActionStates);
+    connect(builds_, &BuildsPanel::stopBuildsRequested, this,
+            [this](const std::vector<ProcessKey>& roots, const QString& description) {
+                ActionRequest request;
+                request.targets = roots;
+                request.action = ProcessAction::Terminate;
+                request.tree = true;
+                request.onlyCurrentUser = true;
+                request.description = description;
+                emit actionRequested(request);
+            });
+    connect(builds_, &BuildsPanel::buildActivated, this, [this](const ProcessKey& root) {
+        processes_->setFilterText({});
+        processes_->selectKeys({root});
+        processes_->view()->setFocus();
+    });
+
+    charts_->configure(settings_.historyMinutes * 60.0, settings_.intervalSeconds);
+    summary_->setThresholds(settings_.thresholds);
+    updateActionStates();
+    updateStatus();
+
+    // A window that fits a 1366x768 laptop with room for the panel, larger
+    // screens get a bit more.
+    QSize size(1280, 720);
+    if (const QScreen* screen = QGuiApplication::primaryScreen()) {
+        const QSize available = screen->availableSize();
+        if (available.width() > 400 && available.height() > 300)
+            size = size.boundedTo(available * 0.95);
+    }
+    resize(size);
+    mainSplitter_->setSizes({size.height() * 2 / 5, size.height() * 3 / 5});
+    lower->setSizes({size.width() * 5 / 8, size.width() * 3 / 8});
+}
+
+MainWindow::~MainWindow() = default;
+
+void MainWindow::createActions()
+{
+    const QKeySequence keys[4][2] = {
+        {QKeySequence(Qt::CTRL | Qt::Key_P), QKeySequence(Qt::CTRL | Qt::ALT | Qt::Key_P)},
+        {QKeySequence(Qt::CTRL | Qt::Key_R), QKeySequence(Qt::CTRL | Qt::ALT | Qt::Key_R)},
+        {QKeySequence(Qt::Key_Delete), QKeySequence(Qt::ALT | Qt::Key_Delete)},
+        {QKeySequence(Qt::SHIFT | Qt::Key_Delete), QKeySequence(Qt::ALT | Qt::SHIFT | Qt::Key_Delete)},
+    };
+    const QString icons[4] = {QStringLiteral(":/icons/pause.svg"), QStringLiteral(":/icons/resume.svg"),
+                              QStringLiteral(":/icons/terminate.svg"), QStringLiteral(":/icons/kill.svg")};
+    const QStyle::StandardPixmap fallbacks[4] = {QStyle::SP_MediaPause, QStyle::SP_MediaPlay,
+                                                 QStyle::SP_MediaStop, QStyle::SP_DialogCancelButton};
+    const QString tips[4][2] = {
+        {tr("Pause the selected processes (SIGSTOP); they keep their memory"),
+         tr("Pause the selected processes and everything they started")},
+        {tr("Resume paused processes (SIGCONT)"),
+         tr("Resume the selected processes and everything they started")},
+        {tr("Ask the selected processes to exit (SIGTERM), kill them after the grace period"),
+         tr("Terminate the selected processes and everything they started")},
+        {tr("Kill the selected processes at once (SIGKILL)"),
+         tr("Kill the selected processes and everything they started")},
+    };
+    for (int a = 0; a < 4; ++a) {
+        for (int tree = 0; tree < 2; ++tree) {
+            auto* action =
+                new QAction(themedIcon(icons[a], fallbacks[a]), actionLabel(kActions[a], tree == 1), this);
+            action->setObjectName(QStringLiteral("action%1%2")
+                                      .arg(QString::fromLatin1(actionId(kActions[a]).data()))
+                                      .arg(tree ? QStringLiteral("Tree") : QString()));
+            action->setShortcut(keys[a][tree]);
+            action->setShortcutContext(Qt::WindowShortcut);
+            action->setToolTip(QStringLiteral("%1 (%2)").arg(
+                tips[a][tree], keys[a][tree].toString(QKeySequence::NativeText)));
+            action->setStatusTip(tips[a][tree]);
+            const ProcessAction which = kActions[a];
+            connect(action, &QAction::triggered, this,
+                    [this, which, tree] { requestOnSelection(which, tree == 1); });
+            addAction(action);
+            actions_[a][tree] = action;
+        }
+    }
+
+    stopRunaway_ = new QAction(themedIcon(QStringLiteral(":/icons/stop-builds.svg"), QStyle::SP_BrowserStop),
+                               tr("Stop Runaway &Builds…"), this);
+    stopRunaway_->setObjectName(QStringLiteral("actionStopRunaway"));
+    stopRunaway_->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_B));
+    stopRunaway_->setToolTip(
+        tr("Gather every cargo, rustc, build script, linker, compiler and test process of yours "
+           "and choose which builds to stop (Ctrl+B)"));
+    connect(stopRunaway_, &QAction::triggered, this, [this] { openStopBuildsDialog(); });
+
+    settingsAction_ =
+        new QAction(themedIcon(QStringLiteral(":/icons/settings.svg"), QStyle::SP_FileDialogDetailedView),
+                    tr("&Settings…"), this);
+    settingsAction_->setObjectName(QStringLiteral("actionSettings"));
+    settingsAction_->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_Comma));
+    connect(settingsAction_, &QAction::triggered, this, &MainWindow::editSettings);
+
+    treeModeAction_ = new QAction(themedIcon(QStringLiteral(":/icons/tree.svg"), QStyle::SP_DirIcon),
+                                  tr("Process &Tree"), this);
+    treeModeAction_->setCheckable(true);
+    treeModeAction_->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_T));
+    connect(treeModeAction_, &QAction::toggled, processes_, &ProcessPanel::setTreeMode);
+    connect(processes_->findChild<QAbstractButton*>(QStringLiteral("treeMode")), &QAbstractButton::toggled,
+            treeModeAction_, &QAction::setChecked);
+
+    buildOnlyAction_ = new QAction(tr("&Build Processes Only"), this);
+    buildOnlyAction_->setCheckable(true);
+    buildOnlyAction_->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_B));
+    connect(buildOnlyAction_, &QAction::toggled, processes_, &ProcessPanel::setBuildProcessesOnly);
+    connect(processes_->findChild<QAbstractButton*>(QStringLiteral("buildOnly")), &QAbstractButton::toggled,
+            buildOnlyAction_, &QAction::setChecked);
+
+    focusFilterAction_ = new QAction(tr("&Filter Processes"), this);
+    focusFilterAction_->setShortcut(QKeySequence::Find);
+    connect(focusFilterAction_, &QAction::triggered, this, [this] {
+        processes_->filterEdit()->setFocus(Qt::ShortcutFocusReason);
+        processes_->filterEdit()->selectAll();
+    });
+}
+
+void MainWindow::createMenus()
+{
+    QMenu* file = menuBar()->addMenu(tr("&File"));
+    file->addAction(settingsAction_);
+    file->addSeparator();
+    QAction* quit = file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
+    quit->setMenuRole(QAction::QuitRole);
+
+    processMenu_ = menuBar()->addMenu(tr("&Process"));
+    for (int a = 0; a < 4; ++a)
+        processMenu_->addAction(actions_[a][0]);
+    processMenu_->addSeparator();
+    for (int a = 0; a < 4; ++a)
+        processMenu_->addAction(actions_[a][1]);
+    processMenu_->addSeparator();
+    processMenu_->addAction(stopRunaway_);
+
+    QMenu* view = menuBar()->addMenu(tr("&View"));
+    view->addAction(focusFilterAction_);
+    view->addAction(buildOnlyAction_);
+    view->addAction(treeModeAction_);
+
+    QMenu* help = menuBar()->addMenu(tr("&Help"));
+    help->addAction(tr("&About Headroom"), this, &MainWindow::showAbout);
+}
+
+void MainWindow::createToolBar()
+{
+    QToolBar* bar = addToolBar(tr("Actions"));
+    bar->setObjectName(QStringLiteral("actionsToolBar"));
+    bar->setMovable(false);
+    bar->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
+    bar->setIconSize(QSize(18, 18));
+
+    bar->addAction(stopRunaway_);
+    if (auto* button = qobject_cast<QToolButton*>(bar->widgetForAction(stopRunaway_))) {
+        QFont bold = button->font();
+        bold.setBold(true);
+        button->setFont(bold);
+    }
+    bar->addSeparator();
+    // Each action is a split button: click for the selected processes, the
+    // arrow for the same on their whole trees.
+    for (int a = 0; a < 4; ++a) {
+        auto* button = new QToolButton(bar);
+        button->setDefaultAction(actions_[a][0]);
+        button->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
+        auto* menu = new QMenu(button);
+        menu->addAction(actions_[a][1]);
+        button->setMenu(menu);
+        button->setPopupMode(QToolButton::MenuButtonPopup);
+        bar->addWidget(button);
+    }
+    bar->addSeparator();
+    bar->addAction(treeModeAction_);
+    auto* spacer = new QWidget(bar);
+    spacer->setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Preferred);
+    bar->addWidget(spacer);
+    bar->addAction(settingsAction_);
+}
+
+QAction* MainWindow::action(ProcessAction which, bool tree) const
+{
+    return actions_[static_cast<int>(which)][tree ? 1 : 0];
+}
+
+void MainWindow::setIdentity(std::uint32_t uid, Pid selfPid)
+{
+    uid_ = uid;
+    selfPid_ = selfPid;
+}
+
+void MainWindow::applySettings(const DashboardSettings& settings)
+{
+    const bool historyChanged = settings.historyMinutes != settings_.historyMinutes ||
+                                settings.intervalSeconds != settings_.intervalSeconds;
+    settings_ = settings;
+    summary_->setThresholds(settings.thresholds);
+    if (historyChanged)
+        charts_->configure(settings.historyMinutes * 60.0, settings.intervalSeconds);
+    updateStatus();
+}
+
+void MainWindow::showSnapshot(const SnapshotPtr& snapshot)
+{
+    if (!snapshot)
+        return;
+    snapshot_ = snapshot;
+    ++snapshotsShown_;
+    if (!samplingHealthy_) {
+        samplingHealthy_ = true;
+        activity_->add(ActivityLog::Severity::Success, tr("Sampling is back to normal."));
+    }
+    summary_->showMemory(snapshot->memory);
+    charts_->append(*snapshot);
+    processes_->setSnapshot(snapshot);
+    builds_->setSnapshot(snapshot);
+    for (const std::string& note : snapshot->notes) {
+        if (notesSeen_.insert(note).second)
+            activity_->add(ActivityLog::Severity::Info, QString::fromStdString(note));
+    }
+    updateActionStates();
+    updateStatus();
+    emit snapshotShown(snapshotsShown_);
+}
+
+void MainWindow::updateStatus()
+{
+    QString text = tr("Every %1 s").arg(settings_.intervalSeconds, 0, 'g', 3);
+    if (snapshot_) {
+        text += tr(" · %n processes", nullptr, static_cast<int>(snapshot_->processes.size()));
+        text +=
+            tr(" · updated %1")
+                .arg(QDateTime::fromMSecsSinceEpoch(snapshot_->wallMs).toString(QStringLiteral("HH:mm:ss")));
+    } else {
+        text += tr(" · waiting for the first sample");
+    }
+    statusLabel_->setText(text);
+}
+
+void MainWindow::updateActionStates()
+{
+    const auto selected = processes_->selectedProcesses();
+    bool anyStopped = false;
+    bool anyRunning = false;
+    for (const ProcessSample* process : selected) {
+        (process->state == ProcessState::Stopped ? anyStopped : anyRunning) = true;
+    }
+    for (int tree = 0; tree < 2; ++tree) {
+        actions_[0][tree]->setEnabled(!selected.empty() && (anyRunning || tree == 1));
+        actions_[1][tree]->setEnabled(!selected.empty() && (anyStopped || tree == 1));
+        actions_[2][tree]->setEnabled(!selected.empty());
+        actions_[3][tree]->setEnabled(!selected.empty());
+    }
+}
+
+void MainWindow::requestOnSelection(ProcessAction which, bool tree)
+{
+    const auto selected = processes_->selectedProcesses();
+    if (selected.empty()) {
+        statusBar()->showMessage(tr("Select a process first."), 4000);
+        return;
+    }
+    ActionRequest request;
+    request.action = which;
+    request.tree = tree;
+    for (const ProcessSample* process : selected)
+        request.targets.push_back(process->key);
+    request.description = QStringLiteral("%1 %2").arg(actionLabel(which, tree), describeTargets(selected));
+    emit actionRequested(request);
+}
+
+StopBuildsDialog* MainWindow::openStopBuildsDialog()
+{
+    if (!snapshot_) {
+        statusBar()->showMessage(tr("No sample yet; try again in a moment."), 4000);
+        return nullptr;
+    }
+    auto* dialog =
+        new StopBuildsDialog(collectRunawayBuilds(*snapshot_, uid_, selfPid_), settings_.graceSeconds, this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    dialog->setWindowModality(Qt::WindowModal);
+    connect(dialog, &QDialog::accepted, this, [this, dialog] {
+        const std::vector<ProcessKey> roots = dialog->chosenRoots();
+        if (roots.empty())
+            return;
+        ActionRequest request;
+        request.targets = roots;
+        request.action = ProcessAction::Terminate;
+        request.tree = true;
+        request.onlyCurrentUser = true;
+        request.description =
+            tr("Stop runaway builds (%n build(s), %1)", nullptr, static_cast<int>(roots.size()))
+                .arg(QString::fromStdString(formatBytes(dialog->chosenBytes())));
+        emit actionRequested(request);
+    });
+    dialog->open();
+    return dialog;
+}
+
+void MainWindow::showActionStarted(const ActionRequest& request)
+{
+    activity_->add(ActivityLog::Severity::Info, tr("%1…").arg(request.description));
+    statusBar()->showMessage(tr("%1…").arg(request.description));
+}
+
+void MainWindow::showActionReport(const ActionRequest& request, const ActionReport& report)
+{
+    const QString summary = QString::fromStdString(report.summary());
+    const bool clean = report.allSucceeded();
+    // One line per process that did not simply do as asked, then the summary
+    // on top, so the newest line reads first.
+    for (const ActionResult& result : report.results) {
+        ActivityLog::Severity severity = ActivityLog::Severity::Success;
+        switch (result.outcome) {
+        case ActionOutcome::Done:
+            severity = ActivityLog::Severity::Success;
+            break;
+        case ActionOutcome::AlreadyGone:
+            severity = ActivityLog::Severity::Info;
+            break;
+        case ActionOutcome::NotPermitted:
+        case ActionOutcome::Refused:
+            severity = ActivityLog::Severity::Warning;
+            break;
+        case ActionOutcome::Failed:
+            severity = ActivityLog::Severity::Error;
+            break;
+        }
+        activity_->add(
+            severity, QString::fromStdString(result.message),
+            tr("pid %1, %2").arg(result.key.pid).arg(QString::fromLatin1(outcomeId(result.outcome).data())));
+    }
+    const QString line = summary.isEmpty() ? tr("%1: nothing to do").arg(request.description)
+                                           : tr("%1: %2").arg(request.description, summary);
+    activity_->add(clean ? ActivityLog::Severity::Success : ActivityLog::Severity::Warning, line);
+    statusBar()->showMessage(line, 15000);
+}
+
+void MainWindow::showMessage(ActivityLog::Severity severity, const QString& text, const QString& detail)
+{
+    activity_->add(severity, text, detail);
+    if (severity == ActivityLog::Severity::Warning || severity == ActivityLog::Severity::Error)
+        statusBar()->showMessage(text, 15000);
+}
+
+void MainWindow::showSamplingProblem(const QString& text)
+{
+    samplingHealthy_ = false;
+    showMessage(ActivityLog::Severity::Error, text);
+}
+
+void MainWindow::editSettings()
+{
+    auto* dialog = new SettingsDialog(settings_, this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    connect(dialog, &QDialog::accepted, this, [this, dialog] {
+        const DashboardSettings edited = dialog->settings();
+        if (!(edited == settings_))
+            emit settingsChangeRequested(edited);
+    });
+    dialog->open();
+}
+
+void MainWindow::showAbout()
+{
+    QMessageBox::about(
+        this, tr("About Headroom"),
+        tr("<h3>Headroom %1</h3><p>Watch and tame memory-hungry builds: how much memory is left, "
+           "who is eating it, and which build to stop.</p><p>Licensed under the GNU GPL, "
+           "version 3 or later.</p>")
+            .arg(QStringLiteral(HEADROOM_VERSION)));
+}
+
+QImage MainWindow::renderImage()
+{
+    charts_->replotNow();
+    return grab().toImage();
+}
+
+} // namespace headroom::ui

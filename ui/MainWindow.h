@@ -1,0 +1,105 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#pragma once
+
+#include "ActionRequest.h"
+#include "ActivityLog.h"
+#include "DashboardSettings.h"
+#include "SnapshotPtr.h"
+
+#include <QMainWindow>
+
+#include <set>
+#include <string>
+
+class QAction;
+class QLabel;
+class QMenu;
+class QSplitter;
+
+namespace headroom::ui {
+
+class BuildsPanel;
+class ChartsPanel;
+class ProcessPanel;
+class StopBuildsDialog;
+class SummaryStrip;
+
+// The dashboard window. It shows what it is given (snapshots, action reports,
+// messages) and states what the user wants as signals; it never touches the
+// operating system itself.
+class MainWindow : public QMainWindow {
+    Q_OBJECT
+  public:
+    explicit MainWindow(QWidget* parent = nullptr);
+    ~MainWindow() override;
+
+    // Who runs the dashboard: "Stop runaway builds" offers only this user's
+    // processes and never the dashboard itself or its ancestors.
+    void setIdentity(std::uint32_t uid, Pid selfPid);
+    void applySettings(const DashboardSettings& settings);
+    const DashboardSettings& settings() const { return settings_; }
+
+    const SnapshotPtr& latestSnapshot() const { return snapshot_; }
+    std::size_t snapshotsShown() const { return snapshotsShown_; }
+
+    // Renders the whole window as it is now, charts included.
+    QImage renderImage();
+
+    SummaryStrip* summary() const { return summary_; }
+    ChartsPanel* charts() const { return charts_; }
+    ProcessPanel* processes() const { return processes_; }
+    BuildsPanel* builds() const { return builds_; }
+    ActivityLog* activity() const { return activity_; }
+    QAction* action(ProcessAction action, bool tree) const;
+    QAction* stopRunawayAction() const { return stopRunaway_; }
+    StopBuildsDialog* openStopBuildsDialog(); // non-modal to callers; emits on accept
+
+  public slots:
+    void showSnapshot(const headroom::ui::SnapshotPtr& snapshot);
+    void showActionStarted(const headroom::ui::ActionRequest& request);
+    void showActionReport(const headroom::ui::ActionRequest& request, const headroom::ActionReport& report);
+    void showMessage(headroom::ui::ActivityLog::Severity severity, const QString& text,
+                     const QString& detail = {});
+    void showSamplingProblem(const QString& text);
+
+  signals:
+    void actionRequested(const headroom::ui::ActionRequest& request);
+    void settingsChangeRequested(const headroom::ui::DashboardSettings& settings);
+    void snapshotShown(std::size_t count);
+
+  private:
+    void createActions();
+    void createMenus();
+    void createToolBar();
+    void updateActionStates();
+    void requestOnSelection(ProcessAction action, bool tree);
+    void editSettings();
+    void showAbout();
+    void updateStatus();
+
+    DashboardSettings settings_;
+    SnapshotPtr snapshot_;
+    std::size_t snapshotsShown_ = 0;
+    std::uint32_t uid_ = 0;
+    Pid selfPid_ = 0;
+    std::set<std::string> notesSeen_;
+    bool samplingHealthy_ = true;
+
+    SummaryStrip* summary_ = nullptr;
+    ChartsPanel* charts_ = nullptr;
+    ProcessPanel* processes_ = nullptr;
+    BuildsPanel* builds_ = nullptr;
+    ActivityLog* activity_ = nullptr;
+    QSplitter* mainSplitter_ = nullptr;
+    QLabel* statusLabel_ = nullptr;
+    QMenu* processMenu_ = nullptr;
+
+    QAction* actions_[4][2] = {};
+    QAction* stopRunaway_ = nullptr;
+    QAction* settingsAction_ = nullptr;
+    QAction* treeModeAction_ = nullptr;
+    QAction* buildOnlyAction_ = nullptr;
+    QAction* focusFilterAction_ = nullptr;
+};
+
+} // namespace headroom::ui

@@ -1,0 +1,192 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "ProcessColumns.h"
+
+#include "DashboardColors.h"
+#include "SnapshotPtr.h"
+#include "headroom/Units.h"
+
+#include <QApplication>
+#include <QBrush>
+#include <QDateTime>
+#include <QFont>
+#include <QPalette>
+
+namespace headroom::ui::ProcessColumns {
+namespace {
+
+QString startedText(std::int64_t wallMs)
+{
+    if (wallMs <= 0)
+        return {};
+    const QDateTime started = QDateTime::fromMSecsSinceEpoch(wallMs);
+    if (started.date() == QDate::currentDate())
+        return started.toString(QStringLiteral("HH:mm:ss"));
+    return started.toString(QStringLiteral("MMM d HH:mm"));
+}
+
+QString cpuText(double percent)
+{
+    return QString::number(percent, 'f', percent < 10.0 ? 1 : 0);
+}
+
+} // namespace
+
+QString header(int column)
+{
+    switch (column) {
+    case Pid:
+        return QStringLiteral("PID");
+    case Name:
+        return QStringLiteral("Name");
+    case Role:
+        return QStringLiteral("Role");
+    case User:
+        return QStringLiteral("User");
+    case Memory:
+        return QStringLiteral("Memory");
+    case Cpu:
+        return QStringLiteral("CPU %");
+    case State:
+        return QStringLiteral("State");
+    case Started:
+        return QStringLiteral("Started");
+    case Command:
+        return QStringLiteral("Command line");
+    default:
+        return {};
+    }
+}
+
+QString roleText(ProcessRole role)
+{
+    switch (role) {
+    case ProcessRole::Cargo:
+        return QStringLiteral("cargo");
+    case ProcessRole::Rustc:
+        return QStringLiteral("rustc");
+    case ProcessRole::BuildScript:
+        return QStringLiteral("build script");
+    case ProcessRole::Linker:
+        return QStringLiteral("linker");
+    case ProcessRole::Compiler:
+        return QStringLiteral("compiler");
+    case ProcessRole::Test:
+        return QStringLiteral("test");
+    case ProcessRole::BuildTool:
+        return QStringLiteral("build tool");
+    case ProcessRole::Other:
+        return QString();
+    }
+    return {};
+}
+
+QString stateText(ProcessState state)
+{
+    switch (state) {
+    case ProcessState::Running:
+        return QStringLiteral("running");
+    case ProcessState::Sleeping:
+        return QStringLiteral("sleeping");
+    case ProcessState::DiskSleep:
+        return QStringLiteral("waiting (D)");
+    case ProcessState::Stopped:
+        return QStringLiteral("paused");
+    case ProcessState::Zombie:
+        return QStringLiteral("zombie");
+    case ProcessState::Idle:
+        return QStringLiteral("idle");
+    case ProcessState::Unknown:
+        return QStringLiteral("?");
+    }
+    return {};
+}
+
+QVariant data(const ProcessSample& process, int column, int role, const SubtreeSum* sum)
+{
+    const std::uint64_t bytes = sum ? sum->residentBytes : process.residentBytes;
+    const std::optional<double> cpu = sum ? std::optional<double>(sum->cpuPercent) : process.cpuPercent;
+
+    switch (role) {
+    case Qt::DisplayRole:
+        switch (column) {
+        case Pid:
+            return QString::number(process.key.pid);
+        case Name:
+            return QString::fromStdString(process.displayName());
+        case Role:
+            return roleText(process.role);
+        case User:
+            return process.user.empty() ? QString::number(process.uid) : QString::fromStdString(process.user);
+        case Memory:
+            if (sum)
+                return QStringLiteral("Σ %1").arg(QString::fromStdString(formatBytes(bytes)));
+            return QString::fromStdString(formatBytes(bytes));
+        case Cpu:
+            return cpu ? cpuText(*cpu) : QString();
+        case State:
+            return stateText(process.state);
+        case Started:
+            return startedText(process.startedAtMs);
+        case Command:
+            return QString::fromStdString(process.commandLine());
+        }
+        return {};
+    case SortRole:
+        switch (column) {
+        case Pid:
+            return QVariant::fromValue<qlonglong>(process.key.pid);
+        case Memory:
+            return QVariant::fromValue<qulonglong>(bytes);
+        case Cpu:
+            return cpu ? *cpu : -1.0;
+        case Started:
+            return QVariant::fromValue<qlonglong>(process.startedAtMs);
+        case Role:
+            // Build roles first in role order, "other" last.
+            return static_cast<int>(roleIndex(process.role));
+        default:
+            return data(process, column, Qt::DisplayRole, sum).toString().toLower();
+        }
+    case Qt::TextAlignmentRole:
+        if (column == Pid || column == Memory || column == Cpu)
+            return QVariant::fromValue(Qt::AlignRight | Qt::AlignVCenter);
+        return QVariant::fromValue(Qt::AlignLeft | Qt::AlignVCenter);
+    case Qt::ForegroundRole:
+        if (column == Role && isBuildRole(process.role))
+            return QBrush(roleColor(process.role, QApplication::palette()));
+        if (column == State && process.state == ProcessState::Stopped)
+            return QBrush(levelColor(MemoryLevel::Warning, QApplication::palette()));
+        return {};
+    case Qt::FontRole:
+        if (column == Role && isBuildRole(process.role)) {
+            QFont font = QApplication::font();
+            font.setBold(true);
+            return font;
+        }
+        return {};
+    case Qt::ToolTipRole:
+        if (column == Command || column == Name)
+            return QString::fromStdString(process.commandLine()).toHtmlEscaped();
+        if (column == Memory && sum)
+            return QStringLiteral("%1 in %2 processes (this one: %3)")
+                .arg(QString::fromStdString(formatBytes(sum->residentBytes)))
+                .arg(sum->processes)
+                .arg(QString::fromStdString(formatBytes(process.residentBytes)));
+        return {};
+    case KeyRole:
+        return QVariant::fromValue(process.key);
+    case ProcessRoleRole:
+        return static_cast<int>(process.role);
+    case ResidentBytesRole:
+        return QVariant::fromValue<qulonglong>(process.residentBytes);
+    case SearchTextRole:
+        return QString::number(process.key.pid) + QLatin1Char(' ') +
+               QString::fromStdString(process.displayName()) + QLatin1Char(' ') +
+               QString::fromStdString(process.user) + QLatin1Char(' ') + roleText(process.role) +
+               QLatin1Char(' ') + QString::fromStdString(process.commandLine());
+    default:
+        return {};
+    }
+}
+
+} // namespace headroom::ui::ProcessColumns

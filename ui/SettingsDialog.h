@@ -1,0 +1,41 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#pragma once
+
+#include "DashboardSettings.h"
+
+#include <QDialog>
+
+class QDoubleSpinBox;
+class QLineEdit;
+class QSpinBox;
+
+namespace headroom::ui {
+
+// Edits a copy of the settings; the caller applies settings() on accept.
+class SettingsDialog : public QDialog {
+    Q_OBJECT
+  public:
+    explicit SettingsDialog(const DashboardSettings& settings, QWidget* parent = nullptr);
+
+    DashboardSettings settings() const;
+    void load(const DashboardSettings& settings);
+
+    QDoubleSpinBox* intervalBox() const { return interval_; }
+    QSpinBox* historyBox() const { return history_; }
+
+  private:
+    QDoubleSpinBox* interval_ = nullptr;
+    QSpinBox* history_ = nullptr;
+    QDoubleSpinBox* grace_ = nullptr;
+    QLineEdit* testRunners_ = nullptr;
+    QLineEdit* linkers_ = nullptr;
+    QLineEdit* compilers_ = nullptr;
+    QDoubleSpinBox* warnAvailable_ = nullptr;
+    QDoubleSpinBox* critAvailable_ = nullptr;
+    QDoubleSpinBox* warnSwap_ = nullptr;
+    QDoubleSpinBox* critSwap_ = nullptr;
+    QDoubleSpinBox* warnPressure_ = nullptr;
+    QDoubleSpinBox* critPressure_ = nullptr;
+};
+
+} // namespace headroom::ui

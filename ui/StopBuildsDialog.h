@@ -1,0 +1,42 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#pragma once
+
+#include "RunawayBuilds.h"
+
+#include <QDialog>
+
+#include <vector>
+
+class QLabel;
+class QPushButton;
+class QTreeWidget;
+
+namespace headroom::ui {
+
+// Confirmation for "Stop runaway builds": each build tree (or lone build
+// process) with a checkbox, its members and their memory, and the total that
+// stopping the ticked ones frees. Only what is listed here can be stopped.
+class StopBuildsDialog : public QDialog {
+    Q_OBJECT
+  public:
+    StopBuildsDialog(std::vector<RunawayGroup> groups, double graceSeconds, QWidget* parent = nullptr);
+
+    const std::vector<RunawayGroup>& groups() const { return groups_; }
+    std::vector<ProcessKey> chosenRoots() const;
+    std::uint64_t chosenBytes() const;
+    void setAllChecked(bool checked);
+    void setChecked(std::size_t group, bool checked);
+
+    QTreeWidget* list() const { return list_; }
+    QPushButton* stopButton() const { return stop_; }
+
+  private:
+    void updateTotal();
+
+    std::vector<RunawayGroup> groups_;
+    QTreeWidget* list_ = nullptr;
+    QLabel* total_ = nullptr;
+    QPushButton* stop_ = nullptr;
+};
+
+} // namespace headroom::ui

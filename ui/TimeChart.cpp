@@ -1,0 +1,167 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "TimeChart.h"
+
+#include <QToolTip>
+
+#include <cmath>
+
+namespace headroom::ui {
+namespace {
+
+// Ticks on round durations before the newest point, labelled relative to it.
+class RelativeTimeTicker : public QCPAxisTicker {
+  public:
+    double latest = 0.0;
+
+  protected:
+    double getTickStep(const QCPRange& range) override
+    {
+        static const double steps[] = {5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600};
+        const double wanted = range.size() / std::max(tickCount(), 1);
+        for (double step : steps) {
+            if (step >= wanted)
+                return step;
+        }
+        return 43200;
+    }
+    QVector<double> createTickVector(double tickStep, const QCPRange& range) override
+    {
+        // Anchor the ticks on the newest point so "now" is always a tick.
+        QVector<double> ticks;
+        for (double tick = latest; tick >= range.lower - 1e-9; tick -= tickStep) {
+            if (tick <= range.upper + 1e-9)
+                ticks.prepend(tick);
+        }
+        return ticks;
+    }
+    QString getTickLabel(double tick, const QLocale&, QChar, int) override
+    {
+        const double ago = std::round(latest - tick);
+        if (ago < 0.5)
+            return QStringLiteral("now");
+        if (ago < 60)
+            return QStringLiteral("-%1 s").arg(ago);
+        if (ago < 3600)
+            return QStringLiteral("-%1 min").arg(ago / 60.0, 0, 'g', 3);
+        return QStringLiteral("-%1 h").arg(ago / 3600.0, 0, 'g', 3);
+    }
+};
+
+} // namespace
+
+TimeChart::TimeChart(const QString& title, QWidget* parent) : QCustomPlot(parent)
+{
+    setNotAntialiasedElements(QCP::aeAll);
+    setNoAntialiasingOnDrag(true);
+    setPlottingHint(QCP::phCacheLabels, true);
+    setInteractions({});
+    setMinimumSize(220, 150);
+    setFocusPolicy(Qt::NoFocus);
+
+    plotLayout()->insertRow(0);
+    title_ = new QCPTextElement(this, title);
+    QFont titleFont = font();
+    titleFont.setBold(true);
+    title_->setFont(titleFont);
+    plotLayout()->addElement(0, 0, title_);
+    plotLayout()->setRowSpacing(0);
+
+    timeTicker_ = QSharedPointer<RelativeTimeTicker>::create();
+    timeTicker_->setTickCount(5);
+    xAxis->setTicker(timeTicker_);
+    yAxis->setLabel(QStringLiteral("GiB"));
+    yAxis->setRange(0, 1);
+    yAxis->ticker()->setTickCount(4);
+    xAxis->setRange(-300, 0);
+    axisRect()->setAutoMargins(QCP::msLeft | QCP::msBottom | QCP::msTop);
+    axisRect()->setMargins({0, 0, 6, 0});
+
+    legend->setVisible(true);
+    QFont legendFont = font();
+    legendFont.setPointSizeF(legendFont.pointSizeF() * 0.85);
+    legend->setFont(legendFont);
+    legend->setIconSize(10, 8);
+    legend->setRowSpacing(-2);
+    axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignLeft);
+
+    cursor_ = new QCPItemStraightLine(this);
+    cursor_->setVisible(false);
+    cursor_->setSelectable(false);
+
+    setMouseTracking(true);
+    applyPalette(palette());
+}
+
+void TimeChart::showWindow(double latestSeconds, double spanSeconds)
+{
+    static_cast<RelativeTimeTicker*>(timeTicker_.data())->latest = latestSeconds;
+    xAxis->setRange(latestSeconds - spanSeconds, latestSeconds);
+}
+
+void TimeChart::setTopGiB(double maxGiB)
+{
+    // A little headroom above the highest value, and never a flat zero range.
+    const double top = std::max(maxGiB * 1.08, 0.25);
+    yAxis->setRange(0, top);
+}
+
+void TimeChart::applyPalette(const QPalette& palette)
+{
+    const QColor base = palette.color(QPalette::Base);
+    const QColor text = palette.color(QPalette::Text);
+    QColor grid = text;
+    grid.setAlpha(40);
+    QColor axisLine = text;
+    axisLine.setAlpha(110);
+
+    setBackground(base);
+    axisRect()->setBackground(base);
+    for (QCPAxis* axis : {xAxis, yAxis}) {
+        axis->setBasePen(QPen(axisLine));
+        axis->setTickPen(QPen(axisLine));
+        axis->setSubTickPen(Qt::NoPen);
+        axis->setTickLabelColor(text);
+        axis->setLabelColor(text);
+        axis->grid()->setPen(QPen(grid, 0, Qt::SolidLine));
+        axis->grid()->setSubGridVisible(false);
+    }
+    QColor legendBackground = base;
+    legendBackground.setAlpha(200);
+    legend->setBrush(legendBackground);
+    legend->setBorderPen(Qt::NoPen);
+    legend->setTextColor(text);
+    title_->setTextColor(text);
+    QPen cursorPen(text, 0, Qt::DashLine);
+    cursor_->setPen(cursorPen);
+}
+
+void TimeChart::mouseMoveEvent(QMouseEvent* event)
+{
+    QCustomPlot::mouseMoveEvent(event);
+    const double x = xAxis->pixelToCoord(event->position().x());
+    if (!axisRect()->rect().contains(event->position().toPoint()) || !hoverText_) {
+        cursor_->setVisible(false);
+        QToolTip::hideText();
+        replot(rpQueuedReplot);
+        return;
+    }
+    cursor_->point1->setCoords(x, 0);
+    cursor_->point2->setCoords(x, 1);
+    cursor_->setVisible(true);
+    const QString text = hoverText_(x);
+    if (text.isEmpty())
+        QToolTip::hideText();
+    else
+        QToolTip::showText(event->globalPosition().toPoint() + QPoint(14, 8), text, this);
+    replot(rpQueuedReplot);
+}
+
+void TimeChart::leaveEvent(QEvent* event)
+{
+    QCustomPlot::leaveEvent(event);
+    cursor_->setVisible(false);
+    QToolTip::hideText();
+    replot(rpQueuedReplot);
+}
+
+} // namespace headroom::ui

@@ -1,0 +1,47 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#pragma once
+
+#include <qcustomplot.h>
+
+#include <functional>
+
+namespace headroom::ui {
+
+// A live chart of byte values over the steady clock: x in seconds, y in GiB.
+// The x axis reads as time before now ("-5 min", "now"), hovering shows the
+// values at that instant, and nothing is antialiased so an hour of points stays
+// cheap to draw.
+class TimeChart : public QCustomPlot {
+    Q_OBJECT
+  public:
+    explicit TimeChart(const QString& title, QWidget* parent = nullptr);
+
+    // Text shown when hovering at x = seconds; empty hides the tooltip.
+    void setHoverText(std::function<QString(double seconds)> provider) { hoverText_ = std::move(provider); }
+    QString hoverTextAt(double seconds) const { return hoverText_ ? hoverText_(seconds) : QString(); }
+
+    // Shows [latest - span, latest].
+    void showWindow(double latestSeconds, double spanSeconds);
+    // Sets the y range to [0, max] with a little room above, in GiB.
+    void setTopGiB(double maxGiB);
+
+    void applyPalette(const QPalette& palette);
+    QCPTextElement* titleElement() const { return title_; }
+
+    static double toGiB(std::uint64_t bytes)
+    {
+        return static_cast<double>(bytes) / (1024.0 * 1024.0 * 1024.0);
+    }
+
+  protected:
+    void mouseMoveEvent(QMouseEvent* event) override;
+    void leaveEvent(QEvent* event) override;
+
+  private:
+    QCPTextElement* title_ = nullptr;
+    QCPItemStraightLine* cursor_ = nullptr;
+    QSharedPointer<QCPAxisTicker> timeTicker_;
+    std::function<QString(double)> hoverText_;
+};
+
+} // namespace headroom::ui
