@@ -203,7 +203,7 @@ private slots:
         const Pid rustc = ProcessSpawner::liveDescendants(cargo).at(0);
         const QString start = QString::number(ProcessSpawner::keyOf(cargo).startTime);
         QCOMPARE(runCli({"stop", QString::number(cargo), "--start-time", start, "--tree", "--signal", "pause"}).code, 0);
-        QCOMPARE(ProcessSpawner::stateOf(rustc), 'T');
+        QTRY_COMPARE(ProcessSpawner::stateOf(rustc), 'T');
         QCOMPARE(runCli({"stop", QString::number(cargo), "--start-time", start, "--tree", "--signal", "resume"}).code, 0);
         QTRY_COMPARE(ProcessSpawner::stateOf(rustc), 'S');
     }

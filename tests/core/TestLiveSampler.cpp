@@ -80,7 +80,10 @@ private slots:
         const QString dir = spawner.makeDir("odd place");
         const Pid pid = spawner.start("my (odd) proc", {"--mem", "24", "--flag with space"}, dir);
         QVERIFY(pid > 0);
-        auto sampler = SystemSampler::create();
+        // ctest is itself a test runner, and would make every child of this test a test process.
+        SamplerOptions options;
+        options.classifier.testRunners.clear();
+        auto sampler = SystemSampler::create(options);
         const Snapshot s = sampleOrFail(*sampler);
         const ProcessSample* p = s.find(pid);
         QVERIFY(p);
@@ -97,7 +100,7 @@ private slots:
         QCOMPARE(p->key, ProcessSpawner::keyOf(pid));
         QVERIFY(p->startedAtMs > 0);
         QVERIFY(!p->kernelThread);
-        QCOMPARE(p->state, ProcessState::Sleeping);
+        QVERIFY(p->state == ProcessState::Sleeping || p->state == ProcessState::Running);
     }
 
     void fakeBuildIsOneTreeWithSummedMemory()

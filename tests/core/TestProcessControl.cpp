@@ -111,9 +111,9 @@ private slots:
         const ProcessKey key = ProcessSpawner::keyOf(runner);
         auto report = ProcessControl().apply(key, ProcessAction::Pause, options);
         QVERIFY2(report.allSucceeded(), outcomes(report).c_str());
-        QCOMPARE(ProcessSpawner::stateOf(runner), 'T');
+        QTRY_COMPARE(ProcessSpawner::stateOf(runner), 'T');
         for (Pid p : members)
-            QCOMPARE(ProcessSpawner::stateOf(p), 'T');
+            QTRY_COMPARE(ProcessSpawner::stateOf(p), 'T');
         report = ProcessControl().apply(key, ProcessAction::Resume, options);
         QVERIFY2(report.allSucceeded(), outcomes(report).c_str());
         QTRY_COMPARE(ProcessSpawner::stateOf(runner), 'S');

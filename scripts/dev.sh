@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
+#
+#   scripts/dev.sh run    install what is missing, build, start the dashboard
+#   scripts/dev.sh test   install what is missing, build, run every test suite
+#                         (including the core under AddressSanitizer + UBSan)
+#
+# Works on a fresh Debian 12 or Ubuntu 24.04 as root or as a user with sudo.
+# Builds are incremental: a second run only rebuilds what changed.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+
+# What building and running needs.
+build_packages=(
+    g++ cmake ninja-build pkg-config
+    qt6-base-dev libgl-dev libqcustomplot-dev libspdlog-dev
+    nlohmann-json3-dev libcli11-dev
+    procps
+)
+# What the tests need on top: a virtual display, a session bus, the peers
+# that tests compare against.
+test_packages=(
+    xvfb xauth dbus
+)
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+as_root() {
+    if [ "$(id -u)" -eq 0 ]; then
+        "$@"
+    elif command -v sudo >/dev/null 2>&1; then
+        sudo "$@"
+    else
+        echo "Installing packages needs root: run this as root or install sudo." >&2
+        exit 1
+    fi
+}
+
+ensure_packages() {
+    local missing=()
+    for pkg in "$@"; do
+        if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
+            missing+=("$pkg")
+        fi
+    done
+    if [ ${#missing[@]} -gt 0 ]; then
+        say "Installing ${missing[*]}"
+        as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+        as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    fi
+}
+
+jobs=$(nproc 2>/dev/null || echo 2)
+
+build() {
+    local preset=$1
+    if [ ! -f "build/$preset/CMakeCache.txt" ]; then
+        say "Configuring ($preset)"
+        cmake --preset "$preset" >/dev/null
+    fi
+    say "Building ($preset)"
+    cmake --build --preset "$preset" -j "$jobs"
+}
+
+case "${1:-}" in
+run)
+    ensure_packages "${build_packages[@]}"
+    build dev
+    shift
+    if [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ] && [ -z "${QT_QPA_PLATFORM:-}" ]; then
+        say "No display here: showing the terminal view instead (headroom top)"
+        exec build/dev/app/headroom top "$@"
+    fi
+    exec build/dev/app/headroom "$@"
+    ;;
+test)
+    ensure_packages "${build_packages[@]}" "${test_packages[@]}"
+    build dev
+    say "Running the test suites"
+    ctest --preset dev
+    build asan
+    say "Running the core tests under AddressSanitizer + UndefinedBehaviorSanitizer"
+    ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+        ctest --preset asan
+    ;;
+*)
+    echo "usage: $0 run|test" >&2
+    exit 2
+    ;;
+esac
