@@ -128,12 +128,13 @@ int main(int argc, char** argv)
         }
     }
 
-    std::printf("Snapshot cost, median of %d runs (wall time, ms). \"minimum\" = open+read stat and statm of every "
-                "pid;\n\"warm\" = a full Headroom snapshot with a sampler that has seen the table before; \"cold\" = "
-                "a new sampler;\n\"ps\" = ps -eo pid,ppid,rss,stat,etimes,comm,args as a whole process.\n\n",
-                runs);
-    std::printf("%8s %10s %10s %10s %10s %10s %12s %12s\n", "extra", "processes", "minimum", "warm", "warm/min",
-                "cold", "ps", "warm us/proc");
+    std::printf(
+        "Snapshot cost, median of %d runs (wall time, ms). \"minimum\" = open+read stat and statm of every "
+        "pid;\n\"warm\" = a full Headroom snapshot with a sampler that has seen the table before; \"cold\" = "
+        "a new sampler;\n\"ps\" = ps -eo pid,ppid,rss,stat,etimes,comm,args as a whole process.\n\n",
+        runs);
+    std::printf("%8s %10s %10s %10s %10s %10s %12s %12s\n", "extra", "processes", "minimum", "warm",
+                "warm/min", "cold", "ps", "warm us/proc");
     for (std::size_t n : counts) {
         const auto pids = spawnSleepers(n);
         std::vector<double> minimum, warm, cold, ps;
@@ -162,8 +163,8 @@ int main(int argc, char** argv)
         }
         const double warmMs = median(warm);
         const double minMs = median(minimum);
-        std::printf("%8zu %10zu %10.2f %10.2f %9.2fx %10.2f %10.2f %12.2f\n", pids.size(), processes, minMs, warmMs,
-                    warmMs / minMs, median(cold), median(ps), warmMs * 1000.0 / double(processes));
+        std::printf("%8zu %10zu %10.2f %10.2f %9.2fx %10.2f %10.2f %12.2f\n", pids.size(), processes, minMs,
+                    warmMs, warmMs / minMs, median(cold), median(ps), warmMs * 1000.0 / double(processes));
         std::fflush(stdout);
         reap(pids);
     }

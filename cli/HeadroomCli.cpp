@@ -8,7 +8,6 @@
 #include "headroom/Version.h"
 
 #include <CLI/CLI.hpp>
-
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
@@ -81,32 +80,42 @@ bool isCliCommand(const std::string& firstArg)
     return firstArg == "sample" || firstArg == "top" || firstArg == "stop";
 }
 
-int run(const std::string& programName, const std::vector<std::string>& args, std::ostream& out, std::ostream& err)
+int run(const std::string& programName, const std::vector<std::string>& args, std::ostream& out,
+        std::ostream& err)
 {
-    CLI::App app{"Headroom: memory, swap, pressure and build processes at a glance, and a safe way to stop them.",
-                 programName};
+    CLI::App app{
+        "Headroom: memory, swap, pressure and build processes at a glance, and a safe way to stop them.",
+        programName};
     app.set_version_flag("--version", std::string(programName) + " " + HEADROOM_VERSION);
     app.require_subcommand(1);
-    app.footer("Exit codes of stop: 0 done, 1 failed, 2 bad arguments, 3 already gone, 4 not permitted, 5 refused.");
+    app.footer(
+        "Exit codes of stop: 0 done, 1 failed, 2 bad arguments, 3 already gone, 4 not permitted, 5 refused.");
 
-    auto* sample = app.add_subcommand("sample", "Print one snapshot: memory, swap, pressure, processes, builds.");
+    auto* sample =
+        app.add_subcommand("sample", "Print one snapshot: memory, swap, pressure, processes, builds.");
     bool json = false;
     bool pretty = false;
     double interval = 0.5;
     sample->add_flag("--json", json, "JSON with a versioned schema (headroom.snapshot, version 1)");
     sample->add_flag("--pretty", pretty, "Indent the JSON");
-    sample->add_option("--interval", interval, "Seconds between the two polls used for CPU % (0: one poll, no CPU %)")
+    sample
+        ->add_option("--interval", interval,
+                     "Seconds between the two polls used for CPU % (0: one poll, no CPU %)")
         ->check(CLI::Range(0.0, 60.0));
 
     auto* top = app.add_subcommand("top", "The heaviest processes with their roles, and the running builds.");
     TopOptions topOptions;
     topOptions.width = terminalWidth();
-    top->add_option("-n,--lines", topOptions.limit, "How many processes to list")->check(CLI::Range(1, 100000));
+    top->add_option("-n,--lines", topOptions.limit, "How many processes to list")
+        ->check(CLI::Range(1, 100000));
     top->add_flag("--builds", topOptions.buildsOnly, "Only build and test processes");
-    top->add_option("--width", topOptions.width, "Line width (default: the terminal's)")->check(CLI::Range(40, 1000));
-    top->add_option("--interval", interval, "Seconds between the two polls used for CPU %")->check(CLI::Range(0.0, 60.0));
+    top->add_option("--width", topOptions.width, "Line width (default: the terminal's)")
+        ->check(CLI::Range(40, 1000));
+    top->add_option("--interval", interval, "Seconds between the two polls used for CPU %")
+        ->check(CLI::Range(0.0, 60.0));
 
-    auto* stop = app.add_subcommand("stop", "Pause, resume, terminate or kill a process (or its whole tree), safely.");
+    auto* stop =
+        app.add_subcommand("stop", "Pause, resume, terminate or kill a process (or its whole tree), safely.");
     Pid pid = 0;
     std::uint64_t startTime = 0;
     bool tree = false;
@@ -115,14 +124,16 @@ int run(const std::string& programName, const std::vector<std::string>& args, st
     bool stopJson = false;
     stop->add_option("pid", pid, "Process id")->required();
     auto* startOption = stop->add_option(
-        "--start-time", startTime, "The process's start time, as `top` (START) or `sample --json` (start_time) show it");
+        "--start-time", startTime,
+        "The process's start time, as `top` (START) or `sample --json` (start_time) show it");
     stop->add_flag("--tree", tree, "Also every descendant (cargo and all its rustc)");
     stop->add_option("--signal", signal, "pause, resume, term (SIGTERM, then SIGKILL after --grace) or kill")
         ->check(CLI::IsMember({"pause", "resume", "term", "kill"}));
     stop->add_option("--grace", grace, "Seconds term waits before SIGKILL")->check(CLI::Range(0.0, 600.0));
     stop->add_flag("--json", stopJson, "Print the outcome as JSON");
 
-    if (!args.empty() && !args.front().empty() && args.front().front() != '-' && !isCliCommand(args.front())) {
+    if (!args.empty() && !args.front().empty() && args.front().front() != '-' &&
+        !isCliCommand(args.front())) {
         err << programName << ": unknown command '" << args.front()
             << "'. Commands: sample, top, stop. Run with --help for details.\n";
         return kExitUsage;
@@ -154,7 +165,8 @@ int run(const std::string& programName, const std::vector<std::string>& args, st
     if (stop->parsed()) {
         if (startOption->count() == 0) {
             err << programName << " stop: --start-time is required. It makes sure pid " << pid
-                << " is still the process you mean and not a new one that reused its number. Find it in the START "
+                << " is still the process you mean and not a new one that reused its number. Find it in the "
+                   "START "
                    "column of `"
                 << programName << " top`.\n";
             return kExitUsage;

@@ -17,7 +17,10 @@ json stallJson(const PressureStall& s)
     return {{"avg10", s.avg10}, {"avg60", s.avg60}, {"avg300", s.avg300}, {"total_us", s.totalMicroseconds}};
 }
 
-json keyJson(const ProcessKey& k) { return {{"pid", k.pid}, {"start_time", k.startTime}}; }
+json keyJson(const ProcessKey& k)
+{
+    return {{"pid", k.pid}, {"start_time", k.startTime}};
+}
 
 json optionalNumber(const std::optional<std::uint64_t>& value)
 {
@@ -27,9 +30,15 @@ json optionalNumber(const std::optional<std::uint64_t>& value)
 json memoryJson(const MemoryStatus& m)
 {
     json memory = {
-        {"total", m.total},         {"available", m.available}, {"used", m.used},
-        {"free", m.free},           {"buffers", m.buffers},     {"cache", m.cache},
-        {"shared", m.shared},       {"committed", m.committed}, {"commit_limit", m.commitLimit},
+        {"total", m.total},
+        {"available", m.available},
+        {"used", m.used},
+        {"free", m.free},
+        {"buffers", m.buffers},
+        {"cache", m.cache},
+        {"shared", m.shared},
+        {"committed", m.committed},
+        {"commit_limit", m.commitLimit},
         {"swap", {{"total", m.swapTotal}, {"used", m.swapUsed}, {"free", m.swapFree}}},
         {"oom_kill_count", optionalNumber(m.oomKillCount)},
     };
@@ -82,13 +91,20 @@ json buildJson(const BuildTree& b)
         bytes[std::string(roleId(role))] = b.bytesByRole[roleIndex(role)];
     }
     return {
-        {"root", keyJson(b.root)},   {"tool", b.tool},
-        {"subcommand", b.subcommand}, {"profile", b.profile},
-        {"command", b.command},      {"workspace", b.workspace},
-        {"target_dir", b.targetDir}, {"uid", b.uid},
-        {"members", members},        {"rss", b.residentBytes},
-        {"counts", counts},          {"bytes_by_role", bytes},
-        {"elapsed_s", b.elapsedSeconds}, {"duplicates", b.duplicates},
+        {"root", keyJson(b.root)},
+        {"tool", b.tool},
+        {"subcommand", b.subcommand},
+        {"profile", b.profile},
+        {"command", b.command},
+        {"workspace", b.workspace},
+        {"target_dir", b.targetDir},
+        {"uid", b.uid},
+        {"members", members},
+        {"rss", b.residentBytes},
+        {"counts", counts},
+        {"bytes_by_role", bytes},
+        {"elapsed_s", b.elapsedSeconds},
+        {"duplicates", b.duplicates},
     };
 }
 
@@ -109,7 +125,8 @@ std::string snapshotToJson(const Snapshot& s, bool pretty)
         builds.push_back(buildJson(b));
     json totals = json::array();
     for (const auto& t : s.roleTotals)
-        totals.push_back({{"role", std::string(roleId(t.role))}, {"count", t.count}, {"rss", t.residentBytes}});
+        totals.push_back(
+            {{"role", std::string(roleId(t.role))}, {"count", t.count}, {"rss", t.residentBytes}});
 
     const json root = {
         {"schema", "headroom.snapshot"},

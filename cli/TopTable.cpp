@@ -37,7 +37,8 @@ std::string roleCounts(const BuildTree& b)
     std::string text;
     for (ProcessRole role : kAllRoles) {
         const auto n = b.count(role);
-        if (n == 0 || role == ProcessRole::Other || role == ProcessRole::Cargo || role == ProcessRole::BuildTool)
+        if (n == 0 || role == ProcessRole::Other || role == ProcessRole::Cargo ||
+            role == ProcessRole::BuildTool)
             continue;
         if (!text.empty())
             text += " · ";
@@ -103,8 +104,8 @@ std::string renderMemorySummary(const Snapshot& s)
     text += "\n";
     if (m.pressure.available) {
         char buffer[96];
-        std::snprintf(buffer, sizeof buffer, "Pressure  some %.2f%%  full %.2f%% (avg10)", m.pressure.some.avg10,
-                      m.pressure.full.avg10);
+        std::snprintf(buffer, sizeof buffer, "Pressure  some %.2f%%  full %.2f%% (avg10)",
+                      m.pressure.some.avg10, m.pressure.full.avg10);
         text += buffer;
     } else {
         text += "Pressure  not reported by this kernel";
@@ -124,16 +125,17 @@ std::string renderTop(const Snapshot& s, const TopOptions& options)
         out += "\nBuilds (" + std::to_string(s.builds.size()) + ")\n";
         for (std::size_t i = 0; i < s.builds.size(); ++i) {
             const auto& b = s.builds[i];
-            std::string line = "  " + formatBytes(b.residentBytes) + "  " + formatDuration(b.elapsedSeconds) + "  " +
-                               roleCounts(b) + "  pid " + std::to_string(b.root.pid) + " start " +
+            std::string line = "  " + formatBytes(b.residentBytes) + "  " + formatDuration(b.elapsedSeconds) +
+                               "  " + roleCounts(b) + "  pid " + std::to_string(b.root.pid) + " start " +
                                std::to_string(b.root.startTime) + "  " + printable(b.command);
             out += fit(line, width) + "\n";
             if (!b.workspace.empty())
                 out += fit("      in " + printable(b.workspace), width) + "\n";
             if (!b.duplicates.empty()) {
-                out += "      WARNING: " + std::to_string(b.duplicates.size() + 1) +
-                       " builds share this workspace or target folder; they compete for memory and for cargo's "
-                       "lock.\n";
+                out +=
+                    "      WARNING: " + std::to_string(b.duplicates.size() + 1) +
+                    " builds share this workspace or target folder; they compete for memory and for cargo's "
+                    "lock.\n";
             }
         }
     }
@@ -157,8 +159,8 @@ std::string renderTop(const Snapshot& s, const TopOptions& options)
         rows.resize(options.limit);
 
     char header[160];
-    std::snprintf(header, sizeof header, "\n%8s %-12s %-10s %-12s %9s %6s %1s %-8s %s\n", "PID", "START", "USER",
-                  "ROLE", "RSS", "CPU%", "S", "STARTED", "COMMAND");
+    std::snprintf(header, sizeof header, "\n%8s %-12s %-10s %-12s %9s %6s %1s %-8s %s\n", "PID", "START",
+                  "USER", "ROLE", "RSS", "CPU%", "S", "STARTED", "COMMAND");
     out += header;
     for (const auto* p : rows) {
         char cpu[16];

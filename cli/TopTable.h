@@ -8,9 +8,9 @@
 namespace headroom::cli {
 
 struct TopOptions {
-    std::size_t limit = 20;   // process rows
-    bool buildsOnly = false;  // only build and test processes
-    std::size_t width = 120;  // characters per line
+    std::size_t limit = 20;  // process rows
+    bool buildsOnly = false; // only build and test processes
+    std::size_t width = 120; // characters per line
 };
 
 // A `free -h` style memory line, the build trees, role totals and the

@@ -137,7 +137,8 @@ void describeOtherTool(BuildTree& build, const ProcessSample& root)
 std::string toolName(const ProcessSample& root)
 {
     std::string name = root.displayName();
-    std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return char(std::tolower(c)); });
+    std::transform(name.begin(), name.end(), name.begin(),
+                   [](unsigned char c) { return char(std::tolower(c)); });
     if (name == "gmake")
         return "make";
     if (name == "samu")
@@ -220,14 +221,17 @@ void assembleBuilds(Snapshot& snapshot, const fs::path& fsRoot)
         snapshot.builds.push_back(std::move(build));
     }
 
-    std::stable_sort(snapshot.builds.begin(), snapshot.builds.end(),
-                     [](const BuildTree& a, const BuildTree& b) { return a.residentBytes > b.residentBytes; });
+    std::stable_sort(
+        snapshot.builds.begin(), snapshot.builds.end(),
+        [](const BuildTree& a, const BuildTree& b) { return a.residentBytes > b.residentBytes; });
 
     auto& builds = snapshot.builds;
     for (std::size_t a = 0; a < builds.size(); ++a) {
         for (std::size_t b = a + 1; b < builds.size(); ++b) {
-            const bool sameWorkspace = !builds[a].workspace.empty() && builds[a].workspace == builds[b].workspace;
-            const bool sameTarget = !builds[a].targetDir.empty() && builds[a].targetDir == builds[b].targetDir;
+            const bool sameWorkspace =
+                !builds[a].workspace.empty() && builds[a].workspace == builds[b].workspace;
+            const bool sameTarget =
+                !builds[a].targetDir.empty() && builds[a].targetDir == builds[b].targetDir;
             if (sameWorkspace || sameTarget) {
                 builds[a].duplicates.push_back(b);
                 builds[b].duplicates.push_back(a);
@@ -243,8 +247,9 @@ std::string describeRoleTotals(const Snapshot& snapshot, std::string_view separa
         if (isBuildRole(total.role) && total.count > 0)
             totals.push_back(total);
     }
-    std::stable_sort(totals.begin(), totals.end(),
-                     [](const RoleTotal& a, const RoleTotal& b) { return a.residentBytes > b.residentBytes; });
+    std::stable_sort(totals.begin(), totals.end(), [](const RoleTotal& a, const RoleTotal& b) {
+        return a.residentBytes > b.residentBytes;
+    });
     std::string text;
     for (const auto& total : totals) {
         if (!text.empty())

@@ -8,13 +8,20 @@ namespace headroom {
 char stateLetter(ProcessState state)
 {
     switch (state) {
-    case ProcessState::Running: return 'R';
-    case ProcessState::Sleeping: return 'S';
-    case ProcessState::DiskSleep: return 'D';
-    case ProcessState::Stopped: return 'T';
-    case ProcessState::Zombie: return 'Z';
-    case ProcessState::Idle: return 'I';
-    case ProcessState::Unknown: break;
+    case ProcessState::Running:
+        return 'R';
+    case ProcessState::Sleeping:
+        return 'S';
+    case ProcessState::DiskSleep:
+        return 'D';
+    case ProcessState::Stopped:
+        return 'T';
+    case ProcessState::Zombie:
+        return 'Z';
+    case ProcessState::Idle:
+        return 'I';
+    case ProcessState::Unknown:
+        break;
     }
     return '?';
 }
@@ -22,13 +29,20 @@ char stateLetter(ProcessState state)
 std::string_view stateName(ProcessState state)
 {
     switch (state) {
-    case ProcessState::Running: return "running";
-    case ProcessState::Sleeping: return "sleeping";
-    case ProcessState::DiskSleep: return "waiting on disk";
-    case ProcessState::Stopped: return "paused";
-    case ProcessState::Zombie: return "zombie";
-    case ProcessState::Idle: return "idle";
-    case ProcessState::Unknown: break;
+    case ProcessState::Running:
+        return "running";
+    case ProcessState::Sleeping:
+        return "sleeping";
+    case ProcessState::DiskSleep:
+        return "waiting on disk";
+    case ProcessState::Stopped:
+        return "paused";
+    case ProcessState::Zombie:
+        return "zombie";
+    case ProcessState::Idle:
+        return "idle";
+    case ProcessState::Unknown:
+        break;
     }
     return "unknown";
 }

@@ -63,10 +63,11 @@ void vet(Target& t, const ActionOptions& options)
         t.name = live->name;
     t.uid = live->uid;
     if (live->key.startTime != t.key.startTime) {
-        settle(t, ActionOutcome::Refused,
-               "Refused: pid " + std::to_string(t.key.pid) + " now belongs to " + label(live->name, t.key.pid) +
-                   ", not the process that was selected (its start time differs); the process that was selected "
-                   "has exited and the new one was left alone.");
+        settle(
+            t, ActionOutcome::Refused,
+            "Refused: pid " + std::to_string(t.key.pid) + " now belongs to " + label(live->name, t.key.pid) +
+                ", not the process that was selected (its start time differs); the process that was selected "
+                "has exited and the new one was left alone.");
         return;
     }
     if (live->kernelThread) {
@@ -95,7 +96,8 @@ void recordSignal(Target& t, ProcessAction action, const platform::SignalResult&
         break;
     case ActionOutcome::NotPermitted:
         settle(t, ActionOutcome::NotPermitted,
-               "Not permitted to " + std::string(actionId(action) == "term" ? "terminate" : actionId(action)) + " " +
+               "Not permitted to " +
+                   std::string(actionId(action) == "term" ? "terminate" : actionId(action)) + " " +
                    label(t.name, t.key.pid) + ": it belongs to uid " + std::to_string(t.uid) +
                    " or is protected by the system. Run Headroom as that user to stop it.");
         break;
@@ -148,8 +150,14 @@ void waitUntilGone(std::vector<Target*>& pending, Clock::time_point deadline)
 
 } // namespace
 
-std::string_view actionId(ProcessAction action) { return kActionWords[static_cast<std::size_t>(action)].id; }
-std::string_view actionVerbPast(ProcessAction action) { return kActionWords[static_cast<std::size_t>(action)].past; }
+std::string_view actionId(ProcessAction action)
+{
+    return kActionWords[static_cast<std::size_t>(action)].id;
+}
+std::string_view actionVerbPast(ProcessAction action)
+{
+    return kActionWords[static_cast<std::size_t>(action)].past;
+}
 
 std::optional<ProcessAction> actionFromId(std::string_view id)
 {
@@ -169,11 +177,16 @@ std::optional<ProcessAction> actionFromId(std::string_view id)
 std::string_view outcomeId(ActionOutcome outcome)
 {
     switch (outcome) {
-    case ActionOutcome::Done: return "done";
-    case ActionOutcome::AlreadyGone: return "already-gone";
-    case ActionOutcome::NotPermitted: return "not-permitted";
-    case ActionOutcome::Refused: return "refused";
-    case ActionOutcome::Failed: break;
+    case ActionOutcome::Done:
+        return "done";
+    case ActionOutcome::AlreadyGone:
+        return "already-gone";
+    case ActionOutcome::NotPermitted:
+        return "not-permitted";
+    case ActionOutcome::Refused:
+        return "refused";
+    case ActionOutcome::Failed:
+        break;
     }
     return "failed";
 }
@@ -187,8 +200,8 @@ bool ActionReport::allSucceeded() const
 
 std::size_t ActionReport::count(ActionOutcome outcome) const
 {
-    return static_cast<std::size_t>(
-        std::count_if(results.begin(), results.end(), [&](const ActionResult& r) { return r.outcome == outcome; }));
+    return static_cast<std::size_t>(std::count_if(
+        results.begin(), results.end(), [&](const ActionResult& r) { return r.outcome == outcome; }));
 }
 
 std::string ActionReport::summary() const
@@ -207,7 +220,8 @@ std::string ActionReport::summary() const
     };
     const std::size_t done = count(ActionOutcome::Done);
     if (done > 0) {
-        text = std::to_string(done) + (done == 1 ? " process " : " processes ") + std::string(actionVerbPast(action));
+        text = std::to_string(done) + (done == 1 ? " process " : " processes ") +
+               std::string(actionVerbPast(action));
     }
     add(count(ActionOutcome::AlreadyGone), "already gone");
     add(count(ActionOutcome::NotPermitted), "not permitted");
@@ -241,7 +255,8 @@ std::optional<std::string> ProcessControl::protectedReason(Pid pid)
     return std::nullopt;
 }
 
-ActionReport ProcessControl::apply(const ProcessKey& target, ProcessAction action, const ActionOptions& options) const
+ActionReport ProcessControl::apply(const ProcessKey& target, ProcessAction action,
+                                   const ActionOptions& options) const
 {
     return apply(std::vector<ProcessKey>{target}, action, options);
 }
@@ -320,7 +335,8 @@ ActionReport ProcessControl::apply(const std::vector<ProcessKey>& requested, Pro
 
     if (action == ProcessAction::Pause || action == ProcessAction::Resume) {
         for (Target* t : pending)
-            settle(*t, ActionOutcome::Done, label(t->name, t->key.pid) + " " + std::string(actionVerbPast(action)) + ".");
+            settle(*t, ActionOutcome::Done,
+                   label(t->name, t->key.pid) + " " + std::string(actionVerbPast(action)) + ".");
     } else {
         std::vector<Target*> alive = pending;
         if (action == ProcessAction::Terminate) {
@@ -337,7 +353,8 @@ ActionReport ProcessControl::apply(const std::vector<ProcessKey>& requested, Pro
                     char grace[32];
                     std::snprintf(grace, sizeof grace, "%g", seconds);
                     settle(*t, ActionOutcome::Done,
-                           label(t->name, t->key.pid) + " ignored SIGTERM for " + grace + " s and was killed.");
+                           label(t->name, t->key.pid) + " ignored SIGTERM for " + grace +
+                               " s and was killed.");
                 } else {
                     settle(*t, ActionOutcome::Done, label(t->name, t->key.pid) + " terminated.");
                 }
@@ -350,10 +367,11 @@ ActionReport ProcessControl::apply(const std::vector<ProcessKey>& requested, Pro
             }
         }
         for (Target* t : alive) {
-            settle(*t, ActionOutcome::Failed,
-                   label(t->name, t->key.pid) +
-                       " is still alive after SIGKILL; it is probably stuck in the kernel (state D) and will go "
-                       "when its I/O completes.");
+            settle(
+                *t, ActionOutcome::Failed,
+                label(t->name, t->key.pid) +
+                    " is still alive after SIGKILL; it is probably stuck in the kernel (state D) and will go "
+                    "when its I/O completes.");
         }
     }
 

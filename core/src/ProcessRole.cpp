@@ -22,7 +22,10 @@ constexpr std::array<RoleWords, kRoleCount> kWords = {{
 }};
 } // namespace
 
-std::string_view roleId(ProcessRole role) { return kWords[roleIndex(role)].id; }
+std::string_view roleId(ProcessRole role)
+{
+    return kWords[roleIndex(role)].id;
+}
 
 std::optional<ProcessRole> roleFromId(std::string_view id)
 {

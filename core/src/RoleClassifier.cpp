@@ -13,7 +13,8 @@ namespace {
 std::string lowered(std::string_view text)
 {
     std::string out(text);
-    std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return char(std::tolower(c)); });
+    std::transform(out.begin(), out.end(), out.begin(),
+                   [](unsigned char c) { return char(std::tolower(c)); });
     return out;
 }
 
@@ -41,8 +42,8 @@ std::string_view toolStem(std::string_view name)
 }
 
 constexpr std::array<std::string_view, 15> kLinkers = {
-    "ld",   "ld.bfd", "ld.gold", "ld.lld", "lld",      "ld64.lld", "lld-link", "mold",
-    "ld.mold", "collect2", "link", "rust-lld", "ld64", "wasm-ld", "gold",
+    "ld",      "ld.bfd",   "ld.gold", "ld.lld",   "lld",  "ld64.lld", "lld-link", "mold",
+    "ld.mold", "collect2", "link",    "rust-lld", "ld64", "wasm-ld",  "gold",
 };
 constexpr std::array<std::string_view, 13> kCompilers = {
     "cc", "c++", "gcc", "g++", "clang", "clang++", "cc1", "cc1plus", "cc1obj", "as", "cl", "clang-cl", "lto1",
@@ -50,8 +51,7 @@ constexpr std::array<std::string_view, 13> kCompilers = {
 constexpr std::array<std::string_view, 4> kRustCompilers = {"rustc", "rustdoc", "clippy-driver", "miri"};
 constexpr std::array<std::string_view, 4> kBuildTools = {"make", "gmake", "ninja", "samu"};
 
-template <typename List>
-bool contains(const List& list, std::string_view name)
+template <typename List> bool contains(const List& list, std::string_view name)
 {
     return std::find(list.begin(), list.end(), name) != list.end();
 }
@@ -73,13 +73,15 @@ bool looksLikeCargoTestBinary(std::string_view path)
     std::string_view dirName = dirSlash == std::string_view::npos ? dir : dir.substr(dirSlash + 1);
     if (dirName != "deps")
         return false;
-    if (file.ends_with(".so") || file.ends_with(".dll") || file.ends_with(".dylib") || file.ends_with(".rlib"))
+    if (file.ends_with(".so") || file.ends_with(".dll") || file.ends_with(".dylib") ||
+        file.ends_with(".rlib"))
         return false;
     if (file.ends_with(".exe"))
         file.remove_suffix(4);
     const auto dash = file.rfind('-');
-    const bool hashed = dash != std::string_view::npos && file.size() - dash - 1 == 16 &&
-                        std::all_of(file.begin() + dash + 1, file.end(), [](unsigned char c) { return std::isxdigit(c); });
+    const bool hashed =
+        dash != std::string_view::npos && file.size() - dash - 1 == 16 &&
+        std::all_of(file.begin() + dash + 1, file.end(), [](unsigned char c) { return std::isxdigit(c); });
     return hashed || path.find("/target/") != std::string_view::npos;
 }
 
@@ -124,15 +126,21 @@ ProcessRole RoleClassifier::intrinsicRole(const ProcessSample& process) const
         return false;
     };
 
-    if (anyName([&](std::string_view n) { return containsString(options_.testRunners, n) || n == "cargo-nextest"; }))
+    if (anyName([&](std::string_view n) {
+            return containsString(options_.testRunners, n) || n == "cargo-nextest";
+        }))
         return ProcessRole::Test;
     if (anyName([](std::string_view n) { return n == "cargo" || (n.starts_with("cargo-") && n.size() > 6); }))
         return ProcessRole::Cargo;
     if (anyName([](std::string_view n) { return contains(kRustCompilers, n); }))
         return ProcessRole::Rustc;
-    if (anyName([](std::string_view n) { return n.starts_with("build-script-") || n.starts_with("build_script_"); }))
+    if (anyName([](std::string_view n) {
+            return n.starts_with("build-script-") || n.starts_with("build_script_");
+        }))
         return ProcessRole::BuildScript;
-    if (anyName([&](std::string_view n) { return contains(kLinkers, toolStem(n)) || containsString(options_.extraLinkers, n); }))
+    if (anyName([&](std::string_view n) {
+            return contains(kLinkers, toolStem(n)) || containsString(options_.extraLinkers, n);
+        }))
         return ProcessRole::Linker;
     if (anyName([&](std::string_view n) {
             return contains(kCompilers, toolStem(n)) || containsString(options_.extraCompilers, n);

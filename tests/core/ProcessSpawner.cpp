@@ -34,15 +34,19 @@ ProcessSpawner::~ProcessSpawner()
     }
 }
 
-QString ProcessSpawner::binDir() const { return dir_.path() + "/bin"; }
+QString ProcessSpawner::binDir() const
+{
+    return dir_.path() + "/bin";
+}
 
 QString ProcessSpawner::installAs(const QString& name)
 {
     const QString target = binDir() + "/" + name;
     if (!QFile::exists(target)) {
         QFile::copy(QStringLiteral(HEADROOM_FAKEPROC), target);
-        QFile::setPermissions(target, QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner | QFile::ReadGroup |
-                                          QFile::ExeGroup | QFile::ReadOther | QFile::ExeOther);
+        QFile::setPermissions(target, QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner |
+                                          QFile::ReadGroup | QFile::ExeGroup | QFile::ReadOther |
+                                          QFile::ExeOther);
     }
     return target;
 }
@@ -53,7 +57,8 @@ QString ProcessSpawner::makeDir(const QString& relative)
     return dir_.path() + "/" + relative;
 }
 
-Pid ProcessSpawner::start(const QString& name, const QStringList& args, const QString& workDir, int expectTotal)
+Pid ProcessSpawner::start(const QString& name, const QStringList& args, const QString& workDir,
+                          int expectTotal)
 {
     const QString program = name.contains('/') ? name : installAs(name);
     // Install every child program the arguments name right after a "{".

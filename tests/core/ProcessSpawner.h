@@ -10,16 +10,16 @@
 // which may hold further groups. Any other argument is ignored, so command
 // lines can look real: `cargo build --release { rustc --crate-name foo }`.
 
+#include "headroom/Process.h"
+
 #include <QStringList>
 #include <QTemporaryDir>
 
 #include <chrono>
 #include <vector>
 
-#include "headroom/Process.h"
-
 class ProcessSpawner {
-public:
+  public:
     ProcessSpawner();
     ~ProcessSpawner(); // kills every tree it started and reaps them
 
@@ -43,7 +43,7 @@ public:
 
     QString binDir() const;
 
-private:
+  private:
     QTemporaryDir dir_;
     std::vector<headroom::Pid> started_;
 };

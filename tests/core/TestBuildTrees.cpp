@@ -45,7 +45,7 @@ void writeFile(const QString& path, const char* text)
 class TestBuildTrees : public QObject {
     Q_OBJECT
 
-private slots:
+  private slots:
     void makeWrappingCargoIsOneBuild()
     {
         auto s = snapshotOf({
@@ -65,8 +65,9 @@ private slots:
     void cargoOptions()
     {
         auto s = snapshotOf({
-            proc(10, 1, "cargo", {"cargo", "+nightly", "build", "--manifest-path", "crates/a/Cargo.toml",
-                                  "--target-dir=../tgt", "--profile", "dist-fast"},
+            proc(10, 1, "cargo",
+                 {"cargo", "+nightly", "build", "--manifest-path", "crates/a/Cargo.toml",
+                  "--target-dir=../tgt", "--profile", "dist-fast"},
                  "/w"),
         });
         assembleBuilds(s, "/nonexistent");

@@ -49,7 +49,7 @@ QJsonObject findProcess(const QJsonArray& processes, Pid pid)
 class TestCli : public QObject {
     Q_OBJECT
 
-private slots:
+  private slots:
     void versionAndHelp()
     {
         const Run version = runCli({"--version"});
@@ -70,7 +70,8 @@ private slots:
         QTest::newRow("bad option") << QStringList{"top", "--frobnicate"} << "frobnicate";
         QTest::newRow("bad number") << QStringList{"top", "-n", "lots"} << "lots";
         QTest::newRow("stop without start time") << QStringList{"stop", "1234"} << "--start-time is required";
-        QTest::newRow("stop bad signal") << QStringList{"stop", "1234", "--start-time", "5", "--signal", "nuke"} << "nuke";
+        QTest::newRow("stop bad signal")
+            << QStringList{"stop", "1234", "--start-time", "5", "--signal", "nuke"} << "nuke";
     }
 
     void badArgumentsFailClearly()
@@ -85,7 +86,8 @@ private slots:
     void sampleJson()
     {
         ProcessSpawner spawner;
-        const Pid cargo = spawner.start("cargo", {"build", "{", "rustc", "--mem", "8", "}"}, spawner.makeDir("w"), 2);
+        const Pid cargo =
+            spawner.start("cargo", {"build", "{", "rustc", "--mem", "8", "}"}, spawner.makeDir("w"), 2);
         const Run run = runCli({"sample", "--json", "--interval", "0.1"});
         QCOMPARE(run.code, 0);
         QJsonParseError error;
@@ -108,7 +110,8 @@ private slots:
         const QJsonObject rustcParent = findProcess(processes, cargo);
         QCOMPARE(rustcParent.value("role").toString(), QString("cargo"));
         QCOMPARE(rustcParent.value("ppid").toInteger(), qint64(::getpid()));
-        QCOMPARE(std::uint64_t(rustcParent.value("start_time").toInteger()), ProcessSpawner::keyOf(cargo).startTime);
+        QCOMPARE(std::uint64_t(rustcParent.value("start_time").toInteger()),
+                 ProcessSpawner::keyOf(cargo).startTime);
         QVERIFY(rustcParent.value("cpu_percent").isDouble());
 
         bool sawBuild = false;
@@ -122,7 +125,8 @@ private slots:
             QVERIFY(build.value("rss").toInteger() >= qint64(8 * MiB));
         }
         QVERIFY(sawBuild);
-        QVERIFY2(root.value("summary").toString().contains(QRegularExpression("\\d+ rustc, ")), qPrintable(root.value("summary").toString()));
+        QVERIFY2(root.value("summary").toString().contains(QRegularExpression("\\d+ rustc, ")),
+                 qPrintable(root.value("summary").toString()));
     }
 
     void jsonSurvivesBytesThatAreNotUtf8()
@@ -145,7 +149,8 @@ private slots:
     void topShowsRolesAndBuilds()
     {
         ProcessSpawner spawner;
-        const Pid cargo = spawner.start("cargo", {"build", "{", "rustc", "--mem", "64", "}"}, spawner.makeDir("w"), 2);
+        const Pid cargo =
+            spawner.start("cargo", {"build", "{", "rustc", "--mem", "64", "}"}, spawner.makeDir("w"), 2);
         const Run few = runCli({"top", "-n", "3", "--interval", "0"});
         QCOMPARE(few.code, 0);
         const int fewHeader = few.out.indexOf(QRegularExpression("PID\\s+START"));
@@ -188,7 +193,8 @@ private slots:
         QCOMPARE(run.code, 0);
         const QJsonObject report = QJsonDocument::fromJson(run.out.toUtf8()).object();
         QCOMPARE(report.value("schema").toString(), QString("headroom.action"));
-        QCOMPARE(report.value("results").toArray().at(0).toObject().value("outcome").toString(), QString("done"));
+        QCOMPARE(report.value("results").toArray().at(0).toObject().value("outcome").toString(),
+                 QString("done"));
         QVERIFY(spawner.waitGone(pid));
 
         const Run again = runCli({"stop", QString::number(pid), "--start-time", start});
@@ -202,9 +208,15 @@ private slots:
         const Pid cargo = spawner.start("cargo", {"{", "rustc", "}"}, {}, 2);
         const Pid rustc = ProcessSpawner::liveDescendants(cargo).at(0);
         const QString start = QString::number(ProcessSpawner::keyOf(cargo).startTime);
-        QCOMPARE(runCli({"stop", QString::number(cargo), "--start-time", start, "--tree", "--signal", "pause"}).code, 0);
+        QCOMPARE(
+            runCli({"stop", QString::number(cargo), "--start-time", start, "--tree", "--signal", "pause"})
+                .code,
+            0);
         QTRY_COMPARE(ProcessSpawner::stateOf(rustc), 'T');
-        QCOMPARE(runCli({"stop", QString::number(cargo), "--start-time", start, "--tree", "--signal", "resume"}).code, 0);
+        QCOMPARE(
+            runCli({"stop", QString::number(cargo), "--start-time", start, "--tree", "--signal", "resume"})
+                .code,
+            0);
         QTRY_COMPARE(ProcessSpawner::stateOf(rustc), 'S');
     }
 };

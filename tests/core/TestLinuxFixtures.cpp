@@ -27,7 +27,7 @@ class TestLinuxFixtures : public QObject {
 
     Snapshot report;
 
-private slots:
+  private slots:
     void initTestCase()
     {
         auto result = samplerFor("proc-report", "fs-report")->sample();
@@ -117,19 +117,20 @@ private slots:
     void roles()
     {
         const std::pair<Pid, ProcessRole> expected[] = {
-            {1, ProcessRole::Other},         {100, ProcessRole::Other},   {200, ProcessRole::Cargo},
-            {201, ProcessRole::Rustc},       {202, ProcessRole::Rustc},   {203, ProcessRole::Linker},
-            {204, ProcessRole::BuildScript}, {300, ProcessRole::Cargo},   {301, ProcessRole::Rustc},
-            {400, ProcessRole::Test},        {500, ProcessRole::Test},    {501, ProcessRole::Test},
+            {1, ProcessRole::Other},         {100, ProcessRole::Other}, {200, ProcessRole::Cargo},
+            {201, ProcessRole::Rustc},       {202, ProcessRole::Rustc}, {203, ProcessRole::Linker},
+            {204, ProcessRole::BuildScript}, {300, ProcessRole::Cargo}, {301, ProcessRole::Rustc},
+            {400, ProcessRole::Test},        {500, ProcessRole::Test},  {501, ProcessRole::Test},
             {502, ProcessRole::Test},        {600, ProcessRole::Other},
         };
         for (const auto& [pid, role] : expected) {
             const auto* p = report.find(pid);
             QVERIFY2(p, qPrintable(QString("pid %1 missing").arg(pid)));
-            QVERIFY2(p->role == role, qPrintable(QString("pid %1 is %2, expected %3")
-                                                     .arg(pid)
-                                                     .arg(QString::fromStdString(std::string(roleId(p->role))))
-                                                     .arg(QString::fromStdString(std::string(roleId(role))))));
+            QVERIFY2(p->role == role,
+                     qPrintable(QString("pid %1 is %2, expected %3")
+                                    .arg(pid)
+                                    .arg(QString::fromStdString(std::string(roleId(p->role))))
+                                    .arg(QString::fromStdString(std::string(roleId(role))))));
         }
     }
 

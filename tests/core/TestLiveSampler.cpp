@@ -28,7 +28,10 @@ std::uint64_t meminfoKiB(const std::string& key)
     return 0;
 }
 
-std::uint64_t distance(std::uint64_t a, std::uint64_t b) { return a > b ? a - b : b - a; }
+std::uint64_t distance(std::uint64_t a, std::uint64_t b)
+{
+    return a > b ? a - b : b - a;
+}
 
 Snapshot sampleOrFail(SystemSampler& sampler)
 {
@@ -42,7 +45,7 @@ Snapshot sampleOrFail(SystemSampler& sampler)
 class TestLiveSampler : public QObject {
     Q_OBJECT
 
-private slots:
+  private slots:
     void memoryAgreesWithMeminfo()
     {
         auto sampler = SystemSampler::create();
@@ -107,10 +110,11 @@ private slots:
     {
         ProcessSpawner spawner;
         const QString ws = spawner.makeDir("ws");
-        const Pid cargo = spawner.start(
-            "cargo", {"build", "--release", "{", "rustc", "--mem", "16", "--crate-name", "a", "}", "{", "rustc",
-                      "--mem", "16", "--crate-name", "b", "{", "cc", "}", "}"},
-            ws, 4);
+        const Pid cargo =
+            spawner.start("cargo",
+                          {"build", "--release", "{", "rustc", "--mem", "16", "--crate-name", "a", "}", "{",
+                           "rustc", "--mem", "16", "--crate-name", "b", "{", "cc", "}", "}"},
+                          ws, 4);
         auto sampler = SystemSampler::create();
         const Snapshot s = sampleOrFail(*sampler);
         const BuildTree* build = nullptr;

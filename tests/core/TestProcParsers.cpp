@@ -9,7 +9,7 @@ using namespace headroom::procfs;
 class TestProcParsers : public QObject {
     Q_OBJECT
 
-private:
+  private:
     static std::string statWith(const std::string& comm, char state = 'S')
     {
         return "4242 (" + comm + ") " + state +
@@ -17,7 +17,7 @@ private:
                "18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n";
     }
 
-private slots:
+  private slots:
     void statPlainName()
     {
         auto stat = parseStat(statWith("rustc"));
@@ -91,7 +91,7 @@ private slots:
                              m));
         QCOMPARE(m.total, 1000u * 1024);
         QCOMPARE(m.available, 600u * 1024);
-        QCOMPARE(m.used, 400u * 1024); // total - available, as procps-ng 4 free
+        QCOMPARE(m.used, 400u * 1024);  // total - available, as procps-ng 4 free
         QCOMPARE(m.cache, 320u * 1024); // Cached + SReclaimable
         QCOMPARE(m.swapUsed, 250u * 1024);
         QCOMPARE(m.committed, 900u * 1024);
@@ -137,7 +137,8 @@ private slots:
                  (std::vector<std::string>{"cargo", "build", "--release"}));
         QCOMPARE(parseCmdline("a b\0\0c\0"s), (std::vector<std::string>{"a b", "", "c"}));
         // A process that rewrote its argv into one string.
-        QCOMPARE(parseCmdline("postgres: writer process   "s), (std::vector<std::string>{"postgres: writer process   "}));
+        QCOMPARE(parseCmdline("postgres: writer process   "s),
+                 (std::vector<std::string>{"postgres: writer process   "}));
         QVERIFY(parseCmdline(""s).empty());
     }
 

@@ -31,21 +31,23 @@ std::string outcomes(const ActionReport& report)
 class TestProcessControl : public QObject {
     Q_OBJECT
 
-private slots:
+  private slots:
     void treeTerminateLeavesNothingAlive()
     {
         ProcessSpawner spawner;
         const QString ws = spawner.makeDir("ws");
-        const Pid cargo = spawner.start("cargo", {"build", "{", "rustc", "{", "cc", "}", "}", "{", "rustc", "}",
-                                                  "{", "build-script-build", "}"},
-                                        ws, 5);
+        const Pid cargo = spawner.start(
+            "cargo",
+            {"build", "{", "rustc", "{", "cc", "}", "}", "{", "rustc", "}", "{", "build-script-build", "}"},
+            ws, 5);
         const Pid bystander = spawner.start("editor", {});
         const auto members = ProcessSpawner::liveDescendants(cargo);
         QCOMPARE(members.size(), std::size_t(4));
 
         ActionOptions options;
         options.tree = true;
-        const ActionReport report = ProcessControl().apply(ProcessSpawner::keyOf(cargo), ProcessAction::Terminate, options);
+        const ActionReport report =
+            ProcessControl().apply(ProcessSpawner::keyOf(cargo), ProcessAction::Terminate, options);
         QVERIFY2(report.allSucceeded(), outcomes(report).c_str());
         QCOMPARE(report.results.size(), std::size_t(5));
         QCOMPARE(report.count(ActionOutcome::Done), std::size_t(5));
@@ -63,7 +65,8 @@ private slots:
         const auto members = ProcessSpawner::liveDescendants(cargo);
         ActionOptions options;
         options.tree = true;
-        const auto report = ProcessControl().apply(ProcessSpawner::keyOf(cargo), ProcessAction::Kill, options);
+        const auto report =
+            ProcessControl().apply(ProcessSpawner::keyOf(cargo), ProcessAction::Kill, options);
         QVERIFY2(report.allSucceeded(), outcomes(report).c_str());
         QVERIFY(spawner.waitGone(cargo, 3s));
         for (Pid p : members)
@@ -77,11 +80,13 @@ private slots:
         ActionOptions options;
         options.grace = 300ms;
         const auto start = std::chrono::steady_clock::now();
-        const auto report = ProcessControl().apply(ProcessSpawner::keyOf(stubborn), ProcessAction::Terminate, options);
+        const auto report =
+            ProcessControl().apply(ProcessSpawner::keyOf(stubborn), ProcessAction::Terminate, options);
         QVERIFY(std::chrono::steady_clock::now() - start >= 300ms);
         QCOMPARE(report.results.size(), std::size_t(1));
         QCOMPARE(report.results[0].outcome, ActionOutcome::Done);
-        QVERIFY2(report.results[0].message.find("ignored SIGTERM") != std::string::npos, report.results[0].message.c_str());
+        QVERIFY2(report.results[0].message.find("ignored SIGTERM") != std::string::npos,
+                 report.results[0].message.c_str());
         QVERIFY(spawner.waitGone(stubborn, 3s));
     }
 
@@ -156,14 +161,16 @@ private slots:
         // A process of user nobody: refused when only our own may be touched.
         ProcessSpawner spawner;
         const QString program = spawner.installAs("nobodys");
-        const auto open = QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner | QFile::ReadOther | QFile::ExeOther;
+        const auto open =
+            QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner | QFile::ReadOther | QFile::ExeOther;
         QVERIFY(QFile::setPermissions(spawner.binDir(), open));
         QVERIFY(QFile::setPermissions(spawner.binDir() + "/..", open));
         const pid_t pid = ::fork();
         if (pid == 0) {
             if (::setgid(65534) != 0 || ::setuid(65534) != 0)
                 ::_exit(1);
-            ::execl(program.toLocal8Bit().constData(), "nobodys", "--sleep", "30", static_cast<char*>(nullptr));
+            ::execl(program.toLocal8Bit().constData(), "nobodys", "--sleep", "30",
+                    static_cast<char*>(nullptr));
             ::_exit(127);
         }
         QTRY_VERIFY(platform::identify(pid) && platform::identify(pid)->name == "nobodys");
@@ -204,7 +211,8 @@ private slots:
 
     void actionIds()
     {
-        for (auto a : {ProcessAction::Pause, ProcessAction::Resume, ProcessAction::Terminate, ProcessAction::Kill})
+        for (auto a :
+             {ProcessAction::Pause, ProcessAction::Resume, ProcessAction::Terminate, ProcessAction::Kill})
             QCOMPARE(actionFromId(actionId(a)).value(), a);
         QVERIFY(!actionFromId("explode"));
     }

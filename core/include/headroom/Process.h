@@ -29,7 +29,8 @@ struct ProcessKey {
 struct ProcessKeyHash {
     std::size_t operator()(const ProcessKey& k) const noexcept
     {
-        return std::hash<std::uint64_t>()(static_cast<std::uint64_t>(k.pid) * 0x9E3779B97F4A7C15ull ^ k.startTime);
+        return std::hash<std::uint64_t>()(static_cast<std::uint64_t>(k.pid) * 0x9E3779B97F4A7C15ull ^
+                                          k.startTime);
     }
 };
 
@@ -50,17 +51,17 @@ struct ProcessSample {
     ProcessKey key;
     Pid parentPid = 0;
     std::uint32_t uid = 0;
-    std::string user;   // the uid as a number when it has no name
+    std::string user; // the uid as a number when it has no name
     ProcessState state = ProcessState::Unknown;
-    std::string name;   // the kernel's short name (comm); raw bytes, maybe not UTF-8
-    std::string exe;    // executable path; empty when unreadable or a kernel thread
+    std::string name;              // the kernel's short name (comm); raw bytes, maybe not UTF-8
+    std::string exe;               // executable path; empty when unreadable or a kernel thread
     std::vector<std::string> argv; // empty when unreadable, a zombie or a kernel thread
-    std::string cwd;    // working directory; empty when unreadable
+    std::string cwd;               // working directory; empty when unreadable
     std::uint64_t residentBytes = 0;
-    std::uint64_t cpuTimeNs = 0;   // user + system since start
+    std::uint64_t cpuTimeNs = 0;      // user + system since start
     std::optional<double> cpuPercent; // of one core, between this and the previous snapshot
     std::uint32_t threads = 0;
-    std::int64_t startedAtMs = 0;  // wall clock, milliseconds since the epoch
+    std::int64_t startedAtMs = 0; // wall clock, milliseconds since the epoch
     bool kernelThread = false;
     // CARGO_TARGET_DIR of a cargo process when its environment is readable.
     std::optional<std::string> cargoTargetDir;

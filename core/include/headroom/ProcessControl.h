@@ -16,7 +16,7 @@ enum class ProcessAction {
     Kill,      // SIGKILL
 };
 
-std::string_view actionId(ProcessAction action);   // "pause", "resume", "term", "kill"
+std::string_view actionId(ProcessAction action); // "pause", "resume", "term", "kill"
 std::optional<ProcessAction> actionFromId(std::string_view id);
 std::string_view actionVerbPast(ProcessAction action); // "paused", "resumed", "terminated", "killed"
 
@@ -48,17 +48,18 @@ struct ActionReport {
 };
 
 struct ActionOptions {
-    bool tree = false;                          // the process and all its descendants
-    std::chrono::milliseconds grace{3000};      // Terminate: time before SIGKILL
-    bool onlyCurrentUser = false;               // refuse other users' processes even as root
+    bool tree = false;                     // the process and all its descendants
+    std::chrono::milliseconds grace{3000}; // Terminate: time before SIGKILL
+    bool onlyCurrentUser = false;          // refuse other users' processes even as root
 };
 
 // Stops, pauses and resumes processes safely. Every target is a (pid, start
 // time) pair and is re-verified right before the signal; on Linux the signal
 // goes through a pidfd so a reused pid can never be hit.
 class ProcessControl {
-public:
-    ActionReport apply(const ProcessKey& target, ProcessAction action, const ActionOptions& options = {}) const;
+  public:
+    ActionReport apply(const ProcessKey& target, ProcessAction action,
+                       const ActionOptions& options = {}) const;
     // Several targets (for example all runaway builds) in one go. With
     // options.tree each target brings its descendants.
     ActionReport apply(const std::vector<ProcessKey>& targets, ProcessAction action,

@@ -21,11 +21,14 @@ enum class ProcessRole {
 
 inline constexpr std::size_t kRoleCount = 8;
 inline constexpr std::array<ProcessRole, kRoleCount> kAllRoles = {
-    ProcessRole::Cargo,  ProcessRole::Rustc,     ProcessRole::BuildScript, ProcessRole::Linker,
-    ProcessRole::Compiler, ProcessRole::Test, ProcessRole::BuildTool,   ProcessRole::Other,
+    ProcessRole::Cargo,    ProcessRole::Rustc, ProcessRole::BuildScript, ProcessRole::Linker,
+    ProcessRole::Compiler, ProcessRole::Test,  ProcessRole::BuildTool,   ProcessRole::Other,
 };
 
-constexpr std::size_t roleIndex(ProcessRole role) { return static_cast<std::size_t>(role); }
+constexpr std::size_t roleIndex(ProcessRole role)
+{
+    return static_cast<std::size_t>(role);
+}
 
 // Stable identifier used in JSON and settings: "cargo", "rustc", "build-script",
 // "linker", "compiler", "test", "build-tool", "other".
@@ -36,6 +39,9 @@ std::optional<ProcessRole> roleFromId(std::string_view id);
 std::string_view roleNoun(ProcessRole role, bool plural);
 
 // True for every role but Other.
-constexpr bool isBuildRole(ProcessRole role) { return role != ProcessRole::Other; }
+constexpr bool isBuildRole(ProcessRole role)
+{
+    return role != ProcessRole::Other;
+}
 
 } // namespace headroom

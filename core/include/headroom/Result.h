@@ -8,9 +8,8 @@ namespace headroom {
 
 // A value or a sentence a person can act on. The core never throws across its
 // boundary; functions that can fail return one of these instead.
-template <typename T>
-class Result {
-public:
+template <typename T> class Result {
+  public:
     static Result success(T value) { return Result(std::move(value)); }
     static Result failure(std::string message) { return Result(std::nullopt, std::move(message)); }
 
@@ -25,7 +24,7 @@ public:
 
     const std::string& error() const { return error_; }
 
-private:
+  private:
     explicit Result(T value) : value_(std::move(value)) {}
     Result(std::nullopt_t, std::string message) : error_(std::move(message)) {}
 

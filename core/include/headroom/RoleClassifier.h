@@ -12,7 +12,8 @@ namespace headroom {
 struct ClassifierOptions {
     // Programs (base names) that run tests; they and their children count as
     // tests. cargo-nextest is always one.
-    std::vector<std::string> testRunners = {"cargo-nextest", "ctest", "pytest", "py.test", "jest", "vitest", "prove"};
+    std::vector<std::string> testRunners = {"cargo-nextest", "ctest",  "pytest", "py.test",
+                                            "jest",          "vitest", "prove"};
     // Extra base names per role, added to the built-in ones.
     std::vector<std::string> extraLinkers;
     std::vector<std::string> extraCompilers;
@@ -20,7 +21,7 @@ struct ClassifierOptions {
 
 // Decides what each process is doing for a build. Pure logic: no OS calls.
 class RoleClassifier {
-public:
+  public:
     explicit RoleClassifier(ClassifierOptions options = {});
 
     // Role from the process's own names and paths only.
@@ -35,7 +36,7 @@ public:
 
     const ClassifierOptions& options() const { return options_; }
 
-private:
+  private:
     ClassifierOptions options_;
 };
 

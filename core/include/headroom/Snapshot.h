@@ -37,7 +37,7 @@ struct Snapshot {
 
 // Parent -> children index over a process list.
 class ProcessTree {
-public:
+  public:
     explicit ProcessTree(const std::vector<ProcessSample>& processes);
 
     const std::vector<std::size_t>& children(Pid pid) const; // indices into the list
@@ -49,7 +49,7 @@ public:
 
     static constexpr std::size_t npos = static_cast<std::size_t>(-1);
 
-private:
+  private:
     const std::vector<ProcessSample>& processes_;
     std::unordered_map<Pid, std::size_t> index_;
     std::unordered_map<Pid, std::vector<std::size_t>> children_;

@@ -23,7 +23,7 @@ struct SamplerOptions {
 // remembers CPU times for CPU %, so keep it alive and call sample() repeatedly.
 // Not thread-safe: use one instance from one thread.
 class SystemSampler {
-public:
+  public:
     virtual ~SystemSampler();
 
     // A full snapshot: memory, processes with roles and CPU %, build trees,
@@ -35,14 +35,14 @@ public:
     // The backend for this operating system.
     static std::unique_ptr<SystemSampler> create(SamplerOptions options = {});
 
-protected:
+  protected:
     explicit SystemSampler(SamplerOptions options);
     // Platform part: memory + raw process list (sorted by pid), no roles, no CPU %.
     virtual Result<Snapshot> collect() = 0;
 
     const SamplerOptions& options() const { return options_; }
 
-private:
+  private:
     void computeCpu(Snapshot& snapshot);
 
     SamplerOptions options_;

@@ -1,10 +1,9 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // Linux side of the platform contract: identify processes from /proc and
 // signal them through pidfds, so a pid reused after the check is never hit.
-#include "headroom/Platform.h"
-
 #include "ProcFiles.h"
 #include "ProcParsers.h"
+#include "headroom/Platform.h"
 
 #include <cstring>
 #include <dirent.h>
@@ -45,10 +44,14 @@ std::optional<ProcessIdentity> identifyAt(int procFd, const char* pidName)
 int signalFor(ProcessAction action)
 {
     switch (action) {
-    case ProcessAction::Pause: return SIGSTOP;
-    case ProcessAction::Resume: return SIGCONT;
-    case ProcessAction::Terminate: return SIGTERM;
-    case ProcessAction::Kill: return SIGKILL;
+    case ProcessAction::Pause:
+        return SIGSTOP;
+    case ProcessAction::Resume:
+        return SIGCONT;
+    case ProcessAction::Terminate:
+        return SIGTERM;
+    case ProcessAction::Kill:
+        return SIGKILL;
     }
     return SIGTERM;
 }
@@ -97,10 +100,19 @@ std::vector<ProcessIdentity> listIdentities()
     return out;
 }
 
-Pid currentPid() { return ::getpid(); }
-std::uint32_t currentUid() { return ::geteuid(); }
+Pid currentPid()
+{
+    return ::getpid();
+}
+std::uint32_t currentUid()
+{
+    return ::geteuid();
+}
 
-bool isAlive(const ProcessKey& key) { return matches(identify(key.pid), key); }
+bool isAlive(const ProcessKey& key)
+{
+    return matches(identify(key.pid), key);
+}
 
 SignalResult sendSignal(const ProcessKey& key, ProcessAction action)
 {
@@ -118,7 +130,7 @@ SignalResult sendSignal(const ProcessKey& key, ProcessAction action)
     }
     if (errno == ESRCH)
         return {ActionOutcome::AlreadyGone, {}};
-    // ENOSYS: a kernel before 5.3; fall back to check-then-kill below.
+        // ENOSYS: a kernel before 5.3; fall back to check-then-kill below.
 #endif
     if (!matches(identify(key.pid), key))
         return {ActionOutcome::AlreadyGone, {}};

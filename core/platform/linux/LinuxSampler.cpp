@@ -2,10 +2,9 @@
 // The Linux backend: one pass over procfs per snapshot. Each /proc/<pid>
 // directory is opened once and read relative to its descriptor, so all the
 // files read belong to the same process even if its pid is reused meanwhile.
-#include "headroom/SystemSampler.h"
-
 #include "ProcFiles.h"
 #include "ProcParsers.h"
+#include "headroom/SystemSampler.h"
 
 #include <algorithm>
 #include <chrono>
@@ -23,13 +22,15 @@ using procfs::Fd;
 
 std::int64_t nowSteadyNs()
 {
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
         .count();
 }
 
 std::int64_t nowWallMs()
 {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
         .count();
 }
 
@@ -45,7 +46,7 @@ struct StaticInfo {
 };
 
 class LinuxSampler final : public SystemSampler {
-public:
+  public:
     explicit LinuxSampler(SamplerOptions options) : SystemSampler(std::move(options))
     {
         const long ticks = ::sysconf(_SC_CLK_TCK);
@@ -54,10 +55,10 @@ public:
         pageSize_ = page > 0 ? static_cast<std::uint64_t>(page) : 4096;
     }
 
-protected:
+  protected:
     Result<Snapshot> collect() override;
 
-private:
+  private:
     bool scanProcess(int procFd, const char* pidName, ProcessSample& out);
     const std::string& userName(std::uint32_t uid);
     std::string rootPath(const char* relative) const { return (options().procRoot / relative).string(); }
@@ -80,18 +81,21 @@ Result<Snapshot> LinuxSampler::collect()
     const std::string root = options().procRoot.string();
     DIR* dir = ::opendir(root.c_str());
     if (!dir) {
-        return Result<Snapshot>::failure("Cannot open " + root + ": " + std::strerror(errno) +
-                                         ". Headroom reads memory and processes from procfs; mount it at /proc.");
+        return Result<Snapshot>::failure(
+            "Cannot open " + root + ": " + std::strerror(errno) +
+            ". Headroom reads memory and processes from procfs; mount it at /proc.");
     }
     const int procFd = ::dirfd(dir);
 
     if (int error = procfs::readFileAt(procFd, "meminfo", scratch_)) {
         ::closedir(dir);
-        return Result<Snapshot>::failure("Cannot read " + rootPath("meminfo") + ": " + std::strerror(error) + ".");
+        return Result<Snapshot>::failure("Cannot read " + rootPath("meminfo") + ": " + std::strerror(error) +
+                                         ".");
     }
     if (!procfs::parseMeminfo(scratch_, snapshot.memory)) {
         ::closedir(dir);
-        return Result<Snapshot>::failure(rootPath("meminfo") + " has no MemTotal line; it is not a Linux meminfo file.");
+        return Result<Snapshot>::failure(rootPath("meminfo") +
+                                         " has no MemTotal line; it is not a Linux meminfo file.");
     }
 
     if (procfs::readFileAt(procFd, "pressure/memory", scratch_) == 0) {
@@ -99,9 +103,10 @@ Result<Snapshot> LinuxSampler::collect()
             snapshot.memory.pressure = *pressure;
     }
     if (!snapshot.memory.pressure.available) {
-        snapshot.notes.push_back(rootPath("pressure/memory") +
-                                 " is missing or unreadable: this kernel reports no memory pressure (PSI), so "
-                                 "levels rely on available memory and swap alone.");
+        snapshot.notes.push_back(
+            rootPath("pressure/memory") +
+            " is missing or unreadable: this kernel reports no memory pressure (PSI), so "
+            "levels rely on available memory and swap alone.");
     }
     if (procfs::readFileAt(procFd, "vmstat", scratch_) == 0)
         snapshot.memory.oomKillCount = procfs::parseOomKillCount(scratch_);
@@ -124,8 +129,9 @@ Result<Snapshot> LinuxSampler::collect()
     // Forget processes that are gone, so the cache follows the live table.
     std::erase_if(statics_, [&](const auto& item) { return item.second.generation != generation_; });
 
-    if (!std::is_sorted(snapshot.processes.begin(), snapshot.processes.end(),
-                        [](const ProcessSample& a, const ProcessSample& b) { return a.key.pid < b.key.pid; })) {
+    if (!std::is_sorted(
+            snapshot.processes.begin(), snapshot.processes.end(),
+            [](const ProcessSample& a, const ProcessSample& b) { return a.key.pid < b.key.pid; })) {
         std::sort(snapshot.processes.begin(), snapshot.processes.end(),
                   [](const ProcessSample& a, const ProcessSample& b) { return a.key.pid < b.key.pid; });
     }
@@ -159,10 +165,12 @@ bool LinuxSampler::scanProcess(int procFd, const char* pidName, ProcessSample& o
     out.cpuTimeNs = (stat->utimeTicks + stat->stimeTicks) * (1'000'000'000ull / ticksPerSecond_);
     out.threads = stat->threads;
     if (bootTime_)
-        out.startedAtMs = *bootTime_ * 1000 + static_cast<std::int64_t>(stat->startTimeTicks * 1000 / ticksPerSecond_);
+        out.startedAtMs =
+            *bootTime_ * 1000 + static_cast<std::int64_t>(stat->startTimeTicks * 1000 / ticksPerSecond_);
 
     StaticInfo& info = statics_[stat->pid];
-    const bool known = info.generation != 0 && info.startTimeTicks == stat->startTimeTicks && info.comm == stat->comm;
+    const bool known =
+        info.generation != 0 && info.startTimeTicks == stat->startTimeTicks && info.comm == stat->comm;
     if (!known) {
         info = StaticInfo{};
         info.startTimeTicks = stat->startTimeTicks;
@@ -212,7 +220,7 @@ const std::string& LinuxSampler::userName(std::uint32_t uid)
     if (it != users_.end())
         return it->second;
     std::string name;
-    passwd entry {};
+    passwd entry{};
     passwd* result = nullptr;
     char buffer[4096];
     if (::getpwuid_r(uid, &entry, buffer, sizeof buffer, &result) == 0 && result)

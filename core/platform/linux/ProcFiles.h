@@ -13,7 +13,7 @@ namespace headroom::procfs {
 
 // An owned file descriptor.
 class Fd {
-public:
+  public:
     Fd() = default;
     explicit Fd(int fd) : fd_(fd) {}
     Fd(const Fd&) = delete;
@@ -44,7 +44,7 @@ public:
         fd_ = -1;
     }
 
-private:
+  private:
     int fd_ = -1;
 };
 
@@ -98,6 +98,9 @@ inline int readLinkAt(int dirFd, const char* name, std::string& out)
 }
 
 // The process left between two reads.
-inline bool vanished(int error) { return error == ENOENT || error == ESRCH; }
+inline bool vanished(int error)
+{
+    return error == ENOENT || error == ESRCH;
+}
 
 } // namespace headroom::procfs

@@ -9,8 +9,7 @@ namespace headroom::procfs {
 namespace {
 
 // Splits on runs of spaces; returns false when fewer fields than wanted.
-template <std::size_t N>
-std::size_t splitFields(std::string_view text, std::array<std::string_view, N>& out)
+template <std::size_t N> std::size_t splitFields(std::string_view text, std::array<std::string_view, N>& out)
 {
     std::size_t count = 0;
     std::size_t i = 0;
@@ -27,8 +26,7 @@ std::size_t splitFields(std::string_view text, std::array<std::string_view, N>& 
     return count;
 }
 
-template <typename T>
-bool toNumber(std::string_view text, T& value)
+template <typename T> bool toNumber(std::string_view text, T& value)
 {
     const auto* end = text.data() + text.size();
     auto [ptr, ec] = std::from_chars(text.data(), end, value);
@@ -55,8 +53,7 @@ std::string_view trim(std::string_view text)
     return text;
 }
 
-template <typename Fn>
-void forEachLine(std::string_view content, Fn&& fn)
+template <typename Fn> void forEachLine(std::string_view content, Fn&& fn)
 {
     while (!content.empty()) {
         const auto nl = content.find('\n');
@@ -91,9 +88,10 @@ std::optional<StatFields> parseStat(std::string_view content)
     stat.state = field(3)[0];
     long long rss = 0;
     long long ppid = 0;
-    if (!toNumber(field(4), ppid) || !toNumber(field(9), stat.flags) || !toNumber(field(14), stat.utimeTicks) ||
-        !toNumber(field(15), stat.stimeTicks) || !toNumber(field(20), stat.threads) ||
-        !toNumber(field(22), stat.startTimeTicks) || !toNumber(field(24), rss))
+    if (!toNumber(field(4), ppid) || !toNumber(field(9), stat.flags) ||
+        !toNumber(field(14), stat.utimeTicks) || !toNumber(field(15), stat.stimeTicks) ||
+        !toNumber(field(20), stat.threads) || !toNumber(field(22), stat.startTimeTicks) ||
+        !toNumber(field(24), rss))
         return std::nullopt;
     stat.parentPid = ppid;
     stat.rssPages = rss > 0 ? static_cast<std::uint64_t>(rss) : 0;
@@ -103,23 +101,30 @@ std::optional<StatFields> parseStat(std::string_view content)
 ProcessState stateFromLetter(char letter)
 {
     switch (letter) {
-    case 'R': return ProcessState::Running;
-    case 'S': return ProcessState::Sleeping;
-    case 'D': return ProcessState::DiskSleep;
+    case 'R':
+        return ProcessState::Running;
+    case 'S':
+        return ProcessState::Sleeping;
+    case 'D':
+        return ProcessState::DiskSleep;
     case 'T':
-    case 't': return ProcessState::Stopped;
+    case 't':
+        return ProcessState::Stopped;
     case 'Z':
     case 'X':
-    case 'x': return ProcessState::Zombie;
-    case 'I': return ProcessState::Idle;
-    default: return ProcessState::Unknown;
+    case 'x':
+        return ProcessState::Zombie;
+    case 'I':
+        return ProcessState::Idle;
+    default:
+        return ProcessState::Unknown;
     }
 }
 
 bool parseMeminfo(std::string_view content, MemoryStatus& m)
 {
-    std::optional<std::uint64_t> total, available, free, buffers, cached, reclaimable, shmem, committed, limit,
-        swapTotal, swapFree, zswap, zswapped;
+    std::optional<std::uint64_t> total, available, free, buffers, cached, reclaimable, shmem, committed,
+        limit, swapTotal, swapFree, zswap, zswapped;
     forEachLine(content, [&](std::string_view line) {
         const auto colon = line.find(':');
         if (colon == std::string_view::npos)
@@ -132,19 +137,32 @@ bool parseMeminfo(std::string_view content, MemoryStatus& m)
             return;
         if (space != std::string_view::npos && trim(rest.substr(space)) == "kB")
             value *= 1024;
-        if (key == "MemTotal") total = value;
-        else if (key == "MemAvailable") available = value;
-        else if (key == "MemFree") free = value;
-        else if (key == "Buffers") buffers = value;
-        else if (key == "Cached") cached = value;
-        else if (key == "SReclaimable") reclaimable = value;
-        else if (key == "Shmem") shmem = value;
-        else if (key == "Committed_AS") committed = value;
-        else if (key == "CommitLimit") limit = value;
-        else if (key == "SwapTotal") swapTotal = value;
-        else if (key == "SwapFree") swapFree = value;
-        else if (key == "Zswap") zswap = value;
-        else if (key == "Zswapped") zswapped = value;
+        if (key == "MemTotal")
+            total = value;
+        else if (key == "MemAvailable")
+            available = value;
+        else if (key == "MemFree")
+            free = value;
+        else if (key == "Buffers")
+            buffers = value;
+        else if (key == "Cached")
+            cached = value;
+        else if (key == "SReclaimable")
+            reclaimable = value;
+        else if (key == "Shmem")
+            shmem = value;
+        else if (key == "Committed_AS")
+            committed = value;
+        else if (key == "CommitLimit")
+            limit = value;
+        else if (key == "SwapTotal")
+            swapTotal = value;
+        else if (key == "SwapFree")
+            swapFree = value;
+        else if (key == "Zswap")
+            zswap = value;
+        else if (key == "Zswapped")
+            zswapped = value;
     });
     if (!total)
         return false;
@@ -197,9 +215,12 @@ std::optional<MemoryPressure> parsePressure(std::string_view content)
             const auto number = toDouble(value);
             if (!number)
                 continue;
-            if (key == "avg10") stall->avg10 = *number;
-            else if (key == "avg60") stall->avg60 = *number;
-            else if (key == "avg300") stall->avg300 = *number;
+            if (key == "avg10")
+                stall->avg10 = *number;
+            else if (key == "avg60")
+                stall->avg60 = *number;
+            else if (key == "avg300")
+                stall->avg300 = *number;
         }
         if (stall == &pressure.some)
             sawSome = true;
@@ -252,7 +273,8 @@ std::vector<std::string> parseCmdline(std::string_view content)
     std::size_t start = 0;
     for (;;) {
         const auto nul = content.find('\0', start);
-        args.emplace_back(content.substr(start, nul == std::string_view::npos ? std::string_view::npos : nul - start));
+        args.emplace_back(
+            content.substr(start, nul == std::string_view::npos ? std::string_view::npos : nul - start));
         if (nul == std::string_view::npos)
             break;
         start = nul + 1;
@@ -268,7 +290,8 @@ std::optional<std::string> findEnvironmentValue(std::string_view environ, std::s
         if (nul == std::string_view::npos)
             nul = environ.size();
         const std::string_view entry = environ.substr(start, nul - start);
-        if (entry.size() > name.size() && entry.compare(0, name.size(), name) == 0 && entry[name.size()] == '=')
+        if (entry.size() > name.size() && entry.compare(0, name.size(), name) == 0 &&
+            entry[name.size()] == '=')
             return std::string(entry.substr(name.size() + 1));
         start = nul + 1;
     }
