@@ -6,14 +6,14 @@
 // one poll at a time. Processes get their roles and build trees from the
 // core's own classifier and build grouping, as live snapshots do.
 
-#include <memory>
-#include <string>
-#include <vector>
-
 #include "SnapshotPtr.h"
 #include "headroom/BuildTrees.h"
 #include "headroom/RoleClassifier.h"
 #include "headroom/Units.h"
+
+#include <memory>
+#include <string>
+#include <vector>
 
 namespace replay {
 
@@ -56,7 +56,8 @@ inline MemoryStatus memory(std::uint64_t totalGiB, std::uint64_t usedMiB, std::u
 }
 
 // A snapshot of these processes at poll `index` (one poll per second).
-inline std::shared_ptr<Snapshot> snapshot(std::int64_t index, MemoryStatus mem, std::vector<ProcessSample> processes)
+inline std::shared_ptr<Snapshot> snapshot(std::int64_t index, MemoryStatus mem,
+                                          std::vector<ProcessSample> processes)
 {
     auto s = std::make_shared<Snapshot>();
     s->steadyNs = 1'000'000'000'000 + index * 1'000'000'000;
@@ -80,7 +81,8 @@ inline std::shared_ptr<Snapshot> buildAt(std::int64_t index)
         process(300, 1, "bash", {"bash"}, 5),
         process(400, 1, "code", {"code", "."}, 900),
         process(500, 300, "cargo", {"cargo", "build", "--release"}, 60),
-        process(501, 500, "rustc", {"rustc", "--crate-name", "app"}, 200 + 40 * static_cast<std::uint64_t>(index)),
+        process(501, 500, "rustc", {"rustc", "--crate-name", "app"},
+                200 + 40 * static_cast<std::uint64_t>(index)),
     };
     if (index >= 5)
         p.push_back(process(502, 501, "cc", {"cc", "-o", "target/release/app"}, 150));

@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-#include <QAbstractItemModelTester>
-#include <QSignalSpy>
-#include <QtTest>
-
 #include "ProcessColumns.h"
 #include "ProcessFilterProxy.h"
 #include "ProcessTableModel.h"
 #include "ProcessTreeModel.h"
 #include "ReplaySeries.h"
+
+#include <QAbstractItemModelTester>
+#include <QSignalSpy>
+#include <QtTest>
 
 using namespace headroom;
 using namespace headroom::ui;
@@ -59,7 +59,7 @@ QModelIndex findPid(const QAbstractItemModel& model, Pid pid, const QModelIndex&
 class TestProcessModels : public QObject {
     Q_OBJECT
 
-private slots:
+  private slots:
     void tableShowsEveryProcessWithItsCells()
     {
         ProcessTableModel model;
@@ -73,10 +73,14 @@ private slots:
         QCOMPARE(model.index(row, ProcessColumns::Role).data().toString(), QStringLiteral("rustc"));
         QCOMPARE(model.index(row, ProcessColumns::User).data().toString(), QStringLiteral("dev"));
         QCOMPARE(model.index(row, ProcessColumns::Memory).data().toString(), QStringLiteral("700 MiB"));
-        QCOMPARE(model.index(row, ProcessColumns::Memory).data(ProcessColumns::SortRole).toULongLong(), 700 * MiB);
-        QCOMPARE(model.index(row, ProcessColumns::Command).data().toString(), QStringLiteral("rustc --crate-name app"));
-        QVERIFY(model.index(row, ProcessColumns::Role).data(Qt::ForegroundRole).isValid()); // roles are coloured
-        QCOMPARE(model.headerData(ProcessColumns::Memory, Qt::Horizontal).toString(), QStringLiteral("Memory"));
+        QCOMPARE(model.index(row, ProcessColumns::Memory).data(ProcessColumns::SortRole).toULongLong(),
+                 700 * MiB);
+        QCOMPARE(model.index(row, ProcessColumns::Command).data().toString(),
+                 QStringLiteral("rustc --crate-name app"));
+        QVERIFY(
+            model.index(row, ProcessColumns::Role).data(Qt::ForegroundRole).isValid()); // roles are coloured
+        QCOMPARE(model.headerData(ProcessColumns::Memory, Qt::Horizontal).toString(),
+                 QStringLiteral("Memory"));
     }
 
     void rowsStayPutAcrossRefreshes()
@@ -101,7 +105,8 @@ private slots:
         QCOMPARE(inserted.count(), 1);
         QCOMPARE(model.rowCount(), 6);
         QVERIFY(rustc.isValid());
-        QCOMPARE(model.index(rustc.row(), ProcessColumns::Memory).data().toString(), QStringLiteral("1.5 GiB"));
+        QCOMPARE(model.index(rustc.row(), ProcessColumns::Memory).data().toString(),
+                 QStringLiteral("1.5 GiB"));
         QCOMPARE(model.rowOf({502, 50200}), -1);
         QVERIFY(model.rowOf({503, 50300}) >= 0);
     }
@@ -177,7 +182,8 @@ private slots:
         const auto sum = model.subtreeSum({500, 50000});
         QCOMPARE(sum.residentBytes, (60 + 700 + 300) * MiB);
         QCOMPARE(sum.processes, 3);
-        QCOMPARE(cargo.siblingAtColumn(ProcessColumns::Memory).data().toString(), QStringLiteral("Σ 1.0 GiB"));
+        QCOMPARE(cargo.siblingAtColumn(ProcessColumns::Memory).data().toString(),
+                 QStringLiteral("Σ 1.0 GiB"));
         QCOMPARE(cargo.siblingAtColumn(ProcessColumns::Memory).data(ProcessColumns::SortRole).toULongLong(),
                  1060 * MiB);
         // Expanded: its own figure; the children carry the rest.
@@ -186,7 +192,8 @@ private slots:
         QCOMPARE(changed.count(), 1);
         QCOMPARE(cargo.siblingAtColumn(ProcessColumns::Memory).data().toString(), QStringLiteral("60 MiB"));
         // A leaf never shows a sum.
-        QCOMPARE(model.indexOf({501, 50100}, ProcessColumns::Memory).data().toString(), QStringLiteral("700 MiB"));
+        QCOMPARE(model.indexOf({501, 50100}, ProcessColumns::Memory).data().toString(),
+                 QStringLiteral("700 MiB"));
         // The root sums the whole desk.
         QCOMPARE(model.subtreeSum({1, 100}).residentBytes, (12 + 5 + 900 + 60 + 700 + 300) * MiB);
     }
