@@ -1,0 +1,168 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "ActivityLog.h"
+#include "BuildsModel.h"
+#include "BuildsPanel.h"
+#include "LiveSnapshot.h"
+#include "MainWindow.h"
+#include "ProcessActions.h"
+#include "StopBuildsDialog.h"
+#include "core/ProcessSpawner.h"
+#include "headroom/Platform.h"
+#include "headroom/Units.h"
+
+#include <QFile>
+#include <QPushButton>
+#include <QSignalSpy>
+#include <QtTest>
+
+using namespace headroom;
+using namespace headroom::ui;
+
+namespace {
+
+bool alive(Pid pid)
+{
+    const char state = ProcessSpawner::stateOf(pid);
+    return state != 0 && state != 'Z';
+}
+
+} // namespace
+
+class TestStopRunawayBuilds : public QObject {
+    Q_OBJECT
+
+  private slots:
+    void fakeBuildIsShownAndStoppedWhollyWhileOthersLive()
+    {
+        ProcessSpawner spawner;
+        const QString workspace = spawner.makeDir(QStringLiteral("ws"));
+        QFile manifest(workspace + QStringLiteral("/Cargo.toml"));
+        QVERIFY(manifest.open(QIODevice::WriteOnly));
+        manifest.write("[package]\nname = \"app\"\nversion = \"0.1.0\"\n");
+        manifest.close();
+
+        const Pid cargo = spawner.start(QStringLiteral("cargo"),
+                                        {"build", "--release", "{", "rustc", "--mem", "16", "--crate-name",
+                                         "app", "}", "{", "rustc", "--mem", "8", "--crate-name", "dep", "}"},
+                                        workspace, 3);
+        QVERIFY(cargo > 0);
+        const std::vector<Pid> rustcs = ProcessSpawner::liveDescendants(cargo);
+        QCOMPARE(rustcs.size(), std::size_t(2));
+        const Pid editor = spawner.start(QStringLiteral("editor"), {"--mem", "4"});
+        QVERIFY(editor > 0);
+
+        auto sampler = SystemSampler::create();
+        QVERIFY(live::sampleOnly(*sampler, spawner.binDir())); // a first poll for CPU %
+        const SnapshotPtr snapshot = live::sampleOnly(*sampler, spawner.binDir());
+        QVERIFY(snapshot);
+
+        MainWindow window;
+        window.setIdentity(platform::currentUid(), platform::currentPid());
+        window.show();
+        window.showSnapshot(snapshot);
+
+        // The builds panel shows the fake build: cargo with its two rustc.
+        BuildsModel* builds = window.builds()->model();
+        QCOMPARE(builds->rowCount(), 1);
+        QCOMPARE(builds->index(0, BuildsModel::Build).data().toString(),
+                 QStringLiteral("cargo build (release)"));
+        QCOMPARE(builds->index(0, BuildsModel::Workspace).data().toString(), workspace);
+        QCOMPARE(builds->index(0, BuildsModel::Rustc).data().toInt(), 2);
+        QVERIFY(builds->index(0, 0).data(BuildsModel::ResidentBytesRole).toULongLong() >= 24 * MiB);
+
+        app::ProcessActions actions;
+        actions.setGrace(std::chrono::milliseconds(2000));
+        connect(&window, &MainWindow::actionRequested, &actions, &app::ProcessActions::request);
+        connect(&actions, &app::ProcessActions::finished, &window, &MainWindow::showActionReport);
+        QSignalSpy finished(&actions, &app::ProcessActions::finished);
+
+        // Stop runaway builds: the dialog lists the build with both rustc, not the editor.
+        StopBuildsDialog* dialog = window.openStopBuildsDialog();
+        QVERIFY(dialog);
+        QCOMPARE(dialog->groups().size(), std::size_t(1));
+        std::vector<Pid> listed;
+        for (const auto& member : dialog->groups().front().members)
+            listed.push_back(member.key.pid);
+        std::sort(listed.begin(), listed.end());
+        std::vector<Pid> expected = {cargo, rustcs[0], rustcs[1]};
+        std::sort(expected.begin(), expected.end());
+        QCOMPARE(listed, expected);
+
+        dialog->setAllChecked(true);
+        dialog->stopButton()->click();
+        QVERIFY(finished.wait(20000));
+        const auto report = finished.first().at(1).value<ActionReport>();
+        QVERIFY2(report.allSucceeded(), report.summary().c_str());
+        QVERIFY(report.count(ActionOutcome::Done) >= 1);
+
+        spawner.waitGone(cargo, std::chrono::seconds(5));
+        QVERIFY(!alive(cargo));
+        for (Pid rustc : rustcs)
+            QTRY_VERIFY_WITH_TIMEOUT(!alive(rustc), 5000);
+        // The unrelated process never noticed.
+        QVERIFY(alive(editor));
+        QCOMPARE(ProcessSpawner::stateOf(editor), 'S');
+
+        // The outcome is in the window.
+        QVERIFY2(window.activity()->text(0).startsWith(QStringLiteral("Stop runaway builds")),
+                 qPrintable(window.activity()->text(0)));
+        QCOMPARE(window.activity()->severity(0), ActivityLog::Severity::Success);
+    }
+
+    void extraDuplicateBuildIsStoppedAndTheFirstKept()
+    {
+        ProcessSpawner spawner;
+        const QString workspace = spawner.makeDir(QStringLiteral("same"));
+        const Pid first = spawner.start(QStringLiteral("cargo"), {"build", "{", "rustc", "}"}, workspace, 2);
+        QTest::qWait(1100); // start times one second apart: the first has run longer
+        const Pid second =
+            spawner.start(QStringLiteral("cargo"), {"build", "-p", "x", "{", "rustc", "}"}, workspace, 2);
+        QVERIFY(first > 0 && second > 0);
+        const std::vector<Pid> secondChildren = ProcessSpawner::liveDescendants(second);
+
+        auto sampler = SystemSampler::create();
+        // Keep the duplicate links: sample, narrow by hand with indices intact.
+        Result<Snapshot> full = sampler->sample();
+        QVERIFY(full.ok());
+        auto snapshot = std::make_shared<Snapshot>(std::move(full).value());
+        const std::string prefix = spawner.binDir().toStdString() + "/";
+        std::vector<BuildTree> ours;
+        for (const BuildTree& build : snapshot->builds) {
+            const ProcessSample* root = snapshot->find(build.root);
+            if (root && root->exe.rfind(prefix, 0) == 0)
+                ours.push_back(build);
+        }
+        QCOMPARE(ours.size(), std::size_t(2));
+        ours[0].duplicates = {1};
+        ours[1].duplicates = {0};
+        for (const BuildTree& build : snapshot->builds) {
+            if (build.root.pid == first || build.root.pid == second)
+                QVERIFY2(!build.duplicates.empty(), "the core links builds of one workspace");
+        }
+        snapshot->builds = ours;
+        std::erase_if(snapshot->processes,
+                      [&](const ProcessSample& p) { return p.exe.rfind(prefix, 0) != 0; });
+
+        MainWindow window;
+        window.setIdentity(platform::currentUid(), platform::currentPid());
+        window.show();
+        window.showSnapshot(snapshot);
+        QVERIFY(window.builds()->duplicateWarningShown());
+
+        app::ProcessActions actions;
+        connect(&window, &MainWindow::actionRequested, &actions, &app::ProcessActions::request);
+        QSignalSpy finished(&actions, &app::ProcessActions::finished);
+        QTest::mouseClick(window.builds()->stopExtraButton(), Qt::LeftButton);
+        QVERIFY(finished.wait(20000));
+
+        spawner.waitGone(second, std::chrono::seconds(5));
+        QVERIFY(!alive(second));
+        for (Pid child : secondChildren)
+            QTRY_VERIFY_WITH_TIMEOUT(!alive(child), 5000);
+        QVERIFY(alive(first));
+        QCOMPARE(ProcessSpawner::liveDescendants(first).size(), std::size_t(1));
+    }
+};
+
+QTEST_MAIN(TestStopRunawayBuilds)
+#include "TestStopRunawayBuilds.moc"
