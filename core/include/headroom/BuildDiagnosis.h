@@ -1,0 +1,52 @@
+#pragma once
+
+// Why a build ended the way it did, in words, and the next safe step.
+
+#include "headroom/BuildPlan.h"
+#include "headroom/CargoOutput.h"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace headroom {
+
+enum class BuildVerdict {
+    Succeeded,
+    OutOfMemory,    // killed by signal 9 while the kernel's OOM counter rose or memory ran out
+    KilledBySignal, // killed by signal 9 (or another signal) for another reason
+    CompileError,
+    MissingArtifact, // cargo said yes but the expected file is not there
+    Cancelled,       // stopped from Headroom
+    Failed,          // any other non-zero exit
+};
+
+std::string_view verdictId(BuildVerdict verdict);
+
+struct BuildOutcomeFacts {
+    std::optional<int> exitCode; // normal exit
+    std::optional<int> signal;   // killed by this signal
+    bool cancelledByUser = false;
+    bool artifactExpected = false;
+    bool artifactExists = false;
+    std::optional<std::uint64_t> oomKillsBefore; // kernel counter at start
+    std::optional<std::uint64_t> oomKillsAfter;  // and at the end
+    double lowestAvailableFraction = 1.0;        // least available RAM seen during the build, of total
+    double lowestHeadroomFraction = 1.0;         // least (available + free swap) / (total + swap total)
+    bool macOS = false;                          // "Killed: 9" there is often code signing
+    unsigned jobs = 0;                           // -j used, 0 when unknown
+};
+
+struct BuildDiagnosis {
+    BuildVerdict verdict = BuildVerdict::Failed;
+    std::string summary;                   // one sentence
+    std::string detail;                    // what was seen: the killed process, the error and its place
+    std::optional<BuildPreset> nextPreset; // the ladder's next step
+    std::optional<unsigned> nextJobs;      // Auto: a lower -j
+    std::string nextStep;                  // the advice in words
+};
+
+BuildDiagnosis diagnoseBuild(const BuildOutcomeFacts& facts, const CargoOutputParser& output,
+                             BuildPreset preset);
+
+} // namespace headroom

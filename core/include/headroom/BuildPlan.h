@@ -1,0 +1,90 @@
+#pragma once
+
+// What a build preset runs: the exact steps (program, arguments, environment,
+// folder) for a cargo project, from the four strategies people use by hand
+// when a build keeps dying (A release with one job, B debug, C staged,
+// D free memory then A) plus Auto, which picks -j from the memory there is.
+// Pure logic: the app runs the steps.
+
+#include "headroom/Memory.h"
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace headroom {
+
+enum class BuildPreset { A, B, C, D, Auto, Custom };
+
+std::string_view presetId(BuildPreset preset); // "A", "B", "C", "D", "auto", "custom"
+std::optional<BuildPreset> presetFromId(std::string_view id);
+std::string_view presetTitle(BuildPreset preset);       // "A — Release, one job"
+std::string_view presetExplanation(BuildPreset preset); // one or two plain sentences
+
+enum class TargetKind { Default, Bin, Example, Lib };
+
+struct BuildRequest {
+    std::string projectDir; // holds Cargo.toml
+    std::string package;    // -p, may be empty
+    TargetKind targetKind = TargetKind::Default;
+    std::string targetName;          // for Bin and Example
+    std::string features;            // "a,b" as cargo takes them
+    std::string profile = "release"; // release, dev, or a custom profile
+    std::vector<std::string> extraArgs;
+    std::vector<std::string> thenRun; // argv started after a successful build; may be empty
+    std::string targetDir;            // where cargo writes; empty means <projectDir>/target
+    std::string cargoProgram = "cargo";
+};
+
+struct BuildStep {
+    std::string title; // "Build the library", "Build example pyphi_validation"
+    std::string program;
+    std::vector<std::string> args;
+    std::map<std::string, std::string> environment; // set on top of the inherited one
+    std::string workingDir;
+
+    // The step as one shell-quoted line, environment first, for people to copy.
+    std::string displayLine() const;
+};
+
+// Auto's choice of parallel jobs, with the arithmetic shown to the user.
+struct JobsChoice {
+    unsigned jobs = 1;
+    std::string explanation; // "17.2 GiB for the build ÷ 2.0 GiB per job = 8, at most 8 CPUs → -j 8"
+};
+
+struct AutoJobsInput {
+    std::uint64_t availableBytes = 0;               // MemAvailable now
+    std::uint64_t reserveBytes = 1ull << 30;        // kept for the desktop and the editor
+    std::optional<std::uint64_t> learnedPeakPerJob; // from this project's history
+    std::uint64_t defaultPeakPerJob = 2ull << 30;
+    unsigned cpus = 1;
+};
+
+JobsChoice chooseJobs(const AutoJobsInput& input);
+
+struct BuildPlan {
+    BuildPreset preset = BuildPreset::A;
+    std::vector<BuildStep> steps;
+    std::optional<unsigned> jobs; // what -j the build uses, when Headroom sets it
+    std::string jobsExplanation;  // Auto only
+    std::string profileDir;       // target/<profileDir>: "release", "debug", or the custom profile
+    std::string artifactPath;     // the file a successful build leaves; empty for --lib/default
+    bool freeMemoryFirst = false; // D: ask which heavy processes to pause or stop first
+    std::string note;             // the trade-off, said plainly
+};
+
+// The plan for a request. `jobs` is used by Auto (pass chooseJobs().jobs).
+BuildPlan planBuild(const BuildRequest& request, BuildPreset preset, std::optional<JobsChoice> autoJobs = {},
+                    bool windows = false);
+
+// target/<dir> for a cargo profile: dev and test build into "debug".
+std::string profileDirectory(const std::string& profile);
+
+// Splits "a b 'c d'" the way a shell would, without running one. Nullopt on an
+// unmatched quote.
+std::optional<std::vector<std::string>> splitArguments(const std::string& text);
+
+} // namespace headroom

@@ -1,0 +1,172 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "headroom/JobObject.h"
+
+#include <utility>
+
+#ifdef _WIN32
+#include "WinApi.h"
+#endif
+
+namespace headroom {
+
+#ifdef _WIN32
+
+JobObject::JobObject()
+{
+    HANDLE job = ::CreateJobObjectW(nullptr, nullptr);
+    if (!job) {
+        error_ = "Cannot create a job object for the build: " + win::errorText(::GetLastError()) + ".";
+        return;
+    }
+    JOBOBJECT_EXTENDED_LIMIT_INFORMATION limits{};
+    limits.BasicLimitInformation.LimitFlags = JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE;
+    if (!::SetInformationJobObject(job, JobObjectExtendedLimitInformation, &limits, sizeof limits)) {
+        error_ = "Cannot make the build's job end its processes when closed: " +
+                 win::errorText(::GetLastError()) + ".";
+        ::CloseHandle(job);
+        return;
+    }
+    handle_ = job;
+}
+
+void JobObject::close()
+{
+    if (handle_)
+        ::CloseHandle(static_cast<HANDLE>(handle_));
+    handle_ = nullptr;
+}
+
+bool JobObject::needed()
+{
+    return true;
+}
+
+std::uint32_t JobObject::suspendedCreationFlag()
+{
+    return CREATE_SUSPENDED;
+}
+
+JobResult JobObject::adopt(Pid pid, bool resume)
+{
+    if (!handle_)
+        return {false, false, error_};
+    const std::string who = "process " + std::to_string(pid);
+    win::Handle process = win::openProcess(pid, PROCESS_SET_QUOTA | PROCESS_TERMINATE |
+                                                    (resume ? PROCESS_SUSPEND_RESUME : 0));
+    if (!process.valid()) {
+        const DWORD error = ::GetLastError();
+        if (error == ERROR_INVALID_PARAMETER)
+            return {false, false, "Cannot put " + who + " into the build's job: it has already exited."};
+        return {false, false, "Cannot put " + who + " into the build's job: " + win::errorText(error) + "."};
+    }
+    if (!::AssignProcessToJobObject(static_cast<HANDLE>(handle_), process.get())) {
+        const DWORD error = ::GetLastError();
+        if (resume) {
+            if (const auto r = win::NtApi::get().resumeProcess)
+                r(process.get()); // never leave it frozen
+        }
+        return {false, false,
+                "Cannot put " + who + " into the build's job: " + win::errorText(error) +
+                    ". Stopping the build will stop its process tree one by one instead."};
+    }
+    if (resume) {
+        const auto r = win::NtApi::get().resumeProcess;
+        if (!r || r(process.get()) < 0)
+            return {false, false, "Put " + who + " into the build's job but could not resume it."};
+    }
+    return {true, false, who + " and every process it starts are in the build's job."};
+}
+
+JobResult JobObject::terminate(std::uint32_t exitCode)
+{
+    if (!handle_)
+        return {false, false, error_};
+    if (!::TerminateJobObject(static_cast<HANDLE>(handle_), exitCode))
+        return {false, false, "Cannot end the build's processes: " + win::errorText(::GetLastError()) + "."};
+    return {true, false, "Every process of the build was ended."};
+}
+
+std::vector<Pid> JobObject::processes() const
+{
+    std::vector<Pid> out;
+    if (!handle_)
+        return out;
+    // The structure ends in a one-element array; give it room for many.
+    std::vector<ULONG_PTR> buffer(2 + 4096);
+    auto* list = reinterpret_cast<JOBOBJECT_BASIC_PROCESS_ID_LIST*>(buffer.data());
+    if (!::QueryInformationJobObject(static_cast<HANDLE>(handle_), JobObjectBasicProcessIdList, list,
+                                     static_cast<DWORD>(buffer.size() * sizeof(ULONG_PTR)), nullptr) &&
+        ::GetLastError() != ERROR_MORE_DATA)
+        return out;
+    for (DWORD i = 0; i < list->NumberOfProcessIdsInList; ++i)
+        out.push_back(static_cast<Pid>(list->ProcessIdList[i]));
+    return out;
+}
+
+#else
+
+namespace {
+constexpr const char* kNotNeeded =
+    "Not needed on this system: a build is stopped as a whole by walking its process tree.";
+}
+
+JobObject::JobObject() = default;
+
+void JobObject::close()
+{
+    handle_ = nullptr;
+}
+
+bool JobObject::needed()
+{
+    return false;
+}
+
+std::uint32_t JobObject::suspendedCreationFlag()
+{
+    return 0;
+}
+
+JobResult JobObject::adopt(Pid, bool)
+{
+    return {true, true, kNotNeeded};
+}
+
+JobResult JobObject::terminate(std::uint32_t)
+{
+    return {true, true, kNotNeeded};
+}
+
+std::vector<Pid> JobObject::processes() const
+{
+    return {};
+}
+
+#endif
+
+JobObject::~JobObject()
+{
+    close();
+}
+
+JobObject::JobObject(JobObject&& other) noexcept
+    : handle_(std::exchange(other.handle_, nullptr)), error_(std::move(other.error_))
+{
+}
+
+JobObject& JobObject::operator=(JobObject&& other) noexcept
+{
+    if (this != &other) {
+        close();
+        handle_ = std::exchange(other.handle_, nullptr);
+        error_ = std::move(other.error_);
+    }
+    return *this;
+}
+
+bool JobObject::valid() const
+{
+    return handle_ != nullptr || !needed();
+}
+
+} // namespace headroom

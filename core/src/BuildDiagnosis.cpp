@@ -1,0 +1,193 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "headroom/BuildDiagnosis.h"
+
+#include <cstdio>
+
+namespace headroom {
+
+namespace {
+
+std::string percent(double fraction)
+{
+    char buffer[16];
+    std::snprintf(buffer, sizeof buffer, "%.0f%%", fraction * 100.0);
+    return buffer;
+}
+
+std::string signalName(int signal)
+{
+    switch (signal) {
+    case 9:
+        return "SIGKILL";
+    case 15:
+        return "SIGTERM";
+    case 2:
+        return "SIGINT";
+    case 6:
+        return "SIGABRT";
+    case 11:
+        return "SIGSEGV";
+    case 1:
+        return "SIGHUP";
+    default:
+        return "signal " + std::to_string(signal);
+    }
+}
+
+// The fallback ladder of the report: A -> B -> C -> D; Auto lowers -j first.
+void nextRung(BuildDiagnosis& d, BuildPreset preset, bool atLink, unsigned jobs)
+{
+    switch (preset) {
+    case BuildPreset::A:
+        d.nextPreset = BuildPreset::B;
+        d.nextStep =
+            "Try B (debug build): it needs far less memory, but the program will run about 10x slower.";
+        break;
+    case BuildPreset::B:
+        d.nextPreset = BuildPreset::C;
+        d.nextStep =
+            "Try C (staged release build): the library first, then the target, so their peaks do not add up.";
+        break;
+    case BuildPreset::C:
+        d.nextPreset = BuildPreset::D;
+        d.nextStep =
+            atLink
+                ? "The link step ran out of memory. Try D: pause or stop other heavy processes, then build "
+                  "with one job."
+                : "Try D: pause or stop other heavy processes, then build with one job.";
+        break;
+    case BuildPreset::Auto:
+        if (jobs > 1) {
+            d.nextPreset = BuildPreset::Auto;
+            d.nextJobs = jobs / 2;
+            d.nextStep = "Try again with -j " + std::to_string(jobs / 2) + " (half the jobs, half the peak).";
+        } else {
+            d.nextPreset = BuildPreset::B;
+            d.nextStep = "Already at one job. Try B (debug build), which needs far less memory.";
+        }
+        break;
+    case BuildPreset::D:
+        d.nextStep =
+            "Every preset has been tried. Close other programs (a browser holds gigabytes), add swap, or "
+            "build on a machine with more memory.";
+        break;
+    case BuildPreset::Custom:
+        d.nextPreset = BuildPreset::A;
+        d.nextStep = "Try A (release with one job), the lowest-memory optimised build.";
+        break;
+    }
+}
+
+} // namespace
+
+std::string_view verdictId(BuildVerdict verdict)
+{
+    switch (verdict) {
+    case BuildVerdict::Succeeded:
+        return "succeeded";
+    case BuildVerdict::OutOfMemory:
+        return "out-of-memory";
+    case BuildVerdict::KilledBySignal:
+        return "killed";
+    case BuildVerdict::CompileError:
+        return "compile-error";
+    case BuildVerdict::MissingArtifact:
+        return "missing-artifact";
+    case BuildVerdict::Cancelled:
+        return "cancelled";
+    case BuildVerdict::Failed:
+        break;
+    }
+    return "failed";
+}
+
+BuildDiagnosis diagnoseBuild(const BuildOutcomeFacts& f, const CargoOutputParser& output, BuildPreset preset)
+{
+    BuildDiagnosis d;
+    if (f.cancelledByUser) {
+        d.verdict = BuildVerdict::Cancelled;
+        d.summary = "The build was stopped from Headroom.";
+        return d;
+    }
+    if (f.exitCode && *f.exitCode == 0) {
+        if (f.artifactExpected && !f.artifactExists) {
+            d.verdict = BuildVerdict::MissingArtifact;
+            d.summary = "cargo reported success, but the expected file is not there.";
+            d.nextStep =
+                "Check the target name and profile; a custom target folder (CARGO_TARGET_DIR) moves it.";
+            return d;
+        }
+        d.verdict = BuildVerdict::Succeeded;
+        d.summary = "The build succeeded.";
+        return d;
+    }
+
+    const bool sigkill =
+        (f.signal && *f.signal == 9) || (f.exitCode && *f.exitCode == 137) || !output.killed().empty();
+    if (sigkill) {
+        const bool counterRose = f.oomKillsBefore && f.oomKillsAfter && *f.oomKillsAfter > *f.oomKillsBefore;
+        const bool nearlyExhausted = f.lowestAvailableFraction <= 0.05 && f.lowestHeadroomFraction <= 0.10;
+        std::string victim = "the build";
+        bool atLink = false;
+        if (!output.killed().empty()) {
+            victim = output.killed().front().what;
+            for (const auto& k : output.killed())
+                atLink = atLink || k.linker;
+            d.detail = output.killed().front().line;
+        }
+        if (counterRose || nearlyExhausted) {
+            d.verdict = BuildVerdict::OutOfMemory;
+            d.summary = "Out of memory: the kernel killed " + victim + " (SIGKILL).";
+            std::string evidence;
+            if (counterRose)
+                evidence = "The kernel's OOM-kill counter rose from " + std::to_string(*f.oomKillsBefore) +
+                           " to " + std::to_string(*f.oomKillsAfter) + " during the build.";
+            if (nearlyExhausted)
+                evidence += std::string(evidence.empty() ? "" : " ") + "Available memory fell to " +
+                            percent(f.lowestAvailableFraction) + " of RAM.";
+            d.detail = d.detail.empty() ? evidence : evidence + "\n" + d.detail;
+            nextRung(d, preset, atLink, f.jobs);
+            return d;
+        }
+        d.verdict = BuildVerdict::KilledBySignal;
+        d.summary = victim +
+                    " was killed by signal 9 (SIGKILL), but not for lack of memory: the kernel's OOM counter "
+                    "did not rise and memory never ran low.";
+        if (f.macOS)
+            d.nextStep =
+                "On macOS, \"Killed: 9\" with memory to spare usually means the code-signing check killed a "
+                "binary that changed after signing. Rebuild it, or re-sign it (codesign -s - -f <file>), "
+                "then run the same preset again.";
+        else
+            d.nextStep =
+                "Something else sent it: a `kill -9` or `pkill`, another tool's watchdog, or Headroom's "
+                "guard (see the log). Run the same preset again.";
+        return d;
+    }
+
+    if (f.signal) {
+        d.verdict = BuildVerdict::KilledBySignal;
+        d.summary = "The build was stopped by " + signalName(*f.signal) + ".";
+        d.nextStep = "Nothing points at memory. Run the same preset again.";
+        return d;
+    }
+
+    if (output.firstError()) {
+        d.verdict = BuildVerdict::CompileError;
+        const auto& e = *output.firstError();
+        d.summary = "Compile error: " + e.headline;
+        d.detail = e.location.empty() ? e.headline : e.headline + "\n  at " + e.location;
+        d.nextStep = e.location.empty()
+                         ? "Fix the error and build again; memory was not the problem."
+                         : "Fix the error at " + e.location + " and build again; memory was not the problem.";
+        return d;
+    }
+
+    d.verdict = BuildVerdict::Failed;
+    d.summary = f.exitCode ? "The build failed (exit code " + std::to_string(*f.exitCode) + ")."
+                           : "The build failed.";
+    d.nextStep = "See the output above for the reason.";
+    return d;
+}
+
+} // namespace headroom

@@ -1,0 +1,179 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "headroom/BuildPlan.h"
+#include "headroom/Units.h"
+
+#include <QtTest>
+
+using namespace headroom;
+
+namespace {
+BuildRequest pyphi()
+{
+    BuildRequest r;
+    r.projectDir = "/home/dev/pyphi";
+    r.targetKind = TargetKind::Example;
+    r.targetName = "pyphi_validation";
+    r.features = "pyphi";
+    r.profile = "release";
+    return r;
+}
+
+using Args = std::vector<std::string>;
+} // namespace
+
+class TestBuildPlan : public QObject {
+    Q_OBJECT
+
+  private slots:
+    void presetAIsTheReportsOptionA()
+    {
+        const BuildPlan plan = planBuild(pyphi(), BuildPreset::A);
+        QCOMPARE(plan.steps.size(), std::size_t(1));
+        const BuildStep& step = plan.steps[0];
+        QCOMPARE(step.program, std::string("cargo"));
+        QCOMPARE(step.args,
+                 (Args{"build", "--features", "pyphi", "--example", "pyphi_validation", "--release"}));
+        QCOMPARE(step.environment.at("CARGO_BUILD_JOBS"), std::string("1"));
+        QCOMPARE(step.environment.at("CARGO_TERM_PROGRESS_WHEN"), std::string("always"));
+        QCOMPARE(step.workingDir, std::string("/home/dev/pyphi"));
+        QCOMPARE(plan.jobs.value_or(0), 1u);
+        QCOMPARE(plan.artifactPath, std::string("/home/dev/pyphi/target/release/examples/pyphi_validation"));
+        QVERIFY(!plan.freeMemoryFirst);
+        QVERIFY(step.displayLine().find("CARGO_BUILD_JOBS=1 ") != std::string::npos);
+        QVERIFY(step.displayLine().ends_with(
+            "cargo build --features pyphi --example pyphi_validation --release"));
+    }
+
+    void presetAKeepsACustomProfile()
+    {
+        BuildRequest r = pyphi();
+        r.profile = "dist-fast";
+        r.targetKind = TargetKind::Bin;
+        r.targetName = "tsz";
+        r.package = "tsz-cli";
+        const BuildPlan plan = planBuild(r, BuildPreset::A);
+        QCOMPARE(plan.steps[0].args, (Args{"build", "-p", "tsz-cli", "--features", "pyphi", "--bin", "tsz",
+                                           "--profile", "dist-fast"}));
+        QCOMPARE(plan.artifactPath, std::string("/home/dev/pyphi/target/dist-fast/tsz"));
+    }
+
+    void presetBIsDebug()
+    {
+        const BuildPlan plan = planBuild(pyphi(), BuildPreset::B);
+        QCOMPARE(plan.steps.size(), std::size_t(1));
+        QCOMPARE(plan.steps[0].args, (Args{"build", "--features", "pyphi", "--example", "pyphi_validation"}));
+        QVERIFY(!plan.steps[0].environment.count("CARGO_BUILD_JOBS"));
+        QCOMPARE(plan.artifactPath, std::string("/home/dev/pyphi/target/debug/examples/pyphi_validation"));
+        QVERIFY(plan.note.find("10x slower") != std::string::npos);
+    }
+
+    void presetCIsTwoSteps()
+    {
+        BuildRequest r = pyphi();
+        r.extraArgs = {"--locked"};
+        const BuildPlan plan = planBuild(r, BuildPreset::C);
+        QCOMPARE(plan.steps.size(), std::size_t(2));
+        QCOMPARE(plan.steps[0].args,
+                 (Args{"build", "--features", "pyphi", "--lib", "--release", "--locked"}));
+        QCOMPARE(plan.steps[1].args, (Args{"build", "--features", "pyphi", "--example", "pyphi_validation",
+                                           "--release", "--locked"}));
+        QVERIFY(plan.steps[0].title.starts_with("Step 1"));
+        QVERIFY(plan.steps[1].title.starts_with("Step 2"));
+    }
+
+    void presetDFreesMemoryThenRunsA()
+    {
+        const BuildPlan d = planBuild(pyphi(), BuildPreset::D);
+        const BuildPlan a = planBuild(pyphi(), BuildPreset::A);
+        QVERIFY(d.freeMemoryFirst);
+        QCOMPARE(d.steps[0].args, a.steps[0].args);
+        QCOMPARE(d.steps[0].environment, a.steps[0].environment);
+    }
+
+    void autoUsesTheChosenJobs()
+    {
+        AutoJobsInput in;
+        in.availableBytes = 18 * GiB + GiB / 5;
+        in.cpus = 4;
+        const JobsChoice choice = chooseJobs(in);
+        QCOMPARE(choice.jobs, 4u);
+        QVERIFY2(choice.explanation.find("= 8, capped at 4 CPUs → -j 4") != std::string::npos,
+                 choice.explanation.c_str());
+        QVERIFY(choice.explanation.find("no history yet") != std::string::npos);
+        const BuildPlan plan = planBuild(pyphi(), BuildPreset::Auto, choice);
+        QCOMPARE(plan.steps[0].args.back(), std::string("4"));
+        QCOMPARE(plan.jobs.value_or(0), 4u);
+        QCOMPARE(plan.jobsExplanation, choice.explanation);
+    }
+
+    void jobsArithmetic_data()
+    {
+        QTest::addColumn<qulonglong>("available");
+        QTest::addColumn<qulonglong>("learned");
+        QTest::addColumn<uint>("cpus");
+        QTest::addColumn<uint>("jobs");
+        QTest::newRow("plenty, capped by cpus") << qulonglong(30 * GiB) << qulonglong(0) << 4u << 4u;
+        QTest::newRow("the report: 1.4 GiB free")
+            << qulonglong(GiB + 2 * GiB / 5) << qulonglong(0) << 16u << 1u;
+        QTest::newRow("learned 3 GiB peak") << qulonglong(13 * GiB) << qulonglong(3 * GiB) << 16u << 4u;
+        QTest::newRow("nothing available") << qulonglong(0) << qulonglong(0) << 8u << 1u;
+    }
+
+    void jobsArithmetic()
+    {
+        QFETCH(qulonglong, available);
+        QFETCH(qulonglong, learned);
+        QFETCH(uint, cpus);
+        QFETCH(uint, jobs);
+        AutoJobsInput in;
+        in.availableBytes = available;
+        if (learned)
+            in.learnedPeakPerJob = learned;
+        in.cpus = cpus;
+        QCOMPARE(chooseJobs(in).jobs, jobs);
+    }
+
+    void windowsArtifactAndTargetDir()
+    {
+        BuildRequest r = pyphi();
+        r.targetDir = "D:/cache/target";
+        QCOMPARE(planBuild(r, BuildPreset::A, {}, true).artifactPath,
+                 std::string("D:/cache/target/release/examples/pyphi_validation.exe"));
+    }
+
+    void hostileNamesStayOneArgument()
+    {
+        BuildRequest r = pyphi();
+        r.features = "a; rm -rf ~";
+        r.targetName = "$(reboot)";
+        const BuildPlan plan = planBuild(r, BuildPreset::A);
+        const auto& args = plan.steps[0].args;
+        QVERIFY(std::find(args.begin(), args.end(), "a; rm -rf ~") != args.end());
+        QVERIFY(std::find(args.begin(), args.end(), "$(reboot)") != args.end());
+        QVERIFY(plan.steps[0].displayLine().find("'a; rm -rf ~'") != std::string::npos);
+        QVERIFY(plan.steps[0].displayLine().find("'$(reboot)'") != std::string::npos);
+    }
+
+    void profiles()
+    {
+        QCOMPARE(profileDirectory("dev"), std::string("debug"));
+        QCOMPARE(profileDirectory("release"), std::string("release"));
+        QCOMPARE(profileDirectory("dist-fast"), std::string("dist-fast"));
+        for (auto p : {BuildPreset::A, BuildPreset::B, BuildPreset::C, BuildPreset::D, BuildPreset::Auto,
+                       BuildPreset::Custom})
+            QCOMPARE(presetFromId(presetId(p)).value(), p);
+        QCOMPARE(presetFromId("a").value(), BuildPreset::A);
+        QVERIFY(!presetFromId("E"));
+    }
+
+    void splitting()
+    {
+        QCOMPARE(splitArguments("--locked -Z 'unstable opts' \"a b\" c\\ d").value(),
+                 (Args{"--locked", "-Z", "unstable opts", "a b", "c d"}));
+        QVERIFY(splitArguments("").value().empty());
+        QVERIFY(!splitArguments("'unclosed"));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestBuildPlan)
+#include "TestBuildPlan.moc"
