@@ -53,7 +53,11 @@ std::string clockTime(std::int64_t wallMs)
         return "-";
     const std::time_t t = static_cast<std::time_t>(wallMs / 1000);
     std::tm local{};
+#ifdef _WIN32
+    localtime_s(&local, &t);
+#else
     localtime_r(&t, &local);
+#endif
     char buffer[16];
     std::strftime(buffer, sizeof buffer, "%H:%M:%S", &local);
     return buffer;

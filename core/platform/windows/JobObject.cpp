@@ -21,8 +21,9 @@ JobObject::JobObject()
     JOBOBJECT_EXTENDED_LIMIT_INFORMATION limits{};
     limits.BasicLimitInformation.LimitFlags = JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE;
     if (!::SetInformationJobObject(job, JobObjectExtendedLimitInformation, &limits, sizeof limits)) {
-        error_ = "Cannot make the build's job end its processes when closed: " +
-                 win::errorText(::GetLastError()) + ".";
+        error_ =
+            "Cannot make the build's job end its processes when closed: " + win::errorText(::GetLastError()) +
+            ".";
         ::CloseHandle(job);
         return;
     }
@@ -51,8 +52,8 @@ JobResult JobObject::adopt(Pid pid, bool resume)
     if (!handle_)
         return {false, false, error_};
     const std::string who = "process " + std::to_string(pid);
-    win::Handle process = win::openProcess(pid, PROCESS_SET_QUOTA | PROCESS_TERMINATE |
-                                                    (resume ? PROCESS_SUSPEND_RESUME : 0));
+    win::Handle process =
+        win::openProcess(pid, PROCESS_SET_QUOTA | PROCESS_TERMINATE | (resume ? PROCESS_SUSPEND_RESUME : 0));
     if (!process.valid()) {
         const DWORD error = ::GetLastError();
         if (error == ERROR_INVALID_PARAMETER)

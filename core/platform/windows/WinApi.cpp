@@ -59,7 +59,8 @@ std::wstring toWide(std::string_view text)
 {
     if (text.empty())
         return {};
-    const int size = ::MultiByteToWideChar(CP_UTF8, 0, text.data(), static_cast<int>(text.size()), nullptr, 0);
+    const int size =
+        ::MultiByteToWideChar(CP_UTF8, 0, text.data(), static_cast<int>(text.size()), nullptr, 0);
     if (size <= 0)
         return {};
     std::wstring out(static_cast<std::size_t>(size), L'\0');
@@ -78,8 +79,8 @@ std::string errorText(DWORD error)
         text = toUtf8(std::wstring_view(buffer, n));
     if (buffer)
         ::LocalFree(buffer);
-    while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' ' ||
-                             text.back() == '.'))
+    while (!text.empty() &&
+           (text.back() == '\n' || text.back() == '\r' || text.back() == ' ' || text.back() == '.'))
         text.pop_back();
     if (text.empty())
         text = "Windows error " + std::to_string(error);
@@ -132,8 +133,8 @@ std::vector<std::string> commandLine(HANDLE process)
     LONG status = 0;
     for (int attempt = 0; attempt < 3; ++attempt) {
         ULONG needed = 0;
-        status = query(process, kProcessCommandLineInformation, buffer.data(), static_cast<ULONG>(buffer.size()),
-                       &needed);
+        status = query(process, kProcessCommandLineInformation, buffer.data(),
+                       static_cast<ULONG>(buffer.size()), &needed);
         if (status != kStatusInfoLengthMismatch && status != kStatusBufferTooSmall)
             break;
         buffer.resize(std::max<std::size_t>(needed, buffer.size() * 2));
@@ -143,7 +144,13 @@ std::vector<std::string> commandLine(HANDLE process)
     const auto* text = reinterpret_cast<const CountedUnicode*>(buffer.data());
     if (!text->buffer || text->length == 0)
         return {};
-    const std::wstring line(text->buffer, text->length / sizeof(wchar_t));
+    return splitCommandLine(std::wstring(text->buffer, text->length / sizeof(wchar_t)));
+}
+
+std::vector<std::string> splitCommandLine(const std::wstring& line)
+{
+    if (line.empty())
+        return {}; // CommandLineToArgvW would answer with our own path
     int argc = 0;
     // Split the way the C runtime would for this program, so the arguments
     // are the ones main() sees.
@@ -156,6 +163,72 @@ std::vector<std::string> commandLine(HANDLE process)
         out.push_back(toUtf8(argv[i]));
     ::LocalFree(argv);
     return out;
+}
+
+namespace {
+
+// Reads `size` bytes at `address` in another process.
+bool readRemote(HANDLE process, std::uintptr_t address, void* out, std::size_t size)
+{
+    SIZE_T read = 0;
+    return address != 0 &&
+           ::ReadProcessMemory(process, reinterpret_cast<LPCVOID>(address), out, size, &read) && read == size;
+}
+
+bool readRemoteString(HANDLE process, const CountedUnicode& text, std::wstring& out)
+{
+    if (text.length == 0 || !text.buffer)
+        return true;
+    std::wstring value(text.length / sizeof(wchar_t), L'\0');
+    if (!readRemote(process, reinterpret_cast<std::uintptr_t>(text.buffer), value.data(), text.length))
+        return false;
+    out = std::move(value);
+    return true;
+}
+
+// The start of RTL_USER_PROCESS_PARAMETERS, as laid out by this build's
+// pointer size (the documented fields and their reserved neighbours).
+struct UserProcessParameters {
+    BYTE reserved1[16];
+    PVOID reserved2[5];
+    CountedUnicode currentDirectory; // CURDIR.DosPath
+    HANDLE currentDirectoryHandle;
+    CountedUnicode dllPath;
+    CountedUnicode imagePathName;
+    CountedUnicode commandLine;
+};
+
+} // namespace
+
+bool readProcessParameters(std::int64_t pid, ProcessParameters& out)
+{
+    const auto query = NtApi::get().queryInformationProcess;
+    if (!query || pid <= 0 || pid > 0xFFFFFFFFll)
+        return false;
+    Handle process(
+        ::OpenProcess(PROCESS_QUERY_INFORMATION | PROCESS_VM_READ, FALSE, static_cast<DWORD>(pid)));
+    if (!process.valid())
+        return false;
+    BasicInformation info{};
+    ULONG size = 0;
+    if (query(process.get(), kProcessBasicInformation, &info, sizeof info, &size) < 0)
+        return false;
+    // PEB.ProcessParameters comes after a pointer-sized block of flags and
+    // three pointers (Mutant, ImageBaseAddress, Ldr): 0x20 on 64-bit, 0x10 on 32-bit.
+    constexpr std::size_t kParametersOffset = 2 * sizeof(PVOID) + 2 * sizeof(PVOID);
+    PVOID parameters = nullptr;
+    if (!readRemote(process.get(), reinterpret_cast<std::uintptr_t>(info.pebBaseAddress) + kParametersOffset,
+                    &parameters, sizeof parameters))
+        return false;
+    UserProcessParameters block{};
+    if (!readRemote(process.get(), reinterpret_cast<std::uintptr_t>(parameters), &block, sizeof block))
+        return false;
+    ProcessParameters read;
+    if (!readRemoteString(process.get(), block.commandLine, read.commandLine))
+        return false;
+    readRemoteString(process.get(), block.currentDirectory, read.currentDirectory);
+    out = std::move(read);
+    return true;
 }
 
 std::int64_t parentPid(HANDLE process)

@@ -10,12 +10,11 @@
 #ifndef NOMINMAX
 #define NOMINMAX
 #endif
-#include <windows.h>
-
 #include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
+#include <windows.h>
 
 namespace headroom::win {
 
@@ -94,6 +93,19 @@ std::string imagePath(HANDLE process);
 // The command line as the process was started, split like the C runtime does;
 // empty when the system does not let us read it.
 std::vector<std::string> commandLine(HANDLE process);
+
+// Splits a command line the way the C runtime does for main().
+std::vector<std::string> splitCommandLine(const std::wstring& line);
+
+// The command line and working folder from the process's own parameter block
+// (its PEB), for systems without the command line query. Needs the right to
+// read the process's memory, which Windows grants for our own processes;
+// false otherwise.
+struct ProcessParameters {
+    std::wstring commandLine;
+    std::wstring currentDirectory;
+};
+bool readProcessParameters(std::int64_t pid, ProcessParameters& out);
 
 // Parent pid from the kernel's basic information, or -1 when unreadable.
 std::int64_t parentPid(HANDLE process);

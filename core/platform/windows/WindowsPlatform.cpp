@@ -117,7 +117,7 @@ std::optional<ProcessIdentity> identify(Pid pid)
     Handle h = openForQuery(pid);
     if (!h.valid()) {
         if (::GetLastError() == ERROR_INVALID_PARAMETER)
-            return std::nullopt; // no process has this pid
+            return std::nullopt;  // no process has this pid
         return fromToolhelp(pid); // it exists, but we may not look inside
     }
     win::ProcessTimes times;
@@ -239,8 +239,9 @@ SignalResult sendSignal(const ProcessKey& key, ProcessAction action)
             return failed("this version of Windows does not offer pausing a whole process");
         const LONG status = call(h.get());
         if (status < 0)
-            return failed(std::string(action == ProcessAction::Pause ? "NtSuspendProcess" : "NtResumeProcess") +
-                          " failed with status " + ntStatusText(status));
+            return failed(
+                std::string(action == ProcessAction::Pause ? "NtSuspendProcess" : "NtResumeProcess") +
+                " failed with status " + ntStatusText(status));
         return {ActionOutcome::Done, {}};
     }
     case ProcessAction::Terminate:

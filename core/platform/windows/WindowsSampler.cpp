@@ -88,6 +88,7 @@ struct StaticInfo {
     std::uint64_t creation = 0;
     std::string exe;
     std::vector<std::string> argv;
+    std::string cwd;
     std::uint32_t uid = win::kUnknownUid;
     std::string user;
     std::uint64_t generation = 0;
@@ -149,6 +150,10 @@ std::optional<std::string> WindowsSampler::readMemory(MemoryStatus& memory)
         } else {
             const std::uint64_t physical = std::uint64_t(perf.PhysicalTotal) * page;
             memory.swapTotal = memory.commitLimit > physical ? memory.commitLimit - physical : 0;
+            // The kernel keeps a few pages of the limit for itself: under a
+            // mebibyte this is no page file.
+            if (memory.swapTotal < (1u << 20))
+                memory.swapTotal = 0;
             memory.swapUsed =
                 std::min(memory.committed > physical ? memory.committed - physical : 0, memory.swapTotal);
             note = "The page file list is not available here: swap size and use are estimated from the "
@@ -160,12 +165,11 @@ std::optional<std::string> WindowsSampler::readMemory(MemoryStatus& memory)
         memory.free = memory.available;
         memory.commitLimit = status.ullTotalPageFile;
         memory.committed = status.ullTotalPageFile - status.ullAvailPageFile;
-        memory.swapTotal = status.ullTotalPageFile > status.ullTotalPhys
-                               ? status.ullTotalPageFile - status.ullTotalPhys
-                               : 0;
-        memory.swapUsed = std::min(
-            memory.committed > status.ullTotalPhys ? memory.committed - status.ullTotalPhys : 0,
-            memory.swapTotal);
+        memory.swapTotal =
+            status.ullTotalPageFile > status.ullTotalPhys ? status.ullTotalPageFile - status.ullTotalPhys : 0;
+        memory.swapUsed =
+            std::min(memory.committed > status.ullTotalPhys ? memory.committed - status.ullTotalPhys : 0,
+                     memory.swapTotal);
         note = "GetPerformanceInfo failed (" + win::errorText(::GetLastError()) +
                "): the cache is unknown and swap is estimated from the commit limit.";
     }
@@ -188,8 +192,9 @@ Result<Snapshot> WindowsSampler::collect()
     }
     if (auto note = readMemory(snapshot.memory))
         snapshot.notes.push_back(*note);
-    snapshot.notes.push_back("Windows reports no memory pressure figure: levels rely on available memory, the "
-                             "commit charge and the page file.");
+    snapshot.notes.push_back(
+        "Windows reports no memory pressure figure: levels rely on available memory, the "
+        "commit charge and the page file.");
 
     const auto rows = win::toolhelpProcesses();
     if (rows.empty()) {
@@ -217,8 +222,8 @@ Result<Snapshot> WindowsSampler::collect()
         creation[p.key.pid] = p.key.startTime;
     for (auto& p : snapshot.processes) {
         auto parent = creation.find(p.parentPid);
-        p.parentPid = win::checkedParent(p.parentPid, p.key.startTime,
-                                         parent == creation.end() ? 0 : parent->second);
+        p.parentPid =
+            win::checkedParent(p.parentPid, p.key.startTime, parent == creation.end() ? 0 : parent->second);
     }
 
     if (closed > 0) {
@@ -275,6 +280,15 @@ bool WindowsSampler::readProcess(const win::ToolhelpEntry& row, ProcessSample& o
         info.creation = times.creation;
         info.exe = win::imagePath(h.get());
         info.argv = win::commandLine(h.get());
+        win::ProcessParameters parameters;
+        if (win::readProcessParameters(row.pid, parameters)) {
+            if (info.argv.empty())
+                info.argv = win::splitCommandLine(parameters.commandLine);
+            info.cwd = win::toUtf8(parameters.currentDirectory);
+            // A trailing separator goes (C:\build\ reads C:\build), except a drive's root.
+            if (info.cwd.size() > 3 && (info.cwd.back() == '\\' || info.cwd.back() == '/'))
+                info.cwd.pop_back();
+        }
         win::Owner owner;
         if (win::queryOwner(h.get(), owner)) {
             info.uid = owner.rid;
@@ -284,6 +298,7 @@ bool WindowsSampler::readProcess(const win::ToolhelpEntry& row, ProcessSample& o
     info.generation = generation_;
     out.exe = info.exe;
     out.argv = info.argv;
+    out.cwd = info.cwd;
     if (!info.user.empty()) {
         out.uid = info.uid;
         out.user = info.user;

@@ -1,0 +1,57 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Cross-compiles the Qt-free core and the CLI for 64-bit Windows with MinGW-w64
+# (Debian: g++-mingw-w64-x86-64-posix). The executables are linked statically,
+# so they run on Windows or under Wine without any MinGW DLL beside them.
+#
+#   cmake --preset mingw && cmake --build --preset mingw
+set(CMAKE_SYSTEM_NAME Windows)
+set(CMAKE_SYSTEM_PROCESSOR x86_64)
+
+set(_mingw x86_64-w64-mingw32)
+# The posix flavour: std::thread and friends through winpthreads.
+find_program(HEADROOM_MINGW_CXX NAMES ${_mingw}-g++-posix ${_mingw}-g++ REQUIRED)
+find_program(HEADROOM_MINGW_CC NAMES ${_mingw}-gcc-posix ${_mingw}-gcc)
+find_program(HEADROOM_MINGW_RC NAMES ${_mingw}-windres)
+set(CMAKE_CXX_COMPILER ${HEADROOM_MINGW_CXX})
+if(HEADROOM_MINGW_CC)
+    set(CMAKE_C_COMPILER ${HEADROOM_MINGW_CC})
+endif()
+if(HEADROOM_MINGW_RC)
+    set(CMAKE_RC_COMPILER ${HEADROOM_MINGW_RC})
+endif()
+
+# Libraries and headers come from the MinGW sysroot only, programs from the host.
+set(CMAKE_FIND_ROOT_PATH /usr/${_mingw})
+set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)
+set(CMAKE_FIND_ROOT_PATH_MODE_LIBRARY ONLY)
+set(CMAKE_FIND_ROOT_PATH_MODE_INCLUDE ONLY)
+set(CMAKE_FIND_ROOT_PATH_MODE_PACKAGE ONLY)
+
+set(CMAKE_EXE_LINKER_FLAGS_INIT "-static -static-libgcc -static-libstdc++")
+
+# The header-only libraries (nlohmann-json, CLI11) are installed for the host
+# in /usr/include. Adding /usr/include to a cross build would pull glibc's
+# headers in, so a folder in the build tree links to just those two libraries
+# and their CMake package files, and find_package is pointed there.
+if(NOT DEFINED HEADROOM_HOST_HEADERS)
+    set(HEADROOM_HOST_HEADERS "${CMAKE_BINARY_DIR}/host-headers")
+endif()
+list(APPEND CMAKE_TRY_COMPILE_PLATFORM_VARIABLES HEADROOM_HOST_HEADERS)
+foreach(_link
+        "include/nlohmann=/usr/include/nlohmann"
+        "include/CLI=/usr/include/CLI"
+        "share/cmake/nlohmann_json=/usr/share/cmake/nlohmann_json"
+        "share/cmake/CLI11=/usr/share/cmake/CLI11")
+    string(REPLACE "=" ";" _pair "${_link}")
+    list(GET _pair 0 _name)
+    list(GET _pair 1 _target)
+    if(EXISTS "${_target}" AND NOT EXISTS "${HEADROOM_HOST_HEADERS}/${_name}")
+        get_filename_component(_parent "${HEADROOM_HOST_HEADERS}/${_name}" DIRECTORY)
+        file(MAKE_DIRECTORY "${_parent}")
+        file(CREATE_LINK "${_target}" "${HEADROOM_HOST_HEADERS}/${_name}" SYMBOLIC)
+    endif()
+endforeach()
+# The package files compute their include folder from where they are found:
+# through these links that is host-headers/include, not /usr/include.
+set(nlohmann_json_DIR "${HEADROOM_HOST_HEADERS}/share/cmake/nlohmann_json" CACHE PATH "")
+set(CLI11_DIR "${HEADROOM_HOST_HEADERS}/share/cmake/CLI11" CACHE PATH "")
