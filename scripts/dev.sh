@@ -14,7 +14,7 @@ cd "$(dirname "$0")/.."
 # What building and running needs.
 build_packages=(
     g++ cmake ninja-build pkg-config
-    qt6-base-dev libgl-dev libqcustomplot-dev libspdlog-dev
+    qt6-base-dev libgl-dev libqcustomplot-dev libspdlog-dev libqt6sql6-sqlite
     nlohmann-json3-dev libcli11-dev
     procps
 )
@@ -76,6 +76,9 @@ run)
     ;;
 test)
     ensure_packages "${build_packages[@]}" "${test_packages[@]}"
+    # The launcher's tests build a real cargo workspace; Debian's cargo will do
+    # where no rustup toolchain is on PATH.
+    command -v cargo >/dev/null 2>&1 || ensure_packages cargo
     build dev
     say "Running the test suites"
     ctest --preset dev

@@ -1,0 +1,38 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "BuildGate.h"
+
+using namespace headroom;
+
+void BuildGate::arm(const BuildCheckOptions& options)
+{
+    options_ = options;
+    armed_ = true;
+}
+
+void BuildGate::cancel()
+{
+    armed_ = false;
+}
+
+bool BuildGate::blocks(const BuildCheck& check)
+{
+    return !check.passed && check.id != BuildCheckId::HeavyTests;
+}
+
+void BuildGate::observe(std::shared_ptr<const Snapshot> snapshot)
+{
+    if (!armed_ || !snapshot)
+        return;
+    checks_ = runBuildChecks(*snapshot, options_);
+    QStringList reasons;
+    for (const auto& check : checks_) {
+        if (blocks(check))
+            reasons << QString::fromStdString(check.verdict);
+    }
+    if (reasons.isEmpty()) {
+        armed_ = false;
+        emit ready();
+        return;
+    }
+    emit stillWaiting(reasons.join(' '));
+}

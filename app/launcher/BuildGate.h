@@ -1,0 +1,42 @@
+#pragma once
+
+// "Wait until memory is available": watches the snapshots and says when the
+// pre-build checks that matter for memory pass, so a waiting build starts by
+// itself. Heavy test processes are a suggestion, not a gate: waiting for
+// them to end could take all day.
+
+#include "headroom/BuildChecks.h"
+
+#include <QObject>
+
+#include <memory>
+#include <vector>
+
+class BuildGate : public QObject {
+    Q_OBJECT
+
+  public:
+    explicit BuildGate(QObject* parent = nullptr) : QObject(parent) {}
+
+    void arm(const headroom::BuildCheckOptions& options);
+    void cancel();
+    bool armed() const { return armed_; }
+    const std::vector<headroom::BuildCheck>& lastChecks() const { return checks_; }
+
+    // The checks that block a start.
+    static bool blocks(const headroom::BuildCheck& check);
+
+  public slots:
+    void observe(std::shared_ptr<const headroom::Snapshot> snapshot);
+
+  signals:
+    // Each snapshot while waiting, with the checks still failing.
+    void stillWaiting(const QString& reason);
+    // The checks passed: start now. Emitted once per arm().
+    void ready();
+
+  private:
+    headroom::BuildCheckOptions options_;
+    std::vector<headroom::BuildCheck> checks_;
+    bool armed_ = false;
+};
