@@ -22,6 +22,10 @@ build_packages=(
 # that tests compare against.
 test_packages=(
     xvfb xauth dbus
+    # The Windows build, cross-compiled and run under Wine.
+    g++-mingw-w64-x86-64-posix wine64
+    # Packaging checks: the .deb's dependencies, the desktop entry, AppStream.
+    dpkg-dev desktop-file-utils appstream
 )
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
@@ -80,6 +84,7 @@ test)
     # where no rustup toolchain is on PATH.
     command -v cargo >/dev/null 2>&1 || ensure_packages cargo
     build dev
+    build mingw
     say "Running the test suites"
     ctest --preset dev
     build asan

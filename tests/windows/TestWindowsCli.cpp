@@ -1,0 +1,358 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// The Windows build of headroom-cli, cross-compiled with MinGW-w64, run under
+// Wine: its JSON is checked against what Windows (Wine) itself reports, and
+// its stop/pause/resume act on real Windows processes started by winprobe.exe.
+#include "headroom/Version.h"
+
+#include <QDir>
+#include <QElapsedTimer>
+#include <QFile>
+#include <QFileInfo>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QRegularExpression>
+#include <QTemporaryDir>
+#include <QThread>
+#include <QtTest>
+
+#include <cmath>
+
+namespace {
+
+struct Run {
+    int code = -1;
+    QByteArray out;
+    QByteArray err;
+};
+
+} // namespace
+
+class TestWindowsCli : public QObject {
+    Q_OBJECT
+
+  private:
+    QString wine_ = QStringLiteral(HEADROOM_WINE);
+    QString cli_ = QStringLiteral(HEADROOM_WINDOWS_CLI);
+    QString probe_ = QStringLiteral(HEADROOM_WINPROBE);
+    QString prefix_ = QStringLiteral(HEADROOM_WINEPREFIX);
+    QProcessEnvironment env_;
+    QList<QProcess*> started_;
+
+    QProcess* startWine(const QStringList& args)
+    {
+        auto* p = new QProcess(this);
+        p->setProcessEnvironment(env_);
+        p->start(wine_, args);
+        started_.append(p);
+        return p;
+    }
+
+    Run wine(const QStringList& args, int timeoutMs = 60000)
+    {
+        QProcess p;
+        p.setProcessEnvironment(env_);
+        p.start(wine_, args);
+        Run run;
+        if (!p.waitForFinished(timeoutMs)) {
+            p.kill();
+            p.waitForFinished();
+            return run;
+        }
+        run.code = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
+        run.out = p.readAllStandardOutput();
+        run.err = p.readAllStandardError();
+        return run;
+    }
+
+    QJsonObject sample()
+    {
+        const Run run = wine({cli_, "sample", "--json", "--interval", "0"});
+        if (run.code != 0)
+            qWarning() << "sample failed:" << run.code << run.err;
+        return QJsonDocument::fromJson(run.out).object();
+    }
+
+    static QJsonObject findProcess(const QJsonObject& snapshot, qint64 pid)
+    {
+        for (const auto& value : snapshot.value("processes").toArray()) {
+            if (value.toObject().value("pid").toInteger() == pid)
+                return value.toObject();
+        }
+        return {};
+    }
+
+    // Starts `winprobe spawn DEPTH` and returns the pids of the chain, parent first.
+    QList<qint64> spawnChain(QProcess*& process, int depth)
+    {
+        process = startWine({probe_, "spawn", QString::number(depth), "120"});
+        QList<qint64> chain;
+        static const QRegularExpression link("parent=(\\d+) child=(\\d+)");
+        QByteArray seen;
+        QElapsedTimer timer;
+        timer.start();
+        while (chain.size() < depth + 1 && timer.elapsed() < 60000) {
+            process->waitForReadyRead(1000);
+            seen += process->readAllStandardOutput();
+            chain.clear();
+            auto it = link.globalMatch(QString::fromUtf8(seen));
+            while (it.hasNext()) {
+                const auto m = it.next();
+                if (chain.isEmpty())
+                    chain.append(m.captured(1).toLongLong());
+                chain.append(m.captured(2).toLongLong());
+            }
+        }
+        return chain;
+    }
+
+    static QString windowsPath(const QString& unixPath)
+    {
+        // Wine's Z: drive is the Unix root.
+        return "Z:" + QDir::toNativeSeparators(unixPath).replace('/', '\\');
+    }
+
+    static qint64 readCounter(const QString& file)
+    {
+        for (int attempt = 0; attempt < 20; ++attempt) {
+            QFile f(file);
+            if (f.open(QIODevice::ReadOnly)) {
+                bool ok = false;
+                const qint64 value = f.readAll().trimmed().toLongLong(&ok);
+                if (ok)
+                    return value;
+            }
+            QThread::msleep(10); // the writer truncates, then writes
+        }
+        return -1;
+    }
+
+  private slots:
+    void initTestCase()
+    {
+        if (wine_.isEmpty() || !QFileInfo(wine_).isExecutable())
+            QSKIP("Wine is not installed (Debian: wine64); the Windows build cannot be run here.");
+        if (!QFileInfo::exists(cli_) || !QFileInfo::exists(probe_))
+            QSKIP(qPrintable("The MinGW cross build is missing (" + cli_ +
+                             "): build it with cmake --preset mingw && cmake --build --preset mingw."));
+        env_ = QProcessEnvironment::systemEnvironment();
+        env_.insert("WINEPREFIX", prefix_);
+        env_.insert("WINEDEBUG", "-all");
+        // No Mono or Gecko installer prompts, no display needed.
+        env_.insert("WINEDLLOVERRIDES", "mscoree,mshtml=");
+        env_.remove("DISPLAY");
+        env_.remove("WAYLAND_DISPLAY");
+        QDir().mkpath(QFileInfo(prefix_).path());
+        // The first start creates the prefix, which takes a while; then keep
+        // one wineserver up for the whole test so each run starts quickly.
+        const Run first = wine({probe_, "memory"}, 300000);
+        QVERIFY2(first.code == 0, first.err.constData());
+        QProcess server;
+        server.setProcessEnvironment(env_);
+        server.start(QFileInfo(wine_).dir().filePath("wineserver"), {"-p"});
+        server.waitForFinished(10000);
+    }
+
+    void cleanupTestCase()
+    {
+        for (QProcess* p : started_) {
+            if (p->state() != QProcess::NotRunning) {
+                p->kill();
+                p->waitForFinished(5000);
+            }
+        }
+        if (!env_.isEmpty()) {
+            // End every Windows process this test left in its own prefix.
+            QProcess server;
+            server.setProcessEnvironment(env_);
+            server.start(QFileInfo(wine_).dir().filePath("wineserver"), {"-k"});
+            server.waitForFinished(10000);
+        }
+    }
+
+    void versionMatchesTheProject()
+    {
+        const Run run = wine({cli_, "--version"});
+        QCOMPARE(run.code, 0);
+        QCOMPARE(QString::fromUtf8(run.out).trimmed(), QString("headroom-cli " HEADROOM_VERSION));
+    }
+
+    void memoryMatchesWhatWineReports()
+    {
+        const Run probe = wine({probe_, "memory"});
+        QCOMPARE(probe.code, 0);
+        const auto m = QRegularExpression("total=(\\d+)").match(QString::fromUtf8(probe.out));
+        QVERIFY2(m.hasMatch(), probe.out.constData());
+        const qint64 windowsTotal = m.captured(1).toLongLong();
+
+        const QJsonObject snapshot = sample();
+        QCOMPARE(snapshot.value("schema").toString(), QString("headroom.snapshot"));
+        const QJsonObject memory = snapshot.value("memory").toObject();
+        const qint64 total = memory.value("total").toInteger();
+        QCOMPARE(total, windowsTotal);
+
+        // Wine reports the host's memory: compare with the kernel's MemTotal.
+        QFile meminfo("/proc/meminfo");
+        QVERIFY(meminfo.open(QIODevice::ReadOnly));
+        const auto line =
+            QRegularExpression("MemTotal:\\s+(\\d+) kB").match(QString::fromUtf8(meminfo.readAll()));
+        QVERIFY(line.hasMatch());
+        const double hostTotal = double(line.captured(1).toLongLong()) * 1024.0;
+        QVERIFY2(std::abs(double(total) - hostTotal) <= hostTotal * 0.01,
+                 qPrintable(QString("CLI total %1, host MemTotal %2").arg(total).arg(hostTotal)));
+
+        const qint64 available = memory.value("available").toInteger();
+        QVERIFY(available > 0 && available <= total);
+        QCOMPARE(memory.value("used").toInteger(), total - available);
+        QVERIFY(memory.value("committed").toInteger() > 0);
+        QVERIFY(memory.value("commit_limit").toInteger() >= total);
+        const QJsonObject swap = memory.value("swap").toObject();
+        QCOMPARE(swap.value("used").toInteger() + swap.value("free").toInteger(),
+                 swap.value("total").toInteger());
+    }
+
+    void listsItsOwnProcess()
+    {
+        // winprobe starts the CLI and tells its pid, which Wine does not
+        // expose to the Unix side.
+        const Run run = wine({probe_, "run", cli_, "sample", "--json", "--interval", "0"});
+        QCOMPARE(run.code, 0);
+        const auto m = QRegularExpression("launcher=(\\d+) pid=(\\d+)").match(QString::fromUtf8(run.err));
+        QVERIFY2(m.hasMatch(), run.err.constData());
+        const qint64 launcher = m.captured(1).toLongLong();
+        const qint64 pid = m.captured(2).toLongLong();
+
+        const QJsonObject snapshot = QJsonDocument::fromJson(run.out).object();
+        const QJsonObject self = findProcess(snapshot, pid);
+        QVERIFY2(!self.isEmpty(), "the CLI's own process is not in its snapshot");
+        QCOMPARE(self.value("name").toString(), QString("headroom-cli.exe"));
+        QCOMPARE(self.value("ppid").toInteger(), launcher);
+        QVERIFY(self.value("rss").toInteger() > 0); // the working set
+        QVERIFY(self.value("start_time").toInteger() > 0);
+        QVERIFY(self.value("exe").toString().endsWith("headroom-cli.exe"));
+        QVERIFY(self.value("threads").toInteger() >= 1);
+        const QJsonArray argv = self.value("argv").toArray();
+        QVERIFY2(argv.size() == 5 && argv.at(1).toString() == "sample" && argv.at(2).toString() == "--json",
+                 QJsonDocument(argv).toJson(QJsonDocument::Compact).constData());
+        const qint64 startedMs = self.value("started_at_ms").toInteger();
+        QVERIFY(std::abs(QDateTime::currentMSecsSinceEpoch() - startedMs) < 10 * 60 * 1000);
+        QVERIFY(!self.value("user").toString().isEmpty());
+
+        const QJsonObject parent = findProcess(snapshot, launcher);
+        QCOMPARE(parent.value("name").toString(), QString("winprobe.exe"));
+    }
+
+    void stopsAChildItListsWithTheRightParent()
+    {
+        QProcess* spawner = nullptr;
+        const QList<qint64> chain = spawnChain(spawner, 1);
+        QCOMPARE(chain.size(), 2);
+        const qint64 parentPid = chain[0];
+        const qint64 childPid = chain[1];
+
+        const QJsonObject child = findProcess(sample(), childPid);
+        QVERIFY2(!child.isEmpty(), "the spawned child is not listed");
+        QCOMPARE(child.value("ppid").toInteger(), parentPid);
+        QCOMPARE(child.value("name").toString(), QString("winprobe.exe"));
+        QCOMPARE(child.value("argv").toArray().at(1).toString(), QString("spawn"));
+        const QString startTime = QString::number(child.value("start_time").toInteger());
+
+        // A wrong start time names another process: refused, child untouched.
+        const Run wrong = wine({cli_, "stop", QString::number(childPid), "--start-time", "12345", "--json"});
+        QCOMPARE(wrong.code, 5);
+        QVERIFY(!findProcess(sample(), childPid).isEmpty());
+
+        const Run stop = wine({cli_, "stop", QString::number(childPid), "--start-time", startTime, "--json"});
+        QVERIFY2(stop.code == 0, stop.out.constData());
+        const QJsonObject report = QJsonDocument::fromJson(stop.out).object();
+        QCOMPARE(report.value("results").toArray().at(0).toObject().value("outcome").toString(),
+                 QString("done"));
+
+        // The parent waits on its child and prints the exit code it saw.
+        QVERIFY(spawner->waitForFinished(30000));
+        QVERIFY2(spawner->readAllStandardOutput().contains("exit=1"),
+                 "the child did not end by TerminateProcess");
+        const QJsonObject after = findProcess(sample(), childPid);
+        QVERIFY(after.isEmpty() || QString::number(after.value("start_time").toInteger()) != startTime);
+
+        // Once gone, a second stop says so instead of failing.
+        const Run again =
+            wine({cli_, "stop", QString::number(childPid), "--start-time", startTime, "--json"});
+        QCOMPARE(again.code, 3);
+    }
+
+    void stopsAWholeTree()
+    {
+        QProcess* spawner = nullptr;
+        const QList<qint64> chain = spawnChain(spawner, 2);
+        QCOMPARE(chain.size(), 3);
+        const QJsonObject snapshot = sample();
+        QCOMPARE(findProcess(snapshot, chain[2]).value("ppid").toInteger(), chain[1]);
+        const QJsonObject root = findProcess(snapshot, chain[0]);
+        const Run stop = wine({cli_, "stop", QString::number(chain[0]), "--start-time",
+                               QString::number(root.value("start_time").toInteger()), "--tree", "--json"});
+        QVERIFY2(stop.code == 0, stop.out.constData());
+        const QJsonObject report = QJsonDocument::fromJson(stop.out).object();
+        QCOMPARE(report.value("results").toArray().size(), 3);
+        QVERIFY(spawner->waitForFinished(30000));
+        const QJsonObject after = sample();
+        for (qint64 pid : chain) {
+            const QJsonObject p = findProcess(after, pid);
+            QVERIFY2(p.isEmpty() || p.value("name").toString() != "winprobe.exe",
+                     qPrintable(QString("pid %1 survived the tree stop").arg(pid)));
+        }
+    }
+
+    void pausesAndResumes()
+    {
+        QTemporaryDir dir;
+        QVERIFY(dir.isValid());
+        const QString counter = dir.filePath("counter");
+        QProcess* ticker = startWine({probe_, "tick", windowsPath(counter), "120"});
+        QTRY_VERIFY_WITH_TIMEOUT(readCounter(counter) > 0, 30000);
+
+        qint64 pid = 0;
+        QString startTime;
+        for (const auto& value : sample().value("processes").toArray()) {
+            const QJsonObject p = value.toObject();
+            if (p.value("argv").toArray().contains(QJsonValue("tick"))) {
+                pid = p.value("pid").toInteger();
+                startTime = QString::number(p.value("start_time").toInteger());
+            }
+        }
+        QVERIFY(pid > 0);
+        const QStringList target{cli_, "stop", QString::number(pid), "--start-time", startTime, "--signal"};
+
+        QCOMPARE(wine(target + QStringList{"pause"}).code, 0);
+        const qint64 frozen = readCounter(counter);
+        QThread::msleep(600);
+        QCOMPARE(readCounter(counter), frozen);
+
+        QCOMPARE(wine(target + QStringList{"resume"}).code, 0);
+        QTRY_VERIFY_WITH_TIMEOUT(readCounter(counter) > frozen, 5000);
+
+        QCOMPARE(wine(target + QStringList{"kill"}).code, 0);
+        QVERIFY(ticker->waitForFinished(30000));
+    }
+
+    void jobObjectStopsTheWholeTree()
+    {
+        const Run run = wine({probe_, "job"});
+        const QString out = QString::fromUtf8(run.out);
+        QVERIFY2(run.code == 0, qPrintable(out + QString::fromUtf8(run.err)));
+        QVERIFY(out.contains("members=2"));
+        QVERIFY(out.contains("terminate: ok"));
+        QVERIFY(out.contains("close: ok"));
+    }
+
+    void vanishedPidIsReportedNotCrashed()
+    {
+        const Run run = wine({cli_, "stop", "4000000", "--start-time", "1"});
+        QCOMPARE(run.code, 3);
+        QVERIFY(run.err.contains("already exited"));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestWindowsCli)
+#include "TestWindowsCli.moc"
