@@ -47,22 +47,41 @@ ParsedCommandLine parseCommandLine(const QStringList& arguments)
                                      QStringLiteral("Log debug messages to stderr too."));
     parser.addOptions({interval, screenshot, after, size, settings, scheme, verbose});
 
-    if (!parser.parse(arguments)) {
-        // Qt's GUI options are meant for QApplication, not errors.
-        static const QStringList qtOptions = {
-            QStringLiteral("platform"),     QStringLiteral("platformtheme"),
-            QStringLiteral("style"),        QStringLiteral("stylesheet"),
-            QStringLiteral("display"),      QStringLiteral("qwindowgeometry"),
-            QStringLiteral("qwindowtitle"), QStringLiteral("reverse"),
-            QStringLiteral("session"),      QStringLiteral("widgetcount"),
-            QStringLiteral("plugin"),       QStringLiteral("qwindowicon"),
-            QStringLiteral("geometry")};
-        for (const QString& unknown : parser.unknownOptionNames()) {
-            if (!qtOptions.contains(unknown)) {
-                parsed.error = parser.errorText();
-                return parsed;
-            }
+    // Qt's own GUI options (and their values) are meant for QApplication.
+    static const QStringList qtOptionsWithValue = {QStringLiteral("platform"),
+                                                   QStringLiteral("platformtheme"),
+                                                   QStringLiteral("platformpluginpath"),
+                                                   QStringLiteral("style"),
+                                                   QStringLiteral("stylesheet"),
+                                                   QStringLiteral("display"),
+                                                   QStringLiteral("geometry"),
+                                                   QStringLiteral("qwindowgeometry"),
+                                                   QStringLiteral("qwindowtitle"),
+                                                   QStringLiteral("qwindowicon"),
+                                                   QStringLiteral("session"),
+                                                   QStringLiteral("plugin")};
+    static const QStringList qtFlags = {QStringLiteral("reverse"), QStringLiteral("widgetcount"),
+                                        QStringLiteral("nograb"), QStringLiteral("dograb"),
+                                        QStringLiteral("sync")};
+    QStringList ours;
+    for (qsizetype i = 0; i < arguments.size(); ++i) {
+        const QString& argument = arguments[i];
+        QString name = argument;
+        while (name.startsWith(QLatin1Char('-')))
+            name.remove(0, 1);
+        const bool isOption = i > 0 && argument.startsWith(QLatin1Char('-'));
+        if (isOption && qtOptionsWithValue.contains(name.section(QLatin1Char('='), 0, 0))) {
+            if (!name.contains(QLatin1Char('=')))
+                ++i; // its value
+            continue;
         }
+        if (isOption && qtFlags.contains(name))
+            continue;
+        ours << argument;
+    }
+    if (!parser.parse(ours)) {
+        parsed.error = parser.errorText();
+        return parsed;
     }
     if (parser.isSet(QStringLiteral("help"))) {
         std::fputs(qPrintable(parser.helpText()), stdout);

@@ -1,0 +1,144 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "CommandLine.h"
+
+#include <QImage>
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QtTest>
+
+using headroom::app::parseCommandLine;
+
+namespace {
+
+struct Run {
+    int exitCode = -1;
+    QString out;
+    QString err;
+};
+
+Run runDashboard(const QStringList& args, const QProcessEnvironment& env, int timeoutMs = 60000)
+{
+    QProcess process;
+    process.setProcessEnvironment(env);
+    process.start(QStringLiteral(HEADROOM_DASHBOARD_BIN), args);
+    Run run;
+    if (!process.waitForFinished(timeoutMs)) {
+        process.kill();
+        process.waitForFinished();
+        run.err = QStringLiteral("timed out");
+        return run;
+    }
+    run.exitCode = process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -2;
+    run.out = QString::fromUtf8(process.readAllStandardOutput());
+    run.err = QString::fromUtf8(process.readAllStandardError());
+    return run;
+}
+
+// A private home so the runs neither read nor write the user's settings and log.
+QProcessEnvironment isolated(const QTemporaryDir& home)
+{
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert(QStringLiteral("HOME"), home.path());
+    env.insert(QStringLiteral("XDG_CONFIG_HOME"), home.filePath(QStringLiteral("config")));
+    env.insert(QStringLiteral("XDG_DATA_HOME"), home.filePath(QStringLiteral("data")));
+    env.insert(QStringLiteral("QT_QPA_PLATFORM"), QStringLiteral("offscreen"));
+    return env;
+}
+
+} // namespace
+
+class TestHeadroomCommandLine : public QObject {
+    Q_OBJECT
+
+  private slots:
+    void parsesTheDashboardOptions()
+    {
+        auto parsed =
+            parseCommandLine({"headroom", "--interval", "2.5", "--screenshot", "/tmp/x.png", "--after", "5"});
+        QVERIFY2(parsed.error.isEmpty(), qPrintable(parsed.error));
+        QCOMPARE(parsed.options.intervalSeconds.value_or(0), 2.5);
+        QCOMPARE(parsed.options.screenshotPath, QStringLiteral("/tmp/x.png"));
+        QCOMPARE(parsed.options.screenshotAfter, 5);
+        QCOMPARE(parsed.options.windowSize, QSize(1366, 768)); // screenshots default to a laptop screen
+
+        QVERIFY(!parseCommandLine({"headroom", "--interval", "0.1"}).error.isEmpty());
+        QVERIFY(!parseCommandLine({"headroom", "--interval", "fast"}).error.isEmpty());
+        QVERIFY(!parseCommandLine({"headroom", "--after", "3"}).error.isEmpty()); // without --screenshot
+        QVERIFY(!parseCommandLine({"headroom", "--size", "huge"}).error.isEmpty());
+        QVERIFY(!parseCommandLine({"headroom", "--color-scheme", "purple"}).error.isEmpty());
+        QVERIFY(!parseCommandLine({"headroom", "frobnicate"}).error.isEmpty());
+        QVERIFY(!parseCommandLine({"headroom", "--no-such-option"}).error.isEmpty());
+        // Qt's own options are for QApplication.
+        QVERIFY(parseCommandLine({"headroom", "-platform", "offscreen"}).error.isEmpty());
+        QCOMPARE(parseCommandLine({"headroom", "--color-scheme", "Dark"}).options.colorScheme,
+                 QStringLiteral("dark"));
+    }
+
+    void screenshotRendersTheWholeWindow()
+    {
+        QTemporaryDir home;
+        const QString png = home.filePath(QStringLiteral("dashboard.png"));
+        const Run run =
+            runDashboard({"--screenshot", png, "--after", "2", "--interval", "0.5"}, isolated(home));
+        QVERIFY2(run.exitCode == 0, qPrintable(run.err));
+        QImage image(png);
+        QVERIFY(!image.isNull());
+        QCOMPARE(image.size(), QSize(1366, 768));
+        // Not a blank canvas: the picture holds many colours (text, charts, the level tile).
+        QSet<QRgb> colours;
+        for (int y = 0; y < image.height(); y += 7) {
+            for (int x = 0; x < image.width(); x += 7)
+                colours.insert(image.pixel(x, y));
+        }
+        QVERIFY2(colours.size() > 50, qPrintable(QString::number(colours.size())));
+        // The run is in the log, in the app-data folder.
+        QFile log(home.filePath(QStringLiteral("data/headroom/headroom.log")));
+        QVERIFY(log.open(QIODevice::ReadOnly));
+        QVERIFY(log.readAll().contains("screenshot 1366x768 written"));
+    }
+
+    void cliCommandsRunWithoutADisplay()
+    {
+        QTemporaryDir home;
+        QProcessEnvironment env = isolated(home);
+        // A GUI platform with no display to open: QApplication would abort.
+        env.insert(QStringLiteral("QT_QPA_PLATFORM"), QStringLiteral("xcb"));
+        env.remove(QStringLiteral("DISPLAY"));
+        env.remove(QStringLiteral("WAYLAND_DISPLAY"));
+        const Run sample = runDashboard({"sample"}, env);
+        QVERIFY2(sample.exitCode == 0, qPrintable(sample.err));
+        QVERIFY2(sample.out.contains(QStringLiteral("Memory")), qPrintable(sample.out));
+        const Run top = runDashboard({"top"}, env);
+        QCOMPARE(top.exitCode, 0);
+        QVERIFY(!top.out.isEmpty());
+        const Run version = runDashboard({"--version"}, env);
+        QCOMPARE(version.exitCode, 0);
+        QVERIFY(version.out.startsWith(QStringLiteral("headroom ")));
+        const Run help = runDashboard({"--help"}, env);
+        QCOMPARE(help.exitCode, 0);
+        QVERIFY(help.out.contains(QStringLiteral("--screenshot")));
+        const Run bad = runDashboard({"--interval", "99"}, env);
+        QCOMPARE(bad.exitCode, 2);
+        QVERIFY(bad.err.contains(QStringLiteral("--interval")));
+    }
+
+    void damagedSettingsStillOpenTheWindow()
+    {
+        QTemporaryDir home;
+        const QString settings = home.filePath(QStringLiteral("broken.conf"));
+        QFile file(settings);
+        QVERIFY(file.open(QIODevice::WriteOnly));
+        file.write(QByteArray("\x00\x01\x02 not settings \xff", 18));
+        file.close();
+        const QString png = home.filePath(QStringLiteral("shot.png"));
+        const Run run =
+            runDashboard({"--settings", settings, "--screenshot", png, "--after", "1"}, isolated(home));
+        QVERIFY2(run.exitCode == 0, qPrintable(run.err));
+        QVERIFY(run.err.contains(QStringLiteral("damaged")));
+        QVERIFY(QFile::exists(png));
+        QCOMPARE(QDir(home.path()).entryList({QStringLiteral("broken.conf.corrupt-*")}).size(), 1);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestHeadroomCommandLine)
+#include "TestHeadroomCommandLine.moc"
