@@ -1,0 +1,96 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// macOS side of the platform contract, from libproc. A process is named by its
+// pid and its start time (microseconds since the epoch, from PROC_PIDTBSDINFO).
+// macOS has no pidfd: the start time is re-checked immediately before kill(),
+// which leaves only the instant between the two calls for a pid to be reused.
+#include "MacProc.h"
+#include "headroom/Platform.h"
+
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <unistd.h>
+
+namespace headroom::platform {
+
+namespace {
+
+ProcessIdentity identityOf(Pid pid, const proc_bsdinfo& info)
+{
+    ProcessIdentity id;
+    id.key = ProcessKey{pid, mac::startTimeOf(info)};
+    id.parentPid = info.pbi_ppid;
+    id.uid = info.pbi_uid;
+    id.name = mac::nameOf(info);
+    id.state = mac::stateOf(info);
+    id.kernelThread = pid == 0; // kernel_task
+    return id;
+}
+
+int signalFor(ProcessAction action)
+{
+    switch (action) {
+    case ProcessAction::Pause:
+        return SIGSTOP;
+    case ProcessAction::Resume:
+        return SIGCONT;
+    case ProcessAction::Terminate:
+        return SIGTERM;
+    case ProcessAction::Kill:
+        return SIGKILL;
+    }
+    return SIGTERM;
+}
+
+} // namespace
+
+std::optional<ProcessIdentity> identify(Pid pid)
+{
+    proc_bsdinfo info{};
+    if (pid < 0 || !mac::bsdInfo(pid, info))
+        return std::nullopt;
+    return identityOf(pid, info);
+}
+
+std::vector<ProcessIdentity> listIdentities()
+{
+    std::vector<ProcessIdentity> out;
+    for (pid_t pid : mac::allPids()) {
+        proc_bsdinfo info{};
+        if (mac::bsdInfo(pid, info))
+            out.push_back(identityOf(pid, info));
+    }
+    return out;
+}
+
+Pid currentPid()
+{
+    return ::getpid();
+}
+
+std::uint32_t currentUid()
+{
+    return ::geteuid();
+}
+
+bool isAlive(const ProcessKey& key)
+{
+    auto live = identify(key.pid);
+    return live && live->key.startTime == key.startTime && live->state != ProcessState::Zombie;
+}
+
+SignalResult sendSignal(const ProcessKey& key, ProcessAction action)
+{
+    if (!isAlive(key))
+        return {ActionOutcome::AlreadyGone, {}};
+    if (::kill(static_cast<pid_t>(key.pid), signalFor(action)) == 0)
+        return {ActionOutcome::Done, {}};
+    const int error = errno;
+    if (error == ESRCH)
+        return {ActionOutcome::AlreadyGone, {}};
+    if (error == EPERM)
+        return {ActionOutcome::NotPermitted, std::strerror(error)};
+    return {ActionOutcome::Failed, std::strerror(error)};
+}
+
+} // namespace headroom::platform

@@ -1,0 +1,63 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// libproc helpers shared by the macOS backend (MacPlatform.cpp, MacSampler.cpp).
+#pragma once
+
+#include "headroom/Process.h"
+
+#include <libproc.h>
+#include <sys/proc.h>
+#include <sys/proc_info.h>
+#include <vector>
+
+namespace headroom::mac {
+
+// BSD facts of a process: parent, owner, name, state, start time. Readable for
+// every process, also other users'. False when the pid does not exist.
+inline bool bsdInfo(Pid pid, proc_bsdinfo& out)
+{
+    return proc_pidinfo(static_cast<int>(pid), PROC_PIDTBSDINFO, 0, &out, PROC_PIDTBSDINFO_SIZE) ==
+           PROC_PIDTBSDINFO_SIZE;
+}
+
+// ProcessKey::startTime on macOS: microseconds since the epoch.
+inline std::uint64_t startTimeOf(const proc_bsdinfo& info)
+{
+    return info.pbi_start_tvsec * 1'000'000ull + info.pbi_start_tvusec;
+}
+
+inline ProcessState stateOf(const proc_bsdinfo& info)
+{
+    switch (info.pbi_status) {
+    case SSTOP:
+        return ProcessState::Stopped;
+    case SZOMB:
+        return ProcessState::Zombie;
+    case SRUN:
+        return ProcessState::Running;
+    case SSLEEP:
+        return ProcessState::Sleeping;
+    default:
+        return ProcessState::Unknown;
+    }
+}
+
+// pbi_name holds up to 32 bytes; pbi_comm only 16.
+inline std::string nameOf(const proc_bsdinfo& info)
+{
+    return info.pbi_name[0] ? std::string(info.pbi_name) : std::string(info.pbi_comm);
+}
+
+// Every pid on the system; the list may grow between the two calls, so ask
+// for room to spare.
+inline std::vector<pid_t> allPids()
+{
+    const int count = proc_listallpids(nullptr, 0);
+    if (count <= 0)
+        return {};
+    std::vector<pid_t> pids(static_cast<std::size_t>(count) + 64);
+    const int n = proc_listallpids(pids.data(), static_cast<int>(pids.size() * sizeof(pid_t)));
+    pids.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
+    return pids;
+}
+
+} // namespace headroom::mac
