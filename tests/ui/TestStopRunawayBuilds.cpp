@@ -11,9 +11,14 @@
 #include "headroom/Units.h"
 
 #include <QFile>
+#include <QProcess>
 #include <QPushButton>
+#include <QScopeGuard>
 #include <QSignalSpy>
 #include <QtTest>
+
+#include <csignal>
+#include <sys/types.h>
 
 using namespace headroom;
 using namespace headroom::ui;
@@ -48,8 +53,15 @@ class TestStopRunawayBuilds : public QObject {
         QVERIFY(cargo > 0);
         const std::vector<Pid> rustcs = ProcessSpawner::liveDescendants(cargo);
         QCOMPARE(rustcs.size(), std::size_t(2));
-        const Pid editor = spawner.start(QStringLiteral("editor"), {"--mem", "4"});
-        QVERIFY(editor > 0);
+        // The unrelated process is started detached, so it is not a descendant
+        // of this test: under ctest (a test runner) every descendant of the
+        // test counts as a test process, and rightly so.
+        qint64 detached = 0;
+        QVERIFY(QProcess::startDetached(spawner.installAs(QStringLiteral("editor")), {"--mem", "4"},
+                                        QString(), &detached));
+        const Pid editor = detached;
+        const auto killEditor = qScopeGuard([editor] { ::kill(static_cast<pid_t>(editor), SIGKILL); });
+        QTRY_VERIFY(ProcessSpawner::keyOf(editor).pid == editor);
 
         auto sampler = SystemSampler::create();
         QVERIFY(live::sampleOnly(*sampler, spawner.binDir())); // a first poll for CPU %
