@@ -37,21 +37,26 @@ if(NOT DEFINED HEADROOM_HOST_HEADERS)
     set(HEADROOM_HOST_HEADERS "${CMAKE_BINARY_DIR}/host-headers")
 endif()
 list(APPEND CMAKE_TRY_COMPILE_PLATFORM_VARIABLES HEADROOM_HOST_HEADERS)
-foreach(_link
-        "include/nlohmann=/usr/include/nlohmann"
-        "include/CLI=/usr/include/CLI"
-        "share/cmake/nlohmann_json=/usr/share/cmake/nlohmann_json"
-        "share/cmake/CLI11=/usr/share/cmake/CLI11")
-    string(REPLACE "=" ";" _pair "${_link}")
-    list(GET _pair 0 _name)
-    list(GET _pair 1 _target)
-    if(EXISTS "${_target}" AND NOT EXISTS "${HEADROOM_HOST_HEADERS}/${_name}")
-        get_filename_component(_parent "${HEADROOM_HOST_HEADERS}/${_name}" DIRECTORY)
-        file(MAKE_DIRECTORY "${_parent}")
-        file(CREATE_LINK "${_target}" "${HEADROOM_HOST_HEADERS}/${_name}" SYMBOLIC)
+foreach(_relative include/nlohmann include/CLI)
+    if(EXISTS "/usr/${_relative}" AND NOT EXISTS "${HEADROOM_HOST_HEADERS}/${_relative}")
+        file(MAKE_DIRECTORY "${HEADROOM_HOST_HEADERS}/include")
+        file(CREATE_LINK "/usr/${_relative}" "${HEADROOM_HOST_HEADERS}/${_relative}" SYMBOLIC)
     endif()
 endforeach()
-# The package files compute their include folder from where they are found:
-# through these links that is host-headers/include, not /usr/include.
-set(nlohmann_json_DIR "${HEADROOM_HOST_HEADERS}/share/cmake/nlohmann_json" CACHE PATH "")
-set(CLI11_DIR "${HEADROOM_HOST_HEADERS}/share/cmake/CLI11" CACHE PATH "")
+# The package files compute their prefix by climbing from where they are found,
+# so each is linked at the same depth as on the host (share/cmake/X,
+# lib/<multiarch>/cmake/X, ...): the prefix is then host-headers, not /usr.
+foreach(_package nlohmann_json CLI11)
+    file(GLOB _candidates LIST_DIRECTORIES true
+         /usr/share/cmake/${_package} /usr/lib/cmake/${_package} /usr/lib/*/cmake/${_package})
+    if(_candidates)
+        list(GET _candidates 0 _found)
+        file(RELATIVE_PATH _relative /usr "${_found}")
+        if(NOT EXISTS "${HEADROOM_HOST_HEADERS}/${_relative}")
+            get_filename_component(_parent "${HEADROOM_HOST_HEADERS}/${_relative}" DIRECTORY)
+            file(MAKE_DIRECTORY "${_parent}")
+            file(CREATE_LINK "${_found}" "${HEADROOM_HOST_HEADERS}/${_relative}" SYMBOLIC)
+        endif()
+        set(${_package}_DIR "${HEADROOM_HOST_HEADERS}/${_relative}" CACHE PATH "")
+    endif()
+endforeach()
