@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "BuildGate.h"
 
-using namespace headroom;
+namespace headroom::app {
 
 void BuildGate::arm(const BuildCheckOptions& options)
 {
@@ -36,3 +36,5 @@ void BuildGate::observe(std::shared_ptr<const Snapshot> snapshot)
     }
     emit stillWaiting(reasons.join(' '));
 }
+
+} // namespace headroom::app

@@ -12,6 +12,8 @@
 #include <memory>
 #include <vector>
 
+namespace headroom::app {
+
 class BuildGate : public QObject {
     Q_OBJECT
 
@@ -40,3 +42,5 @@ class BuildGate : public QObject {
     std::vector<headroom::BuildCheck> checks_;
     bool armed_ = false;
 };
+
+} // namespace headroom::app

@@ -14,7 +14,7 @@
 
 #include <algorithm>
 
-using namespace headroom;
+namespace headroom::app {
 
 namespace {
 QVariant optionalInt(const std::optional<int>& v)
@@ -275,3 +275,5 @@ std::optional<quint64> BuildHistory::learnedPeak(const QString& project, const Q
         return std::nullopt;
     return q.value(0).toULongLong();
 }
+
+} // namespace headroom::app

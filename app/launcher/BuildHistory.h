@@ -13,6 +13,8 @@
 #include <optional>
 #include <vector>
 
+namespace headroom::app {
+
 struct HistoryRun {
     qint64 id = 0;
     QString project;
@@ -78,3 +80,5 @@ class BuildHistory {
     QString warning_;
     bool ok_ = false;
 };
+
+} // namespace headroom::app

@@ -13,9 +13,9 @@
 
 #ifdef Q_OS_UNIX
 #include <unistd.h>
-#endif
 
-using namespace headroom;
+namespace headroom::app {
+#endif
 
 namespace {
 QString toQString(const std::string& s)
@@ -314,3 +314,5 @@ void BuildRunner::runThen()
     });
     process->start();
 }
+
+} // namespace headroom::app

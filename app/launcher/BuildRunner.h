@@ -21,6 +21,8 @@
 #include <memory>
 #include <optional>
 
+namespace headroom::app {
+
 struct BuildRunResult {
     headroom::BuildDiagnosis diagnosis;
     headroom::BuildPreset preset = headroom::BuildPreset::A;
@@ -103,4 +105,6 @@ class BuildRunner : public QObject {
     BuildRunResult result_;
 };
 
-Q_DECLARE_METATYPE(BuildRunResult)
+} // namespace headroom::app
+
+Q_DECLARE_METATYPE(headroom::app::BuildRunResult)

@@ -20,7 +20,7 @@
 #include <algorithm>
 #include <cstdio>
 
-using namespace headroom;
+namespace headroom::app {
 
 namespace {
 
@@ -329,3 +329,5 @@ int runHeadlessBuild(const QStringList& arguments)
     }
     return app->exec();
 }
+
+} // namespace headroom::app

@@ -11,6 +11,8 @@
 #include <QRegularExpression>
 #include <QStandardPaths>
 
+namespace headroom::app {
+
 const CargoPackageInfo* WorkspaceInfo::package(const QString& name) const
 {
     for (const auto& p : packages) {
@@ -208,3 +210,5 @@ QStringList checkRequest(const headroom::BuildRequest& r, const WorkspaceInfo& i
                         .arg(profile, info.profiles.join(", "));
     return problems;
 }
+
+} // namespace headroom::app

@@ -12,6 +12,8 @@
 #include <optional>
 #include <vector>
 
+namespace headroom::app {
+
 struct CargoPackageInfo {
     QString name;
     QString manifestPath;
@@ -47,3 +49,5 @@ QString checkProject(const QString& projectDir, const QString& cargoProgram,
 // Unknown package, binary, example, feature or profile, in words; empty when
 // the request fits the workspace.
 QStringList checkRequest(const headroom::BuildRequest& request, const WorkspaceInfo& info);
+
+} // namespace headroom::app

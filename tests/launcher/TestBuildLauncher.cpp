@@ -20,6 +20,7 @@
 #include <fstream>
 
 using namespace headroom;
+using namespace headroom::app;
 
 namespace {
 // Drives runner.observe() with live snapshots, as the app's sampling service does.
