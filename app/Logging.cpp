@@ -25,7 +25,12 @@ void qtMessageToSpdlog(QtMsgType type, const QMessageLogContext& context, const 
         spdlog::info("[{}] {}", category, text);
         break;
     case QtWarningMsg:
-        spdlog::warn("[{}] {}", category, text);
+        // The offscreen and minimal platforms warn about every top-level
+        // resize; that says nothing about Headroom.
+        if (message.startsWith(QLatin1String("This plugin does not support")))
+            spdlog::debug("[{}] {}", category, text);
+        else
+            spdlog::warn("[{}] {}", category, text);
         break;
     case QtCriticalMsg:
         spdlog::error("[{}] {}", category, text);

@@ -103,6 +103,10 @@ int main(int argc, char* argv[])
             exitCode = code;
             QApplication::exit(code);
         });
+        if (!logging.filePath.isEmpty())
+            dashboard.window()->showMessage(headroom::ui::ActivityLog::Severity::Info,
+                                            QStringLiteral("Headroom %1 started; the log is %2")
+                                                .arg(QStringLiteral(HEADROOM_VERSION), logging.filePath));
         if (!logging.problem.isEmpty())
             dashboard.window()->showMessage(headroom::ui::ActivityLog::Severity::Warning,
                                             QStringLiteral("No log file: %1").arg(logging.problem));

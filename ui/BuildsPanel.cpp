@@ -7,6 +7,7 @@
 #include "headroom/BuildTrees.h"
 #include "headroom/Units.h"
 
+#include <QDir>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
@@ -120,7 +121,10 @@ void BuildsPanel::setSnapshot(const SnapshotPtr& snapshot)
         for (const BuildTree& build : snapshot->builds) {
             if (build.root == root) {
                 extraBytes += build.residentBytes;
-                const QString workspace = QString::fromStdString(build.workspace);
+                QString workspace = QString::fromStdString(build.workspace);
+                const QString home = QDir::homePath();
+                if (home.size() > 1 && workspace.startsWith(home + QLatin1Char('/')))
+                    workspace = QLatin1Char('~') + workspace.mid(home.size());
                 if (!where.contains(workspace))
                     where << workspace;
             }

@@ -11,6 +11,8 @@
 #include <QFont>
 #include <QPalette>
 
+#include <cmath>
+
 namespace headroom::ui::ProcessColumns {
 namespace {
 
@@ -99,6 +101,16 @@ QString stateText(ProcessState state)
         return QStringLiteral("?");
     }
     return {};
+}
+
+bool sameCells(const ProcessSample& before, const ProcessSample& after)
+{
+    // CPU % as shown: one decimal.
+    auto shownCpu = [](const std::optional<double>& cpu) { return cpu ? std::llround(*cpu * 10.0) : -1; };
+    return before.residentBytes == after.residentBytes &&
+           shownCpu(before.cpuPercent) == shownCpu(after.cpuPercent) && before.state == after.state &&
+           before.role == after.role && before.uid == after.uid && before.name == after.name &&
+           before.exe == after.exe && before.argv == after.argv && before.user == after.user;
 }
 
 QVariant data(const ProcessSample& process, int column, int role, const SubtreeSum* sum)

@@ -32,7 +32,13 @@ struct SubtreeSum {
     std::uint64_t residentBytes = 0;
     double cpuPercent = 0.0;
     int processes = 0; // the node itself included
+
+    friend bool operator==(const SubtreeSum&, const SubtreeSum&) = default;
 };
+
+// True when a refresh changes nothing a cell shows, so the row need not be
+// repainted or re-sorted (most processes sleep through most polls).
+bool sameCells(const ProcessSample& before, const ProcessSample& after);
 
 // Cell data; `sum`, when given, replaces the memory and CPU figures.
 QVariant data(const ProcessSample& process, int column, int role, const SubtreeSum* sum = nullptr);

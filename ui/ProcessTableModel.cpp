@@ -48,15 +48,33 @@ void ProcessTableModel::setSnapshot(SnapshotPtr snapshot)
         --row;
     }
 
-    // 2. The survivors point into the new snapshot; their cells changed.
-    for (Row& kept : rows_) {
+    // 2. The survivors point into the new snapshot. Only rows whose cells
+    //    changed are announced, in contiguous runs: with a thousand sleeping
+    //    processes most rows stay as they were, and the sort proxy and the
+    //    view then only touch the few that moved.
+    std::vector<char> changed(rows_.size(), 0);
+    for (std::size_t i = 0; i < rows_.size(); ++i) {
+        Row& kept = rows_[i];
         const auto it = incoming.find(kept.key);
+        const ProcessSample& before = snapshot_->processes[kept.sampleIndex];
+        const ProcessSample& after = snapshot->processes[it->second];
+        changed[i] = !ProcessColumns::sameCells(before, after);
         kept.sampleIndex = it->second;
         incoming.erase(it);
     }
     snapshot_ = std::move(snapshot);
-    if (!rows_.empty())
-        emit dataChanged(index(0, 0), index(static_cast<int>(rows_.size()) - 1, ProcessColumns::Count - 1));
+    for (std::size_t i = 0; i < changed.size();) {
+        if (!changed[i]) {
+            ++i;
+            continue;
+        }
+        std::size_t last = i;
+        while (last + 1 < changed.size() && changed[last + 1])
+            ++last;
+        emit dataChanged(index(static_cast<int>(i), 0),
+                         index(static_cast<int>(last), ProcessColumns::Count - 1));
+        i = last + 1;
+    }
 
     // 3. New processes are appended, in pid order.
     if (!incoming.empty()) {

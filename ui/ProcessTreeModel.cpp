@@ -131,9 +131,15 @@ void ProcessTreeModel::setSnapshot(SnapshotPtr snapshot)
         }
     }
 
-    // 2. Survivors read from the new snapshot.
-    for (auto& [key, node] : nodes_)
-        node->sampleIndex = incoming.at(key);
+    // 2. Survivors read from the new snapshot; remember which show something new.
+    std::unordered_set<const Node*> changed;
+    for (auto& [key, node] : nodes_) {
+        const std::size_t next = incoming.at(key);
+        if (!firstFill &&
+            !ProcessColumns::sameCells(snapshot_->processes[node->sampleIndex], snapshot->processes[next]))
+            changed.insert(node.get());
+        node->sampleIndex = next;
+    }
     snapshot_ = std::move(snapshot);
 
     // 3. Insert new processes, parents before children.
@@ -169,12 +175,23 @@ void ProcessTreeModel::setSnapshot(SnapshotPtr snapshot)
         }
     }
 
+    std::unordered_map<const Node*, ProcessColumns::SubtreeSum> sumsBefore;
+    if (!firstFill) {
+        sumsBefore.reserve(nodes_.size());
+        for (const auto& [key, node] : nodes_)
+            sumsBefore.emplace(node.get(), node->sum);
+    }
     computeSums(&root_);
     if (firstFill) {
         endResetModel();
         return;
     }
-    emitChanged(&root_);
+    // A node whose subtree sum moved shows a new figure when collapsed.
+    for (const auto& [node, sum] : sumsBefore) {
+        if (!(node->sum == sum))
+            changed.insert(node);
+    }
+    emitChanged(&root_, changed);
 }
 
 void ProcessTreeModel::computeSums(Node* node)
@@ -195,15 +212,26 @@ void ProcessTreeModel::computeSums(Node* node)
     node->sum = sum;
 }
 
-void ProcessTreeModel::emitChanged(Node* parent)
+void ProcessTreeModel::emitChanged(Node* parent, const std::unordered_set<const Node*>& changed)
 {
     if (parent->children.empty())
         return;
     const QModelIndex parentIndex = indexOfNode(parent);
-    emit dataChanged(index(0, 0, parentIndex), index(static_cast<int>(parent->children.size()) - 1,
-                                                     ProcessColumns::Count - 1, parentIndex));
+    const std::size_t count = parent->children.size();
+    for (std::size_t i = 0; i < count;) {
+        if (!changed.contains(parent->children[i])) {
+            ++i;
+            continue;
+        }
+        std::size_t last = i;
+        while (last + 1 < count && changed.contains(parent->children[last + 1]))
+            ++last;
+        emit dataChanged(index(static_cast<int>(i), 0, parentIndex),
+                         index(static_cast<int>(last), ProcessColumns::Count - 1, parentIndex));
+        i = last + 1;
+    }
     for (Node* child : parent->children)
-        emitChanged(child);
+        emitChanged(child, changed);
 }
 
 void ProcessTreeModel::setExpanded(const QModelIndex& index, bool expanded)

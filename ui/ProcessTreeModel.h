@@ -55,7 +55,7 @@ class ProcessTreeModel : public QAbstractItemModel {
     void forgetSubtree(Node* node);
     static void renumber(Node* parent);
     void computeSums(Node* node);
-    void emitChanged(Node* parent);
+    void emitChanged(Node* parent, const std::unordered_set<const Node*>& changed);
 
     SnapshotPtr snapshot_;
     Node root_;

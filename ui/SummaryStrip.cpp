@@ -118,9 +118,12 @@ void SummaryStrip::showMemory(const MemoryStatus& memory)
     ramBar_->setValue(static_cast<int>(memory.usedFraction() * 1000.0));
 
     available_.value->setText(bytes(memory.available));
-    available_.detail->setText(tr("%1 % of RAM · +%2 free swap")
-                                   .arg(memory.availableFraction() * 100.0, 0, 'f', 0)
-                                   .arg(bytes(memory.swapFree)));
+    if (memory.swapTotal > 0)
+        available_.detail->setText(tr("%1 % of RAM · +%2 free swap")
+                                       .arg(memory.availableFraction() * 100.0, 0, 'f', 0)
+                                       .arg(bytes(memory.swapFree)));
+    else
+        available_.detail->setText(tr("%1 % of RAM").arg(memory.availableFraction() * 100.0, 0, 'f', 0));
 
     if (memory.swapTotal == 0) {
         swap_.value->setText(tr("none"));

@@ -91,6 +91,7 @@ class TestProcessModels : public QObject {
         const int rustcRow = model.rowOf({501, 50100});
         QPersistentModelIndex rustc = model.index(rustcRow, 0);
 
+        QSignalSpy changed(&model, &QAbstractItemModel::dataChanged);
         QSignalSpy removed(&model, &QAbstractItemModel::rowsRemoved);
         QSignalSpy inserted(&model, &QAbstractItemModel::rowsInserted);
         QSignalSpy reset(&model, &QAbstractItemModel::modelReset);
@@ -101,6 +102,10 @@ class TestProcessModels : public QObject {
         model.setSnapshot(snap(1, next));
 
         QCOMPARE(reset.count(), 0);
+        // Only the row whose figures moved is announced; the sleepers stay quiet.
+        QCOMPARE(changed.count(), 1);
+        QCOMPARE(changed.first().at(0).toModelIndex().row(), rustc.row());
+        QCOMPARE(changed.first().at(1).toModelIndex().row(), rustc.row());
         QCOMPARE(removed.count(), 1);
         QCOMPARE(inserted.count(), 1);
         QCOMPARE(model.rowCount(), 6);

@@ -1,0 +1,268 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "LauncherController.h"
+
+#include "headroom/ProcessControl.h"
+
+#include <QCoreApplication>
+#include <QDateTime>
+#include <QPointer>
+#include <QThread>
+
+#include <algorithm>
+
+namespace headroom::app {
+
+namespace {
+QString q(const std::string& s) { return QString::fromStdString(s); }
+} // namespace
+
+LauncherController::LauncherController(const QString& historyPath, QObject* parent)
+    : QObject(parent), history_(std::make_unique<BuildHistory>(historyPath))
+{
+    qRegisterMetaType<BuildPlan>();
+    qRegisterMetaType<ActionReport>();
+    qRegisterMetaType<std::vector<BuildCheck>>();
+    connect(&gate_, &BuildGate::ready, this, &LauncherController::launch);
+    connect(&gate_, &BuildGate::stillWaiting, this, [this](const QString& reason) {
+        emit waiting(reason, int(waitClock_.elapsed() / 1000));
+    });
+    connect(&runner_, &BuildRunner::finished, this, [this](const BuildRunResult& result) {
+        lastResult_ = result;
+        if (history_->ok() && history_->record(workspace_ ? workspace_->root : q(request_.projectDir), plan_, result,
+                                               startedMs_) > 0)
+            emit historyChanged();
+        resumePaused();
+        setState(State::Idle);
+        emit finished(result);
+    });
+}
+
+LauncherController::~LauncherController() = default;
+
+void LauncherController::setCheckOptions(double maxUsedFraction, std::uint64_t defaultNeed)
+{
+    maxUsedFraction_ = maxUsedFraction;
+    defaultNeed_ = defaultNeed;
+}
+
+void LauncherController::setState(State state)
+{
+    if (state_ == state)
+        return;
+    state_ = state;
+    emit stateChanged(state);
+}
+
+void LauncherController::openProject(const QString& projectDir)
+{
+    loadingDir_ = projectDir;
+    workspace_.reset();
+    if (state_ == State::Idle)
+        setState(State::LoadingProject);
+    const QString cargo = cargo_;
+    QPointer<LauncherController> self(this);
+    // cargo metadata can take seconds on a large workspace: not on the GUI thread.
+    QThread* thread = QThread::create([self, projectDir, cargo] {
+        QString error;
+        auto info = WorkspaceInfo::load(projectDir, cargo, &error);
+        QMetaObject::invokeMethod(
+            qApp, [self, projectDir, info, error] {
+                if (!self || self->loadingDir_ != projectDir)
+                    return; // another project was chosen meanwhile
+                if (self->state_ == State::LoadingProject)
+                    self->setState(State::Idle);
+                if (!info) {
+                    emit self->workspaceFailed(projectDir, error);
+                    return;
+                }
+                self->workspace_ = info;
+                emit self->workspaceLoaded(projectDir);
+            },
+            Qt::QueuedConnection);
+    });
+    connect(thread, &QThread::finished, thread, &QObject::deleteLater);
+    thread->start();
+}
+
+BuildPlan LauncherController::plan(BuildRequest request, BuildPreset preset) const
+{
+    if (workspace_)
+        request.targetDir = workspace_->targetDir.toStdString();
+    std::optional<JobsChoice> jobs;
+    if (preset == BuildPreset::Auto) {
+        AutoJobsInput in;
+        in.availableBytes = snapshot_ ? snapshot_->memory.available : 0;
+        if (workspace_)
+            in.learnedPeakPerJob = history_->learnedPeakPerJob(workspace_->root);
+        in.cpus = unsigned(std::max(1, QThread::idealThreadCount()));
+        jobs = chooseJobs(in);
+        if (!snapshot_)
+            jobs->explanation = "no memory reading yet: " + jobs->explanation;
+    }
+    return planBuild(request, preset, jobs);
+}
+
+QStringList LauncherController::validate(const BuildRequest& request) const
+{
+    const QString problem = checkProject(q(request.projectDir), q(request.cargoProgram));
+    if (!problem.isEmpty())
+        return {problem};
+    if (!workspace_)
+        return {QStringLiteral("The workspace is still being read; try again in a moment.")};
+    return checkRequest(request, *workspace_);
+}
+
+BuildCheckOptions LauncherController::checkOptions(const BuildRequest& request, BuildPreset preset) const
+{
+    BuildCheckOptions o;
+    o.maxUsedFraction = maxUsedFraction_;
+    o.requiredHeadroom = defaultNeed_;
+    o.workspace = workspace_ ? workspace_->root.toStdString() : request.projectDir;
+    o.targetDir = workspace_ ? workspace_->targetDir.toStdString() : request.projectDir + "/target";
+    if (workspace_) {
+        if (auto peak = history_->learnedPeak(workspace_->root, q(std::string(presetId(preset)))))
+            o.requiredHeadroom = *peak;
+    }
+    return o;
+}
+
+std::vector<BuildCheck> LauncherController::checks(const BuildRequest& request, BuildPreset preset) const
+{
+    if (!snapshot_)
+        return {};
+    return runBuildChecks(*snapshot_, checkOptions(request, preset));
+}
+
+std::vector<ProcessSample> LauncherController::heavyProcesses(std::size_t limit) const
+{
+    std::vector<ProcessSample> rows;
+    if (!snapshot_)
+        return rows;
+    for (const auto& p : snapshot_->processes) {
+        if (!p.kernelThread && p.state != ProcessState::Zombie && p.residentBytes > 0)
+            rows.push_back(p);
+    }
+    const auto rank = [](const ProcessSample& p) {
+        return p.role == ProcessRole::Test ? 0 : p.role == ProcessRole::Rustc ? 1 : 2;
+    };
+    std::sort(rows.begin(), rows.end(), [&](const ProcessSample& a, const ProcessSample& b) {
+        return rank(a) != rank(b) ? rank(a) < rank(b) : a.residentBytes > b.residentBytes;
+    });
+    if (rows.size() > limit)
+        rows.resize(limit);
+    return rows;
+}
+
+bool LauncherController::start(const BuildRequest& request, BuildPreset preset, StartMode mode, QString* problem)
+{
+    if (state_ == State::Running || state_ == State::Waiting) {
+        if (problem)
+            *problem = QStringLiteral("A build is already running or waiting; stop it first.");
+        return false;
+    }
+    const QStringList problems = validate(request);
+    if (!problems.isEmpty()) {
+        if (problem)
+            *problem = problems.join('\n');
+        return false;
+    }
+    request_ = request;
+    preset_ = preset;
+    if (mode == StartMode::CheckFirst) {
+        const auto found = checks(request, preset);
+        const bool blocked = std::any_of(found.begin(), found.end(), [](const BuildCheck& c) { return !c.passed; });
+        if (blocked) {
+            emit checksFailed(found);
+            return true;
+        }
+    }
+    if (mode == StartMode::WaitForMemory) {
+        waitClock_.start();
+        gate_.arm(checkOptions(request, preset));
+        setState(State::Waiting);
+        if (snapshot_)
+            gate_.observe(snapshot_);
+        return true;
+    }
+    launch();
+    return true;
+}
+
+void LauncherController::launch()
+{
+    plan_ = plan(request_, preset_);
+    startedMs_ = QDateTime::currentMSecsSinceEpoch();
+    QString error;
+    if (!runner_.start(request_, plan_, &error)) {
+        setState(State::Idle);
+        emit message(error);
+        return;
+    }
+    setState(State::Running);
+    emit planStarted(plan_);
+}
+
+void LauncherController::freeMemoryThenStart(const BuildRequest& request, const std::vector<ProcessKey>& targets,
+                                             ProcessAction action)
+{
+    QPointer<LauncherController> self(this);
+    // Terminating waits out a grace period: off the GUI thread.
+    QThread* thread = QThread::create([self, request, targets, action] {
+        ActionOptions options;
+        options.onlyCurrentUser = true;
+        options.tree = action != ProcessAction::Pause;
+        const ActionReport report = ProcessControl().apply(targets, action, options);
+        QMetaObject::invokeMethod(
+            qApp, [self, request, report, action] {
+                if (!self)
+                    return;
+                if (action == ProcessAction::Pause) {
+                    for (const auto& r : report.results) {
+                        if (r.outcome == ActionOutcome::Done)
+                            self->paused_.push_back(r.key);
+                    }
+                }
+                emit self->actionsDone(report);
+                QString problem;
+                if (!self->start(request, BuildPreset::D, StartMode::Anyway, &problem))
+                    emit self->message(problem);
+            },
+            Qt::QueuedConnection);
+    });
+    connect(thread, &QThread::finished, thread, &QObject::deleteLater);
+    thread->start();
+}
+
+void LauncherController::resumePaused()
+{
+    if (paused_.empty())
+        return;
+    const ActionReport report = ProcessControl().apply(paused_, ProcessAction::Resume);
+    paused_.clear();
+    emit actionsDone(report);
+}
+
+void LauncherController::stop()
+{
+    if (state_ == State::Waiting) {
+        cancelWaiting();
+        return;
+    }
+    runner_.stop();
+}
+
+void LauncherController::cancelWaiting()
+{
+    gate_.cancel();
+    if (state_ == State::Waiting)
+        setState(State::Idle);
+}
+
+void LauncherController::observe(std::shared_ptr<const Snapshot> snapshot)
+{
+    snapshot_ = snapshot;
+    gate_.observe(snapshot);
+    runner_.observe(snapshot);
+}
+
+} // namespace headroom::app

@@ -1,0 +1,110 @@
+#pragma once
+
+// Everything the launcher panel can ask for, without widgets: the project and
+// what its workspace offers, the plan of a preset, the pre-build checks, a
+// start that can wait for memory, freeing memory for preset D, the running
+// build and its history. The panel binds to it; the dashboard feeds it
+// snapshots.
+
+#include "BuildGate.h"
+#include "BuildHistory.h"
+#include "BuildRunner.h"
+#include "WorkspaceInfo.h"
+#include "headroom/BuildChecks.h"
+#include "headroom/ProcessControl.h"
+
+#include <QElapsedTimer>
+#include <QObject>
+
+#include <memory>
+#include <optional>
+
+namespace headroom::app {
+
+class LauncherController : public QObject {
+    Q_OBJECT
+
+public:
+    enum class State { Idle, LoadingProject, Waiting, Running };
+    Q_ENUM(State)
+
+    explicit LauncherController(const QString& historyPath, QObject* parent = nullptr);
+    ~LauncherController() override;
+
+    State state() const { return state_; }
+    const std::optional<WorkspaceInfo>& workspace() const { return workspace_; }
+    BuildHistory& history() { return *history_; }
+    BuildRunner& runner() { return runner_; }
+    void setGracePeriod(std::chrono::milliseconds grace) { runner_.setGracePeriod(grace); }
+    void setCargoProgram(const QString& cargo) { cargo_ = cargo; }
+    void setCheckOptions(double maxUsedFraction, std::uint64_t defaultNeed);
+
+    // Loads the workspace (cargo metadata) off the GUI thread.
+    void openProject(const QString& projectDir);
+
+    // The exact steps a preset would run now (Auto's -j from the latest snapshot).
+    BuildPlan plan(BuildRequest request, BuildPreset preset) const;
+    // Problems with the request (unknown target, feature...); empty when fine.
+    QStringList validate(const BuildRequest& request) const;
+    std::vector<BuildCheck> checks(const BuildRequest& request, BuildPreset preset) const;
+    // Heaviest processes, tests and rustc first: what preset D offers to pause or stop.
+    std::vector<ProcessSample> heavyProcesses(std::size_t limit = 15) const;
+
+    enum class StartMode { CheckFirst, Anyway, WaitForMemory };
+    // Starts (or waits to start) a build. False with `problem` when it cannot.
+    bool start(const BuildRequest& request, BuildPreset preset, StartMode mode, QString* problem = nullptr);
+    // Preset D: pause or stop these processes first, then start preset A.
+    void freeMemoryThenStart(const BuildRequest& request, const std::vector<ProcessKey>& targets,
+                             ProcessAction action);
+    void stop();
+    void cancelWaiting();
+    // Resumes the processes preset D paused, if any are still paused.
+    void resumePaused();
+
+    const std::optional<BuildRunResult>& lastResult() const { return lastResult_; }
+    const BuildRequest& lastRequest() const { return request_; }
+
+public slots:
+    void observe(std::shared_ptr<const headroom::Snapshot> snapshot);
+
+signals:
+    void stateChanged(headroom::app::LauncherController::State state);
+    void workspaceLoaded(const QString& projectDir);
+    void workspaceFailed(const QString& projectDir, const QString& message);
+    void checksFailed(const std::vector<headroom::BuildCheck>& checks);
+    void waiting(const QString& reason, int secondsWaited);
+    void planStarted(const headroom::BuildPlan& plan);
+    void actionsDone(const headroom::ActionReport& report);
+    void finished(const headroom::app::BuildRunResult& result);
+    void historyChanged();
+    void message(const QString& text);
+
+private:
+    void setState(State state);
+    void launch();
+    BuildCheckOptions checkOptions(const BuildRequest& request, BuildPreset preset) const;
+
+    std::unique_ptr<BuildHistory> history_;
+    BuildRunner runner_;
+    BuildGate gate_;
+    State state_ = State::Idle;
+    QString cargo_ = QStringLiteral("cargo");
+    std::optional<WorkspaceInfo> workspace_;
+    QString loadingDir_;
+    std::shared_ptr<const Snapshot> snapshot_;
+    BuildRequest request_;
+    BuildPreset preset_ = BuildPreset::A;
+    BuildPlan plan_;
+    qint64 startedMs_ = 0;
+    QElapsedTimer waitClock_;
+    std::vector<ProcessKey> paused_;
+    std::optional<BuildRunResult> lastResult_;
+    double maxUsedFraction_ = 0.80;
+    std::uint64_t defaultNeed_ = 8ull << 30;
+};
+
+} // namespace headroom::app
+
+Q_DECLARE_METATYPE(headroom::BuildPlan)
+Q_DECLARE_METATYPE(headroom::ActionReport)
+Q_DECLARE_METATYPE(std::vector<headroom::BuildCheck>)

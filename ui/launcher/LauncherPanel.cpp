@@ -1,0 +1,626 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "LauncherPanel.h"
+
+#include "FreeMemoryDialog.h"
+#include "headroom/Units.h"
+
+#include <QApplication>
+#include <QClipboard>
+#include <QComboBox>
+#include <QDateTime>
+#include <QFileDialog>
+#include <QFormLayout>
+#include <QGroupBox>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QLabel>
+#include <QLineEdit>
+#include <QMenu>
+#include <QPlainTextEdit>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QScrollBar>
+#include <QSplitter>
+#include <QTabWidget>
+#include <QTableWidget>
+#include <QTextBlock>
+#include <QToolButton>
+#include <QVBoxLayout>
+
+namespace headroom::ui {
+
+using app::LauncherController;
+
+namespace {
+QString q(const std::string& s) { return QString::fromStdString(s); }
+std::string s(const QString& text) { return text.toStdString(); }
+
+const BuildPreset kPresets[] = {BuildPreset::A, BuildPreset::B, BuildPreset::C, BuildPreset::D, BuildPreset::Auto};
+
+QTableWidgetItem* cell(const QString& text, Qt::Alignment align = Qt::AlignLeft | Qt::AlignVCenter)
+{
+    auto* item = new QTableWidgetItem(text);
+    item->setTextAlignment(align);
+    item->setFlags(item->flags() & ~Qt::ItemIsEditable);
+    return item;
+}
+
+QTableWidget* table(const QStringList& headers)
+{
+    auto* t = new QTableWidget(0, int(headers.size()));
+    t->setHorizontalHeaderLabels(headers);
+    t->verticalHeader()->hide();
+    t->horizontalHeader()->setStretchLastSection(true);
+    t->setSelectionBehavior(QAbstractItemView::SelectRows);
+    t->setEditTriggers(QAbstractItemView::NoEditTriggers);
+    t->setAlternatingRowColors(true);
+    return t;
+}
+} // namespace
+
+LauncherPanel::LauncherPanel(LauncherController* controller, QWidget* parent) : QWidget(parent), controller_(controller)
+{
+    buildForm();
+
+    connect(controller_, &LauncherController::workspaceLoaded, this, [this](const QString& dir) {
+        if (dir != project_->currentText())
+            return;
+        fillFromWorkspace();
+        refreshHistory();
+        rememberProject(dir);
+        emit status(tr("Read the workspace %1").arg(dir));
+    });
+    connect(controller_, &LauncherController::workspaceFailed, this, [this](const QString& dir, const QString& why) {
+        if (dir != project_->currentText())
+            return;
+        diagnosis_->setText(why);
+        diagnosis_->setProperty("level", "error");
+        diagnosis_->setStyleSheet(QStringLiteral("color: palette(bright-text); background: #b3261e; padding: 6px;"));
+        emit status(why);
+        updateButtons();
+    });
+    connect(controller_, &LauncherController::stateChanged, this, [this] { updateButtons(); });
+    connect(controller_, &LauncherController::checksFailed, this,
+            [this](const std::vector<BuildCheck>& checks) { showChecks(checks, true); });
+    connect(controller_, &LauncherController::waiting, this, [this](const QString& reason, int seconds) {
+        state_->setText(tr("Waiting for memory (%1 s): %2").arg(seconds).arg(reason));
+    });
+    connect(controller_, &LauncherController::planStarted, this, [this](const BuildPlan&) {
+        log_->clear();
+        logLines_ = 0;
+        errorMarked_ = false;
+        progress_->setRange(0, 0);
+        diagnosis_->clear();
+        diagnosis_->setStyleSheet({});
+        next_->hide();
+        state_->setText(tr("Building…"));
+    });
+    connect(controller_, &LauncherController::actionsDone, this, [this](const ActionReport& report) {
+        for (const auto& r : report.results)
+            appendLog(q(r.message) + '\n');
+        emit status(q(report.summary()));
+    });
+    connect(controller_, &LauncherController::message, this, [this](const QString& text) {
+        diagnosis_->setText(text);
+        emit status(text);
+    });
+    connect(controller_, &LauncherController::finished, this, &LauncherPanel::showResult);
+    connect(controller_, &LauncherController::historyChanged, this, &LauncherPanel::refreshHistory);
+
+    auto& runner = controller_->runner();
+    connect(&runner, &app::BuildRunner::stepStarted, this, [this](int, const QString& title, const QString& line) {
+        appendLog(QStringLiteral("==> %1\n$ %2\n").arg(title, line));
+    });
+    connect(&runner, &app::BuildRunner::outputArrived, this, &LauncherPanel::appendLog);
+    connect(&runner, &app::BuildRunner::progressChanged, this,
+            [this](unsigned done, unsigned total, const QStringList& now) {
+                progress_->setRange(0, int(total));
+                progress_->setValue(int(done));
+                progress_->setFormat(tr("%v / %m units"));
+                compiling_->setText(now.isEmpty() ? QString() : tr("Compiling: %1").arg(now.join(", ")));
+            });
+    connect(&runner, &app::BuildRunner::waitingForLock, this, [this](bool waiting, const QString& holder) {
+        if (!waiting) {
+            state_->setText(tr("Building…"));
+            return;
+        }
+        state_->setText(holder.isEmpty() ? tr("Waiting for the build folder's lock, held by another cargo.")
+                                         : tr("Waiting for the build folder's lock, held by %1.").arg(holder));
+    });
+    connect(&runner, &app::BuildRunner::memoryChanged, this, [this](quint64 now, quint64 peak) {
+        memory_->setText(tr("Build memory %1 (peak %2)").arg(q(formatBytes(now)), q(formatBytes(peak))));
+    });
+
+    updateButtons();
+    refreshPreview();
+}
+
+void LauncherPanel::buildForm()
+{
+    auto* form = new QFormLayout;
+    form->setFieldGrowthPolicy(QFormLayout::AllNonFixedFieldsGrow);
+
+    project_ = new QComboBox;
+    project_->setEditable(true);
+    project_->setInsertPolicy(QComboBox::NoInsert);
+    project_->setToolTip(tr("The folder that holds Cargo.toml"));
+    project_->lineEdit()->setPlaceholderText(tr("Folder with Cargo.toml"));
+    browse_ = new QToolButton;
+    browse_->setText(tr("Browse…"));
+    auto* projectRow = new QHBoxLayout;
+    projectRow->addWidget(project_, 1);
+    projectRow->addWidget(browse_);
+    form->addRow(tr("&Project:"), projectRow);
+    connect(browse_, &QToolButton::clicked, this, [this] {
+        const QString dir = QFileDialog::getExistingDirectory(this, tr("Project folder"), project_->currentText());
+        if (!dir.isEmpty())
+            setProject(dir);
+    });
+    connect(project_->lineEdit(), &QLineEdit::editingFinished, this, [this] { setProject(project_->currentText()); });
+    connect(project_, &QComboBox::activated, this, [this] { setProject(project_->currentText()); });
+
+    package_ = new QComboBox;
+    form->addRow(tr("P&ackage:"), package_);
+
+    targetKind_ = new QComboBox;
+    targetKind_->addItem(tr("Default targets"), int(TargetKind::Default));
+    targetKind_->addItem(tr("Binary (--bin)"), int(TargetKind::Bin));
+    targetKind_->addItem(tr("Example (--example)"), int(TargetKind::Example));
+    targetKind_->addItem(tr("Library (--lib)"), int(TargetKind::Lib));
+    targetName_ = new QComboBox;
+    auto* targetRow = new QHBoxLayout;
+    targetRow->addWidget(targetKind_);
+    targetRow->addWidget(targetName_, 1);
+    form->addRow(tr("&Target:"), targetRow);
+
+    features_ = new QLineEdit;
+    features_->setPlaceholderText(tr("none"));
+    featureMenu_ = new QToolButton;
+    featureMenu_->setText(tr("Choose…"));
+    featureMenu_->setPopupMode(QToolButton::InstantPopup);
+    featureMenu_->setMenu(new QMenu(featureMenu_));
+    auto* featureRow = new QHBoxLayout;
+    featureRow->addWidget(features_, 1);
+    featureRow->addWidget(featureMenu_);
+    form->addRow(tr("&Features:"), featureRow);
+
+    profile_ = new QComboBox;
+    profile_->setEditable(true);
+    profile_->addItems({"release", "dev"});
+    form->addRow(tr("P&rofile:"), profile_);
+
+    extraArgs_ = new QLineEdit;
+    extraArgs_->setPlaceholderText(tr("for example --locked"));
+    form->addRow(tr("E&xtra arguments:"), extraArgs_);
+    thenRun_ = new QLineEdit;
+    thenRun_->setPlaceholderText(tr("a command to run after a successful build, e.g. ./scripts/conformance.sh run"));
+    form->addRow(tr("T&hen run:"), thenRun_);
+
+    preset_ = new QComboBox;
+    for (BuildPreset p : kPresets)
+        preset_->addItem(q(std::string(presetTitle(p))), int(p));
+    form->addRow(tr("Pre&set:"), preset_);
+    presetNote_ = new QLabel;
+    presetNote_->setWordWrap(true);
+    form->addRow(QString(), presetNote_);
+
+    preview_ = new QPlainTextEdit;
+    preview_->setReadOnly(true);
+    preview_->setMaximumHeight(76);
+    preview_->setLineWrapMode(QPlainTextEdit::NoWrap);
+    preview_->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
+    auto* copy = new QToolButton;
+    copy->setText(tr("Copy"));
+    copy->setToolTip(tr("Copy the exact commands and environment"));
+    connect(copy, &QToolButton::clicked, this, [this] { QApplication::clipboard()->setText(preview_->toPlainText()); });
+    auto* previewRow = new QHBoxLayout;
+    previewRow->addWidget(preview_, 1);
+    previewRow->addWidget(copy, 0, Qt::AlignTop);
+    form->addRow(tr("Runs:"), previewRow);
+
+    checks_ = new QLabel;
+    checks_->setWordWrap(true);
+    checks_->setTextFormat(Qt::RichText);
+    form->addRow(tr("Checks:"), checks_);
+
+    start_ = new QPushButton(tr("&Start build"));
+    start_->setDefault(true);
+    anyway_ = new QPushButton(tr("Start &anyway"));
+    wait_ = new QPushButton(tr("&Wait until memory is available"));
+    stop_ = new QPushButton(tr("St&op build"));
+    next_ = new QPushButton;
+    next_->hide();
+    auto* buttons = new QHBoxLayout;
+    for (auto* b : {start_, anyway_, wait_, stop_, next_})
+        buttons->addWidget(b);
+    buttons->addStretch(1);
+
+    state_ = new QLabel;
+    state_->setWordWrap(true);
+    progress_ = new QProgressBar;
+    progress_->setRange(0, 1);
+    progress_->setValue(0);
+    progress_->setTextVisible(true);
+    compiling_ = new QLabel;
+    compiling_->setWordWrap(true);
+    memory_ = new QLabel;
+    diagnosis_ = new QLabel;
+    diagnosis_->setWordWrap(true);
+    diagnosis_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+
+    log_ = new QPlainTextEdit;
+    log_->setReadOnly(true);
+    log_->setMaximumBlockCount(20000);
+    log_->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
+    log_->setPlaceholderText(tr("The build's output appears here."));
+
+    auto* formBox = new QWidget;
+    auto* formLayout = new QVBoxLayout(formBox);
+    formLayout->setContentsMargins(0, 0, 0, 0);
+    formLayout->addLayout(form);
+    formLayout->addLayout(buttons);
+    formLayout->addWidget(state_);
+    auto* progressRow = new QHBoxLayout;
+    progressRow->addWidget(progress_, 2);
+    progressRow->addWidget(memory_, 1);
+    formLayout->addLayout(progressRow);
+    formLayout->addWidget(compiling_);
+    formLayout->addWidget(diagnosis_);
+
+    presetTable_ = table({tr("Preset"), tr("Runs"), tr("Succeeded"), tr("Typical duration"), tr("Peak memory")});
+    crateTable_ = table({tr("Crate"), tr("Peak rustc memory")});
+    runTable_ = table({tr("Started"), tr("Preset"), tr("Result"), tr("Duration"), tr("Peak"), tr("Summary")});
+    auto* historyBox = new QWidget;
+    auto* historyLayout = new QVBoxLayout(historyBox);
+    auto* topRow = new QHBoxLayout;
+    topRow->addWidget(presetTable_, 3);
+    topRow->addWidget(crateTable_, 2);
+    historyLayout->addLayout(topRow, 1);
+    historyLayout->addWidget(runTable_, 2);
+
+    tabs_ = new QTabWidget;
+    tabs_->addTab(log_, tr("Output"));
+    tabs_->addTab(historyBox, tr("History"));
+
+    auto* split = new QSplitter(Qt::Vertical);
+    split->addWidget(formBox);
+    split->addWidget(tabs_);
+    split->setStretchFactor(0, 0);
+    split->setStretchFactor(1, 1);
+    auto* layout = new QVBoxLayout(this);
+    layout->setContentsMargins(4, 4, 4, 4);
+    layout->addWidget(split);
+
+    for (auto* combo : {package_, targetKind_, targetName_, profile_, preset_})
+        connect(combo, &QComboBox::currentIndexChanged, this, &LauncherPanel::refreshPreview);
+    connect(profile_, &QComboBox::currentTextChanged, this, &LauncherPanel::refreshPreview);
+    for (auto* edit : {features_, extraArgs_, thenRun_})
+        connect(edit, &QLineEdit::textChanged, this, &LauncherPanel::refreshPreview);
+    connect(targetKind_, &QComboBox::currentIndexChanged, this, [this] { fillFromWorkspace(); });
+    connect(package_, &QComboBox::currentIndexChanged, this, [this] { fillFromWorkspace(); });
+
+    connect(start_, &QPushButton::clicked, this, &LauncherPanel::startRequested);
+    connect(anyway_, &QPushButton::clicked, this, [this] { startWith(LauncherController::StartMode::Anyway); });
+    connect(wait_, &QPushButton::clicked, this, [this] { startWith(LauncherController::StartMode::WaitForMemory); });
+    connect(stop_, &QPushButton::clicked, controller_, &LauncherController::stop);
+    connect(next_, &QPushButton::clicked, this, [this] {
+        if (!suggested_)
+            return;
+        setPreset(*suggested_);
+        startRequested();
+    });
+}
+
+void LauncherPanel::setRecentProjects(const QStringList& recent)
+{
+    recent_ = recent;
+    const QString current = project_->currentText();
+    const QSignalBlocker block(project_);
+    project_->clear();
+    project_->addItems(recent_);
+    project_->setEditText(current);
+}
+
+void LauncherPanel::rememberProject(const QString& dir)
+{
+    recent_.removeAll(dir);
+    recent_.prepend(dir);
+    while (recent_.size() > 10)
+        recent_.removeLast();
+    setRecentProjects(recent_);
+    emit recentProjectsChanged(recent_);
+}
+
+void LauncherPanel::setProject(const QString& dir)
+{
+    if (project_->currentText() != dir)
+        project_->setEditText(dir);
+    diagnosis_->clear();
+    diagnosis_->setStyleSheet({});
+    const QString problem = app::checkProject(dir, QStringLiteral("cargo"));
+    if (!problem.isEmpty()) {
+        diagnosis_->setText(problem);
+        diagnosis_->setStyleSheet(QStringLiteral("color: white; background: #b3261e; padding: 6px;"));
+        emit status(problem);
+        updateButtons();
+        return;
+    }
+    state_->setText(tr("Reading the workspace…"));
+    controller_->openProject(dir);
+}
+
+void LauncherPanel::fillFromWorkspace()
+{
+    const auto& ws = controller_->workspace();
+    if (!ws)
+        return;
+    const QSignalBlocker b1(package_), b2(targetName_), b3(profile_);
+    const QString package = package_->currentData().toString();
+    if (package_->count() != int(ws->packages.size()) + 1) {
+        package_->clear();
+        package_->addItem(tr("(whole workspace)"), QString());
+        for (const auto& p : ws->packages)
+            package_->addItem(p.name, p.name);
+        package_->setCurrentIndex(std::max(0, package_->findData(package)));
+    }
+    const auto* only = ws->package(package_->currentData().toString());
+    const auto kind = TargetKind(targetKind_->currentData().toInt());
+    const QString name = targetName_->currentText();
+    targetName_->clear();
+    const QStringList names = kind == TargetKind::Bin       ? (only ? only->bins : ws->allBins())
+                              : kind == TargetKind::Example ? (only ? only->examples : ws->allExamples())
+                                                            : QStringList{};
+    targetName_->addItems(names);
+    targetName_->setEnabled(!names.isEmpty());
+    targetName_->setCurrentIndex(std::max(0, targetName_->findText(name)));
+
+    const QString profile = profile_->currentText();
+    profile_->clear();
+    profile_->addItems(ws->profiles);
+    profile_->setCurrentText(profile.isEmpty() ? QStringLiteral("release") : profile);
+
+    QMenu* menu = featureMenu_->menu();
+    menu->clear();
+    const QStringList features = only ? only->features : ws->allFeatures();
+    for (const QString& f : features) {
+        if (f == "default")
+            continue;
+        QAction* a = menu->addAction(f);
+        a->setCheckable(true);
+        a->setChecked(features_->text().split(',', Qt::SkipEmptyParts).contains(f));
+        connect(a, &QAction::toggled, this, [this, f](bool on) {
+            QStringList list = features_->text().split(',', Qt::SkipEmptyParts);
+            for (auto& item : list)
+                item = item.trimmed();
+            list.removeAll(f);
+            if (on)
+                list << f;
+            features_->setText(list.join(','));
+        });
+    }
+    featureMenu_->setEnabled(!menu->isEmpty());
+    state_->setText(tr("%1: %n package(s)", nullptr, int(ws->packages.size())).arg(ws->root));
+    refreshPreview();
+}
+
+BuildRequest LauncherPanel::request() const
+{
+    BuildRequest r;
+    r.projectDir = s(project_->currentText().trimmed());
+    r.package = s(package_->currentData().toString());
+    r.targetKind = TargetKind(targetKind_->currentData().toInt());
+    if (r.targetKind == TargetKind::Bin || r.targetKind == TargetKind::Example)
+        r.targetName = s(targetName_->currentText());
+    r.features = s(features_->text().trimmed());
+    r.profile = s(profile_->currentText().trimmed());
+    if (auto extra = splitArguments(s(extraArgs_->text())))
+        r.extraArgs = *extra;
+    if (auto then = splitArguments(s(thenRun_->text())))
+        r.thenRun = *then;
+    if (r.targetKind == TargetKind::Default && controller_->workspace()) {
+        const auto& ws = *controller_->workspace();
+        const auto* only = !r.package.empty() ? ws.package(q(r.package))
+                           : ws.packages.size() == 1 ? &ws.packages.front()
+                                                     : nullptr;
+        if (only && only->bins.size() == 1)
+            r.targetName = s(only->bins.front());
+    }
+    return r;
+}
+
+BuildPreset LauncherPanel::preset() const { return BuildPreset(preset_->currentData().toInt()); }
+
+void LauncherPanel::setPreset(BuildPreset p) { preset_->setCurrentIndex(std::max(0, preset_->findData(int(p)))); }
+
+void LauncherPanel::refreshPreview()
+{
+    const BuildPreset p = preset();
+    const BuildPlan plan = controller_->plan(request(), p);
+    QStringList lines;
+    for (const auto& step : plan.steps)
+        lines << QStringLiteral("# %1\n%2").arg(q(step.title), q(step.displayLine()));
+    if (!request().thenRun.empty())
+        lines << "# Then run\n" + thenRun_->text();
+    preview_->setPlainText(lines.join('\n'));
+    QString note = q(plan.note);
+    if (!plan.jobsExplanation.empty())
+        note += "\n" + tr("Jobs: %1").arg(q(plan.jobsExplanation));
+    if (!plan.artifactPath.empty())
+        note += "\n" + tr("Expected result: %1").arg(q(plan.artifactPath));
+    presetNote_->setText(note);
+    if (controller_->state() == LauncherController::State::Idle)
+        showChecks(controller_->checks(request(), p), false);
+}
+
+void LauncherPanel::showChecks(const std::vector<BuildCheck>& checks, bool offerChoices)
+{
+    QStringList rows;
+    bool failed = false;
+    for (const auto& c : checks) {
+        failed = failed || !c.passed;
+        rows << QStringLiteral("<span style='color:%1'>%2</span> %3")
+                    .arg(c.passed ? "#2e7d32" : "#c62828", c.passed ? "✔" : "✖", q(c.verdict).toHtmlEscaped());
+    }
+    checks_->setText(rows.isEmpty() ? tr("No memory reading yet.") : rows.join("<br>"));
+    anyway_->setVisible(offerChoices && failed);
+    wait_->setVisible(offerChoices && failed);
+    if (offerChoices && failed)
+        state_->setText(tr("A check failed: start anyway, wait until memory is available, or change the preset."));
+}
+
+void LauncherPanel::startRequested()
+{
+    if (preset() == BuildPreset::D) {
+        chooseFreeMemory();
+        return;
+    }
+    startWith(LauncherController::StartMode::CheckFirst);
+}
+
+void LauncherPanel::startWith(LauncherController::StartMode mode)
+{
+    QString problem;
+    if (!controller_->start(request(), preset(), mode, &problem)) {
+        diagnosis_->setText(problem);
+        diagnosis_->setStyleSheet(QStringLiteral("color: white; background: #b3261e; padding: 6px;"));
+        emit status(problem.section('\n', 0, 0));
+        return;
+    }
+    anyway_->hide();
+    wait_->hide();
+}
+
+void LauncherPanel::chooseFreeMemory()
+{
+    FreeMemoryDialog dialog(controller_->heavyProcesses(), this);
+    if (dialog.exec() != QDialog::Accepted)
+        return;
+    const QStringList problems = controller_->validate(request());
+    if (!problems.isEmpty()) {
+        diagnosis_->setText(problems.join('\n'));
+        return;
+    }
+    controller_->freeMemoryThenStart(request(), dialog.chosen(), dialog.action());
+}
+
+void LauncherPanel::appendLog(const QString& text)
+{
+    const bool atEnd = log_->verticalScrollBar()->value() == log_->verticalScrollBar()->maximum();
+    QString chunk = text;
+    if (chunk.endsWith('\n'))
+        chunk.chop(1);
+    log_->appendPlainText(chunk);
+    if (!errorMarked_) {
+        // Mark the first error line so it stands out in a long log.
+        for (QTextBlock block = log_->document()->firstBlock(); block.isValid(); block = block.next()) {
+            const QString line = block.text().trimmed();
+            if ((line.startsWith("error[") || line.startsWith("error:")) && !line.startsWith("error: could not compile")) {
+                QTextCursor cursor(block);
+                cursor.select(QTextCursor::LineUnderCursor);
+                QTextCharFormat format;
+                format.setBackground(QColor(0xc6, 0x28, 0x28, 60));
+                format.setFontWeight(QFont::Bold);
+                cursor.mergeCharFormat(format);
+                errorMarked_ = true;
+                break;
+            }
+        }
+    }
+    if (atEnd)
+        log_->verticalScrollBar()->setValue(log_->verticalScrollBar()->maximum());
+}
+
+void LauncherPanel::showResult(const app::BuildRunResult& r)
+{
+    const auto& d = r.diagnosis;
+    QString text = QStringLiteral("<b>%1</b> (%2)").arg(q(d.summary).toHtmlEscaped(), q(formatDuration(r.seconds)));
+    if (!d.detail.empty())
+        text += "<br>" + q(d.detail).toHtmlEscaped().replace('\n', "<br>");
+    if (r.artifactSize >= 0)
+        text += "<br>" + tr("Built %1 (%2)").arg(r.artifactPath.toHtmlEscaped(), q(formatBytes(quint64(r.artifactSize))));
+    if (r.peakTreeBytes > 0)
+        text += "<br>" + tr("Peak memory of the build: %1").arg(q(formatBytes(r.peakTreeBytes)));
+    if (r.thenRunExitCode)
+        text += "<br>" + tr("The then-run command exited with %1.").arg(*r.thenRunExitCode);
+    if (!d.nextStep.empty())
+        text += "<br>" + tr("Next: %1").arg(q(d.nextStep).toHtmlEscaped());
+    diagnosis_->setTextFormat(Qt::RichText);
+    diagnosis_->setText(text);
+    const bool good = d.verdict == BuildVerdict::Succeeded;
+    const bool cancelled = d.verdict == BuildVerdict::Cancelled;
+    diagnosis_->setStyleSheet(good        ? QStringLiteral("background: rgba(46,125,50,40); padding: 6px;")
+                              : cancelled ? QStringLiteral("padding: 6px;")
+                                          : QStringLiteral("background: rgba(198,40,40,40); padding: 6px;"));
+    progress_->setRange(0, 1);
+    progress_->setValue(good ? 1 : 0);
+    compiling_->clear();
+    state_->setText(good ? tr("Done.") : tr("Ended: %1").arg(q(std::string(verdictId(d.verdict)))));
+    suggested_ = d.nextPreset;
+    suggestedJobs_ = d.nextJobs;
+    if (suggested_) {
+        next_->setText(tr("Try %1").arg(q(std::string(presetTitle(*suggested_)))));
+        next_->show();
+    } else {
+        next_->hide();
+    }
+    emit status(q(d.summary));
+}
+
+void LauncherPanel::refreshHistory()
+{
+    const auto& ws = controller_->workspace();
+    if (!ws)
+        return;
+    auto& history = controller_->history();
+    const auto stats = history.presetStats(ws->root);
+    presetTable_->setRowCount(int(stats.size()));
+    for (int i = 0; i < int(stats.size()); ++i) {
+        const auto& st = stats[std::size_t(i)];
+        presetTable_->setItem(i, 0, cell(st.preset));
+        presetTable_->setItem(i, 1, cell(QString::number(st.runs), Qt::AlignRight | Qt::AlignVCenter));
+        presetTable_->setItem(i, 2, cell(QString::number(st.succeeded), Qt::AlignRight | Qt::AlignVCenter));
+        presetTable_->setItem(i, 3, cell(st.succeeded ? q(formatDuration(st.typicalSeconds)) : QStringLiteral("—")));
+        presetTable_->setItem(i, 4, cell(q(formatBytes(st.peakTreeBytes)), Qt::AlignRight | Qt::AlignVCenter));
+    }
+    const auto crates = history.hungriestCrates(ws->root);
+    crateTable_->setRowCount(int(crates.size()));
+    for (int i = 0; i < int(crates.size()); ++i) {
+        crateTable_->setItem(i, 0, cell(crates[std::size_t(i)].crate));
+        crateTable_->setItem(i, 1, cell(q(formatBytes(crates[std::size_t(i)].peakBytes)), Qt::AlignRight | Qt::AlignVCenter));
+    }
+    const auto runs = history.runs(ws->root, 50);
+    runTable_->setRowCount(int(runs.size()));
+    for (int i = 0; i < int(runs.size()); ++i) {
+        const auto& run = runs[std::size_t(i)];
+        runTable_->setItem(i, 0, cell(QDateTime::fromMSecsSinceEpoch(run.startedMs).toString("yyyy-MM-dd hh:mm")));
+        runTable_->setItem(i, 1, cell(run.preset));
+        runTable_->setItem(i, 2, cell(run.verdict));
+        runTable_->setItem(i, 3, cell(q(formatDuration(run.seconds))));
+        runTable_->setItem(i, 4, cell(q(formatBytes(run.peakTreeBytes)), Qt::AlignRight | Qt::AlignVCenter));
+        auto* summary = cell(run.summary);
+        summary->setToolTip(run.commands.join('\n'));
+        runTable_->setItem(i, 5, summary);
+    }
+    for (auto* t : {presetTable_, crateTable_, runTable_})
+        t->resizeColumnsToContents();
+}
+
+void LauncherPanel::updateButtons()
+{
+    const auto state = controller_->state();
+    const bool idle = state == LauncherController::State::Idle;
+    start_->setEnabled(idle && controller_->workspace().has_value());
+    stop_->setEnabled(state == LauncherController::State::Running || state == LauncherController::State::Waiting);
+    stop_->setText(state == LauncherController::State::Waiting ? tr("Cancel &waiting") : tr("St&op build"));
+    for (QWidget* w : std::initializer_list<QWidget*>{project_, browse_, package_, targetKind_, targetName_, features_,
+                                                      profile_, extraArgs_, thenRun_, preset_})
+        w->setEnabled(idle || state == LauncherController::State::LoadingProject);
+    if (idle) {
+        anyway_->setVisible(anyway_->isVisible() && controller_->workspace().has_value());
+    } else {
+        anyway_->hide();
+        wait_->hide();
+    }
+}
+
+} // namespace headroom::ui

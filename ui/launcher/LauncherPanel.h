@@ -1,0 +1,107 @@
+#pragma once
+
+// The build launcher: project and target, preset with its exact commands, the
+// pre-build checks and what to do when one fails, the running build (output,
+// progress, lock, memory), the diagnosis with the next rung of the ladder,
+// and the project's history. It binds to a LauncherController and never
+// touches the operating system itself.
+
+#include "LauncherController.h"
+
+#include <QWidget>
+
+class QComboBox;
+class QLabel;
+class QLineEdit;
+class QPlainTextEdit;
+class QProgressBar;
+class QPushButton;
+class QTableWidget;
+class QTabWidget;
+class QToolButton;
+
+namespace headroom::ui {
+
+class LauncherPanel : public QWidget {
+    Q_OBJECT
+
+public:
+    explicit LauncherPanel(app::LauncherController* controller, QWidget* parent = nullptr);
+
+    // The request as the form says now.
+    BuildRequest request() const;
+    BuildPreset preset() const;
+    void setPreset(BuildPreset preset);
+    void setProject(const QString& dir);
+    QStringList recentProjects() const { return recent_; }
+    void setRecentProjects(const QStringList& recent);
+
+    // For tests and the window: the widgets a person looks at.
+    QPlainTextEdit* log() const { return log_; }
+    QPlainTextEdit* commandPreview() const { return preview_; }
+    QLabel* diagnosisLabel() const { return diagnosis_; }
+    QLabel* checksLabel() const { return checks_; }
+    QPushButton* startButton() const { return start_; }
+    QPushButton* stopButton() const { return stop_; }
+    QPushButton* nextButton() const { return next_; }
+    QProgressBar* progressBar() const { return progress_; }
+
+public slots:
+    void startRequested(); // the Start button
+    void refreshPreview();
+
+signals:
+    void recentProjectsChanged(const QStringList& recent);
+    void status(const QString& text);
+
+private:
+    void buildForm();
+    void fillFromWorkspace();
+    void showChecks(const std::vector<BuildCheck>& checks, bool offerChoices);
+    void showResult(const app::BuildRunResult& result);
+    void refreshHistory();
+    void updateButtons();
+    void appendLog(const QString& text);
+    void chooseFreeMemory();
+    void rememberProject(const QString& dir);
+    void startWith(app::LauncherController::StartMode mode);
+
+    app::LauncherController* controller_;
+    QStringList recent_;
+    std::optional<BuildPreset> suggested_;
+    std::optional<unsigned> suggestedJobs_;
+    bool errorMarked_ = false;
+    int logLines_ = 0;
+
+    QComboBox* project_ = nullptr;
+    QToolButton* browse_ = nullptr;
+    QComboBox* package_ = nullptr;
+    QComboBox* targetKind_ = nullptr;
+    QComboBox* targetName_ = nullptr;
+    QLineEdit* features_ = nullptr;
+    QToolButton* featureMenu_ = nullptr;
+    QComboBox* profile_ = nullptr;
+    QLineEdit* extraArgs_ = nullptr;
+    QLineEdit* thenRun_ = nullptr;
+    QComboBox* preset_ = nullptr;
+    QLabel* presetNote_ = nullptr;
+    QPlainTextEdit* preview_ = nullptr;
+    QLabel* checks_ = nullptr;
+    QPushButton* start_ = nullptr;
+    QPushButton* anyway_ = nullptr;
+    QPushButton* wait_ = nullptr;
+    QPushButton* stop_ = nullptr;
+    QPushButton* next_ = nullptr;
+    QLabel* state_ = nullptr;
+    QProgressBar* progress_ = nullptr;
+    QLabel* compiling_ = nullptr;
+    QLabel* memory_ = nullptr;
+    QLabel* diagnosis_ = nullptr;
+    QPlainTextEdit* log_ = nullptr;
+    QTabWidget* tabs_ = nullptr;
+    QTableWidget* presetTable_ = nullptr;
+    QTableWidget* crateTable_ = nullptr;
+    QTableWidget* runTable_ = nullptr;
+};
+
+} // namespace headroom::ui
