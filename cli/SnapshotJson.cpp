@@ -68,6 +68,7 @@ json processJson(const ProcessSample& p)
         {"argv", p.argv},
         {"cwd", p.cwd},
         {"rss", p.residentBytes},
+        {"private_bytes", optionalNumber(p.privateBytes)},
         {"cpu_percent", p.cpuPercent ? json(*p.cpuPercent) : json(nullptr)},
         {"cpu_time_ns", p.cpuTimeNs},
         {"threads", p.threads},

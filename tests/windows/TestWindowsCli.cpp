@@ -229,6 +229,7 @@ class TestWindowsCli : public QObject {
         QCOMPARE(self.value("name").toString(), QString("headroom-cli.exe"));
         QCOMPARE(self.value("ppid").toInteger(), launcher);
         QVERIFY(self.value("rss").toInteger() > 0); // the working set
+        QVERIFY(self.value("private_bytes").toInteger() > 0);
         QVERIFY(self.value("start_time").toInteger() > 0);
         QVERIFY(self.value("exe").toString().endsWith("headroom-cli.exe"));
         QVERIFY(self.value("threads").toInteger() >= 1);

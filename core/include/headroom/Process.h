@@ -58,6 +58,9 @@ struct ProcessSample {
     std::vector<std::string> argv; // empty when unreadable, a zombie or a kernel thread
     std::string cwd;               // working directory; empty when unreadable
     std::uint64_t residentBytes = 0;
+    // Windows: private bytes, the process's share of the commit charge
+    // (what Task Manager calls "Commit size"). Unset on other systems.
+    std::optional<std::uint64_t> privateBytes;
     std::uint64_t cpuTimeNs = 0;      // user + system since start
     std::optional<double> cpuPercent; // of one core, between this and the previous snapshot
     std::uint32_t threads = 0;

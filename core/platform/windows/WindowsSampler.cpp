@@ -271,8 +271,10 @@ bool WindowsSampler::readProcess(const win::ToolhelpEntry& row, ProcessSample& o
     PROCESS_MEMORY_COUNTERS_EX counters{};
     counters.cb = sizeof counters;
     if (::GetProcessMemoryInfo(h.get(), reinterpret_cast<PROCESS_MEMORY_COUNTERS*>(&counters),
-                               sizeof counters))
+                               sizeof counters)) {
         out.residentBytes = counters.WorkingSetSize;
+        out.privateBytes = counters.PrivateUsage;
+    }
 
     StaticInfo& info = statics_[row.pid];
     if (info.generation == 0 || info.creation != times.creation) {
