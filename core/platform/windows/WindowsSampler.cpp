@@ -273,7 +273,12 @@ bool WindowsSampler::readProcess(const win::ToolhelpEntry& row, ProcessSample& o
     if (::GetProcessMemoryInfo(h.get(), reinterpret_cast<PROCESS_MEMORY_COUNTERS*>(&counters),
                                sizeof counters)) {
         out.residentBytes = counters.WorkingSetSize;
-        out.privateBytes = counters.PrivateUsage;
+        // PagefileUsage is the same commit charge under its older name; some
+        // implementations (Wine) fill only that one.
+        const std::uint64_t privateBytes =
+            std::max<std::uint64_t>(counters.PrivateUsage, counters.PagefileUsage);
+        if (privateBytes > 0)
+            out.privateBytes = privateBytes;
     }
 
     StaticInfo& info = statics_[row.pid];
