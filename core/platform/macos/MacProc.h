@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// libproc helpers shared by the macOS backend (MacPlatform.cpp, MacSampler.cpp).
+// libproc calls shared by the macOS backend (MacPlatform.cpp, MacSampler.cpp).
 #pragma once
 
 #include "headroom/Process.h"

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// Small Win32 helpers shared by the Windows backend: handle ownership, UTF-16
+// Small Win32 building blocks shared by the Windows backend: handle ownership, UTF-16
 // to UTF-8, FILETIME arithmetic, and the few ntdll entry points that have no
 // documented kernel32 equivalent.
 #pragma once
