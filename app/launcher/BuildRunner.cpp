@@ -82,6 +82,7 @@ bool BuildRunner::start(const BuildRequest& request, const BuildPlan& plan, QStr
     lowestAvailable_ = lowestHeadroom_ = 1.0;
     running_ = true;
     finishing_ = false;
+    pendingLine_.clear();
     clock_.start();
     startStep(0);
     return true;
@@ -131,18 +132,16 @@ void BuildRunner::onReadyRead()
         return;
     const QByteArray bytes = process_->readAll();
     parser_.feed(std::string_view(bytes.constData(), std::size_t(bytes.size())));
+    // Only whole lines go to the log: a read can end in the middle of one.
     QString text =
+        pendingLine_ +
         QString::fromUtf8(stripAnsi(std::string_view(bytes.constData(), std::size_t(bytes.size()))));
-    // Progress redraws are shown in the progress bar, not in the log.
+    // Progress redraws end in \r; they are shown in the progress bar, not in the log.
     text.replace(QLatin1Char('\r'), QLatin1Char('\n'));
-    QStringList kept;
-    for (const QString& line : text.split('\n')) {
-        if (!line.trimmed().startsWith(QLatin1String("Building [")))
-            kept << line;
-    }
-    const QString log = kept.join('\n');
-    if (!log.trimmed().isEmpty())
-        emit outputArrived(log.endsWith('\n') ? log : log + '\n');
+    const qsizetype lastBreak = text.lastIndexOf('\n');
+    pendingLine_ = text.mid(lastBreak + 1);
+    text.truncate(lastBreak + 1);
+    emitLogLines(text);
     if (const auto& p = parser_.progress()) {
         emit progressChanged(p->done, p->total, toQStringList(p->compilingNow));
     }
@@ -150,6 +149,17 @@ void BuildRunner::onReadyRead()
         lockShown_ = parser_.waitingForLock();
         emit waitingForLock(lockShown_, QString());
     }
+}
+
+void BuildRunner::emitLogLines(const QString& text)
+{
+    QStringList kept;
+    for (const QString& line : text.split('\n', Qt::SkipEmptyParts)) {
+        if (!line.trimmed().startsWith(QLatin1String("Building [")))
+            kept << line;
+    }
+    if (!kept.isEmpty())
+        emit outputArrived(kept.join('\n') + '\n');
 }
 
 void BuildRunner::observe(std::shared_ptr<const Snapshot> snapshot)
@@ -225,6 +235,8 @@ void BuildRunner::onStepFinished(int exitCode, QProcess::ExitStatus status)
     if (!process_ || sender() != process_)
         return;
     onReadyRead();
+    emitLogLines(pendingLine_);
+    pendingLine_.clear();
     process_->deleteLater();
     // On Unix a crashed child's "exit code" is the signal that ended it.
     const std::optional<int> signal =

@@ -78,6 +78,7 @@ class BuildRunner : public QObject {
   private:
     void startStep(int index);
     void onReadyRead();
+    void emitLogLines(const QString& text);
     void onStepFinished(int exitCode, QProcess::ExitStatus status);
     void finish(std::optional<int> exitCode, std::optional<int> signal);
     void conclude();
@@ -90,6 +91,7 @@ class BuildRunner : public QObject {
     QPointer<QProcess> process_;
     headroom::CargoOutputParser parser_;
     QElapsedTimer clock_;
+    QString pendingLine_;
     bool running_ = false;
     bool finishing_ = false;
     bool cancelled_ = false;

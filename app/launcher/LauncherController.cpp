@@ -13,7 +13,10 @@
 namespace headroom::app {
 
 namespace {
-QString q(const std::string& s) { return QString::fromStdString(s); }
+QString q(const std::string& s)
+{
+    return QString::fromStdString(s);
+}
 } // namespace
 
 LauncherController::LauncherController(const QString& historyPath, QObject* parent)
@@ -23,13 +26,12 @@ LauncherController::LauncherController(const QString& historyPath, QObject* pare
     qRegisterMetaType<ActionReport>();
     qRegisterMetaType<std::vector<BuildCheck>>();
     connect(&gate_, &BuildGate::ready, this, &LauncherController::launch);
-    connect(&gate_, &BuildGate::stillWaiting, this, [this](const QString& reason) {
-        emit waiting(reason, int(waitClock_.elapsed() / 1000));
-    });
+    connect(&gate_, &BuildGate::stillWaiting, this,
+            [this](const QString& reason) { emit waiting(reason, int(waitClock_.elapsed() / 1000)); });
     connect(&runner_, &BuildRunner::finished, this, [this](const BuildRunResult& result) {
         lastResult_ = result;
-        if (history_->ok() && history_->record(workspace_ ? workspace_->root : q(request_.projectDir), plan_, result,
-                                               startedMs_) > 0)
+        if (history_->ok() && history_->record(workspace_ ? workspace_->root : q(request_.projectDir), plan_,
+                                               result, startedMs_) > 0)
             emit historyChanged();
         resumePaused();
         setState(State::Idle);
@@ -66,7 +68,8 @@ void LauncherController::openProject(const QString& projectDir)
         QString error;
         auto info = WorkspaceInfo::load(projectDir, cargo, &error);
         QMetaObject::invokeMethod(
-            qApp, [self, projectDir, info, error] {
+            qApp,
+            [self, projectDir, info, error] {
                 if (!self || self->loadingDir_ != projectDir)
                     return; // another project was chosen meanwhile
                 if (self->state_ == State::LoadingProject)
@@ -153,7 +156,8 @@ std::vector<ProcessSample> LauncherController::heavyProcesses(std::size_t limit)
     return rows;
 }
 
-bool LauncherController::start(const BuildRequest& request, BuildPreset preset, StartMode mode, QString* problem)
+bool LauncherController::start(const BuildRequest& request, BuildPreset preset, StartMode mode,
+                               QString* problem)
 {
     if (state_ == State::Running || state_ == State::Waiting) {
         if (problem)
@@ -170,7 +174,8 @@ bool LauncherController::start(const BuildRequest& request, BuildPreset preset, 
     preset_ = preset;
     if (mode == StartMode::CheckFirst) {
         const auto found = checks(request, preset);
-        const bool blocked = std::any_of(found.begin(), found.end(), [](const BuildCheck& c) { return !c.passed; });
+        const bool blocked =
+            std::any_of(found.begin(), found.end(), [](const BuildCheck& c) { return !c.passed; });
         if (blocked) {
             emit checksFailed(found);
             return true;
@@ -192,18 +197,18 @@ void LauncherController::launch()
 {
     plan_ = plan(request_, preset_);
     startedMs_ = QDateTime::currentMSecsSinceEpoch();
+    // Announce first: views reset for the new run before its first step shows.
+    emit planStarted(plan_);
+    setState(State::Running);
     QString error;
     if (!runner_.start(request_, plan_, &error)) {
         setState(State::Idle);
         emit message(error);
-        return;
     }
-    setState(State::Running);
-    emit planStarted(plan_);
 }
 
-void LauncherController::freeMemoryThenStart(const BuildRequest& request, const std::vector<ProcessKey>& targets,
-                                             ProcessAction action)
+void LauncherController::freeMemoryThenStart(const BuildRequest& request,
+                                             const std::vector<ProcessKey>& targets, ProcessAction action)
 {
     QPointer<LauncherController> self(this);
     // Terminating waits out a grace period: off the GUI thread.
@@ -213,7 +218,8 @@ void LauncherController::freeMemoryThenStart(const BuildRequest& request, const 
         options.tree = action != ProcessAction::Pause;
         const ActionReport report = ProcessControl().apply(targets, action, options);
         QMetaObject::invokeMethod(
-            qApp, [self, request, report, action] {
+            qApp,
+            [self, request, report, action] {
                 if (!self)
                     return;
                 if (action == ProcessAction::Pause) {

@@ -24,7 +24,7 @@ namespace headroom::app {
 class LauncherController : public QObject {
     Q_OBJECT
 
-public:
+  public:
     enum class State { Idle, LoadingProject, Waiting, Running };
     Q_ENUM(State)
 
@@ -64,10 +64,10 @@ public:
     const std::optional<BuildRunResult>& lastResult() const { return lastResult_; }
     const BuildRequest& lastRequest() const { return request_; }
 
-public slots:
+  public slots:
     void observe(std::shared_ptr<const headroom::Snapshot> snapshot);
 
-signals:
+  signals:
     void stateChanged(headroom::app::LauncherController::State state);
     void workspaceLoaded(const QString& projectDir);
     void workspaceFailed(const QString& projectDir, const QString& message);
@@ -79,7 +79,7 @@ signals:
     void historyChanged();
     void message(const QString& text);
 
-private:
+  private:
     void setState(State state);
     void launch();
     BuildCheckOptions checkOptions(const BuildRequest& request, BuildPreset preset) const;

@@ -6,6 +6,7 @@
 #include <QDialogButtonBox>
 #include <QHeaderView>
 #include <QLabel>
+#include <QPushButton>
 #include <QRadioButton>
 #include <QTableWidget>
 #include <QVBoxLayout>
@@ -13,19 +14,24 @@
 namespace headroom::ui {
 
 namespace {
-QString q(const std::string& s) { return QString::fromStdString(s); }
+QString q(const std::string& s)
+{
+    return QString::fromStdString(s);
+}
 } // namespace
 
 FreeMemoryDialog::FreeMemoryDialog(std::vector<ProcessSample> candidates, QWidget* parent)
     : QDialog(parent), candidates_(std::move(candidates))
 {
     setWindowTitle(tr("Free memory, then build with one job"));
-    auto* intro = new QLabel(tr("Tick the processes to pause (they continue after the build) or stop. Only your own "
-                                "processes can be touched; nothing unticked is."));
+    auto* intro =
+        new QLabel(tr("Tick the processes to pause (they continue after the build) or stop. Only your own "
+                      "processes can be touched; nothing unticked is."));
     intro->setWordWrap(true);
 
     table_ = new QTableWidget(int(candidates_.size()), 5);
-    table_->setHorizontalHeaderLabels({tr("Process"), tr("Role"), tr("Memory"), tr("PID"), tr("Command line")});
+    table_->setHorizontalHeaderLabels(
+        {tr("Process"), tr("Role"), tr("Memory"), tr("PID"), tr("Command line")});
     table_->verticalHeader()->hide();
     table_->horizontalHeader()->setStretchLastSection(true);
     table_->setSelectionBehavior(QAbstractItemView::SelectRows);

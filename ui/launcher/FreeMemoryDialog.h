@@ -17,7 +17,7 @@ namespace headroom::ui {
 class FreeMemoryDialog : public QDialog {
     Q_OBJECT
 
-public:
+  public:
     FreeMemoryDialog(std::vector<ProcessSample> candidates, QWidget* parent = nullptr);
 
     std::vector<ProcessKey> chosen() const;
@@ -25,7 +25,7 @@ public:
     // Ticks the rows whose pid is given (for tests and keyboard users).
     void setChecked(Pid pid, bool checked);
 
-private:
+  private:
     void updateTotal();
 
     std::vector<ProcessSample> candidates_;

@@ -19,8 +19,8 @@
 #include <QPlainTextEdit>
 #include <QProgressBar>
 #include <QPushButton>
+#include <QScrollArea>
 #include <QScrollBar>
-#include <QSplitter>
 #include <QTabWidget>
 #include <QTableWidget>
 #include <QTextBlock>
@@ -32,10 +32,17 @@ namespace headroom::ui {
 using app::LauncherController;
 
 namespace {
-QString q(const std::string& s) { return QString::fromStdString(s); }
-std::string s(const QString& text) { return text.toStdString(); }
+QString q(const std::string& s)
+{
+    return QString::fromStdString(s);
+}
+std::string s(const QString& text)
+{
+    return text.toStdString();
+}
 
-const BuildPreset kPresets[] = {BuildPreset::A, BuildPreset::B, BuildPreset::C, BuildPreset::D, BuildPreset::Auto};
+const BuildPreset kPresets[] = {BuildPreset::A, BuildPreset::B, BuildPreset::C, BuildPreset::D,
+                                BuildPreset::Auto};
 
 QTableWidgetItem* cell(const QString& text, Qt::Alignment align = Qt::AlignLeft | Qt::AlignVCenter)
 {
@@ -58,7 +65,8 @@ QTableWidget* table(const QStringList& headers)
 }
 } // namespace
 
-LauncherPanel::LauncherPanel(LauncherController* controller, QWidget* parent) : QWidget(parent), controller_(controller)
+LauncherPanel::LauncherPanel(LauncherController* controller, QWidget* parent)
+    : QWidget(parent), controller_(controller)
 {
     buildForm();
 
@@ -68,17 +76,20 @@ LauncherPanel::LauncherPanel(LauncherController* controller, QWidget* parent) : 
         fillFromWorkspace();
         refreshHistory();
         rememberProject(dir);
+        updateButtons();
         emit status(tr("Read the workspace %1").arg(dir));
     });
-    connect(controller_, &LauncherController::workspaceFailed, this, [this](const QString& dir, const QString& why) {
-        if (dir != project_->currentText())
-            return;
-        diagnosis_->setText(why);
-        diagnosis_->setProperty("level", "error");
-        diagnosis_->setStyleSheet(QStringLiteral("color: palette(bright-text); background: #b3261e; padding: 6px;"));
-        emit status(why);
-        updateButtons();
-    });
+    connect(controller_, &LauncherController::workspaceFailed, this,
+            [this](const QString& dir, const QString& why) {
+                if (dir != project_->currentText())
+                    return;
+                diagnosis_->setText(why);
+                diagnosis_->setProperty("level", "error");
+                diagnosis_->setStyleSheet(
+                    QStringLiteral("color: palette(bright-text); background: #b3261e; padding: 6px;"));
+                emit status(why);
+                updateButtons();
+            });
     connect(controller_, &LauncherController::stateChanged, this, [this] { updateButtons(); });
     connect(controller_, &LauncherController::checksFailed, this,
             [this](const std::vector<BuildCheck>& checks) { showChecks(checks, true); });
@@ -108,9 +119,10 @@ LauncherPanel::LauncherPanel(LauncherController* controller, QWidget* parent) : 
     connect(controller_, &LauncherController::historyChanged, this, &LauncherPanel::refreshHistory);
 
     auto& runner = controller_->runner();
-    connect(&runner, &app::BuildRunner::stepStarted, this, [this](int, const QString& title, const QString& line) {
-        appendLog(QStringLiteral("==> %1\n$ %2\n").arg(title, line));
-    });
+    connect(&runner, &app::BuildRunner::stepStarted, this,
+            [this](int, const QString& title, const QString& line) {
+                appendLog(QStringLiteral("==> %1\n$ %2\n").arg(title, line));
+            });
     connect(&runner, &app::BuildRunner::outputArrived, this, &LauncherPanel::appendLog);
     connect(&runner, &app::BuildRunner::progressChanged, this,
             [this](unsigned done, unsigned total, const QStringList& now) {
@@ -124,8 +136,9 @@ LauncherPanel::LauncherPanel(LauncherController* controller, QWidget* parent) : 
             state_->setText(tr("Building…"));
             return;
         }
-        state_->setText(holder.isEmpty() ? tr("Waiting for the build folder's lock, held by another cargo.")
-                                         : tr("Waiting for the build folder's lock, held by %1.").arg(holder));
+        state_->setText(holder.isEmpty()
+                            ? tr("Waiting for the build folder's lock, held by another cargo.")
+                            : tr("Waiting for the build folder's lock, held by %1.").arg(holder));
     });
     connect(&runner, &app::BuildRunner::memoryChanged, this, [this](quint64 now, quint64 peak) {
         memory_->setText(tr("Build memory %1 (peak %2)").arg(q(formatBytes(now)), q(formatBytes(peak))));
@@ -150,13 +163,15 @@ void LauncherPanel::buildForm()
     auto* projectRow = new QHBoxLayout;
     projectRow->addWidget(project_, 1);
     projectRow->addWidget(browse_);
-    form->addRow(tr("&Project:"), projectRow);
+    form->addRow(tr("Project:"), projectRow);
     connect(browse_, &QToolButton::clicked, this, [this] {
-        const QString dir = QFileDialog::getExistingDirectory(this, tr("Project folder"), project_->currentText());
+        const QString dir =
+            QFileDialog::getExistingDirectory(this, tr("Project folder"), project_->currentText());
         if (!dir.isEmpty())
             setProject(dir);
     });
-    connect(project_->lineEdit(), &QLineEdit::editingFinished, this, [this] { setProject(project_->currentText()); });
+    connect(project_->lineEdit(), &QLineEdit::editingFinished, this,
+            [this] { setProject(project_->currentText()); });
     connect(project_, &QComboBox::activated, this, [this] { setProject(project_->currentText()); });
 
     package_ = new QComboBox;
@@ -171,7 +186,7 @@ void LauncherPanel::buildForm()
     auto* targetRow = new QHBoxLayout;
     targetRow->addWidget(targetKind_);
     targetRow->addWidget(targetName_, 1);
-    form->addRow(tr("&Target:"), targetRow);
+    form->addRow(tr("Target:"), targetRow);
 
     features_ = new QLineEdit;
     features_->setPlaceholderText(tr("none"));
@@ -182,7 +197,7 @@ void LauncherPanel::buildForm()
     auto* featureRow = new QHBoxLayout;
     featureRow->addWidget(features_, 1);
     featureRow->addWidget(featureMenu_);
-    form->addRow(tr("&Features:"), featureRow);
+    form->addRow(tr("Features:"), featureRow);
 
     profile_ = new QComboBox;
     profile_->setEditable(true);
@@ -193,7 +208,8 @@ void LauncherPanel::buildForm()
     extraArgs_->setPlaceholderText(tr("for example --locked"));
     form->addRow(tr("E&xtra arguments:"), extraArgs_);
     thenRun_ = new QLineEdit;
-    thenRun_->setPlaceholderText(tr("a command to run after a successful build, e.g. ./scripts/conformance.sh run"));
+    thenRun_->setPlaceholderText(
+        tr("a command to run after a successful build, e.g. ./scripts/conformance.sh run"));
     form->addRow(tr("T&hen run:"), thenRun_);
 
     preset_ = new QComboBox;
@@ -212,7 +228,8 @@ void LauncherPanel::buildForm()
     auto* copy = new QToolButton;
     copy->setText(tr("Copy"));
     copy->setToolTip(tr("Copy the exact commands and environment"));
-    connect(copy, &QToolButton::clicked, this, [this] { QApplication::clipboard()->setText(preview_->toPlainText()); });
+    connect(copy, &QToolButton::clicked, this,
+            [this] { QApplication::clipboard()->setText(preview_->toPlainText()); });
     auto* previewRow = new QHBoxLayout;
     previewRow->addWidget(preview_, 1);
     previewRow->addWidget(copy, 0, Qt::AlignTop);
@@ -258,16 +275,25 @@ void LauncherPanel::buildForm()
     auto* formLayout = new QVBoxLayout(formBox);
     formLayout->setContentsMargins(0, 0, 0, 0);
     formLayout->addLayout(form);
-    formLayout->addLayout(buttons);
-    formLayout->addWidget(state_);
+    auto* formScroll = new QScrollArea;
+    formScroll->setWidget(formBox);
+    formScroll->setWidgetResizable(true);
+    formScroll->setFrameShape(QFrame::NoFrame);
+
+    auto* runBox = new QWidget;
+    auto* runLayout = new QVBoxLayout(runBox);
+    runLayout->setContentsMargins(0, 0, 0, 0);
+    runLayout->addLayout(buttons);
+    runLayout->addWidget(state_);
     auto* progressRow = new QHBoxLayout;
     progressRow->addWidget(progress_, 2);
     progressRow->addWidget(memory_, 1);
-    formLayout->addLayout(progressRow);
-    formLayout->addWidget(compiling_);
-    formLayout->addWidget(diagnosis_);
+    runLayout->addLayout(progressRow);
+    runLayout->addWidget(compiling_);
+    runLayout->addWidget(diagnosis_);
 
-    presetTable_ = table({tr("Preset"), tr("Runs"), tr("Succeeded"), tr("Typical duration"), tr("Peak memory")});
+    presetTable_ =
+        table({tr("Preset"), tr("Runs"), tr("Succeeded"), tr("Typical duration"), tr("Peak memory")});
     crateTable_ = table({tr("Crate"), tr("Peak rustc memory")});
     runTable_ = table({tr("Started"), tr("Preset"), tr("Result"), tr("Duration"), tr("Peak"), tr("Summary")});
     auto* historyBox = new QWidget;
@@ -282,14 +308,13 @@ void LauncherPanel::buildForm()
     tabs_->addTab(log_, tr("Output"));
     tabs_->addTab(historyBox, tr("History"));
 
-    auto* split = new QSplitter(Qt::Vertical);
-    split->addWidget(formBox);
-    split->addWidget(tabs_);
-    split->setStretchFactor(0, 0);
-    split->setStretchFactor(1, 1);
+    // A plain layout, not a splitter: the diagnosis label must be able to grow
+    // to its wrapped height whenever its text changes.
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(4, 4, 4, 4);
-    layout->addWidget(split);
+    layout->addWidget(formScroll, 3);
+    layout->addWidget(runBox, 0);
+    layout->addWidget(tabs_, 4);
 
     for (auto* combo : {package_, targetKind_, targetName_, profile_, preset_})
         connect(combo, &QComboBox::currentIndexChanged, this, &LauncherPanel::refreshPreview);
@@ -300,8 +325,10 @@ void LauncherPanel::buildForm()
     connect(package_, &QComboBox::currentIndexChanged, this, [this] { fillFromWorkspace(); });
 
     connect(start_, &QPushButton::clicked, this, &LauncherPanel::startRequested);
-    connect(anyway_, &QPushButton::clicked, this, [this] { startWith(LauncherController::StartMode::Anyway); });
-    connect(wait_, &QPushButton::clicked, this, [this] { startWith(LauncherController::StartMode::WaitForMemory); });
+    connect(anyway_, &QPushButton::clicked, this,
+            [this] { startWith(LauncherController::StartMode::Anyway); });
+    connect(wait_, &QPushButton::clicked, this,
+            [this] { startWith(LauncherController::StartMode::WaitForMemory); });
     connect(stop_, &QPushButton::clicked, controller_, &LauncherController::stop);
     connect(next_, &QPushButton::clicked, this, [this] {
         if (!suggested_)
@@ -419,7 +446,7 @@ BuildRequest LauncherPanel::request() const
         r.thenRun = *then;
     if (r.targetKind == TargetKind::Default && controller_->workspace()) {
         const auto& ws = *controller_->workspace();
-        const auto* only = !r.package.empty() ? ws.package(q(r.package))
+        const auto* only = !r.package.empty()        ? ws.package(q(r.package))
                            : ws.packages.size() == 1 ? &ws.packages.front()
                                                      : nullptr;
         if (only && only->bins.size() == 1)
@@ -428,9 +455,15 @@ BuildRequest LauncherPanel::request() const
     return r;
 }
 
-BuildPreset LauncherPanel::preset() const { return BuildPreset(preset_->currentData().toInt()); }
+BuildPreset LauncherPanel::preset() const
+{
+    return BuildPreset(preset_->currentData().toInt());
+}
 
-void LauncherPanel::setPreset(BuildPreset p) { preset_->setCurrentIndex(std::max(0, preset_->findData(int(p)))); }
+void LauncherPanel::setPreset(BuildPreset p)
+{
+    preset_->setCurrentIndex(std::max(0, preset_->findData(int(p))));
+}
 
 void LauncherPanel::refreshPreview()
 {
@@ -459,13 +492,15 @@ void LauncherPanel::showChecks(const std::vector<BuildCheck>& checks, bool offer
     for (const auto& c : checks) {
         failed = failed || !c.passed;
         rows << QStringLiteral("<span style='color:%1'>%2</span> %3")
-                    .arg(c.passed ? "#2e7d32" : "#c62828", c.passed ? "✔" : "✖", q(c.verdict).toHtmlEscaped());
+                    .arg(c.passed ? "#2e7d32" : "#c62828", c.passed ? "✔" : "✖",
+                         q(c.verdict).toHtmlEscaped());
     }
     checks_->setText(rows.isEmpty() ? tr("No memory reading yet.") : rows.join("<br>"));
     anyway_->setVisible(offerChoices && failed);
     wait_->setVisible(offerChoices && failed);
     if (offerChoices && failed)
-        state_->setText(tr("A check failed: start anyway, wait until memory is available, or change the preset."));
+        state_->setText(
+            tr("A check failed: start anyway, wait until memory is available, or change the preset."));
 }
 
 void LauncherPanel::startRequested()
@@ -514,7 +549,8 @@ void LauncherPanel::appendLog(const QString& text)
         // Mark the first error line so it stands out in a long log.
         for (QTextBlock block = log_->document()->firstBlock(); block.isValid(); block = block.next()) {
             const QString line = block.text().trimmed();
-            if ((line.startsWith("error[") || line.startsWith("error:")) && !line.startsWith("error: could not compile")) {
+            if ((line.startsWith("error[") || line.startsWith("error:")) &&
+                !line.startsWith("error: could not compile")) {
                 QTextCursor cursor(block);
                 cursor.select(QTextCursor::LineUnderCursor);
                 QTextCharFormat format;
@@ -533,11 +569,14 @@ void LauncherPanel::appendLog(const QString& text)
 void LauncherPanel::showResult(const app::BuildRunResult& r)
 {
     const auto& d = r.diagnosis;
-    QString text = QStringLiteral("<b>%1</b> (%2)").arg(q(d.summary).toHtmlEscaped(), q(formatDuration(r.seconds)));
+    QString text =
+        QStringLiteral("<b>%1</b> (%2)").arg(q(d.summary).toHtmlEscaped(), q(formatDuration(r.seconds)));
     if (!d.detail.empty())
         text += "<br>" + q(d.detail).toHtmlEscaped().replace('\n', "<br>");
     if (r.artifactSize >= 0)
-        text += "<br>" + tr("Built %1 (%2)").arg(r.artifactPath.toHtmlEscaped(), q(formatBytes(quint64(r.artifactSize))));
+        text +=
+            "<br>" +
+            tr("Built %1 (%2)").arg(r.artifactPath.toHtmlEscaped(), q(formatBytes(quint64(r.artifactSize))));
     if (r.peakTreeBytes > 0)
         text += "<br>" + tr("Peak memory of the build: %1").arg(q(formatBytes(r.peakTreeBytes)));
     if (r.thenRunExitCode)
@@ -553,7 +592,10 @@ void LauncherPanel::showResult(const app::BuildRunResult& r)
                                           : QStringLiteral("background: rgba(198,40,40,40); padding: 6px;"));
     progress_->setRange(0, 1);
     progress_->setValue(good ? 1 : 0);
+    showChecks(controller_->checks(request(), preset()), false);
     compiling_->clear();
+    memory_->setText(r.peakTreeBytes ? tr("Peak build memory %1").arg(q(formatBytes(r.peakTreeBytes)))
+                                     : QString());
     state_->setText(good ? tr("Done.") : tr("Ended: %1").arg(q(std::string(verdictId(d.verdict)))));
     suggested_ = d.nextPreset;
     suggestedJobs_ = d.nextJobs;
@@ -579,20 +621,24 @@ void LauncherPanel::refreshHistory()
         presetTable_->setItem(i, 0, cell(st.preset));
         presetTable_->setItem(i, 1, cell(QString::number(st.runs), Qt::AlignRight | Qt::AlignVCenter));
         presetTable_->setItem(i, 2, cell(QString::number(st.succeeded), Qt::AlignRight | Qt::AlignVCenter));
-        presetTable_->setItem(i, 3, cell(st.succeeded ? q(formatDuration(st.typicalSeconds)) : QStringLiteral("—")));
-        presetTable_->setItem(i, 4, cell(q(formatBytes(st.peakTreeBytes)), Qt::AlignRight | Qt::AlignVCenter));
+        presetTable_->setItem(
+            i, 3, cell(st.succeeded ? q(formatDuration(st.typicalSeconds)) : QStringLiteral("—")));
+        presetTable_->setItem(i, 4,
+                              cell(q(formatBytes(st.peakTreeBytes)), Qt::AlignRight | Qt::AlignVCenter));
     }
     const auto crates = history.hungriestCrates(ws->root);
     crateTable_->setRowCount(int(crates.size()));
     for (int i = 0; i < int(crates.size()); ++i) {
         crateTable_->setItem(i, 0, cell(crates[std::size_t(i)].crate));
-        crateTable_->setItem(i, 1, cell(q(formatBytes(crates[std::size_t(i)].peakBytes)), Qt::AlignRight | Qt::AlignVCenter));
+        crateTable_->setItem(
+            i, 1, cell(q(formatBytes(crates[std::size_t(i)].peakBytes)), Qt::AlignRight | Qt::AlignVCenter));
     }
     const auto runs = history.runs(ws->root, 50);
     runTable_->setRowCount(int(runs.size()));
     for (int i = 0; i < int(runs.size()); ++i) {
         const auto& run = runs[std::size_t(i)];
-        runTable_->setItem(i, 0, cell(QDateTime::fromMSecsSinceEpoch(run.startedMs).toString("yyyy-MM-dd hh:mm")));
+        runTable_->setItem(i, 0,
+                           cell(QDateTime::fromMSecsSinceEpoch(run.startedMs).toString("yyyy-MM-dd hh:mm")));
         runTable_->setItem(i, 1, cell(run.preset));
         runTable_->setItem(i, 2, cell(run.verdict));
         runTable_->setItem(i, 3, cell(q(formatDuration(run.seconds))));
@@ -610,10 +656,11 @@ void LauncherPanel::updateButtons()
     const auto state = controller_->state();
     const bool idle = state == LauncherController::State::Idle;
     start_->setEnabled(idle && controller_->workspace().has_value());
-    stop_->setEnabled(state == LauncherController::State::Running || state == LauncherController::State::Waiting);
+    stop_->setEnabled(state == LauncherController::State::Running ||
+                      state == LauncherController::State::Waiting);
     stop_->setText(state == LauncherController::State::Waiting ? tr("Cancel &waiting") : tr("St&op build"));
-    for (QWidget* w : std::initializer_list<QWidget*>{project_, browse_, package_, targetKind_, targetName_, features_,
-                                                      profile_, extraArgs_, thenRun_, preset_})
+    for (QWidget* w : std::initializer_list<QWidget*>{project_, browse_, package_, targetKind_, targetName_,
+                                                      features_, profile_, extraArgs_, thenRun_, preset_})
         w->setEnabled(idle || state == LauncherController::State::LoadingProject);
     if (idle) {
         anyway_->setVisible(anyway_->isVisible() && controller_->workspace().has_value());

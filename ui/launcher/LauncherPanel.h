@@ -25,7 +25,7 @@ namespace headroom::ui {
 class LauncherPanel : public QWidget {
     Q_OBJECT
 
-public:
+  public:
     explicit LauncherPanel(app::LauncherController* controller, QWidget* parent = nullptr);
 
     // The request as the form says now.
@@ -46,15 +46,15 @@ public:
     QPushButton* nextButton() const { return next_; }
     QProgressBar* progressBar() const { return progress_; }
 
-public slots:
+  public slots:
     void startRequested(); // the Start button
     void refreshPreview();
 
-signals:
+  signals:
     void recentProjectsChanged(const QStringList& recent);
     void status(const QString& text);
 
-private:
+  private:
     void buildForm();
     void fillFromWorkspace();
     void showChecks(const std::vector<BuildCheck>& checks, bool offerChoices);

@@ -1,0 +1,135 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// The launcher panel offscreen, on a real workspace and a real cargo build.
+#include "CargoWorkspace.h"
+#include "FreeMemoryDialog.h"
+#include "LauncherPanel.h"
+#include "headroom/SystemSampler.h"
+#include "headroom/Units.h"
+
+#include <QComboBox>
+#include <QLabel>
+#include <QPlainTextEdit>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QSignalSpy>
+#include <QTemporaryDir>
+#include <QtTest>
+
+using namespace headroom;
+using namespace headroom::app;
+using namespace headroom::ui;
+
+namespace {
+std::shared_ptr<const Snapshot> live()
+{
+    static auto sampler = SystemSampler::create();
+    auto s = sampler->sample();
+    return std::make_shared<const Snapshot>(std::move(s.value()));
+}
+
+std::shared_ptr<const Snapshot> tight()
+{
+    auto s = std::make_shared<Snapshot>(*live());
+    s->memory.total = 31 * GiB;
+    s->memory.available = GiB;
+    s->memory.used = 30 * GiB;
+    s->memory.swapTotal = s->memory.swapFree = 0;
+    return s;
+}
+} // namespace
+
+class TestLauncherPanel : public QObject {
+    Q_OBJECT
+
+  private slots:
+    void buildsFromThePanel()
+    {
+        CargoWorkspace ws(300);
+        QTemporaryDir dir;
+        LauncherController controller(dir.path() + "/history.sqlite");
+        controller.observe(live());
+        LauncherPanel panel(&controller);
+        panel.resize(1100, 760);
+        panel.show();
+
+        QSignalSpy loaded(&controller, &LauncherController::workspaceLoaded);
+        panel.setProject(ws.root());
+        QVERIFY(loaded.wait(30000));
+        QVERIFY(panel.startButton()->isEnabled());
+
+        auto* kind = panel.findChildren<QComboBox*>().at(2);
+        kind->setCurrentIndex(kind->findData(int(TargetKind::Example)));
+        panel.setPreset(BuildPreset::A);
+        const BuildRequest request = panel.request();
+        QCOMPARE(request.targetKind, TargetKind::Example);
+        QCOMPARE(request.targetName, std::string("hello"));
+        QVERIFY(panel.commandPreview()->toPlainText().contains("CARGO_BUILD_JOBS=1"));
+        QVERIFY(panel.commandPreview()->toPlainText().contains("--example hello --release"));
+        QVERIFY(panel.recentProjects().contains(ws.root()));
+
+        // Tight memory: the checks fail and the panel offers the choices.
+        controller.observe(tight());
+        panel.startRequested();
+        QVERIFY(panel.checksLabel()->text().contains("above the 80% limit"));
+        QCOMPARE(controller.state(), LauncherController::State::Idle);
+        QVERIFY(panel.findChild<QPushButton*>() != nullptr);
+
+        // Start anyway with real memory readings flowing.
+        QTimer feed;
+        QObject::connect(&feed, &QTimer::timeout, [&] { controller.observe(live()); });
+        feed.start(250);
+        QSignalSpy finished(&controller, &LauncherController::finished);
+        QVERIFY(controller.start(panel.request(), BuildPreset::A, LauncherController::StartMode::Anyway));
+        QVERIFY(finished.wait(240000));
+        QVERIFY2(panel.diagnosisLabel()->text().contains("The build succeeded"),
+                 qPrintable(panel.diagnosisLabel()->text()));
+        QVERIFY(panel.diagnosisLabel()->text().contains("examples/hello"));
+        QVERIFY(panel.log()->toPlainText().contains("CARGO_BUILD_JOBS=1"));
+        QVERIFY(panel.log()->toPlainText().contains("Compiling demo"));
+        QCOMPARE(controller.history().runs(controller.workspace()->root).size(), std::size_t(1));
+
+        const QString shot = qEnvironmentVariable("HEADROOM_SCREENSHOT_DIR");
+        if (!shot.isEmpty()) {
+            QTest::qWait(50); // let the layout take the new texts in
+            QVERIFY(panel.grab().save(shot + "/launcher.png"));
+        }
+    }
+
+    void badProjectIsExplained()
+    {
+        QTemporaryDir dir;
+        LauncherController controller(dir.path() + "/history.sqlite");
+        LauncherPanel panel(&controller);
+        panel.setProject(dir.path() + "/no such folder");
+        QVERIFY(panel.diagnosisLabel()->text().contains("does not exist"));
+        QVERIFY(!panel.startButton()->isEnabled());
+        panel.setProject(dir.path());
+        QVERIFY(panel.diagnosisLabel()->text().contains("has no Cargo.toml"));
+    }
+
+    void freeMemoryDialogSuggestsTests()
+    {
+        std::vector<ProcessSample> rows(3);
+        rows[0].key = {10, 1};
+        rows[0].role = ProcessRole::Test;
+        rows[0].residentBytes = 2 * GiB;
+        rows[1].key = {11, 1};
+        rows[1].role = ProcessRole::Rustc;
+        rows[1].residentBytes = GiB;
+        rows[2].key = {12, 1};
+        rows[2].role = ProcessRole::Other;
+        rows[2].residentBytes = 3 * GiB;
+        FreeMemoryDialog dialog(rows);
+        QCOMPARE(dialog.chosen().size(), std::size_t(1));
+        QCOMPARE(dialog.chosen()[0].pid, Pid(10));
+        QCOMPARE(dialog.action(), ProcessAction::Pause);
+        dialog.setChecked(11, true);
+        dialog.setChecked(10, false);
+        QCOMPARE(dialog.chosen().size(), std::size_t(1));
+        QCOMPARE(dialog.chosen()[0].pid, Pid(11));
+        QVERIFY(dialog.findChild<QLabel*>(QString(), Qt::FindChildrenRecursively) != nullptr);
+    }
+};
+
+QTEST_MAIN(TestLauncherPanel)
+#include "TestLauncherPanel.moc"
