@@ -5,7 +5,9 @@
 
 #include <QCoreApplication>
 #include <QDateTime>
+#include <QFileInfo>
 #include <QPointer>
+#include <QStandardPaths>
 #include <QThread>
 
 #include <algorithm>
@@ -19,9 +21,13 @@ QString q(const std::string& s)
 }
 } // namespace
 
-LauncherController::LauncherController(const QString& historyPath, QObject* parent)
-    : QObject(parent), history_(std::make_unique<BuildHistory>(historyPath))
+LauncherController::LauncherController(const QString& historyPath, const QString& settingsPath,
+                                       QObject* parent)
+    : QObject(parent), history_(std::make_unique<BuildHistory>(historyPath)),
+      settings_(settingsPath.isEmpty() ? std::make_unique<QSettings>()
+                                       : std::make_unique<QSettings>(settingsPath, QSettings::IniFormat))
 {
+    customPresets_ = loadCustomPresets(*settings_);
     qRegisterMetaType<BuildPlan>();
     qRegisterMetaType<ActionReport>();
     qRegisterMetaType<std::vector<BuildCheck>>();
@@ -40,6 +46,24 @@ LauncherController::LauncherController(const QString& historyPath, QObject* pare
 }
 
 LauncherController::~LauncherController() = default;
+
+void LauncherController::setCustomPresets(std::vector<CustomPreset> presets)
+{
+    customPresets_ = std::move(presets);
+    saveCustomPresets(*settings_, customPresets_);
+    if (customIndex_ >= int(customPresets_.size()))
+        customIndex_ = -1;
+}
+
+QStringList LauncherController::recentProjects() const
+{
+    return settings_->value(QStringLiteral("launcher/recentProjects")).toStringList();
+}
+
+void LauncherController::setRecentProjects(const QStringList& recent)
+{
+    settings_->setValue(QStringLiteral("launcher/recentProjects"), recent);
+}
 
 void LauncherController::setCheckOptions(double maxUsedFraction, std::uint64_t defaultNeed)
 {
@@ -89,6 +113,13 @@ void LauncherController::openProject(const QString& projectDir)
 
 BuildPlan LauncherController::plan(BuildRequest request, BuildPreset preset) const
 {
+    if (preset == BuildPreset::Custom) {
+        BuildPlan none;
+        none.preset = BuildPreset::Custom;
+        if (customIndex_ < 0 || customIndex_ >= int(customPresets_.size()))
+            return none;
+        return customPresets_[std::size_t(customIndex_)].plan(q(request.projectDir)).value_or(none);
+    }
     if (workspace_)
         request.targetDir = workspace_->targetDir.toStdString();
     std::optional<JobsChoice> jobs;
@@ -107,6 +138,16 @@ BuildPlan LauncherController::plan(BuildRequest request, BuildPreset preset) con
 
 QStringList LauncherController::validate(const BuildRequest& request) const
 {
+    if (preset_ == BuildPreset::Custom && customIndex_ >= 0 && customIndex_ < int(customPresets_.size())) {
+        const CustomPreset& custom = customPresets_[std::size_t(customIndex_)];
+        if (!QFileInfo(q(request.projectDir)).isDir())
+            return {QStringLiteral("The project folder %1 does not exist.").arg(q(request.projectDir))};
+        QStringList problems = custom.problems();
+        if (problems.isEmpty() && QStandardPaths::findExecutable(custom.program).isEmpty() &&
+            !QFileInfo(custom.program).isExecutable())
+            problems << QStringLiteral("%1 was not found on PATH.").arg(custom.program);
+        return problems;
+    }
     const QString problem = checkProject(q(request.projectDir), q(request.cargoProgram));
     if (!problem.isEmpty())
         return {problem};
@@ -164,6 +205,7 @@ bool LauncherController::start(const BuildRequest& request, BuildPreset preset, 
             *problem = QStringLiteral("A build is already running or waiting; stop it first.");
         return false;
     }
+    preset_ = preset;
     const QStringList problems = validate(request);
     if (!problems.isEmpty()) {
         if (problem)
@@ -171,7 +213,6 @@ bool LauncherController::start(const BuildRequest& request, BuildPreset preset, 
         return false;
     }
     request_ = request;
-    preset_ = preset;
     if (mode == StartMode::CheckFirst) {
         const auto found = checks(request, preset);
         const bool blocked =

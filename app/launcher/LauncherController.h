@@ -9,6 +9,7 @@
 #include "BuildGate.h"
 #include "BuildHistory.h"
 #include "BuildRunner.h"
+#include "CustomPresets.h"
 #include "WorkspaceInfo.h"
 #include "headroom/BuildChecks.h"
 #include "headroom/ProcessControl.h"
@@ -28,7 +29,10 @@ class LauncherController : public QObject {
     enum class State { Idle, LoadingProject, Waiting, Running };
     Q_ENUM(State)
 
-    explicit LauncherController(const QString& historyPath, QObject* parent = nullptr);
+    // `settingsPath` holds custom presets and recent projects (an INI file);
+    // empty uses the application's default settings.
+    explicit LauncherController(const QString& historyPath, const QString& settingsPath = {},
+                                QObject* parent = nullptr);
     ~LauncherController() override;
 
     State state() const { return state_; }
@@ -38,6 +42,13 @@ class LauncherController : public QObject {
     void setGracePeriod(std::chrono::milliseconds grace) { runner_.setGracePeriod(grace); }
     void setCargoProgram(const QString& cargo) { cargo_ = cargo; }
     void setCheckOptions(double maxUsedFraction, std::uint64_t defaultNeed);
+
+    const std::vector<CustomPreset>& customPresets() const { return customPresets_; }
+    void setCustomPresets(std::vector<CustomPreset> presets);
+    // The custom preset that BuildPreset::Custom runs.
+    void selectCustomPreset(int index) { customIndex_ = index; }
+    QStringList recentProjects() const;
+    void setRecentProjects(const QStringList& recent);
 
     // Loads the workspace (cargo metadata) off the GUI thread.
     void openProject(const QString& projectDir);
@@ -85,6 +96,9 @@ class LauncherController : public QObject {
     BuildCheckOptions checkOptions(const BuildRequest& request, BuildPreset preset) const;
 
     std::unique_ptr<BuildHistory> history_;
+    std::unique_ptr<QSettings> settings_;
+    std::vector<CustomPreset> customPresets_;
+    int customIndex_ = -1;
     BuildRunner runner_;
     BuildGate gate_;
     State state_ = State::Idle;

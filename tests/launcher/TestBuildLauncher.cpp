@@ -6,7 +6,9 @@
 #include "BuildHistory.h"
 #include "BuildRunner.h"
 #include "CargoWorkspace.h"
+#include "CustomPresets.h"
 #include "HeadlessBuild.h"
+#include "LauncherController.h"
 #include "WorkspaceInfo.h"
 #include "core/ProcessSpawner.h"
 #include "headroom/SystemSampler.h"
@@ -290,6 +292,47 @@ class TestBuildLauncher : public QObject {
         QVERIFY(!gate.armed());
         gate.observe(memorySnapshot(0.30));
         QCOMPARE(ready.size(), 1); // once per arm
+    }
+
+    void customPresetsPersistAndRun()
+    {
+        QTemporaryDir dir;
+        const QString ini = dir.path() + "/settings.ini";
+        CustomPreset bad{"", "", "'unclosed", "NOEQUALS", {}};
+        QCOMPARE(bad.problems().size(), 4);
+        CustomPreset make{"make all", "sh", "-c 'echo \"custom ran in $PWD with $LEVEL\"'", "LEVEL=3", {}};
+        QVERIFY(make.problems().isEmpty());
+        {
+            LauncherController controller(dir.path() + "/h.sqlite", ini);
+            controller.setCustomPresets({make});
+        }
+        LauncherController controller(dir.path() + "/h.sqlite", ini);
+        QCOMPARE(controller.customPresets().size(), std::size_t(1));
+        QCOMPARE(controller.customPresets()[0].arguments, make.arguments);
+        controller.selectCustomPreset(0);
+
+        BuildRequest request;
+        request.projectDir = dir.path().toStdString(); // no Cargo.toml: fine for a custom preset
+        const BuildPlan plan = controller.plan(request, BuildPreset::Custom);
+        QCOMPARE(plan.steps.size(), std::size_t(1));
+        QCOMPARE(plan.steps[0].args,
+                 (std::vector<std::string>{"-c", "echo \"custom ran in $PWD with $LEVEL\""}));
+        QCOMPARE(plan.steps[0].environment.at("LEVEL"), std::string("3"));
+
+        QSignalSpy finished(&controller, &LauncherController::finished);
+        QSignalSpy output(&controller.runner(), &BuildRunner::outputArrived);
+        QString problem;
+        QVERIFY2(
+            controller.start(request, BuildPreset::Custom, LauncherController::StartMode::Anyway, &problem),
+            qPrintable(problem));
+        controller.observe(memorySnapshot(0.3));
+        QVERIFY(finished.wait(10000) || !finished.isEmpty());
+        const auto result = finished.first().at(0).value<BuildRunResult>();
+        QCOMPARE(result.diagnosis.verdict, BuildVerdict::Succeeded);
+        QString all;
+        for (const auto& chunk : output)
+            all += chunk.at(0).toString();
+        QVERIFY2(all.contains("custom ran in " + dir.path() + " with 3"), qPrintable(all));
     }
 
     void historySurvivesAndCorruptionIsKeptAside()

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "LauncherPanel.h"
 
+#include "CustomPresetsDialog.h"
 #include "FreeMemoryDialog.h"
 #include "headroom/Units.h"
 
@@ -9,6 +10,7 @@
 #include <QComboBox>
 #include <QDateTime>
 #include <QFileDialog>
+#include <QFileInfo>
 #include <QFormLayout>
 #include <QGroupBox>
 #include <QHBoxLayout>
@@ -213,9 +215,21 @@ void LauncherPanel::buildForm()
     form->addRow(tr("T&hen run:"), thenRun_);
 
     preset_ = new QComboBox;
-    for (BuildPreset p : kPresets)
-        preset_->addItem(q(std::string(presetTitle(p))), int(p));
-    form->addRow(tr("Pre&set:"), preset_);
+    fillPresets();
+    auto* editCustom = new QToolButton;
+    editCustom->setText(tr("Custom presets…"));
+    connect(editCustom, &QToolButton::clicked, this, [this] {
+        CustomPresetsDialog dialog(controller_->customPresets(), this);
+        if (dialog.exec() != QDialog::Accepted)
+            return;
+        controller_->setCustomPresets(dialog.presets());
+        fillPresets();
+        refreshPreview();
+    });
+    auto* presetRow = new QHBoxLayout;
+    presetRow->addWidget(preset_, 1);
+    presetRow->addWidget(editCustom);
+    form->addRow(tr("Preset:"), presetRow);
     presetNote_ = new QLabel;
     presetNote_->setWordWrap(true);
     form->addRow(QString(), presetNote_);
@@ -338,6 +352,21 @@ void LauncherPanel::buildForm()
     });
 }
 
+void LauncherPanel::fillPresets()
+{
+    const QSignalBlocker block(preset_);
+    const int current = preset_->currentIndex();
+    preset_->clear();
+    for (BuildPreset p : kPresets)
+        preset_->addItem(q(std::string(presetTitle(p))), int(p));
+    const auto& custom = controller_->customPresets();
+    for (int i = 0; i < int(custom.size()); ++i) {
+        preset_->addItem(tr("Custom — %1").arg(custom[std::size_t(i)].name), int(BuildPreset::Custom));
+        preset_->setItemData(preset_->count() - 1, i, Qt::UserRole + 1);
+    }
+    preset_->setCurrentIndex(std::clamp(current, 0, preset_->count() - 1));
+}
+
 void LauncherPanel::setRecentProjects(const QStringList& recent)
 {
     recent_ = recent;
@@ -365,6 +394,14 @@ void LauncherPanel::setProject(const QString& dir)
     diagnosis_->clear();
     diagnosis_->setStyleSheet({});
     const QString problem = app::checkProject(dir, QStringLiteral("cargo"));
+    if (!problem.isEmpty() && QFileInfo(dir).isDir() && !QFileInfo::exists(dir + "/Cargo.toml")) {
+        // make, ninja and cmake projects can still run custom presets.
+        diagnosis_->setText(
+            tr("%1 has no Cargo.toml: the cargo presets cannot run here, custom presets can.").arg(dir));
+        rememberProject(dir);
+        updateButtons();
+        return;
+    }
     if (!problem.isEmpty()) {
         diagnosis_->setText(problem);
         diagnosis_->setStyleSheet(QStringLiteral("color: white; background: #b3261e; padding: 6px;"));
@@ -468,6 +505,9 @@ void LauncherPanel::setPreset(BuildPreset p)
 void LauncherPanel::refreshPreview()
 {
     const BuildPreset p = preset();
+    controller_->selectCustomPreset(p == BuildPreset::Custom ? preset_->currentData(Qt::UserRole + 1).toInt()
+                                                             : -1);
+    updateButtons();
     const BuildPlan plan = controller_->plan(request(), p);
     QStringList lines;
     for (const auto& step : plan.steps)
@@ -655,7 +695,9 @@ void LauncherPanel::updateButtons()
 {
     const auto state = controller_->state();
     const bool idle = state == LauncherController::State::Idle;
-    start_->setEnabled(idle && controller_->workspace().has_value());
+    const bool custom = preset_ && preset() == BuildPreset::Custom;
+    start_->setEnabled(idle && (controller_->workspace().has_value() ||
+                                (custom && QFileInfo(project_->currentText()).isDir())));
     stop_->setEnabled(state == LauncherController::State::Running ||
                       state == LauncherController::State::Waiting);
     stop_->setText(state == LauncherController::State::Waiting ? tr("Cancel &waiting") : tr("St&op build"));

@@ -56,6 +56,7 @@ class LauncherPanel : public QWidget {
 
   private:
     void buildForm();
+    void fillPresets();
     void fillFromWorkspace();
     void showChecks(const std::vector<BuildCheck>& checks, bool offerChoices);
     void showResult(const app::BuildRunResult& result);

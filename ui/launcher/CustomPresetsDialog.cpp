@@ -1,0 +1,113 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "CustomPresetsDialog.h"
+
+#include <QDialogButtonBox>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QLabel>
+#include <QPushButton>
+#include <QTableWidget>
+#include <QVBoxLayout>
+
+namespace headroom::ui {
+
+namespace {
+enum Column { Name, Program, Arguments, Environment, Folder, ColumnCount };
+}
+
+CustomPresetsDialog::CustomPresetsDialog(const std::vector<app::CustomPreset>& presets, QWidget* parent)
+    : QDialog(parent)
+{
+    setWindowTitle(tr("Custom presets"));
+    auto* intro =
+        new QLabel(tr("Commands for builds that are not plain cargo builds (make, ninja, cmake --build, "
+                      "cargo nextest run…). Arguments are split like a shell would, but never run by one. "
+                      "Environment: NAME=value pairs separated by \";\". An empty folder means the "
+                      "project folder."));
+    intro->setWordWrap(true);
+    table_ = new QTableWidget(0, ColumnCount);
+    table_->setHorizontalHeaderLabels(
+        {tr("Name"), tr("Program"), tr("Arguments"), tr("Environment"), tr("Folder")});
+    table_->horizontalHeader()->setStretchLastSection(true);
+    table_->verticalHeader()->hide();
+    for (const auto& p : presets)
+        addRow(p);
+
+    auto* add = new QPushButton(tr("&Add"));
+    auto* remove = new QPushButton(tr("&Remove"));
+    connect(add, &QPushButton::clicked, this, [this] {
+        addRow(app::CustomPreset{tr("New preset"), QStringLiteral("make"), QStringLiteral("-j2"), {}, {}});
+        table_->editItem(table_->item(table_->rowCount() - 1, Name));
+    });
+    connect(remove, &QPushButton::clicked, this, [this] {
+        if (table_->currentRow() >= 0)
+            table_->removeRow(table_->currentRow());
+    });
+    auto* rowButtons = new QHBoxLayout;
+    rowButtons->addWidget(add);
+    rowButtons->addWidget(remove);
+    rowButtons->addStretch(1);
+
+    problems_ = new QLabel;
+    problems_->setWordWrap(true);
+    problems_->setStyleSheet(QStringLiteral("color: #c62828;"));
+    auto* buttons = new QDialogButtonBox(QDialogButtonBox::Save | QDialogButtonBox::Cancel);
+    connect(buttons, &QDialogButtonBox::accepted, this, &CustomPresetsDialog::accept);
+    connect(buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
+
+    auto* layout = new QVBoxLayout(this);
+    layout->addWidget(intro);
+    layout->addWidget(table_, 1);
+    layout->addLayout(rowButtons);
+    layout->addWidget(problems_);
+    layout->addWidget(buttons);
+    resize(860, 380);
+}
+
+void CustomPresetsDialog::addRow(const app::CustomPreset& p)
+{
+    const int row = table_->rowCount();
+    table_->insertRow(row);
+    QString environment = p.environment;
+    environment.replace('\n', QStringLiteral("; "));
+    const QString cells[ColumnCount] = {p.name, p.program, p.arguments, environment, p.workingDir};
+    for (int c = 0; c < ColumnCount; ++c)
+        table_->setItem(row, c, new QTableWidgetItem(cells[c]));
+}
+
+std::vector<app::CustomPreset> CustomPresetsDialog::presets() const
+{
+    std::vector<app::CustomPreset> out;
+    for (int row = 0; row < table_->rowCount(); ++row) {
+        auto text = [&](int c) {
+            return table_->item(row, c) ? table_->item(row, c)->text().trimmed() : QString();
+        };
+        app::CustomPreset p;
+        p.name = text(Name);
+        p.program = text(Program);
+        p.arguments = text(Arguments);
+        QStringList env;
+        for (const QString& pair : text(Environment).split(';', Qt::SkipEmptyParts))
+            env << pair.trimmed();
+        p.environment = env.join('\n');
+        p.workingDir = text(Folder);
+        out.push_back(p);
+    }
+    return out;
+}
+
+void CustomPresetsDialog::accept()
+{
+    QStringList problems;
+    for (const auto& p : presets()) {
+        for (const QString& problem : p.problems())
+            problems << QStringLiteral("%1: %2").arg(p.name.isEmpty() ? tr("(unnamed)") : p.name, problem);
+    }
+    if (!problems.isEmpty()) {
+        problems_->setText(problems.join('\n'));
+        return;
+    }
+    QDialog::accept();
+}
+
+} // namespace headroom::ui

@@ -1,0 +1,34 @@
+#pragma once
+
+// Edits the user's own presets: name, program, arguments, environment and
+// working folder, for builds that are not plain cargo builds.
+
+#include "CustomPresets.h"
+
+#include <QDialog>
+
+class QLabel;
+class QTableWidget;
+
+namespace headroom::ui {
+
+class CustomPresetsDialog : public QDialog {
+    Q_OBJECT
+
+  public:
+    explicit CustomPresetsDialog(const std::vector<app::CustomPreset>& presets, QWidget* parent = nullptr);
+
+    std::vector<app::CustomPreset> presets() const;
+    QTableWidget* table() const { return table_; }
+
+  public slots:
+    void accept() override;
+
+  private:
+    void addRow(const app::CustomPreset& preset);
+
+    QTableWidget* table_ = nullptr;
+    QLabel* problems_ = nullptr;
+};
+
+} // namespace headroom::ui
