@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "BuildRunner.h"
 
+#include "headroom/JobObject.h"
 #include "headroom/Platform.h"
 #include "headroom/ProcessControl.h"
 
@@ -116,7 +117,20 @@ void BuildRunner::startStep(int index)
             QStringLiteral("Could not start %1: %2\n").arg(process->program(), process->errorString()));
         finish(127, std::nullopt);
     });
+#ifdef Q_OS_WIN
+    // Windows has no process groups to signal: start the step suspended and put
+    // it into a job object before it runs, so nothing it starts can escape.
+    process->setCreateProcessArgumentsModifier([](QProcess::CreateProcessArguments* args) {
+        args->flags |= JobObject::suspendedCreationFlag();
+    });
+#endif
     connect(process, &QProcess::started, this, [this, process] {
+        if (JobObject::needed()) {
+            job_ = std::make_unique<JobObject>();
+            const JobResult adopted = job_->adopt(process->processId(), true);
+            if (!adopted.ok)
+                emit outputArrived(QString::fromStdString(adopted.message) + '\n');
+        }
         if (auto id = platform::identify(process->processId()))
             rootKey_ = id->key;
     });
@@ -235,6 +249,8 @@ void BuildRunner::onStepFinished(int exitCode, QProcess::ExitStatus status)
     if (!process_ || sender() != process_)
         return;
     onReadyRead();
+    // Closing the job ends whatever the step left running (Windows only).
+    job_.reset();
     emitLogLines(pendingLine_);
     pendingLine_.clear();
     process_->deleteLater();

@@ -8,6 +8,7 @@
 #include "headroom/BuildDiagnosis.h"
 #include "headroom/BuildPlan.h"
 #include "headroom/CargoOutput.h"
+#include "headroom/JobObject.h"
 #include "headroom/Snapshot.h"
 
 #include <QElapsedTimer>
@@ -92,6 +93,7 @@ class BuildRunner : public QObject {
     headroom::CargoOutputParser parser_;
     QElapsedTimer clock_;
     QString pendingLine_;
+    std::unique_ptr<JobObject> job_;
     bool running_ = false;
     bool finishing_ = false;
     bool cancelled_ = false;
