@@ -23,6 +23,8 @@ ActivityLog::ActivityLog(QWidget* parent) : QWidget(parent)
     list_->setObjectName(QStringLiteral("activityList"));
     list_->setUniformItemSizes(true);
     list_->setWordWrap(false);
+    list_->setTextElideMode(Qt::ElideRight);
+    list_->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
     list_->setSelectionMode(QAbstractItemView::ExtendedSelection);
     layout->addWidget(list_, 1);
 }

@@ -2,6 +2,7 @@
 #include "BuildsPanel.h"
 
 #include "BuildsModel.h"
+#include "CachedTextDelegate.h"
 #include "DashboardColors.h"
 #include "RunawayBuilds.h"
 #include "headroom/BuildTrees.h"
@@ -58,6 +59,7 @@ BuildsPanel::BuildsPanel(QWidget* parent) : QWidget(parent)
     view_->setModel(model_);
     view_->setRootIsDecorated(false);
     view_->setUniformRowHeights(true);
+    view_->setItemDelegate(new CachedTextDelegate(view_));
     view_->setAllColumnsShowFocus(true);
     view_->setSelectionBehavior(QAbstractItemView::SelectRows);
     view_->header()->setStretchLastSection(false);

@@ -163,7 +163,7 @@ void ChartsPanel::setVisibleSpan(double seconds)
     }
     updateRanges();
     for (TimeChart* chart : {memoryChart_, roleChart_, buildsChart_})
-        chart->replot(QCustomPlot::rpQueuedReplot);
+        chart->refresh(true);
 }
 
 void ChartsPanel::styleGraphs()
@@ -197,7 +197,7 @@ void ChartsPanel::changeEvent(QEvent* event)
     if (event->type() == QEvent::PaletteChange) {
         styleGraphs();
         for (TimeChart* chart : {memoryChart_, roleChart_, buildsChart_})
-            chart->replot(QCustomPlot::rpQueuedReplot);
+            chart->refresh(true);
     }
 }
 
@@ -276,7 +276,7 @@ void ChartsPanel::append(const Snapshot& snapshot)
         graph->data()->removeBefore(oldest);
     updateRanges();
     for (TimeChart* chart : {memoryChart_, roleChart_, buildsChart_})
-        chart->replot(QCustomPlot::rpQueuedReplot);
+        chart->refresh();
 }
 
 void ChartsPanel::rebuild()
@@ -294,7 +294,7 @@ void ChartsPanel::rebuild()
     syncBuildGraphs();
     updateRanges();
     for (TimeChart* chart : {memoryChart_, roleChart_, buildsChart_})
-        chart->replot(QCustomPlot::rpQueuedReplot);
+        chart->refresh(true);
 }
 
 void ChartsPanel::updateRanges()
@@ -328,7 +328,7 @@ void ChartsPanel::updateRanges()
 void ChartsPanel::replotNow()
 {
     for (TimeChart* chart : {memoryChart_, roleChart_, buildsChart_})
-        chart->replot(QCustomPlot::rpImmediateRefresh);
+        chart->refreshNow();
 }
 
 QString ChartsPanel::memoryHover(double seconds) const

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "ProcessPanel.h"
 
+#include "CachedTextDelegate.h"
 #include "ProcessColumns.h"
 #include "ProcessFilterProxy.h"
 #include "ProcessTableModel.h"
@@ -52,6 +53,7 @@ ProcessPanel::ProcessPanel(QWidget* parent) : QWidget(parent)
     view_->setObjectName(QStringLiteral("processView"));
     view_->setRootIsDecorated(false);
     view_->setUniformRowHeights(true);
+    view_->setItemDelegate(new CachedTextDelegate(view_));
     view_->setAlternatingRowColors(true);
     view_->setSortingEnabled(true);
     view_->setSelectionBehavior(QAbstractItemView::SelectRows);

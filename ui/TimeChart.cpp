@@ -4,6 +4,7 @@
 #include <QToolTip>
 
 #include <cmath>
+#include <initializer_list>
 
 namespace headroom::ui {
 namespace {
@@ -84,7 +85,11 @@ TimeChart::TimeChart(const QString& title, QWidget* parent) : QCustomPlot(parent
     legend->setRowSpacing(-2);
     axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignLeft);
 
+    // The graphs get a paint buffer of their own so a new sample redraws
+    // only them; the hover cursor sits on the overlay layer for the same reason.
+    layer(QStringLiteral("main"))->setMode(QCPLayer::lmBuffered);
     cursor_ = new QCPItemStraightLine(this);
+    cursor_->setLayer(QStringLiteral("overlay"));
     cursor_->setVisible(false);
     cursor_->setSelectable(false);
 
@@ -100,9 +105,50 @@ void TimeChart::showWindow(double latestSeconds, double spanSeconds)
 
 void TimeChart::setTopGiB(double maxGiB)
 {
-    // A little headroom above the highest value, and never a flat zero range.
-    const double top = std::max(maxGiB * 1.08, 0.25);
+    // A little room above the highest value, rounded up to a round figure so
+    // the axis (and its labels) only change when the data crosses one.
+    const double wanted = std::max(maxGiB * 1.08, 0.25);
+    const double magnitude = std::pow(10.0, std::floor(std::log10(wanted)));
+    double top = 10.0 * magnitude;
+    for (double step : {1.0, 1.25, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0}) {
+        if (step * magnitude >= wanted - 1e-12) {
+            top = step * magnitude;
+            break;
+        }
+    }
     yAxis->setRange(0, top);
+}
+
+void TimeChart::refresh(bool everything)
+{
+    everythingPending_ = everythingPending_ || everything;
+    if (refreshScheduled_)
+        return;
+    refreshScheduled_ = true;
+    QMetaObject::invokeMethod(this, &TimeChart::flush, Qt::QueuedConnection);
+}
+
+void TimeChart::refreshNow()
+{
+    everythingPending_ = true;
+    flush();
+}
+
+void TimeChart::flush()
+{
+    refreshScheduled_ = false;
+    const bool axesMoved = yAxis->range() != drawnY_ || std::abs(xAxis->range().size() - drawnSpan_) > 1e-9;
+    if (everythingPending_ || axesMoved || graphCount() != drawnGraphs_ || hasInvalidatedPaintBuffers()) {
+        everythingPending_ = false;
+        drawnY_ = yAxis->range();
+        drawnSpan_ = xAxis->range().size();
+        drawnGraphs_ = graphCount();
+        ++fullRedraws_;
+        replot(rpRefreshHint);
+        return;
+    }
+    ++dataRedraws_;
+    layer(QStringLiteral("main"))->replot();
 }
 
 void TimeChart::applyPalette(const QPalette& palette)
@@ -142,7 +188,7 @@ void TimeChart::mouseMoveEvent(QMouseEvent* event)
     if (!axisRect()->rect().contains(event->position().toPoint()) || !hoverText_) {
         cursor_->setVisible(false);
         QToolTip::hideText();
-        replot(rpQueuedReplot);
+        layer(QStringLiteral("overlay"))->replot();
         return;
     }
     cursor_->point1->setCoords(x, 0);
@@ -153,7 +199,7 @@ void TimeChart::mouseMoveEvent(QMouseEvent* event)
         QToolTip::hideText();
     else
         QToolTip::showText(event->globalPosition().toPoint() + QPoint(14, 8), text, this);
-    replot(rpQueuedReplot);
+    layer(QStringLiteral("overlay"))->replot();
 }
 
 void TimeChart::leaveEvent(QEvent* event)
@@ -161,7 +207,7 @@ void TimeChart::leaveEvent(QEvent* event)
     QCustomPlot::leaveEvent(event);
     cursor_->setVisible(false);
     QToolTip::hideText();
-    replot(rpQueuedReplot);
+    layer(QStringLiteral("overlay"))->replot();
 }
 
 } // namespace headroom::ui

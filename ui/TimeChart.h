@@ -26,6 +26,15 @@ class TimeChart : public QCustomPlot {
     void setTopGiB(double maxGiB);
 
     void applyPalette(const QPalette& palette);
+
+    // Redraws on the next event loop turn. When only the data moved (same
+    // axes, same legend) just the graph layer is redrawn: axes, grid, legend
+    // and title keep their pixels, which spares shaping their text again.
+    void refresh(bool everything = false);
+    // Redraws everything now (screenshots, tests).
+    void refreshNow();
+    int fullRedraws() const { return fullRedraws_; }
+    int dataRedraws() const { return dataRedraws_; }
     QCPTextElement* titleElement() const { return title_; }
 
     static double toGiB(std::uint64_t bytes)
@@ -38,7 +47,16 @@ class TimeChart : public QCustomPlot {
     void leaveEvent(QEvent* event) override;
 
   private:
+    void flush();
+
     QCPTextElement* title_ = nullptr;
+    bool refreshScheduled_ = false;
+    bool everythingPending_ = true;
+    QCPRange drawnY_;
+    double drawnSpan_ = 0.0;
+    int drawnGraphs_ = -1;
+    int fullRedraws_ = 0;
+    int dataRedraws_ = 0;
     QCPItemStraightLine* cursor_ = nullptr;
     QSharedPointer<QCPAxisTicker> timeTicker_;
     std::function<QString(double)> hoverText_;
