@@ -66,7 +66,7 @@ BuildsPanel::BuildsPanel(QWidget* parent) : QWidget(parent)
     view_->header()->setSectionResizeMode(BuildsModel::Workspace, QHeaderView::Stretch);
     for (int column : {BuildsModel::Rustc, BuildsModel::Linkers, BuildsModel::Tests})
         view_->header()->setSectionResizeMode(column, QHeaderView::ResizeToContents);
-    view_->setColumnWidth(BuildsModel::Build, 130);
+    view_->setColumnWidth(BuildsModel::Build, 170);
     view_->setColumnWidth(BuildsModel::Memory, 80);
     view_->setColumnWidth(BuildsModel::Elapsed, 80);
     layout->addWidget(view_, 1);
