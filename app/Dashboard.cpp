@@ -31,6 +31,8 @@ Dashboard::Dashboard(DashboardOptions options, QObject* parent)
     window_->applySettings(settings_);
     if (options_.windowSize.isValid())
         window_->resize(options_.windowSize);
+    else if (options_.screenshotPath.isEmpty() && !window_->restoreLayout(store_.loadLayout()))
+        spdlog::debug("no saved window layout; using the default one");
     for (const QString& warning : loaded.warnings) {
         spdlog::warn("{}", warning.toStdString());
         window_->showMessage(ui::ActivityLog::Severity::Warning, warning);
@@ -60,6 +62,12 @@ Dashboard::Dashboard(DashboardOptions options, QObject* parent)
 
 Dashboard::~Dashboard()
 {
+    // A screenshot or a fixed --size says nothing about how the user likes the window.
+    if (options_.screenshotPath.isEmpty() && !options_.windowSize.isValid() && window_) {
+        const QString problem = store_.saveLayout(window_->saveLayout());
+        if (!problem.isEmpty())
+            spdlog::warn("window layout not saved: {}", problem.toStdString());
+    }
     if (sampling_)
         sampling_->stop();
     if (actions_)

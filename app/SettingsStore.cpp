@@ -169,16 +169,8 @@ SettingsStore::Loaded SettingsStore::load()
 
 QString SettingsStore::save(const DashboardSettings& settings)
 {
-    if (!writable_)
-        return QStringLiteral("the settings file %1 could not be read at start, so it is not written over")
-            .arg(filePath_);
-    if (!QDir().mkpath(QFileInfo(filePath_).absolutePath()))
-        return QStringLiteral("cannot create the folder for %1").arg(filePath_);
-    if (replaceOnSave_) {
-        // The damaged original is safe in its .corrupt copy; start a clean file.
-        QFile::remove(filePath_);
-        replaceOnSave_ = false;
-    }
+    if (const QString problem = prepareWrite(); !problem.isEmpty())
+        return problem;
     QSettings ini(filePath_, QSettings::IniFormat);
     ini.setValue(QLatin1String(kInterval), settings.intervalSeconds);
     ini.setValue(QLatin1String(kHistory), settings.historyMinutes);
@@ -197,6 +189,39 @@ QString SettingsStore::save(const DashboardSettings& settings)
     if (ini.status() != QSettings::NoError)
         return QStringLiteral("cannot write %1").arg(filePath_);
     return {};
+}
+
+QString SettingsStore::prepareWrite()
+{
+    if (!writable_)
+        return QStringLiteral("the settings file %1 could not be read at start, so it is not written over")
+            .arg(filePath_);
+    if (!QDir().mkpath(QFileInfo(filePath_).absolutePath()))
+        return QStringLiteral("cannot create the folder for %1").arg(filePath_);
+    if (replaceOnSave_) {
+        // The damaged original is safe in its .corrupt copy; start a clean file.
+        QFile::remove(filePath_);
+        replaceOnSave_ = false;
+    }
+    return {};
+}
+
+QByteArray SettingsStore::loadLayout() const
+{
+    if (!writable_ || replaceOnSave_ || !QFileInfo::exists(filePath_))
+        return {};
+    QSettings ini(filePath_, QSettings::IniFormat);
+    return ini.value(QStringLiteral("window/layout")).toByteArray();
+}
+
+QString SettingsStore::saveLayout(const QByteArray& layout)
+{
+    if (const QString problem = prepareWrite(); !problem.isEmpty())
+        return problem;
+    QSettings ini(filePath_, QSettings::IniFormat);
+    ini.setValue(QStringLiteral("window/layout"), layout);
+    ini.sync();
+    return ini.status() == QSettings::NoError ? QString() : QStringLiteral("cannot write %1").arg(filePath_);
 }
 
 QStringList SettingsStore::describeChanges(const DashboardSettings& before, const DashboardSettings& after)

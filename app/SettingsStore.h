@@ -26,6 +26,10 @@ class SettingsStore {
     // Writes every setting; returns an empty string or why it failed.
     QString save(const ui::DashboardSettings& settings);
 
+    // The window layout (MainWindow::saveLayout), kept in the same file.
+    QByteArray loadLayout() const;
+    QString saveLayout(const QByteArray& layout);
+
     const QString& filePath() const { return filePath_; }
     bool writable() const { return writable_; }
 
@@ -37,6 +41,8 @@ class SettingsStore {
                                        const ui::DashboardSettings& after);
 
   private:
+    QString prepareWrite();
+
     QString filePath_;
     bool writable_ = true;
     bool replaceOnSave_ = false; // the file on disk is damaged and already copied aside

@@ -13,8 +13,10 @@
 
 #include <QAction>
 #include <QApplication>
+#include <QDataStream>
 #include <QDateTime>
 #include <QGuiApplication>
+#include <QHeaderView>
 #include <QLabel>
 #include <QLineEdit>
 #include <QMenuBar>
@@ -92,11 +94,11 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     mainSplitter_->setObjectName(QStringLiteral("mainSplitter"));
     mainSplitter_->setChildrenCollapsible(false);
     charts_ = new ChartsPanel(mainSplitter_);
-    auto* lower = new QSplitter(Qt::Horizontal, mainSplitter_);
+    auto* lower = lowerSplitter_ = new QSplitter(Qt::Horizontal, mainSplitter_);
     lower->setObjectName(QStringLiteral("lowerSplitter"));
     lower->setChildrenCollapsible(false);
     processes_ = new ProcessPanel(lower);
-    auto* side = new QSplitter(Qt::Vertical, lower);
+    auto* side = sideSplitter_ = new QSplitter(Qt::Vertical, lower);
     side->setChildrenCollapsible(false);
     builds_ = new BuildsPanel(side);
     activity_ = new ActivityLog(side);
@@ -488,6 +490,40 @@ void MainWindow::showAbout()
            "who is eating it, and which build to stop.</p><p>Licensed under the GNU GPL, "
            "version 3 or later.</p>")
             .arg(QStringLiteral(HEADROOM_VERSION)));
+}
+
+QByteArray MainWindow::saveLayout() const
+{
+    QByteArray layout;
+    QDataStream out(&layout, QIODevice::WriteOnly);
+    out << quint32(1) << saveGeometry() << saveState() << mainSplitter_->saveState()
+        << lowerSplitter_->saveState() << sideSplitter_->saveState()
+        << processes_->view()->header()->saveState() << builds_->view()->header()->saveState()
+        << charts_->visibleSpan() << processes_->treeMode();
+    return layout;
+}
+
+bool MainWindow::restoreLayout(const QByteArray& layout)
+{
+    QDataStream in(layout);
+    quint32 version = 0;
+    QByteArray geometry, state, mainSplit, lowerSplit, sideSplit, processHeader, buildsHeader;
+    double span = 0;
+    bool tree = false;
+    in >> version >> geometry >> state >> mainSplit >> lowerSplit >> sideSplit >> processHeader >>
+        buildsHeader >> span >> tree;
+    if (in.status() != QDataStream::Ok || version != 1)
+        return false;
+    restoreGeometry(geometry);
+    restoreState(state);
+    mainSplitter_->restoreState(mainSplit);
+    lowerSplitter_->restoreState(lowerSplit);
+    sideSplitter_->restoreState(sideSplit);
+    processes_->view()->header()->restoreState(processHeader);
+    builds_->view()->header()->restoreState(buildsHeader);
+    charts_->setVisibleSpan(span);
+    processes_->setTreeMode(tree);
+    return true;
 }
 
 QImage MainWindow::renderImage()

@@ -42,6 +42,11 @@ class MainWindow : public QMainWindow {
     const SnapshotPtr& latestSnapshot() const { return snapshot_; }
     std::size_t snapshotsShown() const { return snapshotsShown_; }
 
+    // Window size, splitters, columns, chart span and table modes, to restore
+    // the next time the dashboard opens.
+    QByteArray saveLayout() const;
+    bool restoreLayout(const QByteArray& layout);
+
     // Renders the whole window as it is now, charts included.
     QImage renderImage();
 
@@ -91,6 +96,8 @@ class MainWindow : public QMainWindow {
     BuildsPanel* builds_ = nullptr;
     ActivityLog* activity_ = nullptr;
     QSplitter* mainSplitter_ = nullptr;
+    QSplitter* lowerSplitter_ = nullptr;
+    QSplitter* sideSplitter_ = nullptr;
     QLabel* statusLabel_ = nullptr;
     QMenu* processMenu_ = nullptr;
 

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "ActivityLog.h"
+#include "ChartsPanel.h"
 #include "Dashboard.h"
 #include "MainWindow.h"
 #include "ProcessActions.h"
+#include "ProcessPanel.h"
 #include "SamplingService.h"
 #include "SettingsDialog.h"
 #include "SettingsStore.h"
@@ -52,15 +54,35 @@ class TestDashboardComposition : public QObject {
         QVERIFY(window->activity()->text(0).contains(QStringLiteral("refresh interval: 1 s -> 2.5 s")));
     }
 
+    void windowLayoutComesBack()
+    {
+        QTemporaryDir dir;
+        DashboardOptions options;
+        options.settingsPath = dir.filePath(QStringLiteral("headroom.conf"));
+        {
+            Dashboard dashboard(options);
+            dashboard.window()->resize(1000, 640);
+            dashboard.window()->charts()->setVisibleSpan(900);
+            dashboard.window()->processes()->setTreeMode(true);
+        }
+        Dashboard again(options);
+        QCOMPARE(again.window()->size(), QSize(1000, 640));
+        QCOMPARE(again.window()->charts()->visibleSpan(), 900.0);
+        QVERIFY(again.window()->processes()->treeMode());
+    }
+
     void commandLineIntervalOverridesWithoutSaving()
     {
         QTemporaryDir dir;
         DashboardOptions options;
         options.settingsPath = dir.filePath(QStringLiteral("headroom.conf"));
         options.intervalSeconds = 0.5;
-        Dashboard dashboard(options);
-        QCOMPARE(dashboard.settings().intervalSeconds, 0.5);
-        QVERIFY(!QFile::exists(options.settingsPath));
+        {
+            Dashboard dashboard(options);
+            QCOMPARE(dashboard.settings().intervalSeconds, 0.5);
+        }
+        // Only the window layout was written on the way out, not the interval.
+        QCOMPARE(SettingsStore(options.settingsPath).load().settings.intervalSeconds, 1.0);
     }
 
     void liveSnapshotsReachTheWindow()
