@@ -25,13 +25,6 @@ std::string fit(std::string text, std::size_t width)
     return text.substr(0, cut) + "~";
 }
 
-std::string percent(double fraction)
-{
-    char buffer[16];
-    std::snprintf(buffer, sizeof buffer, "%.0f%%", fraction * 100.0);
-    return buffer;
-}
-
 std::string roleCounts(const BuildTree& b)
 {
     std::string text;
@@ -100,7 +93,7 @@ std::string renderMemorySummary(const Snapshot& s)
 {
     const auto& m = s.memory;
     std::string text = "Memory  used " + formatBytes(m.used) + " of " + formatBytes(m.total) + " (" +
-                       percent(m.usedFraction()) + ") · available " + formatBytes(m.available);
+                       formatPercent(m.usedFraction()) + ") · available " + formatBytes(m.available);
     if (m.swapTotal > 0)
         text += " · swap " + formatBytes(m.swapUsed) + " of " + formatBytes(m.swapTotal);
     else

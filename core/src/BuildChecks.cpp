@@ -8,15 +8,6 @@
 
 namespace headroom {
 
-namespace {
-std::string percent(double fraction)
-{
-    char buffer[16];
-    std::snprintf(buffer, sizeof buffer, "%.0f%%", fraction * 100.0);
-    return buffer;
-}
-} // namespace
-
 std::vector<BuildCheck> runBuildChecks(const Snapshot& s, const BuildCheckOptions& o)
 {
     std::vector<BuildCheck> checks;
@@ -26,8 +17,8 @@ std::vector<BuildCheck> runBuildChecks(const Snapshot& s, const BuildCheckOption
     used.passed = m.usedFraction() <= o.maxUsedFraction;
     used.verdict =
         "Used memory " + formatBytes(m.used) + " of " + formatBytes(m.total) + " (" +
-        percent(m.usedFraction()) + ") is " + (used.passed ? "under" : "above") + " the " +
-        percent(o.maxUsedFraction) + " limit" +
+        formatPercent(m.usedFraction()) + ") is " + (used.passed ? "under" : "above") + " the " +
+        formatPercent(o.maxUsedFraction) + " limit" +
         (used.passed ? "." : ": a heavy build now is likely to push the system into swap or an OOM kill.");
     checks.push_back(std::move(used));
 

@@ -1,18 +1,13 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "headroom/BuildDiagnosis.h"
 
+#include "headroom/Units.h"
+
 #include <cstdio>
 
 namespace headroom {
 
 namespace {
-
-std::string percent(double fraction)
-{
-    char buffer[16];
-    std::snprintf(buffer, sizeof buffer, "%.0f%%", fraction * 100.0);
-    return buffer;
-}
 
 std::string signalName(int signal)
 {
@@ -144,7 +139,7 @@ BuildDiagnosis diagnoseBuild(const BuildOutcomeFacts& f, const CargoOutputParser
                            " to " + std::to_string(*f.oomKillsAfter) + " during the build.";
             if (nearlyExhausted)
                 evidence += std::string(evidence.empty() ? "" : " ") + "Available memory fell to " +
-                            percent(f.lowestAvailableFraction) + " of RAM.";
+                            formatPercent(f.lowestAvailableFraction) + " of RAM.";
             d.detail = d.detail.empty() ? evidence : evidence + "\n" + d.detail;
             nextRung(d, preset, atLink, f.jobs);
             return d;

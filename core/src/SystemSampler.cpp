@@ -3,6 +3,8 @@
 
 #include "headroom/BuildTrees.h"
 
+#include <chrono>
+
 namespace headroom {
 
 SystemSampler::SystemSampler(SamplerOptions options)
@@ -20,10 +22,16 @@ void SystemSampler::setClassifierOptions(ClassifierOptions options)
 
 Result<Snapshot> SystemSampler::sample()
 {
+    const auto steady = std::chrono::steady_clock::now();
+    const auto wall = std::chrono::system_clock::now();
     Result<Snapshot> collected = collect();
     if (!collected)
         return collected;
     Snapshot& snapshot = collected.value();
+    // Stamped here, once for every backend: series use the steady clock, people the wall clock.
+    snapshot.steadyNs =
+        std::chrono::duration_cast<std::chrono::nanoseconds>(steady.time_since_epoch()).count();
+    snapshot.wallMs = std::chrono::duration_cast<std::chrono::milliseconds>(wall.time_since_epoch()).count();
     computeCpu(snapshot);
     classifier_.classify(snapshot.processes);
     assembleBuilds(snapshot, options_.fsRoot);

@@ -21,6 +21,13 @@ std::string formatBytes(std::uint64_t bytes)
     return buffer;
 }
 
+std::string formatPercent(double fraction)
+{
+    char buffer[32];
+    std::snprintf(buffer, sizeof buffer, "%.0f%%", fraction * 100.0);
+    return buffer;
+}
+
 std::string formatDuration(double seconds)
 {
     char buffer[48];

@@ -7,6 +7,8 @@ namespace headroom {
 
 // "512 B", "12.0 KiB", "340 MiB", "17.2 GiB": one decimal above MiB.
 std::string formatBytes(std::uint64_t bytes);
+// "80%" for 0.8
+std::string formatPercent(double fraction);
 // "3.1 s", "4 min 12 s", "2 h 05 min"
 std::string formatDuration(double seconds);
 

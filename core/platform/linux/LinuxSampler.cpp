@@ -20,20 +20,6 @@ namespace {
 
 using procfs::Fd;
 
-std::int64_t nowSteadyNs()
-{
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(
-               std::chrono::steady_clock::now().time_since_epoch())
-        .count();
-}
-
-std::int64_t nowWallMs()
-{
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
-
 // What does not change while a process runs the same program: read once.
 struct StaticInfo {
     std::uint64_t startTimeTicks = 0;
@@ -75,8 +61,6 @@ class LinuxSampler final : public SystemSampler {
 Result<Snapshot> LinuxSampler::collect()
 {
     Snapshot snapshot;
-    snapshot.steadyNs = nowSteadyNs();
-    snapshot.wallMs = nowWallMs();
 
     const std::string root = options().procRoot.string();
     DIR* dir = ::opendir(root.c_str());

@@ -23,20 +23,6 @@ namespace headroom {
 
 namespace {
 
-std::int64_t nowSteadyNs()
-{
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(
-               std::chrono::steady_clock::now().time_since_epoch())
-        .count();
-}
-
-std::int64_t nowWallMs()
-{
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
-
 template <typename T> bool sysctlValue(const char* name, T& out)
 {
     std::size_t size = sizeof out;
@@ -202,8 +188,6 @@ std::optional<std::string> MacSampler::readMemory(MemoryStatus& memory)
 Result<Snapshot> MacSampler::collect()
 {
     Snapshot snapshot;
-    snapshot.steadyNs = nowSteadyNs();
-    snapshot.wallMs = nowWallMs();
     timeval boot{};
     if (sysctlValue("kern.boottime", boot) && boot.tv_sec > 0)
         snapshot.uptimeSeconds = double(snapshot.wallMs) / 1000.0 - double(boot.tv_sec) - boot.tv_usec / 1e6;

@@ -18,20 +18,6 @@ namespace {
 
 using win::Handle;
 
-std::int64_t nowSteadyNs()
-{
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(
-               std::chrono::steady_clock::now().time_since_epoch())
-        .count();
-}
-
-std::int64_t nowWallMs()
-{
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
-
 constexpr ULONG kSystemPageFileInformation = 18;
 
 // SYSTEM_PAGEFILE_INFORMATION: one entry per page file, sizes in pages.
@@ -180,8 +166,6 @@ std::optional<std::string> WindowsSampler::readMemory(MemoryStatus& memory)
 Result<Snapshot> WindowsSampler::collect()
 {
     Snapshot snapshot;
-    snapshot.steadyNs = nowSteadyNs();
-    snapshot.wallMs = nowWallMs();
     snapshot.uptimeSeconds = static_cast<double>(::GetTickCount64()) / 1000.0;
 
     MEMORYSTATUSEX probe{};
