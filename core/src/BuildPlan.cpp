@@ -164,11 +164,17 @@ std::optional<BuildPreset> presetFromId(std::string_view id)
 std::string BuildStep::displayLine() const
 {
     std::string line;
-    for (const auto& [name, value] : environment)
-        line += name + "=" + quoted(value) + " ";
+    for (const auto& [name, value] : environment) {
+        line += name;
+        line += '=';
+        line += quoted(value);
+        line += ' ';
+    }
     line += quoted(program);
-    for (const auto& a : args)
-        line += " " + quoted(a);
+    for (const auto& a : args) {
+        line += ' ';
+        line += quoted(a);
+    }
     return line;
 }
 
