@@ -130,7 +130,7 @@ void Dashboard::changeSettings(const ui::DashboardSettings& settings)
     } else {
         spdlog::error("settings not saved: {}", problem.toStdString());
         window_->showMessage(ui::ActivityLog::Severity::Error,
-                             tr("Settings apply to this session but were not saved: %1").arg(problem));
+                             tr("Settings apply until Headroom closes but were not saved: %1").arg(problem));
     }
 }
 

@@ -62,13 +62,13 @@ BuildsPanel::BuildsPanel(QWidget* parent) : QWidget(parent)
     view_->setItemDelegate(new CachedTextDelegate(view_));
     view_->setAllColumnsShowFocus(true);
     view_->setSelectionBehavior(QAbstractItemView::SelectRows);
+    // The workspace takes what the figures leave; the figures take what they need.
     view_->header()->setStretchLastSection(false);
     view_->header()->setSectionResizeMode(BuildsModel::Workspace, QHeaderView::Stretch);
-    for (int column : {BuildsModel::Rustc, BuildsModel::Linkers, BuildsModel::Tests})
+    for (int column : {BuildsModel::Rustc, BuildsModel::Linkers, BuildsModel::Tests, BuildsModel::Memory,
+                       BuildsModel::Elapsed})
         view_->header()->setSectionResizeMode(column, QHeaderView::ResizeToContents);
-    view_->setColumnWidth(BuildsModel::Build, 170);
-    view_->setColumnWidth(BuildsModel::Memory, 80);
-    view_->setColumnWidth(BuildsModel::Elapsed, 80);
+    view_->setColumnWidth(BuildsModel::Build, 150);
     layout->addWidget(view_, 1);
 
     empty_ = new QLabel(tr("No build running. Builds of cargo, make, ninja and cmake show up here."), this);

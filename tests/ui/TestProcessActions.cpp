@@ -111,12 +111,12 @@ class TestProcessActions : public QObject {
 
     void aProcessThatEndedIsReportedAsGone()
     {
-        const Pid brief = spawner_->start(QStringLiteral("brief"), {});
+        const Pid shortLived = spawner_->start(QStringLiteral("short-lived"), {});
         window_->showSnapshot(live::sampleOnly(*sampler_, spawner_->binDir()));
-        window_->processes()->selectKeys({ProcessSpawner::keyOf(brief)});
+        window_->processes()->selectKeys({ProcessSpawner::keyOf(shortLived)});
         QCOMPARE(window_->processes()->selectedKeys().size(), std::size_t(1));
-        ::kill(static_cast<pid_t>(brief), SIGKILL);
-        QVERIFY(spawner_->waitGone(brief));
+        ::kill(static_cast<pid_t>(shortLived), SIGKILL);
+        QVERIFY(spawner_->waitGone(shortLived));
 
         QSignalSpy finished(actions_.get(), &app::ProcessActions::finished);
         window_->action(ProcessAction::Kill, false)->trigger();
