@@ -20,7 +20,8 @@ class CachedTextDelegate : public QStyledItemDelegate {
                const QModelIndex& index) const override;
 
     int cachedTexts() const { return cache_.count(); }
-    static constexpr int kMaxCachedTexts = 4000;
+    // A few screens of cells; older texts are dropped first.
+    static constexpr int kMaxCachedTexts = 1500;
 
   private:
     mutable QCache<QString, QStaticText> cache_;

@@ -69,6 +69,14 @@ btop_pid=$(tmux list-panes -s -t "$session" -F '#{pane_pid} #{pane_current_comma
 
 ticks=$(getconf CLK_TCK)
 cpu_ticks() { awk '{ sub(/.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"; }
+# The dashboard's sampling thread alone (user and system ticks), to tell the
+# cost of reading /proc from the cost of drawing.
+sampling_ticks() {
+    local task
+    for task in /proc/"$1"/task/*; do
+        [[ $(cat "$task/comm") == sampling ]] && awk '{ sub(/.*\) /, ""); print $12, $13 }' "$task/stat"
+    done
+}
 rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 names=(headroom "htop -d 10" "btop (1000 ms)")
 pids=("$dashboard" "$htop_pid" "$btop_pid")
@@ -83,6 +91,7 @@ for i in 0 1 2; do
     rssMax[$i]=${rss0[$i]}
 done
 processes=$(ls -d /proc/[0-9]* | wc -l)
+read -r samplingUser0 samplingSys0 < <(sampling_ticks "$dashboard")
 start=$(date +%s.%N)
 total=$((minutes * 60))
 for ((elapsed = 10; elapsed <= total; elapsed += 10)); do
@@ -96,6 +105,7 @@ for ((elapsed = 10; elapsed <= total; elapsed += 10)); do
     done
 done
 end=$(date +%s.%N)
+read -r samplingUser1 samplingSys1 < <(sampling_ticks "$dashboard")
 for i in 0 1 2; do rssEnd[$i]=$(rss_kib "${pids[$i]}"); done
 
 seconds=$(echo "$end - $start" | bc -l)
@@ -115,3 +125,8 @@ for i in 0 1 2; do
         "$percent" "$(mib "${rss0[$i]}")" "$(mib "${rssMid[$i]:-${rss0[$i]}}")" "$(mib "${rssEnd[$i]}")" \
         "$(mib "${rssMin[$i]}")" "$(mib "${rssMax[$i]}")"
 done
+samplingUser=$(echo "100 * ($samplingUser1 - $samplingUser0) / $ticks / $seconds" | bc -l)
+samplingSys=$(echo "100 * ($samplingSys1 - $samplingSys0) / $ticks / $seconds" | bc -l)
+echo
+printf 'headroom sampling thread: %.2f%% user + %.2f%% system of one core; the rest is the GUI thread.\n' \
+    "$samplingUser" "$samplingSys"
