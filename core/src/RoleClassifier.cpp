@@ -170,10 +170,16 @@ bool RoleClassifier::isBuildToolRoot(const ProcessSample& process)
 
 void RoleClassifier::classify(std::vector<ProcessSample>& processes) const
 {
+    classify(processes, [this](const ProcessSample& p) { return intrinsicRole(p); });
+}
+
+void RoleClassifier::classify(std::vector<ProcessSample>& processes,
+                              const std::function<ProcessRole(const ProcessSample&)>& intrinsic) const
+{
     std::unordered_map<Pid, std::size_t> index;
     index.reserve(processes.size());
     for (std::size_t i = 0; i < processes.size(); ++i) {
-        processes[i].role = intrinsicRole(processes[i]);
+        processes[i].role = intrinsic(processes[i]);
         index.emplace(processes[i].key.pid, i);
     }
 

@@ -18,6 +18,7 @@ void SystemSampler::setClassifierOptions(ClassifierOptions options)
 {
     options_.classifier = options;
     classifier_ = RoleClassifier(std::move(options));
+    roles_.clear(); // the lists changed, so may every role
 }
 
 Result<Snapshot> SystemSampler::sample()
@@ -33,7 +34,17 @@ Result<Snapshot> SystemSampler::sample()
         std::chrono::duration_cast<std::chrono::nanoseconds>(steady.time_since_epoch()).count();
     snapshot.wallMs = std::chrono::duration_cast<std::chrono::milliseconds>(wall.time_since_epoch()).count();
     computeCpu(snapshot);
-    classifier_.classify(snapshot.processes);
+    std::unordered_map<ProcessKey, RoleMark, ProcessKeyHash> roles;
+    roles.reserve(snapshot.processes.size());
+    classifier_.classify(snapshot.processes, [&](const ProcessSample& p) {
+        auto known = roles_.find(p.key);
+        const ProcessRole role = known != roles_.end() && known->second.name == p.name
+                                     ? known->second.role
+                                     : classifier_.intrinsicRole(p);
+        roles.emplace(p.key, RoleMark{p.name, role});
+        return role;
+    });
+    roles_ = std::move(roles);
     assembleBuilds(snapshot, options_.fsRoot);
     return collected;
 }

@@ -4,6 +4,8 @@
 #include "headroom/SystemSampler.h"
 #include "headroom/Units.h"
 
+#include <QProcess>
+#include <QTemporaryDir>
 #include <QtTest>
 
 #include <sys/stat.h>
@@ -195,6 +197,42 @@ class TestLinuxFixtures : public QObject {
         QCOMPARE(result->notes.size(), std::size_t(1));
         QVERIFY(result->notes[0].find("pressure") != std::string::npos);
         QCOMPARE(result->processes.size(), std::size_t(1));
+    }
+
+    void staticFieldsAreReadOncePerProcessLifetime()
+    {
+        QTemporaryDir dir;
+        const QString root = dir.path() + "/proc";
+        QVERIFY(QProcess::execute("cp", {"-a", QString::fromStdString(kData + "/proc-nopsi"), root}) == 0);
+        // pid 50 is caught mid-exec: no arguments yet.
+        QDir().mkpath(root + "/50");
+        QFile stat(root + "/50/stat");
+        QVERIFY(stat.open(QIODevice::WriteOnly));
+        stat.write("50 (cargo) R 1 50 50 0 -1 4194304 0 0 0 0 1 1 0 0 20 0 1 0 777 1000 10 "
+                   "18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n");
+        stat.close();
+        const auto write = [&](const QString& file, const QByteArray& bytes) {
+            QFile f(root + file);
+            QVERIFY(f.open(QIODevice::WriteOnly | QIODevice::Truncate));
+            f.write(bytes);
+        };
+        write("/50/cmdline", "");
+        SamplerOptions options;
+        options.procRoot = root.toStdString();
+        auto sampler = SystemSampler::create(options);
+        auto first = sampler->sample();
+        QVERIFY(first.ok());
+        QVERIFY(first->find(Pid(50))->argv.empty());
+
+        write("/50/cmdline", QByteArray("cargo\0build\0", 12));
+        write("/1/cmdline", QByteArray("/sbin/changed\0", 14));
+        auto second = sampler->sample();
+        QVERIFY(second.ok());
+        // The process that had no arguments is read again...
+        QCOMPARE(second->find(Pid(50))->argv, (std::vector<std::string>{"cargo", "build"}));
+        QCOMPARE(second->find(Pid(50))->role, ProcessRole::Cargo);
+        // ...one fully read is not: argv does not change without an exec.
+        QCOMPARE(second->find(Pid(1))->argv, (std::vector<std::string>{"/sbin/init"}));
     }
 
     void missingProcfsIsAClearFailure()

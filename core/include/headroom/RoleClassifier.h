@@ -3,6 +3,7 @@
 #include "headroom/Process.h"
 #include "headroom/ProcessRole.h"
 
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -30,6 +31,10 @@ class RoleClassifier {
     // Roles for a whole table, using parents: the children of a test runner
     // are tests, a C driver that rustc runs is its linker.
     void classify(std::vector<ProcessSample>& processes) const;
+    // The same, taking each process's intrinsic role from `intrinsic` (a
+    // cache of intrinsicRole(), since names rarely change between polls).
+    void classify(std::vector<ProcessSample>& processes,
+                  const std::function<ProcessRole(const ProcessSample&)>& intrinsic) const;
 
     // True for the processes that root a build tree (cargo, make, ninja, cmake --build).
     static bool isBuildToolRoot(const ProcessSample& process);

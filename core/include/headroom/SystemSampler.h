@@ -51,6 +51,11 @@ class SystemSampler {
         std::uint64_t cpuTimeNs = 0;
     };
     std::unordered_map<ProcessKey, CpuMark, ProcessKeyHash> previousCpu_;
+    struct RoleMark {
+        std::string name; // exec changes it, and with it the role
+        ProcessRole role = ProcessRole::Other;
+    };
+    std::unordered_map<ProcessKey, RoleMark, ProcessKeyHash> roles_;
     std::int64_t previousSteadyNs_ = 0;
 };
 

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <dirent.h>
 #include <pwd.h>
@@ -28,7 +29,10 @@ struct StaticInfo {
     std::vector<std::string> argv;
     std::string cwd;
     std::optional<std::string> cargoTargetDir;
+    std::uint32_t uid = 0;
     std::uint64_t generation = 0;
+    bool complete = false; // false: read again next time
+    int attempts = 0;
 };
 
 class LinuxSampler final : public SystemSampler {
@@ -46,6 +50,7 @@ class LinuxSampler final : public SystemSampler {
 
   private:
     bool scanProcess(int procFd, const char* pidName, ProcessSample& out);
+    bool readStatics(int procFd, const char* pidName, const procfs::StatFields& stat, StaticInfo& info);
     const std::string& userName(std::uint32_t uid);
     std::string rootPath(const char* relative) const { return (options().procRoot / relative).string(); }
 
@@ -124,25 +129,40 @@ Result<Snapshot> LinuxSampler::collect()
 
 bool LinuxSampler::scanProcess(int procFd, const char* pidName, ProcessSample& out)
 {
-    Fd dir(::openat(procFd, pidName, O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (!dir.valid())
-        return false; // gone already
+    // A process seen before needs only its stat, read straight off /proc: one
+    // open, one read, one close. Everything else about it is known already.
+    char path[64];
+    std::snprintf(path, sizeof path, "%s/stat", pidName);
     char buffer[1024];
-    const ssize_t n = procfs::readSmallFileAt(dir.get(), "stat", buffer, sizeof buffer);
+    const ssize_t n = procfs::readSmallFileAt(procFd, path, buffer, sizeof buffer);
     if (n <= 0)
-        return false;
+        return false; // gone already
     auto stat = procfs::parseStat(std::string_view(buffer, static_cast<std::size_t>(n)));
     if (!stat)
         return false;
 
-    struct stat owner {};
-    if (::fstat(dir.get(), &owner) != 0)
-        return false;
+    auto found = statics_.find(stat->pid);
+    const bool known = found != statics_.end() && found->second.complete &&
+                       found->second.startTimeTicks == stat->startTimeTicks &&
+                       found->second.comm == stat->comm;
+    if (!known) {
+        StaticInfo fresh;
+        if (found != statics_.end() && found->second.startTimeTicks == stat->startTimeTicks)
+            fresh.attempts = found->second.attempts;
+        if (!readStatics(procFd, pidName, *stat, fresh)) {
+            if (found != statics_.end())
+                statics_.erase(found);
+            return false;
+        }
+        found = statics_.insert_or_assign(stat->pid, std::move(fresh)).first;
+    }
+    StaticInfo& info = found->second;
+    info.generation = generation_;
 
     out.key = ProcessKey{stat->pid, stat->startTimeTicks};
     out.parentPid = stat->parentPid;
-    out.uid = owner.st_uid;
-    out.user = userName(owner.st_uid);
+    out.uid = info.uid;
+    out.user = userName(info.uid);
     out.state = procfs::stateFromLetter(stat->state);
     out.kernelThread = stat->kernelThread();
     out.residentBytes = stat->rssPages * pageSize_;
@@ -151,50 +171,66 @@ bool LinuxSampler::scanProcess(int procFd, const char* pidName, ProcessSample& o
     if (bootTime_)
         out.startedAtMs =
             *bootTime_ * 1000 + static_cast<std::int64_t>(stat->startTimeTicks * 1000 / ticksPerSecond_);
-
-    StaticInfo& info = statics_[stat->pid];
-    const bool known =
-        info.generation != 0 && info.startTimeTicks == stat->startTimeTicks && info.comm == stat->comm;
-    if (!known) {
-        info = StaticInfo{};
-        info.startTimeTicks = stat->startTimeTicks;
-        info.comm = stat->comm;
-        const bool hasProgram = !out.kernelThread && out.state != ProcessState::Zombie;
-        if (hasProgram) {
-            int missing = 0;
-            const auto note = [&](int error) {
-                if (procfs::vanished(error))
-                    missing = error;
-            };
-            note(procfs::readLinkAt(dir.get(), "exe", info.exe));
-            if (int error = procfs::readFileAt(dir.get(), "cmdline", scratch_); error == 0)
-                info.argv = procfs::parseCmdline(scratch_);
-            else
-                note(error);
-            note(procfs::readLinkAt(dir.get(), "cwd", info.cwd));
-            if (missing != 0) {
-                // ENOENT can also mean "no such link for this process"; only a
-                // failed re-read of stat proves the process is gone.
-                char again[1024];
-                if (procfs::readSmallFileAt(dir.get(), "stat", again, sizeof again) <= 0) {
-                    statics_.erase(stat->pid);
-                    return false;
-                }
-            }
-            if (programBaseName(info.exe) == "cargo" ||
-                (!info.argv.empty() && programBaseName(info.argv.front()) == "cargo")) {
-                if (procfs::readFileAt(dir.get(), "environ", scratch_) == 0)
-                    info.cargoTargetDir = procfs::findEnvironmentValue(scratch_, "CARGO_TARGET_DIR");
-            }
-        }
-    }
-    info.generation = generation_;
-
     out.name = info.comm;
     out.exe = info.exe;
     out.argv = info.argv;
     out.cwd = info.cwd;
     out.cargoTargetDir = info.cargoTargetDir;
+    return true;
+}
+
+bool LinuxSampler::readStatics(int procFd, const char* pidName, const procfs::StatFields& stat,
+                               StaticInfo& info)
+{
+    // Through the process's directory, so every file read belongs to the same
+    // process even if its pid is reused meanwhile.
+    Fd dir(::openat(procFd, pidName, O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!dir.valid())
+        return false;
+    struct stat owner {};
+    if (::fstat(dir.get(), &owner) != 0)
+        return false;
+    char buffer[1024];
+    const ssize_t n = procfs::readSmallFileAt(dir.get(), "stat", buffer, sizeof buffer);
+    const auto again = n > 0 ? procfs::parseStat(std::string_view(buffer, std::size_t(n))) : std::nullopt;
+    if (!again || again->startTimeTicks != stat.startTimeTicks)
+        return false; // not the process whose stat we parsed: next time
+
+    info.startTimeTicks = stat.startTimeTicks;
+    info.comm = again->comm;
+    info.uid = owner.st_uid;
+    info.complete = true;
+    const bool hasProgram =
+        !stat.kernelThread() && procfs::stateFromLetter(stat.state) != ProcessState::Zombie;
+    if (!hasProgram)
+        return true;
+
+    int missing = 0;
+    const auto note = [&](int error) {
+        if (procfs::vanished(error))
+            missing = error;
+    };
+    note(procfs::readLinkAt(dir.get(), "exe", info.exe));
+    if (int error = procfs::readFileAt(dir.get(), "cmdline", scratch_); error == 0)
+        info.argv = procfs::parseCmdline(scratch_);
+    else
+        note(error);
+    note(procfs::readLinkAt(dir.get(), "cwd", info.cwd));
+    if (missing != 0) {
+        // ENOENT can also mean "no such link for this process"; only a failed
+        // re-read of stat proves the process is gone.
+        if (procfs::readSmallFileAt(dir.get(), "stat", buffer, sizeof buffer) <= 0)
+            return false;
+    }
+    // Caught in the middle of exec, a process has no arguments yet: look
+    // again next time (a few times; some processes really do clear them).
+    if (info.argv.empty() && ++info.attempts < 4)
+        info.complete = false;
+    if (programBaseName(info.exe) == "cargo" ||
+        (!info.argv.empty() && programBaseName(info.argv.front()) == "cargo")) {
+        if (procfs::readFileAt(dir.get(), "environ", scratch_) == 0)
+            info.cargoTargetDir = procfs::findEnvironmentValue(scratch_, "CARGO_TARGET_DIR");
+    }
     return true;
 }
 
