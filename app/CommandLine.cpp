@@ -21,6 +21,7 @@ ParsedCommandLine parseCommandLine(const QStringList& arguments)
                        "  headroom sample [--json]      one snapshot of memory, builds and processes\n"
                        "  headroom top                  the heaviest processes with their roles\n"
                        "  headroom stop ...             stop processes or runaway builds safely\n"
+                       "  headroom build --project DIR  build with a memory-safe preset (A, B, C, D, auto)\n"
                        "Run `headroom <command> --help` for a command's options."));
     parser.addHelpOption();
     parser.addVersionOption();
@@ -145,7 +146,7 @@ ParsedCommandLine parseCommandLine(const QStringList& arguments)
     }
     o.verbose = parser.isSet(verbose);
     if (!parser.positionalArguments().isEmpty()) {
-        parsed.error = QStringLiteral("unknown command \"%1\"; the commands are sample, top and stop")
+        parsed.error = QStringLiteral("unknown command \"%1\"; the commands are sample, top, stop and build")
                            .arg(parser.positionalArguments().constFirst());
         return parsed;
     }

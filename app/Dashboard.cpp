@@ -1,13 +1,22 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "Dashboard.h"
 
+#include "LauncherController.h"
+#include "LauncherPanel.h"
 #include "MainWindow.h"
 #include "ProcessActions.h"
 #include "SamplingService.h"
 #include "headroom/Platform.h"
+#include "headroom/Units.h"
 
+#include <QApplication>
+#include <QDir>
 #include <QFileInfo>
 #include <QImage>
+#include <QLabel>
+#include <QMessageBox>
+#include <QPushButton>
+#include <QStatusBar>
 #include <QTimer>
 
 #include <spdlog/spdlog.h>
@@ -52,6 +61,7 @@ Dashboard::Dashboard(DashboardOptions options, QObject* parent)
     connect(actions_.get(), &ProcessActions::started, window_.get(), &ui::MainWindow::showActionStarted);
     connect(actions_.get(), &ProcessActions::finished, window_.get(), &ui::MainWindow::showActionReport);
     connect(window_.get(), &ui::MainWindow::settingsChangeRequested, this, &Dashboard::changeSettings);
+    createLauncher();
     if (!options_.screenshotPath.isEmpty()) {
         connect(window_.get(), &ui::MainWindow::snapshotShown, this, [this](std::size_t count) {
             if (!screenshotTaken_ && count >= static_cast<std::size_t>(options_.screenshotAfter))
@@ -72,6 +82,100 @@ Dashboard::~Dashboard()
         sampling_->stop();
     if (actions_)
         actions_->waitForAll();
+}
+
+void Dashboard::createLauncher()
+{
+    // The launcher keeps its presets and recent projects beside the settings
+    // file, and its history in the app-data folder (beside the settings too
+    // when a settings file was named, so a test or a portable setup stays
+    // self-contained).
+    const QDir settingsDir = QFileInfo(store_.filePath()).absoluteDir();
+    const QString history = options_.settingsPath.isEmpty()
+                                ? BuildHistory::defaultPath()
+                                : settingsDir.filePath(QStringLiteral("history.sqlite"));
+    launcher_ =
+        std::make_unique<LauncherController>(history, settingsDir.filePath(QStringLiteral("launcher.ini")));
+    launcher_->setGracePeriod(settings_.grace());
+    if (!launcher_->history().warning().isEmpty()) {
+        spdlog::warn("{}", launcher_->history().warning().toStdString());
+        window_->showMessage(ui::ActivityLog::Severity::Warning, launcher_->history().warning());
+    }
+    auto* panel = new ui::LauncherPanel(launcher_.get());
+    panel->setRecentProjects(launcher_->recentProjects());
+    window_->addPage(panel, tr("&Build"));
+    connect(panel, &ui::LauncherPanel::recentProjectsChanged, launcher_.get(),
+            &LauncherController::setRecentProjects);
+    connect(sampling_.get(), &SamplingService::snapshotReady, launcher_.get(), &LauncherController::observe);
+
+    // While a build runs, the status bar says so on every page.
+    auto* buildStatus = new QLabel(window_.get());
+    buildStatus->setObjectName(QStringLiteral("buildStatus"));
+    window_->statusBar()->addPermanentWidget(buildStatus);
+    connect(&launcher_->runner(), &BuildRunner::progressChanged, buildStatus,
+            [buildStatus](unsigned done, unsigned total, const QStringList&) {
+                buildStatus->setText(tr("Building %1/%2").arg(done).arg(total));
+            });
+    connect(&launcher_->runner(), &BuildRunner::memoryChanged, buildStatus,
+            [buildStatus](quint64 now, quint64) {
+                const QString text = buildStatus->text().section(QStringLiteral(" · "), 0, 0);
+                buildStatus->setText(text + QStringLiteral(" · ") + QString::fromStdString(formatBytes(now)));
+            });
+    connect(launcher_.get(), &LauncherController::planStarted, window_.get(), [this](const BuildPlan& plan) {
+        for (const auto& step : plan.steps)
+            spdlog::info("build step: {}", step.displayLine());
+        window_->showMessage(
+            ui::ActivityLog::Severity::Info,
+            tr("Build started: %1").arg(QString::fromStdString(std::string(presetTitle(plan.preset)))));
+    });
+    connect(launcher_.get(), &LauncherController::finished, window_.get(),
+            [this, buildStatus](const BuildRunResult& r) {
+                buildStatus->clear();
+                const bool good = r.diagnosis.verdict == BuildVerdict::Succeeded;
+                spdlog::info("build ended: {} {}", verdictId(r.diagnosis.verdict), r.diagnosis.summary);
+                window_->showMessage(good ? ui::ActivityLog::Severity::Success
+                                          : ui::ActivityLog::Severity::Error,
+                                     QString::fromStdString(r.diagnosis.summary),
+                                     QString::fromStdString(r.diagnosis.nextStep));
+            });
+    connect(launcher_.get(), &LauncherController::actionsDone, window_.get(), [](const ActionReport& report) {
+        for (const auto& result : report.results)
+            spdlog::info("launcher action: {}", result.message);
+    });
+    window_->setCloseGuard([this] { return mayClose(); });
+}
+
+bool Dashboard::mayClose()
+{
+    if (!launcher_ || launcher_->state() != LauncherController::State::Running)
+        return true;
+    QMessageBox box(QMessageBox::Question, tr("A build is running"),
+                    tr("A build started from Headroom is still running."), QMessageBox::NoButton,
+                    window_.get());
+    box.setInformativeText(
+        tr("Keep it running: the window closes now and Headroom quits when the build ends, "
+           "after recording it in the history. Stop it: the whole build stops now."));
+    QPushButton* keep = box.addButton(tr("&Keep it running"), QMessageBox::AcceptRole);
+    QPushButton* stop = box.addButton(tr("&Stop the build"), QMessageBox::DestructiveRole);
+    box.addButton(QMessageBox::Cancel);
+    box.setDefaultButton(keep);
+    box.exec();
+    if (box.clickedButton() == keep) {
+        spdlog::info("window closed during a build; quitting when it ends");
+        QApplication::setQuitOnLastWindowClosed(false);
+        connect(launcher_.get(), &LauncherController::finished, qApp, &QCoreApplication::quit,
+                Qt::QueuedConnection);
+        return true;
+    }
+    if (box.clickedButton() == stop) {
+        spdlog::info("window closed during a build; stopping it");
+        QApplication::setQuitOnLastWindowClosed(false);
+        connect(launcher_.get(), &LauncherController::finished, qApp, &QCoreApplication::quit,
+                Qt::QueuedConnection);
+        launcher_->stop();
+        return true;
+    }
+    return false;
 }
 
 ClassifierOptions Dashboard::classifierOptions(const ui::DashboardSettings& settings)
@@ -120,6 +224,8 @@ void Dashboard::changeSettings(const ui::DashboardSettings& settings)
     window_->applySettings(settings_);
     sampling_->setInterval(settings_.interval());
     actions_->setGrace(settings_.grace());
+    if (launcher_)
+        launcher_->setGracePeriod(settings_.grace());
     if (classifierChanged)
         sampling_->setClassifierOptions(classifierOptions(settings_));
 

@@ -16,6 +16,7 @@ class MainWindow;
 
 namespace headroom::app {
 
+class LauncherController;
 class ProcessActions;
 class SamplingService;
 
@@ -35,6 +36,7 @@ class Dashboard : public QObject {
     ui::MainWindow* window() const { return window_.get(); }
     SamplingService* sampling() const { return sampling_.get(); }
     ProcessActions* actions() const { return actions_.get(); }
+    LauncherController* launcher() const { return launcher_.get(); }
     const ui::DashboardSettings& settings() const { return settings_; }
 
   signals:
@@ -44,6 +46,8 @@ class Dashboard : public QObject {
   private:
     void changeSettings(const ui::DashboardSettings& settings);
     void takeScreenshot();
+    void createLauncher();
+    bool mayClose();
     static ClassifierOptions classifierOptions(const ui::DashboardSettings& settings);
 
     DashboardOptions options_;
@@ -52,6 +56,7 @@ class Dashboard : public QObject {
     std::unique_ptr<ui::MainWindow> window_;
     std::unique_ptr<SamplingService> sampling_;
     std::unique_ptr<ProcessActions> actions_;
+    std::unique_ptr<LauncherController> launcher_;
     bool screenshotTaken_ = false;
 };
 

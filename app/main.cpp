@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "CommandLine.h"
 #include "Dashboard.h"
+#include "HeadlessBuild.h"
 #include "HeadroomCli.h"
 #include "Logging.h"
 #include "MainWindow.h"
@@ -65,6 +66,12 @@ int main(int argc, char* argv[])
     if (argc > 1 && headroom::cli::isCliCommand(argv[1])) {
         std::vector<std::string> args(argv + 1, argv + argc);
         return headroom::cli::run("headroom", args, std::cout, std::cerr);
+    }
+    // `headroom build ...`: the launcher without a window.
+    if (argc > 1 && std::string_view(argv[1]) == "build") {
+        QCoreApplication app(argc, argv);
+        QCoreApplication::setApplicationName(QStringLiteral("headroom"));
+        return headroom::app::runHeadlessBuild(QCoreApplication::arguments().mid(2));
     }
 
     QCoreApplication::setApplicationName(QStringLiteral("headroom"));

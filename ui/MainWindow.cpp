@@ -13,6 +13,7 @@
 
 #include <QAction>
 #include <QApplication>
+#include <QCloseEvent>
 #include <QDataStream>
 #include <QDateTime>
 #include <QGuiApplication>
@@ -25,6 +26,7 @@
 #include <QSplitter>
 #include <QStatusBar>
 #include <QStyle>
+#include <QTabWidget>
 #include <QToolBar>
 #include <QToolButton>
 #include <QTreeView>
@@ -108,7 +110,12 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     lower->setStretchFactor(1, 3);
     mainSplitter_->setStretchFactor(0, 2);
     mainSplitter_->setStretchFactor(1, 3);
-    layout->addWidget(mainSplitter_, 1);
+    pages_ = new QTabWidget(central);
+    pages_->setObjectName(QStringLiteral("pages"));
+    pages_->setDocumentMode(true);
+    pages_->setTabBarAutoHide(true);
+    pages_->addTab(mainSplitter_, tr("&Monitor"));
+    layout->addWidget(pages_, 1);
     setCentralWidget(central);
 
     statusLabel_ = new QLabel(this);
@@ -524,6 +531,20 @@ bool MainWindow::restoreLayout(const QByteArray& layout)
     charts_->setVisibleSpan(span);
     processes_->setTreeMode(tree);
     return true;
+}
+
+void MainWindow::addPage(QWidget* page, const QString& title)
+{
+    pages_->addTab(page, title);
+}
+
+void MainWindow::closeEvent(QCloseEvent* event)
+{
+    if (closeGuard_ && !closeGuard_()) {
+        event->ignore();
+        return;
+    }
+    QMainWindow::closeEvent(event);
 }
 
 QImage MainWindow::renderImage()

@@ -8,6 +8,7 @@
 
 #include <QMainWindow>
 
+#include <functional>
 #include <set>
 #include <string>
 
@@ -15,6 +16,7 @@ class QAction;
 class QLabel;
 class QMenu;
 class QSplitter;
+class QTabWidget;
 
 namespace headroom::ui {
 
@@ -50,6 +52,13 @@ class MainWindow : public QMainWindow {
     // Renders the whole window as it is now, charts included.
     QImage renderImage();
 
+    // Adds a page beside the monitor (the build launcher); the summary strip
+    // stays above all pages. Tabs appear once there are two pages.
+    void addPage(QWidget* page, const QString& title);
+    QTabWidget* pages() const { return pages_; }
+    // Asked before the window closes; returning false keeps it open.
+    void setCloseGuard(std::function<bool()> guard) { closeGuard_ = std::move(guard); }
+
     SummaryStrip* summary() const { return summary_; }
     ChartsPanel* charts() const { return charts_; }
     ProcessPanel* processes() const { return processes_; }
@@ -71,6 +80,9 @@ class MainWindow : public QMainWindow {
     void actionRequested(const headroom::ui::ActionRequest& request);
     void settingsChangeRequested(const headroom::ui::DashboardSettings& settings);
     void snapshotShown(std::size_t count);
+
+  protected:
+    void closeEvent(QCloseEvent* event) override;
 
   private:
     void createActions();
@@ -96,6 +108,8 @@ class MainWindow : public QMainWindow {
     BuildsPanel* builds_ = nullptr;
     ActivityLog* activity_ = nullptr;
     QSplitter* mainSplitter_ = nullptr;
+    QTabWidget* pages_ = nullptr;
+    std::function<bool()> closeGuard_;
     QSplitter* lowerSplitter_ = nullptr;
     QSplitter* sideSplitter_ = nullptr;
     QLabel* statusLabel_ = nullptr;

@@ -120,9 +120,8 @@ void BuildRunner::startStep(int index)
 #ifdef Q_OS_WIN
     // Windows has no process groups to signal: start the step suspended and put
     // it into a job object before it runs, so nothing it starts can escape.
-    process->setCreateProcessArgumentsModifier([](QProcess::CreateProcessArguments* args) {
-        args->flags |= JobObject::suspendedCreationFlag();
-    });
+    process->setCreateProcessArgumentsModifier(
+        [](QProcess::CreateProcessArguments* args) { args->flags |= JobObject::suspendedCreationFlag(); });
 #endif
     connect(process, &QProcess::started, this, [this, process] {
         if (JobObject::needed()) {

@@ -242,7 +242,9 @@ int runHeadlessBuild(const QStringList& arguments)
         if (!runner.start(request, plan, &startError)) {
             complain(startError);
             app->exit(1);
+            return;
         }
+        runner.observe(snapshot); // the OOM counter and memory as the build starts
     };
 
     QObject::connect(&runner, &BuildRunner::stepStarted, [&](int, const QString& title, const QString& line) {
@@ -270,14 +272,17 @@ int runHeadlessBuild(const QStringList& arguments)
             say("Resumed the paused test processes: " + q(report.summary()));
         }
         const auto& d = r.diagnosis;
-        say(QStringLiteral("\n%1 after %2.").arg(q(d.summary), q(formatDuration(r.seconds))));
+        say(QStringLiteral("\n%1 (%2)").arg(q(d.summary), q(formatDuration(r.seconds))));
         if (!d.detail.empty())
             say(q(d.detail));
         if (r.artifactSize >= 0)
             say(QStringLiteral("Artifact: %1 (%2)")
                     .arg(r.artifactPath, q(formatBytes(quint64(r.artifactSize)))));
-        say(QStringLiteral("Peak memory of the build: %1; peak system memory used: %2.")
-                .arg(q(formatBytes(r.peakTreeBytes)), q(formatBytes(r.peakSystemUsed))));
+        if (r.peakTreeBytes > 0)
+            say(QStringLiteral("Peak memory of the build: %1; peak system memory used: %2.")
+                    .arg(q(formatBytes(r.peakTreeBytes)), q(formatBytes(r.peakSystemUsed))));
+        else
+            say("Peak memory: not measured (the build was over before the first sample).");
         if (!d.nextStep.empty())
             say("Next: " + q(d.nextStep));
         if (d.nextPreset) {
@@ -299,7 +304,7 @@ int runHeadlessBuild(const QStringList& arguments)
     });
 
     QTimer poll;
-    poll.setInterval(1000);
+    poll.setInterval(500);
     QObject::connect(&poll, &QTimer::timeout, [&] {
         auto next = sampler->sample();
         if (!next)

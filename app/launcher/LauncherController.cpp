@@ -29,7 +29,6 @@ LauncherController::LauncherController(const QString& historyPath, const QString
 {
     customPresets_ = loadCustomPresets(*settings_);
     qRegisterMetaType<BuildPlan>();
-    qRegisterMetaType<ActionReport>();
     qRegisterMetaType<std::vector<BuildCheck>>();
     connect(&gate_, &BuildGate::ready, this, &LauncherController::launch);
     connect(&gate_, &BuildGate::stillWaiting, this,

@@ -120,5 +120,4 @@ class LauncherController : public QObject {
 } // namespace headroom::app
 
 Q_DECLARE_METATYPE(headroom::BuildPlan)
-Q_DECLARE_METATYPE(headroom::ActionReport)
 Q_DECLARE_METATYPE(std::vector<headroom::BuildCheck>)
