@@ -14,7 +14,7 @@ cd "$(dirname "$0")/.."
 # What building and running needs.
 build_packages=(
     g++ cmake ninja-build pkg-config
-    qt6-base-dev libgl-dev libqcustomplot-dev libspdlog-dev libqt6sql6-sqlite
+    qt6-base-dev qt6-svg-dev libgl-dev libqcustomplot-dev libspdlog-dev libqt6sql6-sqlite
     nlohmann-json3-dev libcli11-dev
     procps
 )
