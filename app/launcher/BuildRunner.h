@@ -48,6 +48,7 @@ class BuildRunner : public QObject {
     ~BuildRunner() override;
 
     void setGracePeriod(std::chrono::milliseconds grace) { grace_ = grace; }
+    std::chrono::milliseconds gracePeriod() const { return grace_; }
     void setMacOS(bool macOS) { macOS_ = macOS; }
 
     // Starts the plan. False (and `error` says why) when it cannot start.

@@ -279,6 +279,47 @@ void LauncherController::freeMemoryThenStart(const BuildRequest& request,
     thread->start();
 }
 
+void LauncherController::actInBackground(std::vector<ProcessKey> targets, ProcessAction action, bool tree,
+                                         bool rememberPaused)
+{
+    QPointer<LauncherController> self(this);
+    const auto grace = runner_.gracePeriod();
+    // A terminate waits out the grace period: never on the GUI thread.
+    QThread* thread = QThread::create([self, targets, action, tree, rememberPaused, grace] {
+        ActionOptions options;
+        options.onlyCurrentUser = true;
+        options.tree = tree;
+        options.grace = grace;
+        const ActionReport report = ProcessControl().apply(targets, action, options);
+        QMetaObject::invokeMethod(
+            qApp,
+            [self, report, rememberPaused] {
+                if (!self)
+                    return;
+                if (rememberPaused) {
+                    for (const auto& r : report.results) {
+                        if (r.outcome == ActionOutcome::Done)
+                            self->paused_.push_back(r.key);
+                    }
+                }
+                emit self->actionsDone(report);
+            },
+            Qt::QueuedConnection);
+    });
+    connect(thread, &QThread::finished, thread, &QObject::deleteLater);
+    thread->start();
+}
+
+void LauncherController::pauseForBuild(const std::vector<ProcessKey>& tests)
+{
+    actInBackground(tests, ProcessAction::Pause, false, true);
+}
+
+void LauncherController::stopCompetingBuild(const std::vector<ProcessKey>& roots)
+{
+    actInBackground(roots, ProcessAction::Terminate, true, false);
+}
+
 void LauncherController::resumePaused()
 {
     if (paused_.empty())

@@ -67,6 +67,10 @@ class LauncherController : public QObject {
     // Preset D: pause or stop these processes first, then start preset A.
     void freeMemoryThenStart(const BuildRequest& request, const std::vector<ProcessKey>& targets,
                              ProcessAction action);
+    // The offers of a failed check: pause the heavy test processes (resumed
+    // when the next build ends), or stop the competing build's whole tree.
+    void pauseForBuild(const std::vector<ProcessKey>& tests);
+    void stopCompetingBuild(const std::vector<ProcessKey>& roots);
     void stop();
     void cancelWaiting();
     // Resumes the processes preset D paused, if any are still paused.
@@ -93,6 +97,8 @@ class LauncherController : public QObject {
   private:
     void setState(State state);
     void launch();
+    void actInBackground(std::vector<ProcessKey> targets, ProcessAction action, bool tree,
+                         bool rememberPaused);
     BuildCheckOptions checkOptions(const BuildRequest& request, BuildPreset preset) const;
 
     std::unique_ptr<BuildHistory> history_;

@@ -3,6 +3,7 @@
 #include "CargoWorkspace.h"
 #include "FreeMemoryDialog.h"
 #include "LauncherPanel.h"
+#include "core/ProcessSpawner.h"
 #include "headroom/SystemSampler.h"
 #include "headroom/Units.h"
 
@@ -73,6 +74,11 @@ class TestLauncherPanel : public QObject {
         QVERIFY(panel.checksLabel()->text().contains("above the 80% limit"));
         QCOMPARE(controller.state(), LauncherController::State::Idle);
         QVERIFY(panel.findChild<QPushButton*>() != nullptr);
+        for (auto* button : panel.findChildren<QPushButton*>()) {
+            if (button->text().contains("anyway") || button->text().contains("Wait until"))
+                QVERIFY2(button->isVisible(), qPrintable(button->text()));
+        }
+        QVERIFY(panel.findChild<QPushButton*>() != nullptr);
 
         // Start anyway with real memory readings flowing.
         QTimer feed;
@@ -93,6 +99,53 @@ class TestLauncherPanel : public QObject {
             QTest::qWait(50); // let the layout take the new texts in
             QVERIFY(panel.grab().save(shot + "/launcher.png"));
         }
+    }
+
+    void failedChecksOfferToPauseTestsAndStopTheOtherBuild()
+    {
+        CargoWorkspace ws(300);
+        ProcessSpawner spawner;
+        // Heavy tests elsewhere, and another cargo on this very workspace.
+        const Pid tests = spawner.start("cargo-nextest", {"run", "{", "sweep", "--mem", "600", "}"}, {}, 2);
+        const Pid sweep = ProcessSpawner::liveDescendants(tests).at(0);
+        const Pid other = spawner.start("cargo", {"build", "{", "rustc", "}"}, ws.root(), 2);
+        const Pid otherRustc = ProcessSpawner::liveDescendants(other).at(0);
+
+        QTemporaryDir dir;
+        LauncherController controller(dir.path() + "/history.sqlite", dir.path() + "/launcher.ini");
+        LauncherPanel panel(&controller);
+        panel.show();
+        QSignalSpy loaded(&controller, &LauncherController::workspaceLoaded);
+        panel.setProject(ws.root());
+        QVERIFY(loaded.wait(30000));
+        controller.observe(live());
+
+        panel.startRequested();
+        QCOMPARE(controller.state(), LauncherController::State::Idle);
+        QVERIFY(panel.checksLabel()->text().contains("Another build is running on this workspace"));
+        QVERIFY2(panel.pauseTestsButton()->isVisible(), qPrintable(panel.checksLabel()->text()));
+        QVERIFY(panel.stopOtherBuildButton()->isVisible());
+
+        QSignalSpy acted(&controller, &LauncherController::actionsDone);
+        panel.pauseTestsButton()->click();
+        QVERIFY(acted.wait(10000));
+        QTRY_COMPARE(ProcessSpawner::stateOf(sweep), 'T');
+        QCOMPARE(ProcessSpawner::stateOf(other), 'S'); // untouched so far
+
+        panel.stopOtherBuildButton()->click();
+        QVERIFY(acted.wait(15000));
+        QVERIFY(spawner.waitGone(other));
+        QTRY_VERIFY(ProcessSpawner::stateOf(otherRustc) == 0 || ProcessSpawner::stateOf(otherRustc) == 'Z');
+        QVERIFY(ProcessSpawner::stateOf(tests) != 0); // the tests were paused, never stopped
+
+        // The build runs; when it ends the paused tests run again.
+        QTimer feed;
+        QObject::connect(&feed, &QTimer::timeout, [&] { controller.observe(live()); });
+        feed.start(250);
+        QSignalSpy finished(&controller, &LauncherController::finished);
+        QVERIFY(controller.start(panel.request(), BuildPreset::B, LauncherController::StartMode::Anyway));
+        QVERIFY(finished.wait(240000));
+        QTRY_COMPARE(ProcessSpawner::stateOf(sweep), 'S');
     }
 
     void badProjectIsExplained()

@@ -258,11 +258,14 @@ void LauncherPanel::buildForm()
     start_->setDefault(true);
     anyway_ = new QPushButton(tr("Start &anyway"));
     wait_ = new QPushButton(tr("&Wait until memory is available"));
+    pauseTests_ = new QPushButton(tr("&Pause the test processes"));
+    pauseTests_->setToolTip(tr("SIGSTOP; they are resumed when the build ends"));
+    stopOther_ = new QPushButton(tr("Stop the &other build"));
     stop_ = new QPushButton(tr("St&op build"));
     next_ = new QPushButton;
     next_->hide();
     auto* buttons = new QHBoxLayout;
-    for (auto* b : {start_, anyway_, wait_, stop_, next_})
+    for (auto* b : {start_, anyway_, wait_, pauseTests_, stopOther_, stop_, next_})
         buttons->addWidget(b);
     buttons->addStretch(1);
 
@@ -326,9 +329,9 @@ void LauncherPanel::buildForm()
     // to its wrapped height whenever its text changes.
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(4, 4, 4, 4);
-    layout->addWidget(formScroll, 3);
+    layout->addWidget(formScroll, 5);
     layout->addWidget(runBox, 0);
-    layout->addWidget(tabs_, 4);
+    layout->addWidget(tabs_, 3);
 
     for (auto* combo : {package_, targetKind_, targetName_, profile_, preset_})
         connect(combo, &QComboBox::currentIndexChanged, this, &LauncherPanel::refreshPreview);
@@ -339,6 +342,14 @@ void LauncherPanel::buildForm()
     connect(package_, &QComboBox::currentIndexChanged, this, [this] { fillFromWorkspace(); });
 
     connect(start_, &QPushButton::clicked, this, &LauncherPanel::startRequested);
+    connect(pauseTests_, &QPushButton::clicked, this, [this] {
+        controller_->pauseForBuild(heavyTests_);
+        pauseTests_->hide();
+    });
+    connect(stopOther_, &QPushButton::clicked, this, [this] {
+        controller_->stopCompetingBuild(competing_);
+        stopOther_->hide();
+    });
     connect(anyway_, &QPushButton::clicked, this,
             [this] { startWith(LauncherController::StartMode::Anyway); });
     connect(wait_, &QPushButton::clicked, this,
@@ -538,6 +549,16 @@ void LauncherPanel::showChecks(const std::vector<BuildCheck>& checks, bool offer
     checks_->setText(rows.isEmpty() ? tr("No memory reading yet.") : rows.join("<br>"));
     anyway_->setVisible(offerChoices && failed);
     wait_->setVisible(offerChoices && failed);
+    heavyTests_.clear();
+    competing_.clear();
+    for (const auto& c : checks) {
+        if (!c.passed && c.id == BuildCheckId::HeavyTests)
+            heavyTests_ = c.offenders;
+        if (!c.passed && c.id == BuildCheckId::CompetingBuild)
+            competing_ = c.offenders;
+    }
+    pauseTests_->setVisible(offerChoices && !heavyTests_.empty());
+    stopOther_->setVisible(offerChoices && !competing_.empty());
     if (offerChoices && failed)
         state_->setText(
             tr("A check failed: start anyway, wait until memory is available, or change the preset."));
@@ -561,8 +582,12 @@ void LauncherPanel::startWith(LauncherController::StartMode mode)
         emit status(problem.section('\n', 0, 0));
         return;
     }
+    if (controller_->state() == LauncherController::State::Idle)
+        return; // a check failed: its choices stay on screen
     anyway_->hide();
     wait_->hide();
+    pauseTests_->hide();
+    stopOther_->hide();
 }
 
 void LauncherPanel::chooseFreeMemory()
@@ -709,6 +734,8 @@ void LauncherPanel::updateButtons()
     } else {
         anyway_->hide();
         wait_->hide();
+        pauseTests_->hide();
+        stopOther_->hide();
     }
 }
 

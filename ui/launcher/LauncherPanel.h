@@ -44,6 +44,8 @@ class LauncherPanel : public QWidget {
     QPushButton* startButton() const { return start_; }
     QPushButton* stopButton() const { return stop_; }
     QPushButton* nextButton() const { return next_; }
+    QPushButton* pauseTestsButton() const { return pauseTests_; }
+    QPushButton* stopOtherBuildButton() const { return stopOther_; }
     QProgressBar* progressBar() const { return progress_; }
 
   public slots:
@@ -91,6 +93,10 @@ class LauncherPanel : public QWidget {
     QPushButton* start_ = nullptr;
     QPushButton* anyway_ = nullptr;
     QPushButton* wait_ = nullptr;
+    QPushButton* pauseTests_ = nullptr;
+    QPushButton* stopOther_ = nullptr;
+    std::vector<ProcessKey> heavyTests_;
+    std::vector<ProcessKey> competing_;
     QPushButton* stop_ = nullptr;
     QPushButton* next_ = nullptr;
     QLabel* state_ = nullptr;
