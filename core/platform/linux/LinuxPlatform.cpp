@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // Linux side of the platform contract: identify processes from /proc and
 // signal them through pidfds, so a pid reused after the check is never hit.
+#include "PosixSignal.h"
 #include "ProcFiles.h"
 #include "ProcParsers.h"
 #include "headroom/Platform.h"
@@ -39,21 +40,6 @@ std::optional<ProcessIdentity> identifyAt(int procFd, const char* pidName)
     if (::fstat(dir.get(), &info) == 0)
         id.uid = info.st_uid;
     return id;
-}
-
-int signalFor(ProcessAction action)
-{
-    switch (action) {
-    case ProcessAction::Pause:
-        return SIGSTOP;
-    case ProcessAction::Resume:
-        return SIGCONT;
-    case ProcessAction::Terminate:
-        return SIGTERM;
-    case ProcessAction::Kill:
-        return SIGKILL;
-    }
-    return SIGTERM;
 }
 
 SignalResult fromErrno(int error)
@@ -116,7 +102,7 @@ bool isAlive(const ProcessKey& key)
 
 SignalResult sendSignal(const ProcessKey& key, ProcessAction action)
 {
-    const int sig = signalFor(action);
+    const int sig = posix::signalFor(action);
 #if defined(SYS_pidfd_open) && defined(SYS_pidfd_send_signal)
     // Open a handle on whatever process holds the pid now, THEN check that it
     // is the one we mean: the handle cannot move to another process later.

@@ -4,6 +4,7 @@
 // macOS has no pidfd: the start time is re-checked immediately before kill(),
 // which leaves only the instant between the two calls for a pid to be reused.
 #include "MacProc.h"
+#include "PosixSignal.h"
 #include "headroom/Platform.h"
 
 #include <cerrno>
@@ -25,21 +26,6 @@ ProcessIdentity identityOf(Pid pid, const proc_bsdinfo& info)
     id.state = mac::stateOf(info);
     id.kernelThread = pid == 0; // kernel_task
     return id;
-}
-
-int signalFor(ProcessAction action)
-{
-    switch (action) {
-    case ProcessAction::Pause:
-        return SIGSTOP;
-    case ProcessAction::Resume:
-        return SIGCONT;
-    case ProcessAction::Terminate:
-        return SIGTERM;
-    case ProcessAction::Kill:
-        return SIGKILL;
-    }
-    return SIGTERM;
 }
 
 } // namespace
@@ -83,7 +69,7 @@ SignalResult sendSignal(const ProcessKey& key, ProcessAction action)
 {
     if (!isAlive(key))
         return {ActionOutcome::AlreadyGone, {}};
-    if (::kill(static_cast<pid_t>(key.pid), signalFor(action)) == 0)
+    if (::kill(static_cast<pid_t>(key.pid), posix::signalFor(action)) == 0)
         return {ActionOutcome::Done, {}};
     const int error = errno;
     if (error == ESRCH)
