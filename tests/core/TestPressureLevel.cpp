@@ -1,0 +1,172 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// The level machine, the time-to-exhaustion estimate and the notification
+// rate limiter on synthetic series.
+#include "headroom/PressureLevel.h"
+#include "headroom/Units.h"
+
+#include <QtTest>
+
+using namespace headroom;
+
+namespace {
+MemoryStatus memory(double availablePercent, double swapUsedPercent = 0.0, std::optional<double> psiSome = {},
+                    std::optional<double> psiFull = {})
+{
+    MemoryStatus m;
+    m.total = 16 * GiB;
+    m.available = std::uint64_t(availablePercent / 100.0 * double(m.total));
+    m.used = m.total - m.available;
+    m.swapTotal = 8 * GiB;
+    m.swapUsed = std::uint64_t(swapUsedPercent / 100.0 * double(m.swapTotal));
+    m.swapFree = m.swapTotal - m.swapUsed;
+    if (psiSome || psiFull) {
+        m.pressure.available = true;
+        m.pressure.some.avg10 = psiSome.value_or(0.0);
+        m.pressure.full.avg10 = psiFull.value_or(0.0);
+    }
+    return m;
+}
+} // namespace
+
+Q_DECLARE_METATYPE(headroom::PressureLevel)
+
+class TestPressureLevel : public QObject {
+    Q_OBJECT
+
+  private slots:
+    void thresholds_data()
+    {
+        QTest::addColumn<double>("available");
+        QTest::addColumn<double>("swap");
+        QTest::addColumn<double>("some");
+        QTest::addColumn<double>("full");
+        QTest::addColumn<PressureLevel>("level");
+        QTest::newRow("plenty") << 60.0 << 10.0 << 0.0 << 0.0 << PressureLevel::Normal;
+        QTest::newRow("available 20%") << 20.0 << 0.0 << 0.0 << 0.0 << PressureLevel::Warning;
+        QTest::newRow("swap 75%") << 50.0 << 75.0 << 0.0 << 0.0 << PressureLevel::Warning;
+        QTest::newRow("psi some 10") << 50.0 << 0.0 << 10.0 << 0.0 << PressureLevel::Warning;
+        QTest::newRow("available 10%") << 10.0 << 0.0 << 0.0 << 0.0 << PressureLevel::Critical;
+        QTest::newRow("psi full 10") << 50.0 << 0.0 << 0.0 << 10.0 << PressureLevel::Critical;
+        QTest::newRow("just above warning") << 20.5 << 74.0 << 9.9 << 0.0 << PressureLevel::Normal;
+    }
+
+    void thresholds()
+    {
+        QFETCH(double, available);
+        QFETCH(double, swap);
+        QFETCH(double, some);
+        QFETCH(double, full);
+        QFETCH(PressureLevel, level);
+        const auto reading = PressureLevelMachine::assess(memory(available, swap, some, full), {}, 0.0);
+        QCOMPARE(reading.level, level);
+        QCOMPARE(reading.reason.empty(), level == PressureLevel::Normal);
+    }
+
+    void hysteresisDoesNotFlap()
+    {
+        PressureLevelMachine machine;
+        // Hovering at the warning line: in at 20%, out only past 25%.
+        const double series[] = {30, 20, 21, 19.5, 22, 24.9, 21, 25.5, 24, 19};
+        const PressureLevel expected[] = {
+            PressureLevel::Normal,  PressureLevel::Warning, PressureLevel::Warning, PressureLevel::Warning,
+            PressureLevel::Warning, PressureLevel::Warning, PressureLevel::Warning, PressureLevel::Normal,
+            PressureLevel::Normal,  PressureLevel::Warning};
+        int changes = 0;
+        PressureLevel last = PressureLevel::Normal;
+        for (std::size_t i = 0; i < std::size(series); ++i) {
+            const auto reading = machine.update(memory(series[i]));
+            QVERIFY2(reading.level == expected[i],
+                     qPrintable(QString("sample %1 (%2%)").arg(i).arg(series[i])));
+            changes += reading.level != last;
+            last = reading.level;
+        }
+        QCOMPARE(changes, 3);
+    }
+
+    void criticalStepsDownThroughWarning()
+    {
+        PressureLevelMachine machine;
+        QCOMPARE(machine.update(memory(8)).level, PressureLevel::Critical);
+        QCOMPARE(machine.update(memory(13)).level, PressureLevel::Critical); // within the margin
+        QCOMPARE(machine.update(memory(16)).level, PressureLevel::Warning);
+        QCOMPARE(machine.update(memory(40)).level, PressureLevel::Normal);
+        // Straight from critical, far past every margin: normal at once.
+        QCOMPARE(machine.update(memory(5)).level, PressureLevel::Critical);
+        QCOMPARE(machine.update(memory(60)).level, PressureLevel::Normal);
+    }
+
+    void kernelLevelOnMacOS()
+    {
+        MemoryStatus m = memory(50);
+        m.pressure.kernelLevel = 4;
+        QCOMPARE(PressureLevelMachine::assess(m, {}, 0).level, PressureLevel::Critical);
+        m.pressure.kernelLevel = 2;
+        QCOMPARE(PressureLevelMachine::assess(m, {}, 0).level, PressureLevel::Warning);
+    }
+
+    void timeToExhaustion()
+    {
+        ExhaustionEstimator estimator;
+        QVERIFY(!estimator.secondsLeft());
+        // Losing 100 MiB a second with 12 GiB left: about two minutes.
+        for (int t = 0; t <= 30; ++t)
+            estimator.add(t, 15 * GiB - std::uint64_t(t) * 100 * MiB);
+        const auto left = estimator.secondsLeft();
+        QVERIFY(left);
+        const double expected = double(15 * GiB - 3000 * MiB) / double(100 * MiB);
+        QVERIFY2(std::abs(*left - expected) < 1.0, qPrintable(QString::number(*left)));
+
+        ExhaustionEstimator steady;
+        for (int t = 0; t <= 30; ++t)
+            steady.add(t, 8 * GiB + (t % 2) * MiB);
+        QVERIFY(!steady.secondsLeft()); // flat: no estimate
+        ExhaustionEstimator rising;
+        for (int t = 0; t <= 30; ++t)
+            rising.add(t, 4 * GiB + std::uint64_t(t) * MiB);
+        QVERIFY(!rising.secondsLeft());
+    }
+
+    void windowForgetsOldSamples()
+    {
+        ExhaustionEstimator estimator(30.0);
+        for (int t = 0; t < 60; ++t) // a fall long ago...
+            estimator.add(t, 20 * GiB - std::uint64_t(t) * 200 * MiB);
+        for (int t = 60; t <= 100; ++t) // ...then flat for the last 40 s
+            estimator.add(t, 8 * GiB);
+        QVERIFY(!estimator.secondsLeft());
+    }
+
+    void notificationsAreRateLimited()
+    {
+        NotificationPolicy policy;
+        double t = 0;
+        auto feed = [&](PressureLevel level) { return policy.shouldNotify(t++, level); };
+        QVERIFY(!feed(PressureLevel::Normal));
+        // A one-sample spike says nothing.
+        QVERIFY(!feed(PressureLevel::Critical));
+        QVERIFY(!feed(PressureLevel::Normal));
+        QVERIFY(!feed(PressureLevel::Normal));
+        // Warning that holds: one notification, after the second sample.
+        QVERIFY(!feed(PressureLevel::Warning));
+        QVERIFY(feed(PressureLevel::Warning));
+        for (int i = 0; i < 100; ++i)
+            QVERIFY(!feed(PressureLevel::Warning));
+        // Escalation is a change: notified.
+        QVERIFY(!feed(PressureLevel::Critical));
+        QVERIFY(feed(PressureLevel::Critical));
+        // The same level repeats only after five minutes.
+        int repeats = 0;
+        for (int i = 0; i < 700; ++i)
+            repeats += feed(PressureLevel::Critical);
+        QCOMPARE(repeats, 2);
+        // Quiet mode: nothing at all.
+        policy.setQuiet(true);
+        QVERIFY(!feed(PressureLevel::Normal));
+        QVERIFY(!feed(PressureLevel::Normal));
+        QVERIFY(!feed(PressureLevel::Warning));
+        QVERIFY(!feed(PressureLevel::Warning));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestPressureLevel)
+#include "TestPressureLevel.moc"
