@@ -85,7 +85,10 @@ ParsedCommandLine parseCommandLine(const QStringList& arguments)
         return parsed;
     }
     if (parser.isSet(QStringLiteral("help"))) {
-        std::fputs(qPrintable(parser.helpText()), stdout);
+        // Read before QCoreApplication exists, Qt does not know the program's name yet.
+        QString help = parser.helpText();
+        help.replace(QStringLiteral("<executable_name>"), QStringLiteral("headroom"));
+        std::fputs(qPrintable(help), stdout);
         parsed.exitNow = true;
         return parsed;
     }
