@@ -76,18 +76,18 @@ class TestProcessControl : public QObject {
     void terminateEscalatesAfterGrace()
     {
         ProcessSpawner spawner;
-        const Pid stubborn = spawner.start("stubborn", {"--ignore-term"});
+        const Pid ignoresTerm = spawner.start("ignoresTerm", {"--ignore-term"});
         ActionOptions options;
         options.grace = 300ms;
         const auto start = std::chrono::steady_clock::now();
         const auto report =
-            ProcessControl().apply(ProcessSpawner::keyOf(stubborn), ProcessAction::Terminate, options);
+            ProcessControl().apply(ProcessSpawner::keyOf(ignoresTerm), ProcessAction::Terminate, options);
         QVERIFY(std::chrono::steady_clock::now() - start >= 300ms);
         QCOMPARE(report.results.size(), std::size_t(1));
         QCOMPARE(report.results[0].outcome, ActionOutcome::Done);
         QVERIFY2(report.results[0].message.find("ignored SIGTERM") != std::string::npos,
                  report.results[0].message.c_str());
-        QVERIFY(spawner.waitGone(stubborn, 3s));
+        QVERIFY(spawner.waitGone(ignoresTerm, 3s));
     }
 
     void wrongStartTimeIsRefused()

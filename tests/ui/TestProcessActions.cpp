@@ -89,10 +89,10 @@ class TestProcessActions : public QObject {
     {
         // A process that ignores SIGTERM is killed after the grace period, and
         // the GUI thread keeps running meanwhile.
-        const Pid stubborn = spawner_->start(QStringLiteral("stubborn"), {"--ignore-term"});
-        QVERIFY(stubborn > 0);
+        const Pid ignoresTerm = spawner_->start(QStringLiteral("ignoresTerm"), {"--ignore-term"});
+        QVERIFY(ignoresTerm > 0);
         window_->showSnapshot(live::sampleOnly(*sampler_, spawner_->binDir()));
-        window_->processes()->selectKeys({ProcessSpawner::keyOf(stubborn)});
+        window_->processes()->selectKeys({ProcessSpawner::keyOf(ignoresTerm)});
         QSignalSpy finished(actions_.get(), &app::ProcessActions::finished);
         QElapsedTimer clock;
         clock.start();
@@ -104,8 +104,8 @@ class TestProcessActions : public QObject {
         ticker.start(50);
         QVERIFY(finished.wait(15000));
         QVERIFY(ticks >= 3); // the event loop ran while the action was under way
-        spawner_->waitGone(stubborn, std::chrono::seconds(5));
-        QCOMPARE(ProcessSpawner::stateOf(stubborn), char(0));
+        spawner_->waitGone(ignoresTerm, std::chrono::seconds(5));
+        QCOMPARE(ProcessSpawner::stateOf(ignoresTerm), char(0));
         QVERIFY(finished.first().at(1).value<ActionReport>().allSucceeded());
     }
 
