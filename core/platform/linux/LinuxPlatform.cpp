@@ -86,15 +86,6 @@ std::vector<ProcessIdentity> listIdentities()
     return out;
 }
 
-Pid currentPid()
-{
-    return ::getpid();
-}
-std::uint32_t currentUid()
-{
-    return ::geteuid();
-}
-
 bool isAlive(const ProcessKey& key)
 {
     return matches(identify(key.pid), key);

@@ -49,16 +49,6 @@ std::vector<ProcessIdentity> listIdentities()
     return out;
 }
 
-Pid currentPid()
-{
-    return ::getpid();
-}
-
-std::uint32_t currentUid()
-{
-    return ::geteuid();
-}
-
 bool isAlive(const ProcessKey& key)
 {
     auto live = identify(key.pid);
