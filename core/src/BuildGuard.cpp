@@ -32,6 +32,14 @@ std::vector<ProcessKey> BuildGuard::paused() const
     return keys;
 }
 
+void BuildGuard::release(const std::vector<ProcessKey>& keys, double now)
+{
+    for (const ProcessKey& key : keys) {
+        paused_.erase(key);
+        lastActed_[key] = now;
+    }
+}
+
 std::vector<GuardAction> BuildGuard::decide(const Snapshot& s, PressureLevel level, double now)
 {
     std::vector<GuardAction> actions;

@@ -47,6 +47,10 @@ class BuildGuard {
     // Processes the guard paused and has not resumed yet.
     std::vector<ProcessKey> paused() const;
 
+    // The user resumed (or stopped) these by hand: the guard no longer holds
+    // them, and leaves them alone for the grace period.
+    void release(const std::vector<ProcessKey>& keys, double now);
+
   private:
     bool mayTouch(const ProcessSample& p, const Snapshot& s) const;
     bool rested(const ProcessKey& key, double now) const;

@@ -25,6 +25,8 @@ struct PressureThresholds {
     double criticalAvailablePercent = 10.0; // available RAM at or below
     double criticalPsiFull = 10.0;          // PSI full avg10 at or above
     double marginPoints = 5.0;              // how far back past a threshold before a level is left
+
+    friend bool operator==(const PressureThresholds&, const PressureThresholds&) = default;
 };
 
 struct LevelReading {

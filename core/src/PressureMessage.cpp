@@ -1,0 +1,95 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "headroom/PressureMessage.h"
+
+#include "headroom/Units.h"
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+namespace headroom {
+
+std::string describeTimeLeft(std::optional<double> secondsLeft)
+{
+    if (!secondsLeft || *secondsLeft >= kShowTimeLeftBelowSeconds || *secondsLeft < 0.0)
+        return {};
+    if (*secondsLeft < 60.0)
+        return "under a minute left";
+    const long minutes = std::lround(*secondsLeft / 60.0);
+    return "about " + std::to_string(minutes) + " min left";
+}
+
+std::string describeConsumers(const Snapshot& s, std::size_t maxItems)
+{
+    std::vector<std::pair<std::string, std::uint64_t>> items;
+    for (const auto& total : s.roleTotals) {
+        if (isBuildRole(total.role) && total.count > 0)
+            items.emplace_back(std::to_string(total.count) + ' ' +
+                                   std::string(roleNoun(total.role, total.count != 1)),
+                               total.residentBytes);
+    }
+    if (items.empty()) {
+        for (const auto& p : s.processes) {
+            if (!p.kernelThread && p.residentBytes > 0)
+                items.emplace_back(p.displayName(), p.residentBytes);
+        }
+    }
+    const std::size_t keep = std::min(maxItems, items.size());
+    std::partial_sort(items.begin(), items.begin() + static_cast<std::ptrdiff_t>(keep), items.end(),
+                      [](const auto& a, const auto& b) { return a.second > b.second; });
+    std::string text;
+    for (std::size_t i = 0; i < keep; ++i) {
+        if (!text.empty())
+            text += ", ";
+        text += items[i].first + " · " + formatBytes(items[i].second);
+    }
+    return text;
+}
+
+std::string describeTopConsumer(const Snapshot& s)
+{
+    const ProcessSample* top = nullptr;
+    for (const auto& p : s.processes) {
+        if (!p.kernelThread && (!top || p.residentBytes > top->residentBytes))
+            top = &p;
+    }
+    const BuildTree* build = s.builds.empty() ? nullptr : &s.builds.front(); // heaviest first
+    if (build && (!top || build->residentBytes > top->residentBytes)) {
+        std::string name = build->tool;
+        if (!build->subcommand.empty())
+            name += ' ' + build->subcommand;
+        if (!build->workspace.empty()) {
+            const auto slash = build->workspace.find_last_of("/\\");
+            name += " in " + (slash == std::string::npos ? build->workspace : build->workspace.substr(slash + 1));
+        }
+        return name + " · " + formatBytes(build->residentBytes);
+    }
+    if (top)
+        return top->displayName() + " · " + formatBytes(top->residentBytes);
+    return {};
+}
+
+PressureMessage pressureMessage(const Snapshot& s, const LevelReading& reading, std::optional<double> secondsLeft)
+{
+    PressureMessage message;
+    switch (reading.level) {
+    case PressureLevel::Normal:
+        message.title = "Memory is back to normal";
+        break;
+    case PressureLevel::Warning:
+        message.title = "Memory warning";
+        break;
+    case PressureLevel::Critical:
+        message.title = "Memory critical";
+        break;
+    }
+    if (!reading.reason.empty())
+        message.title += ": " + reading.reason;
+    message.body = describeConsumers(s);
+    const std::string left = describeTimeLeft(secondsLeft);
+    if (!left.empty())
+        message.body += message.body.empty() ? left : "; " + left;
+    return message;
+}
+
+} // namespace headroom
