@@ -25,9 +25,33 @@ constexpr auto kCompilers = "roles/extraCompilers";
 constexpr auto kWarnAvailable = "levels/warningAvailablePercent";
 constexpr auto kCritAvailable = "levels/criticalAvailablePercent";
 constexpr auto kWarnSwap = "levels/warningSwapPercent";
-constexpr auto kCritSwap = "levels/criticalSwapPercent";
 constexpr auto kWarnPressure = "levels/warningPressureSome";
 constexpr auto kCritPressure = "levels/criticalPressureFull";
+constexpr auto kMargin = "levels/marginPoints";
+constexpr auto kRepeat = "notifications/repeatMinutes";
+constexpr auto kQuiet = "notifications/quiet";
+constexpr auto kGuard = "guard/enabled";
+constexpr auto kGuardExternal = "guard/externalBuilds";
+constexpr auto kGuardEmergency = "guard/emergencyAvailablePercent";
+constexpr auto kGuardRest = "guard/restSeconds";
+constexpr auto kTrayHint = "tray/closeHintShown";
+
+// A yes/no under `key`, or the default with a warning.
+bool readFlag(QSettings& ini, const char* key, bool fallback, QStringList& warnings)
+{
+    const QVariant raw = ini.value(QLatin1String(key));
+    if (!raw.isValid())
+        return fallback;
+    const QString text = raw.toString().trimmed().toLower();
+    if (text == QLatin1String("true") || text == QLatin1String("1") || text == QLatin1String("yes"))
+        return true;
+    if (text == QLatin1String("false") || text == QLatin1String("0") || text == QLatin1String("no"))
+        return false;
+    warnings << QStringLiteral("Setting %1 = \"%2\" is neither true nor false; using %3 instead.")
+                    .arg(QLatin1String(key), raw.toString(),
+                         fallback ? QStringLiteral("true") : QStringLiteral("false"));
+    return fallback;
+}
 
 // A number in [low, high] under `key`, or the default with a warning.
 double readNumber(QSettings& ini, const char* key, double fallback, double low, double high,
@@ -160,10 +184,20 @@ SettingsStore::Loaded SettingsStore::load()
     const auto& d = defaults.thresholds;
     t.warningAvailablePercent = readNumber(ini, kWarnAvailable, d.warningAvailablePercent, 0, 100, w);
     t.criticalAvailablePercent = readNumber(ini, kCritAvailable, d.criticalAvailablePercent, 0, 100, w);
-    t.warningSwapPercent = readNumber(ini, kWarnSwap, d.warningSwapPercent, 0, 100, w);
-    t.criticalSwapPercent = readNumber(ini, kCritSwap, d.criticalSwapPercent, 0, 100, w);
-    t.warningPressureSome = readNumber(ini, kWarnPressure, d.warningPressureSome, 0, 100, w);
-    t.criticalPressureFull = readNumber(ini, kCritPressure, d.criticalPressureFull, 0, 100, w);
+    t.warningSwapUsedPercent = readNumber(ini, kWarnSwap, d.warningSwapUsedPercent, 0, 100, w);
+    t.warningPsiSome = readNumber(ini, kWarnPressure, d.warningPsiSome, 0, 100, w);
+    t.criticalPsiFull = readNumber(ini, kCritPressure, d.criticalPsiFull, 0, 100, w);
+    t.marginPoints = readNumber(ini, kMargin, d.marginPoints, 0, 50, w);
+    s.notifyRepeatMinutes = readNumber(ini, kRepeat, defaults.notifyRepeatMinutes,
+                                       DashboardSettings::kMinRepeatMinutes, DashboardSettings::kMaxRepeatMinutes, w);
+    s.quiet = readFlag(ini, kQuiet, defaults.quiet, w);
+    s.guardEnabled = readFlag(ini, kGuard, defaults.guardEnabled, w);
+    s.guardExternalBuilds = readFlag(ini, kGuardExternal, defaults.guardExternalBuilds, w);
+    s.guardEmergencyPercent = readNumber(ini, kGuardEmergency, defaults.guardEmergencyPercent, 0, 50, w);
+    s.guardRestSeconds = readNumber(ini, kGuardRest, defaults.guardRestSeconds,
+                                    DashboardSettings::kMinGuardRestSeconds,
+                                    DashboardSettings::kMaxGuardRestSeconds, w);
+    s.trayHintShown = readFlag(ini, kTrayHint, defaults.trayHintShown, w);
     return loaded;
 }
 
@@ -181,10 +215,19 @@ QString SettingsStore::save(const DashboardSettings& settings)
     const auto& t = settings.thresholds;
     ini.setValue(QLatin1String(kWarnAvailable), t.warningAvailablePercent);
     ini.setValue(QLatin1String(kCritAvailable), t.criticalAvailablePercent);
-    ini.setValue(QLatin1String(kWarnSwap), t.warningSwapPercent);
-    ini.setValue(QLatin1String(kCritSwap), t.criticalSwapPercent);
-    ini.setValue(QLatin1String(kWarnPressure), t.warningPressureSome);
-    ini.setValue(QLatin1String(kCritPressure), t.criticalPressureFull);
+    ini.setValue(QLatin1String(kWarnSwap), t.warningSwapUsedPercent);
+    ini.setValue(QLatin1String(kWarnPressure), t.warningPsiSome);
+    ini.setValue(QLatin1String(kCritPressure), t.criticalPsiFull);
+    ini.setValue(QLatin1String(kMargin), t.marginPoints);
+    ini.setValue(QLatin1String(kRepeat), settings.notifyRepeatMinutes);
+    ini.setValue(QLatin1String(kQuiet), settings.quiet);
+    ini.setValue(QLatin1String(kGuard), settings.guardEnabled);
+    ini.setValue(QLatin1String(kGuardExternal), settings.guardExternalBuilds);
+    ini.setValue(QLatin1String(kGuardEmergency), settings.guardEmergencyPercent);
+    ini.setValue(QLatin1String(kGuardRest), settings.guardRestSeconds);
+    ini.setValue(QLatin1String(kTrayHint), settings.trayHintShown);
+    // An older file's critical swap threshold no longer decides anything.
+    ini.remove(QStringLiteral("levels/criticalSwapPercent"));
     ini.sync();
     if (ini.status() != QSettings::NoError)
         return QStringLiteral("cannot write %1").arg(filePath_);
@@ -249,12 +292,22 @@ QStringList SettingsStore::describeChanges(const DashboardSettings& before, cons
     names("extra compilers", before.extraCompilers, after.extraCompilers);
     const auto& a = before.thresholds;
     const auto& b = after.thresholds;
-    number("warning below available", a.warningAvailablePercent, b.warningAvailablePercent, " %");
-    number("critical below available", a.criticalAvailablePercent, b.criticalAvailablePercent, " %");
-    number("warning above swap used", a.warningSwapPercent, b.warningSwapPercent, " %");
-    number("critical above swap used", a.criticalSwapPercent, b.criticalSwapPercent, " %");
-    number("warning above PSI some", a.warningPressureSome, b.warningPressureSome, " %");
-    number("critical above PSI full", a.criticalPressureFull, b.criticalPressureFull, " %");
+    number("warning at available", a.warningAvailablePercent, b.warningAvailablePercent, " %");
+    number("critical at available", a.criticalAvailablePercent, b.criticalAvailablePercent, " %");
+    number("warning at swap used", a.warningSwapUsedPercent, b.warningSwapUsedPercent, " %");
+    number("warning at PSI some", a.warningPsiSome, b.warningPsiSome, " %");
+    number("critical at PSI full", a.criticalPsiFull, b.criticalPsiFull, " %");
+    number("level margin", a.marginPoints, b.marginPoints, " points");
+    number("repeat notifications every", before.notifyRepeatMinutes, after.notifyRepeatMinutes, " min");
+    auto flag = [&](const char* name, bool x, bool y) {
+        if (x != y)
+            changes << QStringLiteral("%1: %2").arg(QLatin1String(name), y ? QStringLiteral("on") : QStringLiteral("off"));
+    };
+    flag("don't disturb", before.quiet, after.quiet);
+    flag("build guard", before.guardEnabled, after.guardEnabled);
+    flag("guard external builds", before.guardExternalBuilds, after.guardExternalBuilds);
+    number("guard emergency at available", before.guardEmergencyPercent, after.guardEmergencyPercent, " %");
+    number("guard rest", before.guardRestSeconds, after.guardRestSeconds, " s");
     return changes;
 }
 

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
+#include "headroom/PressureLevel.h"
+
 #include <QString>
 #include <QStringList>
 
@@ -8,19 +10,8 @@
 
 namespace headroom::ui {
 
-// When the summary turns amber or red. A level is reached when any one of its
-// conditions holds: memory running out is what kills builds, and PSI tells
-// that the kernel is already struggling before the figures look bad.
-struct LevelThresholds {
-    double warningAvailablePercent = 15.0; // available RAM below this share of total
-    double criticalAvailablePercent = 5.0;
-    double warningSwapPercent = 50.0; // swap used above this share of swap total
-    double criticalSwapPercent = 85.0;
-    double warningPressureSome = 10.0;  // PSI "some" avg10, percent of time stalled
-    double criticalPressureFull = 10.0; // PSI "full" avg10
-
-    friend bool operator==(const LevelThresholds&, const LevelThresholds&) = default;
-};
+// When the level turns amber or red: the core's thresholds, with hysteresis.
+using LevelThresholds = PressureThresholds;
 
 // Everything the user can change in the settings dialog. Plain data with the
 // defaults and the allowed ranges next to each field, so the dialog, the store
@@ -43,6 +34,25 @@ struct DashboardSettings {
     QStringList extraCompilers;
 
     LevelThresholds thresholds;
+
+    // Desktop notifications: a level that persists is repeated no more often
+    // than this; quiet mode ("don't disturb") sends none.
+    static constexpr double kMinRepeatMinutes = 1.0;
+    static constexpr double kMaxRepeatMinutes = 240.0;
+    double notifyRepeatMinutes = 5.0;
+    bool quiet = false;
+
+    // The build guard: off until the user turns it on. Builds started from
+    // Headroom are guarded; other builds of the user only when asked.
+    bool guardEnabled = false;
+    bool guardExternalBuilds = false;
+    double guardEmergencyPercent = 5.0; // terminate the largest build below this much available RAM
+    static constexpr double kMinGuardRestSeconds = 5.0;
+    static constexpr double kMaxGuardRestSeconds = 600.0;
+    double guardRestSeconds = 30.0;     // never act on one process twice within this
+
+    // Closing the window hides it to the tray; said once.
+    bool trayHintShown = false;
 
     std::chrono::milliseconds interval() const
     {

@@ -145,7 +145,6 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     });
 
     charts_->configure(settings_.historyMinutes * 60.0, settings_.intervalSeconds);
-    summary_->setThresholds(settings_.thresholds);
     updateActionStates();
     updateStatus();
 
@@ -322,10 +321,14 @@ void MainWindow::applySettings(const DashboardSettings& settings)
     const bool historyChanged = settings.historyMinutes != settings_.historyMinutes ||
                                 settings.intervalSeconds != settings_.intervalSeconds;
     settings_ = settings;
-    summary_->setThresholds(settings.thresholds);
     if (historyChanged)
         charts_->configure(settings.historyMinutes * 60.0, settings.intervalSeconds);
     updateStatus();
+}
+
+void MainWindow::showPressure(const PressureState& state)
+{
+    summary_->showPressure(state);
 }
 
 void MainWindow::showSnapshot(const SnapshotPtr& snapshot)

@@ -4,6 +4,7 @@
 #include "ActionRequest.h"
 #include "ActivityLog.h"
 #include "DashboardSettings.h"
+#include "MemoryLevel.h"
 #include "SnapshotPtr.h"
 
 #include <QMainWindow>
@@ -70,6 +71,7 @@ class MainWindow : public QMainWindow {
 
   public slots:
     void showSnapshot(const headroom::ui::SnapshotPtr& snapshot);
+    void showPressure(const headroom::ui::PressureState& state);
     void showActionStarted(const headroom::ui::ActionRequest& request);
     void showActionReport(const headroom::ui::ActionRequest& request, const headroom::ActionReport& report);
     void showMessage(headroom::ui::ActivityLog::Severity severity, const QString& text,

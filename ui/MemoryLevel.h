@@ -1,23 +1,29 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
-#include "DashboardSettings.h"
-#include "headroom/Memory.h"
+#include "headroom/PressureLevel.h"
 
+#include <QMetaType>
 #include <QString>
+
+#include <optional>
 
 namespace headroom::ui {
 
-enum class MemoryLevel { Normal, Warning, Critical };
+// The dashboard shows the core's level; the machine with its hysteresis
+// runs in the app and hands the window its verdict with every snapshot.
+using MemoryLevel = PressureLevel;
 
-struct LevelAssessment {
-    MemoryLevel level = MemoryLevel::Normal;
-    QString reason; // why the level is not normal, in words; empty when normal
+struct PressureState {
+    PressureLevel level = PressureLevel::Normal;
+    QString reason;                    // the figure that decided it; empty when normal
+    std::optional<double> secondsLeft; // until RAM + swap run out at the present trend
 };
 
-// The overall level the summary shows, from the figures and the thresholds.
-LevelAssessment assessMemory(const MemoryStatus& memory, const LevelThresholds& thresholds);
-
 QString levelName(MemoryLevel level);
+// "about 2 min left", "under a minute left"; empty without an estimate under 5 min.
+QString describeTimeLeft(std::optional<double> secondsLeft);
 
 } // namespace headroom::ui
+
+Q_DECLARE_METATYPE(headroom::ui::PressureState)

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "SettingsDialog.h"
 
+#include <QCheckBox>
 #include <QDialogButtonBox>
 #include <QDoubleSpinBox>
 #include <QFormLayout>
 #include <QGroupBox>
+#include <QHBoxLayout>
 #include <QLineEdit>
 #include <QPushButton>
 #include <QRegularExpression>
@@ -40,6 +42,13 @@ SettingsDialog::SettingsDialog(const DashboardSettings& settings, QWidget* paren
     setObjectName(QStringLiteral("settingsDialog"));
     setWindowTitle(tr("Headroom Settings"));
     auto* layout = new QVBoxLayout(this);
+    // Two columns: what is sampled and recognised, and what is done about it.
+    auto* columns = new QHBoxLayout;
+    auto* left = new QVBoxLayout;
+    auto* right = new QVBoxLayout;
+    columns->addLayout(left, 1);
+    columns->addLayout(right, 1);
+    layout->addLayout(columns);
 
     auto* sampling = new QGroupBox(tr("Sampling"), this);
     auto* samplingForm = new QFormLayout(sampling);
@@ -56,7 +65,7 @@ SettingsDialog::SettingsDialog(const DashboardSettings& settings, QWidget* paren
     history_->setSuffix(tr(" min"));
     samplingForm->addRow(tr("&Refresh every:"), interval_);
     samplingForm->addRow(tr("&Keep history for:"), history_);
-    layout->addWidget(sampling);
+    left->addWidget(sampling);
 
     auto* stopping = new QGroupBox(tr("Stopping processes"), this);
     auto* stoppingForm = new QFormLayout(stopping);
@@ -67,7 +76,7 @@ SettingsDialog::SettingsDialog(const DashboardSettings& settings, QWidget* paren
     grace_->setSuffix(tr(" s"));
     grace_->setToolTip(tr("Terminate asks politely first (SIGTERM) and kills (SIGKILL) after this long"));
     stoppingForm->addRow(tr("&Grace period before kill:"), grace_);
-    layout->addWidget(stopping);
+    left->addWidget(stopping);
 
     auto* roles = new QGroupBox(tr("Recognising build processes (program names, comma separated)"), this);
     auto* rolesForm = new QFormLayout(roles);
@@ -80,23 +89,68 @@ SettingsDialog::SettingsDialog(const DashboardSettings& settings, QWidget* paren
     rolesForm->addRow(tr("Extra &test runners:"), testRunners_);
     rolesForm->addRow(tr("Extra &linkers:"), linkers_);
     rolesForm->addRow(tr("Extra &compilers:"), compilers_);
-    layout->addWidget(roles);
+    left->addWidget(roles);
 
-    auto* levels = new QGroupBox(tr("Level colours: warning (amber) and critical (red) when…"), this);
+    auto* levels = new QGroupBox(tr("Levels: warning (amber) and critical (red) when…"), this);
     auto* levelsForm = new QFormLayout(levels);
     warnAvailable_ = percentBox(levels);
     critAvailable_ = percentBox(levels);
     warnSwap_ = percentBox(levels);
-    critSwap_ = percentBox(levels);
     warnPressure_ = percentBox(levels);
     critPressure_ = percentBox(levels);
-    levelsForm->addRow(tr("Available RAM below (warning):"), warnAvailable_);
-    levelsForm->addRow(tr("Available RAM below (critical):"), critAvailable_);
-    levelsForm->addRow(tr("Swap used above (warning):"), warnSwap_);
-    levelsForm->addRow(tr("Swap used above (critical):"), critSwap_);
+    margin_ = new QDoubleSpinBox(levels);
+    margin_->setObjectName(QStringLiteral("margin"));
+    margin_->setRange(0.0, 50.0);
+    margin_->setDecimals(1);
+    margin_->setSuffix(tr(" points"));
+    margin_->setToolTip(tr("A level is left only once every figure is this far back on the safe side, "
+                           "so a value hovering at a threshold does not flap"));
+    levelsForm->addRow(tr("Available RAM at or below (warning):"), warnAvailable_);
+    levelsForm->addRow(tr("Available RAM at or below (critical):"), critAvailable_);
+    levelsForm->addRow(tr("Swap used at or above (warning):"), warnSwap_);
     levelsForm->addRow(tr("Pressure, some tasks stalled (warning):"), warnPressure_);
     levelsForm->addRow(tr("Pressure, all tasks stalled (critical):"), critPressure_);
-    layout->addWidget(levels);
+    levelsForm->addRow(tr("Leave a level after &moving back:"), margin_);
+    right->addWidget(levels);
+
+    auto* notify = new QGroupBox(tr("Notifications"), this);
+    auto* notifyForm = new QFormLayout(notify);
+    repeat_ = new QDoubleSpinBox(notify);
+    repeat_->setObjectName(QStringLiteral("repeat"));
+    repeat_->setRange(DashboardSettings::kMinRepeatMinutes, DashboardSettings::kMaxRepeatMinutes);
+    repeat_->setDecimals(0);
+    repeat_->setSuffix(tr(" min"));
+    quiet_ = new QCheckBox(tr("&Don't disturb: no notifications at all"), notify);
+    quiet_->setObjectName(QStringLiteral("quiet"));
+    notifyForm->addRow(tr("Repeat a lasting level &every:"), repeat_);
+    notifyForm->addRow(quiet_);
+    right->addWidget(notify);
+
+    auto* guard = new QGroupBox(tr("Build guard"), this);
+    auto* guardForm = new QFormLayout(guard);
+    guard_ = new QCheckBox(tr("&Guard builds: pause them on critical memory, resume them on normal"), guard);
+    guard_->setObjectName(QStringLiteral("guard"));
+    guardExternal_ = new QCheckBox(tr("Also guard builds &not started from Headroom"), guard);
+    guardExternal_->setObjectName(QStringLiteral("guardExternal"));
+    guardEmergency_ = percentBox(guard);
+    guardEmergency_->setRange(0.0, 50.0);
+    guardEmergency_->setObjectName(QStringLiteral("guardEmergency"));
+    guardEmergency_->setToolTip(tr("With builds already paused, the largest build is terminated when "
+                                   "available RAM falls this low, before the kernel picks a victim"));
+    guardRest_ = new QDoubleSpinBox(guard);
+    guardRest_->setObjectName(QStringLiteral("guardRest"));
+    guardRest_->setRange(DashboardSettings::kMinGuardRestSeconds, DashboardSettings::kMaxGuardRestSeconds);
+    guardRest_->setDecimals(0);
+    guardRest_->setSuffix(tr(" s"));
+    guardRest_->setToolTip(tr("The guard never acts on one process twice within this time"));
+    guardForm->addRow(guard_);
+    guardForm->addRow(guardExternal_);
+    guardForm->addRow(tr("Terminate the largest build at available RAM:"), guardEmergency_);
+    guardForm->addRow(tr("Leave a process alone after acting for:"), guardRest_);
+    right->addWidget(guard);
+
+    left->addStretch(1);
+    right->addStretch(1);
 
     auto* buttons = new QDialogButtonBox(
         QDialogButtonBox::Ok | QDialogButtonBox::Cancel | QDialogButtonBox::RestoreDefaults, this);
@@ -106,6 +160,7 @@ SettingsDialog::SettingsDialog(const DashboardSettings& settings, QWidget* paren
     connect(buttons->button(QDialogButtonBox::RestoreDefaults), &QPushButton::clicked, this,
             [this] { load(DashboardSettings{}); });
 
+    base_ = settings;
     load(settings);
 }
 
@@ -119,15 +174,21 @@ void SettingsDialog::load(const DashboardSettings& settings)
     compilers_->setText(settings.extraCompilers.join(QStringLiteral(", ")));
     warnAvailable_->setValue(settings.thresholds.warningAvailablePercent);
     critAvailable_->setValue(settings.thresholds.criticalAvailablePercent);
-    warnSwap_->setValue(settings.thresholds.warningSwapPercent);
-    critSwap_->setValue(settings.thresholds.criticalSwapPercent);
-    warnPressure_->setValue(settings.thresholds.warningPressureSome);
-    critPressure_->setValue(settings.thresholds.criticalPressureFull);
+    warnSwap_->setValue(settings.thresholds.warningSwapUsedPercent);
+    warnPressure_->setValue(settings.thresholds.warningPsiSome);
+    critPressure_->setValue(settings.thresholds.criticalPsiFull);
+    margin_->setValue(settings.thresholds.marginPoints);
+    repeat_->setValue(settings.notifyRepeatMinutes);
+    quiet_->setChecked(settings.quiet);
+    guard_->setChecked(settings.guardEnabled);
+    guardExternal_->setChecked(settings.guardExternalBuilds);
+    guardEmergency_->setValue(settings.guardEmergencyPercent);
+    guardRest_->setValue(settings.guardRestSeconds);
 }
 
 DashboardSettings SettingsDialog::settings() const
 {
-    DashboardSettings settings;
+    DashboardSettings settings = base_;
     settings.intervalSeconds = interval_->value();
     settings.historyMinutes = history_->value();
     settings.graceSeconds = grace_->value();
@@ -136,10 +197,16 @@ DashboardSettings SettingsDialog::settings() const
     settings.extraCompilers = splitNames(compilers_->text());
     settings.thresholds.warningAvailablePercent = warnAvailable_->value();
     settings.thresholds.criticalAvailablePercent = critAvailable_->value();
-    settings.thresholds.warningSwapPercent = warnSwap_->value();
-    settings.thresholds.criticalSwapPercent = critSwap_->value();
-    settings.thresholds.warningPressureSome = warnPressure_->value();
-    settings.thresholds.criticalPressureFull = critPressure_->value();
+    settings.thresholds.warningSwapUsedPercent = warnSwap_->value();
+    settings.thresholds.warningPsiSome = warnPressure_->value();
+    settings.thresholds.criticalPsiFull = critPressure_->value();
+    settings.thresholds.marginPoints = margin_->value();
+    settings.notifyRepeatMinutes = repeat_->value();
+    settings.quiet = quiet_->isChecked();
+    settings.guardEnabled = guard_->isChecked();
+    settings.guardExternalBuilds = guardExternal_->isChecked();
+    settings.guardEmergencyPercent = guardEmergency_->value();
+    settings.guardRestSeconds = guardRest_->value();
     return settings;
 }
 

@@ -5,6 +5,7 @@
 
 #include <QDialog>
 
+class QCheckBox;
 class QDoubleSpinBox;
 class QLineEdit;
 class QSpinBox;
@@ -33,9 +34,16 @@ class SettingsDialog : public QDialog {
     QDoubleSpinBox* warnAvailable_ = nullptr;
     QDoubleSpinBox* critAvailable_ = nullptr;
     QDoubleSpinBox* warnSwap_ = nullptr;
-    QDoubleSpinBox* critSwap_ = nullptr;
     QDoubleSpinBox* warnPressure_ = nullptr;
     QDoubleSpinBox* critPressure_ = nullptr;
+    QDoubleSpinBox* margin_ = nullptr;
+    QDoubleSpinBox* repeat_ = nullptr;
+    QCheckBox* quiet_ = nullptr;
+    QCheckBox* guard_ = nullptr;
+    QCheckBox* guardExternal_ = nullptr;
+    QDoubleSpinBox* guardEmergency_ = nullptr;
+    QDoubleSpinBox* guardRest_ = nullptr;
+    DashboardSettings base_; // what the dialog does not edit is kept as it was
 };
 
 } // namespace headroom::ui

@@ -47,16 +47,16 @@ SummaryStrip::SummaryStrip(QWidget* parent) : QFrame(parent)
     ram_.frame->layout()->addWidget(ramBar_);
     available_ = makeTile(QStringLiteral("available"), tr("Available"));
     swap_ = makeTile(QStringLiteral("swap"), tr("Swap used"));
-    pressure_ = makeTile(QStringLiteral("pressure"), tr("Memory pressure (avg10)"));
+    pressureTile_ = makeTile(QStringLiteral("pressure"), tr("Memory pressure (avg10)"));
     level_ = makeTile(QStringLiteral("level"), tr("Level"));
 
     layout->addWidget(ram_.frame, 3);
     layout->addWidget(available_.frame, 2);
     layout->addWidget(swap_.frame, 2);
-    layout->addWidget(pressure_.frame, 3);
+    layout->addWidget(pressureTile_.frame, 3);
     layout->addWidget(level_.frame, 3);
 
-    for (Tile* tile : {&ram_, &available_, &swap_, &pressure_, &level_})
+    for (Tile* tile : {&ram_, &available_, &swap_, &pressureTile_, &level_})
         tile->value->setText(QStringLiteral("—"));
     level_.detail->setText(tr("waiting for the first sample"));
     applyLevelStyle();
@@ -100,13 +100,6 @@ SummaryStrip::Tile SummaryStrip::makeTile(const QString& name, const QString& ti
     return tile;
 }
 
-void SummaryStrip::setThresholds(const LevelThresholds& thresholds)
-{
-    thresholds_ = thresholds;
-    if (hasData_)
-        showMemory(last_);
-}
-
 void SummaryStrip::showMemory(const MemoryStatus& memory)
 {
     last_ = memory;
@@ -134,37 +127,59 @@ void SummaryStrip::showMemory(const MemoryStatus& memory)
     }
 
     if (memory.pressure.available) {
-        pressure_.value->setText(tr("%1 % · %2 %")
+        pressureTile_.value->setText(tr("%1 % · %2 %")
                                      .arg(memory.pressure.some.avg10, 0, 'f', 1)
                                      .arg(memory.pressure.full.avg10, 0, 'f', 1));
-        pressure_.detail->setText(tr("some · full stalled (PSI)"));
+        pressureTile_.detail->setText(tr("some · full stalled (PSI)"));
     } else if (memory.pressure.kernelLevel != 0) {
-        pressure_.value->setText(memory.pressure.kernelLevel >= 4   ? tr("critical")
+        pressureTile_.value->setText(memory.pressure.kernelLevel >= 4   ? tr("critical")
                                  : memory.pressure.kernelLevel >= 2 ? tr("warning")
                                                                     : tr("normal"));
-        pressure_.detail->setText(tr("as the kernel reports it"));
+        pressureTile_.detail->setText(tr("as the kernel reports it"));
     } else {
-        pressure_.value->setText(tr("n/a"));
-        pressure_.detail->setText(tr("this kernel reports no PSI"));
+        pressureTile_.value->setText(tr("n/a"));
+        pressureTile_.detail->setText(tr("this kernel reports no PSI"));
     }
 
-    assessment_ = assessMemory(memory, thresholds_);
-    level_.value->setText(levelName(assessment_.level));
-    level_.detail->setText(assessment_.reason.isEmpty() ? tr("%1 of headroom").arg(bytes(memory.headroom()))
-                                                        : assessment_.reason);
-    level_.detail->setToolTip(assessment_.reason);
+    updateLevelTile();
+}
+
+void SummaryStrip::showPressure(const PressureState& state)
+{
+    pressure_ = state;
+    hasLevel_ = true;
+    updateLevelTile();
+}
+
+QString SummaryStrip::levelDetail() const
+{
+    return level_.detail->text();
+}
+
+void SummaryStrip::updateLevelTile()
+{
+    if (!hasData_ || !hasLevel_)
+        return;
+    level_.value->setText(levelName(pressure_.level));
+    QString detail = pressure_.reason.isEmpty() ? tr("%1 of headroom").arg(bytes(last_.headroom()))
+                                                : pressure_.reason;
+    const QString left = describeTimeLeft(pressure_.secondsLeft);
+    if (!left.isEmpty())
+        detail += QStringLiteral(" · ") + left;
+    level_.detail->setText(detail);
+    level_.detail->setToolTip(detail);
     applyLevelStyle();
 }
 
 void SummaryStrip::applyLevelStyle()
 {
     const QPalette base = palette();
-    const QColor color = levelColor(assessment_.level, base);
+    const QColor color = levelColor(pressure_.level, base);
     QPalette tilePalette = level_.frame->palette();
-    tilePalette.setColor(QPalette::Window, tint(color, base, hasData_ ? 0.22 : 0.0));
+    tilePalette.setColor(QPalette::Window, tint(color, base, hasLevel_ ? 0.22 : 0.0));
     level_.frame->setPalette(tilePalette);
     QPalette valuePalette = level_.value->palette();
-    valuePalette.setColor(QPalette::WindowText, hasData_ ? color : base.color(QPalette::WindowText));
+    valuePalette.setColor(QPalette::WindowText, hasLevel_ ? color : base.color(QPalette::WindowText));
     level_.value->setPalette(valuePalette);
     level_.detail->setWordWrap(false);
     // The bar under the RAM figure shares the level's colour.

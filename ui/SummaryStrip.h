@@ -19,11 +19,13 @@ class SummaryStrip : public QFrame {
   public:
     explicit SummaryStrip(QWidget* parent = nullptr);
 
-    void setThresholds(const LevelThresholds& thresholds);
     void showMemory(const MemoryStatus& memory);
+    // The level as the app's level machine decided it, with the time left.
+    void showPressure(const PressureState& state);
 
-    MemoryLevel level() const { return assessment_.level; }
-    QString levelReason() const { return assessment_.reason; }
+    MemoryLevel level() const { return pressure_.level; }
+    QString levelReason() const { return pressure_.reason; }
+    QString levelDetail() const;
 
   protected:
     void changeEvent(QEvent* event) override;
@@ -37,15 +39,16 @@ class SummaryStrip : public QFrame {
     };
     Tile makeTile(const QString& name, const QString& title);
     void applyLevelStyle();
+    void updateLevelTile();
 
     Tile ram_;
     Tile available_;
     Tile swap_;
-    Tile pressure_;
+    Tile pressureTile_;
     Tile level_;
     QProgressBar* ramBar_ = nullptr;
-    LevelThresholds thresholds_;
-    LevelAssessment assessment_;
+    PressureState pressure_;
+    bool hasLevel_ = false;
     MemoryStatus last_;
     bool hasData_ = false;
 };

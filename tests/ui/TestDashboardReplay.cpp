@@ -4,6 +4,7 @@
 #include "BuildsPanel.h"
 #include "ChartsPanel.h"
 #include "MainWindow.h"
+#include "PressureMonitor.h"
 #include "ProcessColumns.h"
 #include "ProcessFilterProxy.h"
 #include "ProcessPanel.h"
@@ -69,8 +70,14 @@ class TestDashboardReplay : public QObject {
     {
         MainWindow window;
         window.show();
+        app::PressureMonitor monitor;
+        connect(&monitor, &app::PressureMonitor::pressureUpdated, &window, &MainWindow::showPressure);
+        auto feed = [&](const SnapshotPtr& s) {
+            window.showSnapshot(s);
+            monitor.observe(s);
+        };
         for (int i = 0; i < 10; ++i)
-            window.showSnapshot(replay::buildAt(i));
+            feed(replay::buildAt(i));
         const auto last = replay::buildAt(9);
         const MemoryStatus& m = last->memory;
         QCOMPARE(labelText(&window, "availableValue"), bytes(m.available));
@@ -87,20 +94,24 @@ class TestDashboardReplay : public QObject {
         MemoryStatus tight = replay::memory(16, 16 * 1024 - 490, 2, 1900);
         tight.pressure.some.avg10 = 42.5;
         tight.pressure.full.avg10 = 17.25;
-        window.showSnapshot(replay::snapshot(10, tight, {process(1, 0, "systemd", {"/sbin/init"}, 12, "/")}));
+        const SnapshotPtr tightSnapshot =
+            replay::snapshot(10, tight, {process(1, 0, "systemd", {"/sbin/init"}, 12, "/")});
+        feed(tightSnapshot);
         QCOMPARE(labelText(&window, "levelValue"), QStringLiteral("Critical"));
         QCOMPARE(window.summary()->level(), MemoryLevel::Critical);
-        QVERIFY2(window.summary()->levelReason().contains(QStringLiteral("of RAM available")),
+        QVERIFY2(window.summary()->levelReason().contains(QStringLiteral("of RAM is available")),
                  qPrintable(window.summary()->levelReason()));
         QCOMPARE(labelText(&window, "pressureValue"), QStringLiteral("42.5 % · 17.3 %"));
         QCOMPARE(labelText(&window, "swapValue"), QStringLiteral("1.9 / 2.0 GiB"));
 
         // Thresholds come from the settings: with lower ones the same figures are only a warning.
-        DashboardSettings relaxed;
-        relaxed.thresholds.criticalAvailablePercent = 1;
-        relaxed.thresholds.criticalSwapPercent = 99;
-        relaxed.thresholds.criticalPressureFull = 50;
-        window.applySettings(relaxed);
+        PressureThresholds relaxed;
+        relaxed.criticalAvailablePercent = 1;
+        relaxed.criticalPsiFull = 50;
+        app::PressureMonitor relaxedMonitor;
+        relaxedMonitor.setThresholds(relaxed);
+        connect(&relaxedMonitor, &app::PressureMonitor::pressureUpdated, &window, &MainWindow::showPressure);
+        relaxedMonitor.observe(tightSnapshot);
         QCOMPARE(labelText(&window, "levelValue"), QStringLiteral("Warning"));
     }
 

@@ -57,7 +57,15 @@ class TestSettingsStore : public QObject {
         settings.testRunners = {QStringLiteral("my-runner"), QStringLiteral("other")};
         settings.extraLinkers = {QStringLiteral("wild")};
         settings.thresholds.warningAvailablePercent = 22;
-        settings.thresholds.criticalPressureFull = 3.5;
+        settings.thresholds.criticalPsiFull = 3.5;
+        settings.thresholds.marginPoints = 2;
+        settings.notifyRepeatMinutes = 15;
+        settings.quiet = true;
+        settings.guardEnabled = true;
+        settings.guardExternalBuilds = true;
+        settings.guardEmergencyPercent = 3;
+        settings.guardRestSeconds = 45;
+        settings.trayHintShown = true;
         QCOMPARE(SettingsStore(path).save(settings), QString());
         SettingsStore again(path);
         const auto loaded = again.load();
@@ -76,11 +84,25 @@ class TestSettingsStore : public QObject {
         QCOMPARE(loaded.settings.intervalSeconds, 1.0); // too fast: default
         QCOMPARE(loaded.settings.historyMinutes, 60);   // fine: kept
         QCOMPARE(loaded.settings.graceSeconds, 3.0);    // not a number: default
-        QCOMPARE(loaded.settings.thresholds.warningAvailablePercent, 15.0);
+        QCOMPARE(loaded.settings.thresholds.warningAvailablePercent, 20.0);
         QCOMPARE(loaded.settings.thresholds.criticalAvailablePercent, 4.0);
         QCOMPARE(loaded.warnings.size(), 3);
         QVERIFY(loaded.warnings.join('\n').contains(QStringLiteral("sampling/intervalSeconds")));
         QVERIFY(loaded.setAsidePath.isEmpty()); // a bad value is not a damaged file
+    }
+
+    void switchesMustSayTrueOrFalse()
+    {
+        QTemporaryDir dir;
+        const QString path = dir.filePath(QStringLiteral("headroom.conf"));
+        write(path, "[guard]\nenabled=perhaps\nexternalBuilds=yes\n[notifications]\nquiet=1\nrepeatMinutes=0\n");
+        const auto loaded = SettingsStore(path).load();
+        QCOMPARE(loaded.settings.guardEnabled, false); // not a yes or no: off, the safe default
+        QCOMPARE(loaded.settings.guardExternalBuilds, true);
+        QCOMPARE(loaded.settings.quiet, true);
+        QCOMPARE(loaded.settings.notifyRepeatMinutes, 5.0); // below the minimum: default
+        QCOMPARE(loaded.warnings.size(), 2);
+        QVERIFY(loaded.warnings.join('\n').contains(QStringLiteral("guard/enabled")));
     }
 
     void damagedFileIsKeptAsideAndNotOverwritten()
