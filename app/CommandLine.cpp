@@ -46,7 +46,10 @@ ParsedCommandLine parseCommandLine(const QStringList& arguments)
                                     QStringLiteral("SCHEME"));
     const QCommandLineOption verbose(QStringList{QStringLiteral("verbose")},
                                      QStringLiteral("Log debug messages to stderr too."));
-    parser.addOptions({interval, screenshot, after, size, settings, scheme, verbose});
+    const QCommandLineOption hidden(QStringLiteral("hidden"),
+                                    QStringLiteral("Start in the system tray without opening the window "
+                                                   "(the window opens when there is no tray)."));
+    parser.addOptions({interval, screenshot, after, size, settings, scheme, hidden, verbose});
 
     // Qt's own GUI options (and their values) are meant for QApplication.
     static const QStringList qtOptionsWithValue = {QStringLiteral("platform"),
@@ -148,6 +151,11 @@ ParsedCommandLine parseCommandLine(const QStringList& arguments)
         }
     }
     o.verbose = parser.isSet(verbose);
+    o.startHidden = parser.isSet(hidden);
+    if (o.startHidden && !o.screenshotPath.isEmpty()) {
+        parsed.error = QStringLiteral("--hidden and --screenshot cannot go together: a screenshot needs the window");
+        return parsed;
+    }
     if (!parser.positionalArguments().isEmpty()) {
         parsed.error = QStringLiteral("unknown command \"%1\"; the commands are sample, top, stop and build")
                            .arg(parser.positionalArguments().constFirst());

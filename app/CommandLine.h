@@ -17,6 +17,7 @@ struct DashboardOptions {
     QSize windowSize;                               // empty: the default size
     QString settingsPath;                           // empty: the default settings file
     QString colorScheme = QStringLiteral("system"); // "system", "light" or "dark"
+    bool startHidden = false;                       // start in the tray, window closed
     bool verbose = false;
 };
 

@@ -1,12 +1,18 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "Dashboard.h"
 
+#include "GuardService.h"
 #include "LauncherController.h"
 #include "LauncherPanel.h"
 #include "MainWindow.h"
+#include "PressureMonitor.h"
 #include "ProcessActions.h"
+#include "RunawayBuilds.h"
 #include "SamplingService.h"
+#include "SummaryStrip.h"
+#include "SystemDesktop.h"
 #include "headroom/Platform.h"
+#include "headroom/PressureMessage.h"
 #include "headroom/Units.h"
 
 #include <QApplication>
@@ -23,8 +29,8 @@
 
 namespace headroom::app {
 
-Dashboard::Dashboard(DashboardOptions options, QObject* parent)
-    : QObject(parent), options_(std::move(options)),
+Dashboard::Dashboard(DashboardOptions options, std::unique_ptr<DesktopIntegration> desktop, QObject* parent)
+    : QObject(parent), options_(std::move(options)), desktop_(std::move(desktop)),
       store_(options_.settingsPath.isEmpty() ? SettingsStore::defaultFilePath() : options_.settingsPath)
 {
     SettingsStore::Loaded loaded = store_.load();
@@ -62,6 +68,58 @@ Dashboard::Dashboard(DashboardOptions options, QObject* parent)
     connect(actions_.get(), &ProcessActions::finished, window_.get(), &ui::MainWindow::showActionReport);
     connect(window_.get(), &ui::MainWindow::settingsChangeRequested, this, &Dashboard::changeSettings);
     createLauncher();
+
+    // Levels, notifications, the guard and the tray.
+    pressure_ = std::make_unique<PressureMonitor>();
+    guard_ = std::make_unique<GuardService>(actions_.get(), platform::currentUid());
+    guard_->setLaunchedRoots([this]() -> std::vector<ProcessKey> {
+        if (const auto root = launcher_->runner().rootKey(); root && launcher_->state() == LauncherController::State::Running)
+            return {*root};
+        return {};
+    });
+    connect(pressure_.get(), &PressureMonitor::pressureUpdated, window_.get(), &ui::MainWindow::showPressure);
+    connect(sampling_.get(), &SamplingService::snapshotReady, this, &Dashboard::observe);
+    connect(pressure_.get(), &PressureMonitor::notificationDue, this,
+            [this](PressureLevel level, const QString& title, const QString& body) {
+                DesktopNotification n;
+                n.kind = DesktopNotification::Kind::Pressure;
+                n.urgency = level;
+                n.title = title;
+                n.body = body;
+                if (trayStatus_.haveRunaway)
+                    n.actions << DesktopCommand::StopRunawayBuilds;
+                if (guard_->canPauseTests())
+                    n.actions << DesktopCommand::PauseTests;
+                notify(n);
+            });
+    connect(guard_.get(), &GuardService::acted, this,
+            [this](const QString& title, const QString& body, PressureLevel urgency) {
+                DesktopNotification n;
+                n.kind = DesktopNotification::Kind::Guard;
+                n.urgency = urgency;
+                n.title = title;
+                n.body = body;
+                if (guard_->holdsPaused())
+                    n.actions << DesktopCommand::ResumeBuilds;
+                notify(n);
+            });
+    connect(guard_.get(), &GuardService::heldChanged, this, [this] { updateTray(); });
+    if (!desktop_ && options_.screenshotPath.isEmpty())
+        desktop_ = std::make_unique<SystemDesktop>();
+    if (desktop_) {
+        connect(desktop_.get(), &DesktopIntegration::commandRequested, this, &Dashboard::runCommand);
+        connect(desktop_.get(), &DesktopIntegration::trayAvailabilityChanged, this, [this](bool available) {
+            window_->showMessage(ui::ActivityLog::Severity::Info,
+                                 available ? tr("A system tray appeared: closing the window now keeps Headroom in it.")
+                                           : tr("The system tray went away: closing the window now quits Headroom."));
+            if (!available && !window_->isVisible())
+                showDashboard(); // never leave Headroom running with no way back to it
+        });
+    }
+    // Closing the last window is decided here (the tray keeps Headroom running).
+    QApplication::setQuitOnLastWindowClosed(false);
+    applyDesktopSettings();
+
     if (!options_.screenshotPath.isEmpty()) {
         connect(window_.get(), &ui::MainWindow::snapshotShown, this, [this](std::size_t count) {
             if (!screenshotTaken_ && count >= static_cast<std::size_t>(options_.screenshotAfter))
@@ -80,6 +138,11 @@ Dashboard::~Dashboard()
     }
     if (sampling_)
         sampling_->stop();
+    // Never leave the user's builds frozen behind us.
+    if (guard_ && guard_->holdsPaused()) {
+        spdlog::info("Headroom is quitting: resuming the processes it paused");
+        guard_->resumeAll();
+    }
     if (actions_)
         actions_->waitForAll();
 }
@@ -101,7 +164,7 @@ void Dashboard::createLauncher()
         spdlog::warn("{}", launcher_->history().warning().toStdString());
         window_->showMessage(ui::ActivityLog::Severity::Warning, launcher_->history().warning());
     }
-    auto* panel = new ui::LauncherPanel(launcher_.get());
+    auto* panel = launcherPanel_ = new ui::LauncherPanel(launcher_.get());
     panel->setRecentProjects(launcher_->recentProjects());
     window_->addPage(panel, tr("&Build"));
     connect(panel, &ui::LauncherPanel::recentProjectsChanged, launcher_.get(),
@@ -147,8 +210,15 @@ void Dashboard::createLauncher()
 
 bool Dashboard::mayClose()
 {
-    if (!launcher_ || launcher_->state() != LauncherController::State::Running)
+    if (!quitting_ && desktop_ && desktop_->isTrayAvailable()) {
+        hideToTray();
+        return false;
+    }
+    const bool building = launcher_ && launcher_->state() == LauncherController::State::Running;
+    if (!building) {
+        QTimer::singleShot(0, qApp, &QCoreApplication::quit);
         return true;
+    }
     QMessageBox box(QMessageBox::Question, tr("A build is running"),
                     tr("A build started from Headroom is still running."), QMessageBox::NoButton,
                     window_.get());
@@ -162,20 +232,192 @@ bool Dashboard::mayClose()
     box.exec();
     if (box.clickedButton() == keep) {
         spdlog::info("window closed during a build; quitting when it ends");
-        QApplication::setQuitOnLastWindowClosed(false);
         connect(launcher_.get(), &LauncherController::finished, qApp, &QCoreApplication::quit,
                 Qt::QueuedConnection);
         return true;
     }
     if (box.clickedButton() == stop) {
         spdlog::info("window closed during a build; stopping it");
-        QApplication::setQuitOnLastWindowClosed(false);
         connect(launcher_.get(), &LauncherController::finished, qApp, &QCoreApplication::quit,
                 Qt::QueuedConnection);
         launcher_->stop();
         return true;
     }
+    quitting_ = false;
     return false;
+}
+
+void Dashboard::hideToTray()
+{
+    window_->hide();
+    spdlog::info("window hidden to the tray");
+    if (!settings_.trayHintShown) {
+        settings_.trayHintShown = true;
+        saveSettings();
+        DesktopNotification n;
+        n.kind = DesktopNotification::Kind::Info;
+        n.title = tr("Headroom is still running");
+        n.body = tr("It keeps watching memory from the tray. Open the window from the tray icon; "
+                    "quit from its menu.");
+        notify(n);
+    }
+}
+
+void Dashboard::showDashboard()
+{
+    if (window_->isMinimized())
+        window_->showNormal();
+    else
+        window_->show();
+    window_->raise();
+    window_->activateWindow();
+}
+
+void Dashboard::quit()
+{
+    quitting_ = true;
+    if (launcher_ && launcher_->state() == LauncherController::State::Running)
+        showDashboard(); // the question about the running build needs the window
+    if (window_->isVisible()) {
+        window_->close(); // asks mayClose
+        return;
+    }
+    if (!mayClose())
+        return;
+}
+
+void Dashboard::notify(DesktopNotification n)
+{
+    using Severity = ui::ActivityLog::Severity;
+    const Severity severity = n.urgency == PressureLevel::Critical  ? Severity::Error
+                              : n.urgency == PressureLevel::Warning ? Severity::Warning
+                                                                    : Severity::Info;
+    window_->showMessage(severity, n.title, n.body);
+    if (desktop_)
+        desktop_->notify(n);
+    else
+        spdlog::info("notification: {} | {}", n.title.toStdString(), n.body.toStdString());
+}
+
+void Dashboard::observe(const ui::SnapshotPtr& snapshot)
+{
+    if (!snapshot)
+        return;
+    snapshot_ = snapshot;
+    pressure_->observe(snapshot);
+    guard_->observe(snapshot, pressure_->level());
+    updateTray();
+}
+
+void Dashboard::updateTray()
+{
+    TrayStatus t;
+    t.guardOn = settings_.guardEnabled;
+    t.quiet = settings_.quiet;
+    t.heldPaused = guard_->holdsPaused();
+    t.canPause = guard_->canPause();
+    if (const auto last = launcher_->lastBuild()) {
+        t.lastBuild = last->title();
+        t.canStartBuild = launcher_->state() == LauncherController::State::Idle;
+    }
+    if (snapshot_) {
+        const MemoryStatus& m = snapshot_->memory;
+        t.hasData = true;
+        t.level = pressure_->level();
+        t.usedFraction = m.usedFraction();
+        t.haveRunaway = !ui::collectRunawayBuilds(*snapshot_, platform::currentUid(), platform::currentPid()).empty();
+        const ui::PressureState& p = pressure_->state();
+        QStringList lines;
+        lines << (p.reason.isEmpty() ? tr("Headroom: memory normal")
+                                     : tr("Headroom: %1, %2").arg(ui::levelName(p.level).toLower(), p.reason));
+        QString ram = tr("RAM %1 of %2 used (%3 %)")
+                          .arg(QString::fromStdString(formatBytes(m.used)), QString::fromStdString(formatBytes(m.total)))
+                          .arg(m.usedFraction() * 100.0, 0, 'f', 0);
+        if (m.swapTotal > 0)
+            ram += tr(" · swap %1 of %2").arg(QString::fromStdString(formatBytes(m.swapUsed)),
+                                             QString::fromStdString(formatBytes(m.swapTotal)));
+        lines << ram;
+        const std::string top = describeTopConsumer(*snapshot_);
+        if (!top.empty())
+            lines << tr("Top: %1").arg(QString::fromStdString(top));
+        if (const QString left = ui::describeTimeLeft(p.secondsLeft); !left.isEmpty())
+            lines << tr("Memory runs out in %1").arg(left.startsWith(QLatin1String("about ")) ? left.mid(6) : left);
+        if (t.guardOn)
+            lines << tr("Build guard on");
+        if (t.heldPaused)
+            lines << tr("Builds paused by Headroom");
+        t.tooltip = lines.join(QLatin1Char('\n'));
+    } else {
+        t.tooltip = tr("Headroom: waiting for the first sample");
+    }
+    if (t == trayStatus_)
+        return;
+    trayStatus_ = t;
+    if (desktop_)
+        desktop_->setTrayStatus(trayStatus_);
+}
+
+void Dashboard::runCommand(DesktopCommand command, bool checked)
+{
+    spdlog::info("command from the desktop: {}{}", commandLabel(command).toStdString(),
+                 command == DesktopCommand::SetGuard || command == DesktopCommand::SetQuiet
+                     ? (checked ? " on" : " off")
+                     : "");
+    switch (command) {
+    case DesktopCommand::ShowDashboard:
+        showDashboard();
+        break;
+    case DesktopCommand::StartLastBuild:
+        showDashboard();
+        window_->pages()->setCurrentWidget(launcherPanel_);
+        launcherPanel_->startLast();
+        break;
+    case DesktopCommand::StopRunawayBuilds:
+        showDashboard();
+        window_->openStopBuildsDialog();
+        break;
+    case DesktopCommand::PauseBuilds:
+        guard_->pauseBuilds();
+        break;
+    case DesktopCommand::ResumeBuilds:
+        guard_->resumeAll();
+        break;
+    case DesktopCommand::PauseTests:
+        guard_->pauseTests();
+        break;
+    case DesktopCommand::SetGuard:
+    case DesktopCommand::SetQuiet: {
+        ui::DashboardSettings changed = settings_;
+        (command == DesktopCommand::SetGuard ? changed.guardEnabled : changed.quiet) = checked;
+        changeSettings(changed);
+        break;
+    }
+    case DesktopCommand::Quit:
+        quit();
+        break;
+    }
+    updateTray();
+}
+
+void Dashboard::applyDesktopSettings()
+{
+    pressure_->setThresholds(settings_.thresholds);
+    pressure_->setRepeatSeconds(settings_.notifyRepeatMinutes * 60.0);
+    pressure_->setQuiet(settings_.quiet);
+    GuardService::Settings g;
+    g.enabled = settings_.guardEnabled;
+    g.guardExternalBuilds = settings_.guardExternalBuilds;
+    g.emergencyAvailablePercent = settings_.guardEmergencyPercent;
+    g.restSeconds = settings_.guardRestSeconds;
+    guard_->setSettings(g);
+    updateTray();
+}
+
+void Dashboard::saveSettings()
+{
+    const QString problem = store_.save(settings_);
+    if (!problem.isEmpty())
+        spdlog::error("settings not saved: {}", problem.toStdString());
 }
 
 ClassifierOptions Dashboard::classifierOptions(const ui::DashboardSettings& settings)
@@ -195,7 +437,13 @@ ClassifierOptions Dashboard::classifierOptions(const ui::DashboardSettings& sett
 
 void Dashboard::start()
 {
-    window_->show();
+    if (options_.startHidden && desktop_ && desktop_->isTrayAvailable())
+        spdlog::info("starting in the tray (--hidden)");
+    else {
+        if (options_.startHidden)
+            spdlog::info("--hidden: there is no system tray, so the window opens");
+        window_->show();
+    }
     sampling_->setClassifierOptions(classifierOptions(settings_));
     sampling_->start(settings_.interval());
     if (!options_.screenshotPath.isEmpty()) {
@@ -228,6 +476,7 @@ void Dashboard::changeSettings(const ui::DashboardSettings& settings)
         launcher_->setGracePeriod(settings_.grace());
     if (classifierChanged)
         sampling_->setClassifierOptions(classifierOptions(settings_));
+    applyDesktopSettings();
 
     const QString problem = store_.save(settings_);
     if (problem.isEmpty()) {

@@ -3,6 +3,8 @@
 
 #include "CommandLine.h"
 #include "DashboardSettings.h"
+#include "DesktopIntegration.h"
+#include "SnapshotPtr.h"
 #include "SettingsStore.h"
 #include "headroom/RoleClassifier.h"
 
@@ -11,12 +13,15 @@
 #include <memory>
 
 namespace headroom::ui {
+class LauncherPanel;
 class MainWindow;
 }
 
 namespace headroom::app {
 
+class GuardService;
 class LauncherController;
+class PressureMonitor;
 class ProcessActions;
 class SamplingService;
 
@@ -26,7 +31,10 @@ class SamplingService;
 class Dashboard : public QObject {
     Q_OBJECT
   public:
-    explicit Dashboard(DashboardOptions options, QObject* parent = nullptr);
+    // `desktop` is the tray and notifications; null uses the system's (none
+    // with --screenshot). Tests pass their own.
+    explicit Dashboard(DashboardOptions options, std::unique_ptr<DesktopIntegration> desktop = nullptr,
+                       QObject* parent = nullptr);
     ~Dashboard() override;
 
     // Shows the window and starts sampling. With --screenshot the returned
@@ -37,7 +45,15 @@ class Dashboard : public QObject {
     SamplingService* sampling() const { return sampling_.get(); }
     ProcessActions* actions() const { return actions_.get(); }
     LauncherController* launcher() const { return launcher_.get(); }
+    PressureMonitor* pressure() const { return pressure_.get(); }
+    GuardService* guard() const { return guard_.get(); }
+    DesktopIntegration* desktop() const { return desktop_.get(); }
     const ui::DashboardSettings& settings() const { return settings_; }
+    const TrayStatus& trayStatus() const { return trayStatus_; }
+
+  public slots:
+    // What the tray menu and the notifications' buttons ask for.
+    void runCommand(headroom::app::DesktopCommand command, bool checked = true);
 
   signals:
     // --screenshot is done: 0 when the PNG was written.
@@ -45,6 +61,14 @@ class Dashboard : public QObject {
 
   private:
     void changeSettings(const ui::DashboardSettings& settings);
+    void applyDesktopSettings();
+    void observe(const ui::SnapshotPtr& snapshot);
+    void updateTray();
+    void notify(DesktopNotification notification);
+    void showDashboard();
+    void hideToTray();
+    void quit();
+    void saveSettings();
     void takeScreenshot();
     void createLauncher();
     bool mayClose();
@@ -57,6 +81,13 @@ class Dashboard : public QObject {
     std::unique_ptr<SamplingService> sampling_;
     std::unique_ptr<ProcessActions> actions_;
     std::unique_ptr<LauncherController> launcher_;
+    std::unique_ptr<PressureMonitor> pressure_;
+    std::unique_ptr<GuardService> guard_;
+    std::unique_ptr<DesktopIntegration> desktop_;
+    ui::LauncherPanel* launcherPanel_ = nullptr;
+    ui::SnapshotPtr snapshot_;
+    TrayStatus trayStatus_;
+    bool quitting_ = false;
     bool screenshotTaken_ = false;
 };
 

@@ -233,8 +233,74 @@ bool LauncherController::start(const BuildRequest& request, BuildPreset preset, 
     return true;
 }
 
+namespace {
+QStringList toList(const std::vector<std::string>& items)
+{
+    QStringList list;
+    for (const auto& item : items)
+        list << QString::fromStdString(item);
+    return list;
+}
+std::vector<std::string> fromList(const QStringList& list)
+{
+    std::vector<std::string> items;
+    for (const QString& item : list)
+        items.push_back(item.toStdString());
+    return items;
+}
+} // namespace
+
+void LauncherController::rememberLastBuild()
+{
+    settings_->beginGroup(QStringLiteral("lastBuild"));
+    settings_->setValue(QStringLiteral("project"), q(request_.projectDir));
+    settings_->setValue(QStringLiteral("package"), q(request_.package));
+    settings_->setValue(QStringLiteral("targetKind"), int(request_.targetKind));
+    settings_->setValue(QStringLiteral("targetName"), q(request_.targetName));
+    settings_->setValue(QStringLiteral("features"), q(request_.features));
+    settings_->setValue(QStringLiteral("profile"), q(request_.profile));
+    settings_->setValue(QStringLiteral("extraArgs"), toList(request_.extraArgs));
+    settings_->setValue(QStringLiteral("thenRun"), toList(request_.thenRun));
+    settings_->setValue(QStringLiteral("preset"), q(std::string(presetId(preset_))));
+    const bool custom = preset_ == BuildPreset::Custom && customIndex_ >= 0 && customIndex_ < int(customPresets_.size());
+    settings_->setValue(QStringLiteral("customPreset"), custom ? customPresets_[std::size_t(customIndex_)].name : QString());
+    settings_->endGroup();
+}
+
+std::optional<LauncherController::LastBuild> LauncherController::lastBuild() const
+{
+    settings_->beginGroup(QStringLiteral("lastBuild"));
+    LastBuild last;
+    last.request.projectDir = settings_->value(QStringLiteral("project")).toString().toStdString();
+    last.request.package = settings_->value(QStringLiteral("package")).toString().toStdString();
+    const int kind = settings_->value(QStringLiteral("targetKind"), 0).toInt();
+    last.request.targetKind = kind >= 0 && kind <= int(TargetKind::Lib) ? TargetKind(kind) : TargetKind::Default;
+    last.request.targetName = settings_->value(QStringLiteral("targetName")).toString().toStdString();
+    last.request.features = settings_->value(QStringLiteral("features")).toString().toStdString();
+    last.request.profile = settings_->value(QStringLiteral("profile"), QStringLiteral("release")).toString().toStdString();
+    last.request.extraArgs = fromList(settings_->value(QStringLiteral("extraArgs")).toStringList());
+    last.request.thenRun = fromList(settings_->value(QStringLiteral("thenRun")).toStringList());
+    const auto preset = presetFromId(settings_->value(QStringLiteral("preset")).toString().toStdString());
+    last.customPreset = settings_->value(QStringLiteral("customPreset")).toString();
+    settings_->endGroup();
+    if (last.request.projectDir.empty() || !preset)
+        return std::nullopt;
+    last.preset = *preset;
+    return last;
+}
+
+QString LauncherController::LastBuild::title() const
+{
+    const QString name = QFileInfo(QString::fromStdString(request.projectDir)).fileName();
+    const QString which = preset == BuildPreset::Custom && !customPreset.isEmpty()
+                              ? customPreset
+                              : QString::fromStdString(std::string(presetId(preset)));
+    return QStringLiteral("%1 · %2").arg(which, name);
+}
+
 void LauncherController::launch()
 {
+    rememberLastBuild();
     plan_ = plan(request_, preset_);
     startedMs_ = QDateTime::currentMSecsSinceEpoch();
     // Announce first: views reset for the new run before its first step shows.

@@ -76,6 +76,15 @@ class LauncherController : public QObject {
     // Resumes the processes preset D paused, if any are still paused.
     void resumePaused();
 
+    // The build started last (kept across runs), for "Start last build".
+    struct LastBuild {
+        BuildRequest request;
+        BuildPreset preset = BuildPreset::A;
+        QString customPreset; // the custom preset's name, for BuildPreset::Custom
+        QString title() const; // "A · tsz"
+    };
+    std::optional<LastBuild> lastBuild() const;
+
     const std::optional<BuildRunResult>& lastResult() const { return lastResult_; }
     const BuildRequest& lastRequest() const { return request_; }
 
@@ -97,6 +106,7 @@ class LauncherController : public QObject {
   private:
     void setState(State state);
     void launch();
+    void rememberLastBuild();
     void actInBackground(std::vector<ProcessKey> targets, ProcessAction action, bool tree,
                          bool rememberPaused);
     BuildCheckOptions checkOptions(const BuildRequest& request, BuildPreset preset) const;

@@ -21,6 +21,7 @@
 #include <QPlainTextEdit>
 #include <QProgressBar>
 #include <QPushButton>
+#include <QRegularExpression>
 #include <QScrollArea>
 #include <QScrollBar>
 #include <QTabWidget>
@@ -80,11 +81,18 @@ LauncherPanel::LauncherPanel(LauncherController* controller, QWidget* parent)
         rememberProject(dir);
         updateButtons();
         emit status(tr("Read the workspace %1").arg(dir));
+        if (pendingLast_ && q(pendingLast_->request.projectDir) == dir) {
+            const auto last = *pendingLast_;
+            pendingLast_.reset();
+            applyLast(last);
+            startRequested();
+        }
     });
     connect(controller_, &LauncherController::workspaceFailed, this,
             [this](const QString& dir, const QString& why) {
                 if (dir != project_->currentText())
                     return;
+                pendingLast_.reset();
                 diagnosis_->setText(why);
                 diagnosis_->setProperty("level", "error");
                 diagnosis_->setStyleSheet(
@@ -562,6 +570,57 @@ void LauncherPanel::showChecks(const std::vector<BuildCheck>& checks, bool offer
     if (offerChoices && failed)
         state_->setText(
             tr("A check failed: start anyway, wait until memory is available, or change the preset."));
+}
+
+bool LauncherPanel::startLast()
+{
+    const auto last = controller_->lastBuild();
+    if (!last) {
+        emit status(tr("No build has been started from Headroom yet."));
+        return false;
+    }
+    const QString dir = q(last->request.projectDir);
+    if (controller_->workspace() && controller_->workspace()->root == dir && project_->currentText() == dir) {
+        applyLast(*last);
+        startRequested();
+        return true;
+    }
+    // Read the workspace first; the build starts once it is loaded.
+    pendingLast_ = last;
+    setProject(dir);
+    return true;
+}
+
+void LauncherPanel::applyLast(const app::LauncherController::LastBuild& last)
+{
+    auto joinArguments = [](const std::vector<std::string>& args) {
+        QStringList words;
+        for (const auto& arg : args) {
+            QString word = q(arg);
+            if (word.isEmpty() || word.contains(QRegularExpression(QStringLiteral("[\\s'\"\\\\]"))))
+                word = QLatin1Char('\'') + word.replace(QLatin1Char('\''), QStringLiteral("'\\''")) + QLatin1Char('\'');
+            words << word;
+        }
+        return words.join(QLatin1Char(' '));
+    };
+    int presetIndex = preset_->findData(int(last.preset));
+    if (last.preset == BuildPreset::Custom) {
+        for (int i = 0; i < preset_->count(); ++i) {
+            if (preset_->itemData(i).toInt() == int(BuildPreset::Custom) &&
+                preset_->itemText(i).endsWith(last.customPreset))
+                presetIndex = i;
+        }
+    }
+    preset_->setCurrentIndex(std::max(0, presetIndex));
+    package_->setCurrentIndex(std::max(0, package_->findData(q(last.request.package))));
+    targetKind_->setCurrentIndex(std::max(0, targetKind_->findData(int(last.request.targetKind))));
+    fillFromWorkspace();
+    targetName_->setCurrentText(q(last.request.targetName));
+    features_->setText(q(last.request.features));
+    profile_->setCurrentText(q(last.request.profile));
+    extraArgs_->setText(joinArguments(last.request.extraArgs));
+    thenRun_->setText(joinArguments(last.request.thenRun));
+    refreshPreview();
 }
 
 void LauncherPanel::startRequested()

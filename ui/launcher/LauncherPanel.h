@@ -50,6 +50,9 @@ class LauncherPanel : public QWidget {
 
   public slots:
     void startRequested(); // the Start button
+    // Fills the form with the build started last and starts it, with the
+    // usual checks (from the tray menu). False when there is none.
+    bool startLast();
     void refreshPreview();
 
   signals:
@@ -68,6 +71,8 @@ class LauncherPanel : public QWidget {
     void chooseFreeMemory();
     void rememberProject(const QString& dir);
     void startWith(app::LauncherController::StartMode mode);
+    void applyLast(const app::LauncherController::LastBuild& last);
+    std::optional<app::LauncherController::LastBuild> pendingLast_;
 
     app::LauncherController* controller_;
     QStringList recent_;

@@ -1,0 +1,79 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#pragma once
+
+// Everything Headroom asks of the desktop it runs on: a tray icon with a menu,
+// and notifications. The rest of the app talks to this interface only, so it
+// does not care which desktop (or none) is there, and tests substitute it.
+
+#include "headroom/PressureLevel.h"
+
+#include <QList>
+#include <QMetaType>
+#include <QObject>
+#include <QString>
+
+namespace headroom::app {
+
+// What the user can ask for from the tray menu or a notification's buttons.
+enum class DesktopCommand {
+    ShowDashboard,
+    StartLastBuild,
+    StopRunawayBuilds,
+    PauseBuilds,
+    ResumeBuilds,
+    PauseTests,
+    SetGuard, // checked: on
+    SetQuiet, // checked: on
+    Quit,
+};
+
+QString commandLabel(DesktopCommand command); // "Show dashboard", "Stop builds"...
+
+// What the tray shows: the icon's colour and fill, the tooltip, the menu's state.
+struct TrayStatus {
+    PressureLevel level = PressureLevel::Normal;
+    double usedFraction = 0.0; // RAM used, 0..1: how full the gauge is
+    bool hasData = false;      // false until the first sample
+    QString tooltip;
+    QString lastBuild;       // "Preset A · tsz" for the menu; empty: no build to repeat
+    bool canStartBuild = false;
+    bool haveRunaway = false;   // build processes of the user that could be stopped
+    bool canPause = false;      // build or test processes of the user are running
+    bool heldPaused = false;    // Headroom holds paused builds: the menu offers Resume
+    bool guardOn = false;
+    bool quiet = false;
+
+    friend bool operator==(const TrayStatus&, const TrayStatus&) = default;
+};
+
+struct DesktopNotification {
+    // Each kind replaces its own previous notification on screen instead of piling up.
+    enum class Kind { Pressure, Guard, Info };
+    Kind kind = Kind::Info;
+    PressureLevel urgency = PressureLevel::Normal;
+    QString title;
+    QString body;
+    QList<DesktopCommand> actions; // offered as buttons where the server supports them
+};
+
+class DesktopIntegration : public QObject {
+    Q_OBJECT
+  public:
+    using QObject::QObject;
+    ~DesktopIntegration() override = default;
+
+    // A tray (status area) exists and shows Headroom's icon.
+    virtual bool isTrayAvailable() const = 0;
+    virtual void setTrayStatus(const TrayStatus& status) = 0;
+    // Never blocks: delivery happens in the background, with a fallback.
+    virtual void notify(const DesktopNotification& notification) = 0;
+
+  signals:
+    void commandRequested(headroom::app::DesktopCommand command, bool checked);
+    // The tray appeared (a panel started after Headroom) or went away.
+    void trayAvailabilityChanged(bool available);
+};
+
+} // namespace headroom::app
+
+Q_DECLARE_METATYPE(headroom::app::DesktopCommand)
