@@ -71,9 +71,14 @@ std::vector<GuardAction> BuildGuard::decide(const Snapshot& s, PressureLevel lev
         // Paused builds did not free enough: give up the largest build tree
         // before the kernel picks a victim, perhaps the user's editor.
         const BuildTree* largest = nullptr;
+        // Pausing and then stopping a build is one escalation, not flapping: a
+        // root the guard just paused may be terminated. But after stopping a
+        // build, wait a grace period to see the memory come back before
+        // stopping another one.
+        const bool settling = lastTerminatedAt_ && now - *lastTerminatedAt_ < options_.graceSeconds;
         for (const auto& b : s.builds) {
             const ProcessSample* root = s.find(b.root);
-            if (!root || root->uid != options_.uid || !rested(b.root, now))
+            if (settling || !root || root->uid != options_.uid)
                 continue;
             const bool guarded = options_.guardExternalBuilds ||
                                  std::find(options_.launchedRoots.begin(), options_.launchedRoots.end(),
@@ -86,6 +91,7 @@ std::vector<GuardAction> BuildGuard::decide(const Snapshot& s, PressureLevel lev
                 {GuardActionKind::TerminateTree, largest->root, largest->tool, largest->residentBytes,
                  "available memory fell to " + formatPercent(availablePct / 100.0) + " with builds paused"});
             lastActed_[largest->root] = now;
+            lastTerminatedAt_ = now;
             for (const auto& member : largest->members)
                 paused_.erase(member);
             return actions;

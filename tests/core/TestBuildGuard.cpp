@@ -122,6 +122,32 @@ class TestBuildGuard : public QObject {
         QVERIFY(actions[0].reason.find("4%") != std::string::npos);
     }
 
+    void emergencyMayStopAPausedBuildButWaitsBeforeTheNext()
+    {
+        GuardOptions options;
+        options.uid = kMe;
+        options.guardExternalBuilds = true;
+        options.graceSeconds = 30;
+        BuildGuard guard(options);
+        double now = 0;
+        // Everything of ours paused, roots included.
+        for (int i = 0; i < 6; ++i)
+            guard.decide(machine(8), PressureLevel::Critical, now++);
+        QCOMPARE(guard.paused().size(), std::size_t(6));
+        // Still falling: the largest tree goes although its root was paused seconds ago.
+        QCOMPARE(targets(guard.decide(machine(4), PressureLevel::Critical, now++), GuardActionKind::TerminateTree),
+                 std::vector<Pid>{100});
+        // The snapshot still shows 100's tree while it winds down: nothing else is
+        // stopped until the grace period has passed...
+        for (int i = 0; i < 5; ++i)
+            QVERIFY(targets(guard.decide(machine(3), PressureLevel::Critical, now++), GuardActionKind::TerminateTree)
+                        .empty());
+        // ...then the next largest, if memory is still at the emergency line.
+        now += 30;
+        const auto next = targets(guard.decide(machine(3), PressureLevel::Critical, now), GuardActionKind::TerminateTree);
+        QCOMPARE(next.size(), std::size_t(1));
+    }
+
     void externalBuildsOnlyWhenAskedAndNeverAnotherUsers()
     {
         GuardOptions options;

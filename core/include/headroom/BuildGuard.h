@@ -12,6 +12,7 @@
 #include "headroom/Snapshot.h"
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -58,6 +59,7 @@ class BuildGuard {
     GuardOptions options_;
     std::map<ProcessKey, double> lastActed_;
     std::map<ProcessKey, std::int64_t> paused_; // -> start time, to resume oldest first
+    std::optional<double> lastTerminatedAt_;
 };
 
 } // namespace headroom
