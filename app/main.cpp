@@ -8,8 +8,15 @@
 #include "headroom/Version.h"
 
 #include <QApplication>
+#include <QSocketNotifier>
 #include <QStyle>
 #include <QStyleFactory>
+
+#ifdef Q_OS_UNIX
+#include <csignal>
+#include <sys/socket.h>
+#include <unistd.h>
+#endif
 
 #include <iostream>
 #include <spdlog/spdlog.h>
@@ -58,6 +65,38 @@ void applyColorScheme(QApplication& app, const QString& scheme)
     app.setPalette(scheme == QLatin1String("dark") ? darkPalette() : app.style()->standardPalette());
 }
 
+#ifdef Q_OS_UNIX
+// SIGTERM (logout, `kill`) and SIGINT (Ctrl+C) end the event loop, so the
+// dashboard shuts down in order: the processes Headroom paused are resumed and
+// the window layout is saved. The handler only writes a byte to a socket.
+int signalPipe[2] = {-1, -1};
+
+void onQuitSignal(int)
+{
+    const char byte = 1;
+    [[maybe_unused]] const auto written = ::write(signalPipe[0], &byte, 1);
+}
+
+void quitOnSignals(QApplication& app)
+{
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, signalPipe) != 0)
+        return;
+    auto* notifier = new QSocketNotifier(signalPipe[1], QSocketNotifier::Read, &app);
+    QObject::connect(notifier, &QSocketNotifier::activated, &app, [] {
+        char byte = 0;
+        [[maybe_unused]] const auto got = ::read(signalPipe[1], &byte, 1);
+        spdlog::info("asked to quit by a signal");
+        QApplication::quit();
+    });
+    struct sigaction action = {};
+    action.sa_handler = onQuitSignal;
+    sigemptyset(&action.sa_mask);
+    action.sa_flags = SA_RESTART;
+    ::sigaction(SIGTERM, &action, nullptr);
+    ::sigaction(SIGINT, &action, nullptr);
+}
+#endif
+
 } // namespace
 
 int main(int argc, char* argv[])
@@ -102,6 +141,9 @@ int main(int argc, char* argv[])
         spdlog::info("log file {}", logging.filePath.toStdString());
 
     applyColorScheme(app, parsed.options.colorScheme);
+#ifdef Q_OS_UNIX
+    quitOnSignals(app);
+#endif
 
     int exitCode = 0;
     {

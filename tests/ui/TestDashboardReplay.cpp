@@ -115,6 +115,36 @@ class TestDashboardReplay : public QObject {
         QCOMPARE(labelText(&window, "levelValue"), QStringLiteral("Warning"));
     }
 
+    void timeLeftShowsWhenMemoryRunsOutWithinMinutes()
+    {
+        MainWindow window;
+        window.show();
+        app::PressureMonitor monitor;
+        connect(&monitor, &app::PressureMonitor::pressureUpdated, &window, &MainWindow::showPressure);
+        auto feed = [&](std::int64_t i, std::uint64_t usedMiB) {
+            const auto s = replay::snapshot(i, replay::memory(16, usedMiB, 0, 0), {});
+            window.showSnapshot(s);
+            monitor.observe(s);
+        };
+        // Steady: no estimate.
+        for (std::int64_t i = 0; i < 12; ++i)
+            feed(i, 6000);
+        QVERIFY2(!window.summary()->levelDetail().contains(QStringLiteral("left")),
+                 qPrintable(window.summary()->levelDetail()));
+        // Climbing 100 MiB a second with about 10 GiB to go: under two minutes left.
+        for (std::int64_t i = 12; i < 42; ++i)
+            feed(i, 6000 + std::uint64_t(i - 11) * 100);
+        QVERIFY2(window.summary()->levelDetail().contains(QStringLiteral("min left")),
+                 qPrintable(window.summary()->levelDetail()));
+        QVERIFY(monitor.state().secondsLeft.has_value());
+        QVERIFY(*monitor.state().secondsLeft > 60 && *monitor.state().secondsLeft < 120);
+        // A slow climb (1 MiB/s: hours left) shows nothing: only estimates under 5 min are shown.
+        for (std::int64_t i = 42; i < 80; ++i)
+            feed(i, 9000 + std::uint64_t(i - 42));
+        QVERIFY2(!window.summary()->levelDetail().contains(QStringLiteral("left")),
+                 qPrintable(window.summary()->levelDetail()));
+    }
+
     void chartsShowTheValuesFed()
     {
         MainWindow window;

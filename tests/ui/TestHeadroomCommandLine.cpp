@@ -3,6 +3,10 @@
 
 #include <QImage>
 #include <QProcess>
+#include <QSettings>
+#include <QThread>
+
+#include <csignal>
 #include <QTemporaryDir>
 #include <QtTest>
 
@@ -120,6 +124,37 @@ class TestHeadroomCommandLine : public QObject {
         const Run bad = runDashboard({"--interval", "99"}, env);
         QCOMPARE(bad.exitCode, 2);
         QVERIFY(bad.err.contains(QStringLiteral("--interval")));
+    }
+
+    void terminateSignalShutsDownInOrder()
+    {
+        QTemporaryDir home;
+        QProcess process;
+        process.setProcessEnvironment(isolated(home));
+        process.start(QStringLiteral(HEADROOM_DASHBOARD_BIN),
+                      {"--settings", home.filePath(QStringLiteral("headroom.conf")), "--interval", "0.5"});
+        QVERIFY(process.waitForStarted());
+        QFile log(home.filePath(QStringLiteral("data/headroom/headroom.log")));
+        auto logText = [&log] {
+            QByteArray text;
+            if (log.open(QIODevice::ReadOnly)) {
+                text = log.readAll();
+                log.close();
+            }
+            return text;
+        };
+        QTRY_VERIFY_WITH_TIMEOUT(logText().contains("starting"), 20000);
+        QTest::qWait(1500); // a few samples
+        ::kill(static_cast<pid_t>(process.processId()), SIGTERM);
+        QVERIFY(process.waitForFinished(15000));
+        QCOMPARE(process.exitStatus(), QProcess::NormalExit);
+        QCOMPARE(process.exitCode(), 0);
+        const QByteArray text = logText();
+        QVERIFY(text.contains("asked to quit by a signal"));
+        QVERIFY(text.contains("Headroom exits with status 0"));
+        // The window layout is saved on the way out, as on a normal quit.
+        QSettings saved(home.filePath(QStringLiteral("headroom.conf")), QSettings::IniFormat);
+        QVERIFY(saved.contains(QStringLiteral("window/layout")));
     }
 
     void damagedSettingsStillOpenTheWindow()
