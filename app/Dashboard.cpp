@@ -37,6 +37,7 @@ Dashboard::Dashboard(DashboardOptions options, std::unique_ptr<DesktopIntegratio
     settings_ = loaded.settings;
     spdlog::info("settings from {}", store_.filePath().toStdString());
     if (options_.intervalSeconds) {
+        intervalFromFile_ = settings_.intervalSeconds;
         settings_.intervalSeconds = *options_.intervalSeconds;
         spdlog::info("refresh interval {} s from the command line (not saved)", settings_.intervalSeconds);
     }
@@ -413,9 +414,18 @@ void Dashboard::applyDesktopSettings()
     updateTray();
 }
 
+ui::DashboardSettings Dashboard::settingsToSave() const
+{
+    // A --interval for this run stays out of the file.
+    ui::DashboardSettings saved = settings_;
+    if (intervalFromFile_)
+        saved.intervalSeconds = *intervalFromFile_;
+    return saved;
+}
+
 void Dashboard::saveSettings()
 {
-    const QString problem = store_.save(settings_);
+    const QString problem = store_.save(settingsToSave());
     if (!problem.isEmpty())
         spdlog::error("settings not saved: {}", problem.toStdString());
 }
@@ -468,6 +478,8 @@ void Dashboard::changeSettings(const ui::DashboardSettings& settings)
     const bool classifierChanged = settings.testRunners != settings_.testRunners ||
                                    settings.extraLinkers != settings_.extraLinkers ||
                                    settings.extraCompilers != settings_.extraCompilers;
+    if (settings.intervalSeconds != settings_.intervalSeconds)
+        intervalFromFile_.reset(); // chosen in the dialog: that one is kept
     settings_ = settings;
     window_->applySettings(settings_);
     sampling_->setInterval(settings_.interval());
@@ -478,7 +490,7 @@ void Dashboard::changeSettings(const ui::DashboardSettings& settings)
         sampling_->setClassifierOptions(classifierOptions(settings_));
     applyDesktopSettings();
 
-    const QString problem = store_.save(settings_);
+    const QString problem = store_.save(settingsToSave());
     if (problem.isEmpty()) {
         window_->showMessage(ui::ActivityLog::Severity::Success,
                              tr("Settings saved: %1").arg(changes.join(QStringLiteral("; "))));

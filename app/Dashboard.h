@@ -11,6 +11,7 @@
 #include <QObject>
 
 #include <memory>
+#include <optional>
 
 namespace headroom::ui {
 class LauncherPanel;
@@ -69,6 +70,7 @@ class Dashboard : public QObject {
     void hideToTray();
     void quit();
     void saveSettings();
+    ui::DashboardSettings settingsToSave() const;
     void takeScreenshot();
     void createLauncher();
     bool mayClose();
@@ -88,6 +90,7 @@ class Dashboard : public QObject {
     ui::SnapshotPtr snapshot_;
     TrayStatus trayStatus_;
     bool quitting_ = false;
+    std::optional<double> intervalFromFile_; // while --interval overrides it
     bool screenshotTaken_ = false;
 };
 
