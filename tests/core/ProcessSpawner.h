@@ -40,6 +40,12 @@ class ProcessSpawner {
     bool waitGone(headroom::Pid pid, std::chrono::milliseconds timeout = std::chrono::seconds(10));
     // Linux state letter from /proc/<pid>/stat ('S', 'T', 'Z'...), or 0 when gone.
     static char stateOf(headroom::Pid pid);
+    // Alive and not a zombie.
+    static bool isAlive(headroom::Pid pid)
+    {
+        const char state = stateOf(pid);
+        return state != 0 && state != 'Z' && state != 'X';
+    }
 
     QString binDir() const;
 

@@ -15,8 +15,7 @@ using namespace std::chrono_literals;
 namespace {
 bool alive(Pid pid)
 {
-    const char s = ProcessSpawner::stateOf(pid);
-    return s != 0 && s != 'Z' && s != 'X';
+    return ProcessSpawner::isAlive(pid);
 }
 
 std::string outcomes(const ActionReport& report)

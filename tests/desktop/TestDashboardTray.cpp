@@ -50,20 +50,15 @@ class RecordingDesktop : public DesktopIntegration {
     QList<DesktopNotification> notifications;
 };
 
-// Thresholds that put any machine at the warning level and never at critical.
-const char* const kWarningEverywhere = R"([sampling]
-intervalSeconds=0.5
-
-[levels]
-warningAvailablePercent=100
-criticalAvailablePercent=0
-warningSwapPercent=100
-warningPressureSome=100
-criticalPressureFull=100
-
-[notifications]
-repeatMinutes=1
-)";
+// Thresholds that put any machine at the warning level and never at critical
+// (shared with the end-to-end test), with the shortest notification repeat.
+QByteArray warningEverywhere()
+{
+    QFile file(QStringLiteral(HEADROOM_DESKTOP_TEST_DIR "/warning-everywhere.ini"));
+    if (!file.open(QIODevice::ReadOnly))
+        return {};
+    return file.readAll() + "\n[notifications]\nrepeatMinutes=1\n";
+}
 
 QString describe(const TrayStatus& s)
 {
@@ -100,7 +95,10 @@ class TestDashboardTray : public QObject {
         QFile file(settingsPath_);
         if (!file.open(QIODevice::WriteOnly | QIODevice::Truncate))
             return nullptr;
-        file.write(kWarningEverywhere);
+        const QByteArray base = warningEverywhere();
+        if (base.isEmpty())
+            return nullptr;
+        file.write(base);
         file.write(extra);
         file.close();
         DashboardOptions options;

@@ -15,7 +15,6 @@
 #include <QFile>
 #include <QFileInfo>
 #include <QProcess>
-#include <QScopeGuard>
 #include <QSignalSpy>
 #include <QtTest>
 
@@ -29,8 +28,7 @@ namespace {
 
 bool alive(Pid pid)
 {
-    const char state = ProcessSpawner::stateOf(pid);
-    return state != 0 && state != 'Z';
+    return ProcessSpawner::isAlive(pid);
 }
 
 bool stopped(Pid pid)
@@ -98,7 +96,50 @@ class TestGuardService : public QObject {
         Pid testBinary = 0;
         Pid editor = 0; // unrelated, detached: never a build process
         QString root;
+        ~Scene()
+        {
+            if (editor > 0)
+                ::kill(pid_t(editor), SIGKILL);
+        }
     };
+
+    // A scene, sampled for real, and a guard that acts on it through the safe path.
+    struct Rig {
+        Scene scene;
+        std::unique_ptr<SystemSampler> sampler = SystemSampler::create();
+        std::unique_ptr<Replay> replay;
+        ProcessActions actions;
+        GuardService guard{&actions, platform::currentUid()};
+
+        explicit Rig(bool enabled, bool external = false)
+        {
+            actions.setGrace(std::chrono::milliseconds(500));
+            GuardService::Settings settings;
+            settings.enabled = enabled;
+            settings.guardExternalBuilds = external;
+            settings.restSeconds = 30;
+            guard.setSettings(settings);
+        }
+        // Feeds one replayed sample and waits for the actions it caused.
+        bool feed(double available, double step = 1.0)
+        {
+            const auto s = replay->at(available, step);
+            if (!s)
+                return false;
+            guard.observe(s, levelFor(available));
+            actions.waitForAll();
+            QCoreApplication::processEvents(); // deliver the queued reports
+            return true;
+        }
+    };
+
+    bool setUp(Rig& rig)
+    {
+        if (!setUp(rig.scene))
+            return false;
+        rig.replay = std::make_unique<Replay>(Replay{*rig.sampler, rig.scene.root});
+        return rig.replay->at(60) != nullptr; // a first poll, for CPU %
+    }
 
     bool setUp(Scene& scene)
     {
@@ -141,32 +182,15 @@ class TestGuardService : public QObject {
 
     void pausesTheLaunchedBuildOnCriticalAndResumesItOldestFirst()
     {
-        Scene scene;
-        QVERIFY(setUp(scene));
-        const auto killEditor = qScopeGuard([&] { ::kill(pid_t(scene.editor), SIGKILL); });
-        auto sampler = SystemSampler::create();
-        Replay replay{*sampler, scene.root};
-        QVERIFY(replay.at(60)); // a first poll, for CPU %
-
-        ProcessActions actions;
-        actions.setGrace(std::chrono::milliseconds(500));
-        QSignalSpy requests(&actions, &ProcessActions::started);
-        GuardService guard(&actions, platform::currentUid());
+        Rig rig(true);
+        QVERIFY(setUp(rig));
+        const Scene& scene = rig.scene;
+        GuardService& guard = rig.guard;
+        QSignalSpy requests(&rig.actions, &ProcessActions::started);
         const ProcessKey launchedKey = ProcessSpawner::keyOf(scene.launched);
         guard.setLaunchedRoots([launchedKey] { return std::vector<ProcessKey>{launchedKey}; });
-        GuardService::Settings settings;
-        settings.enabled = true;
-        settings.restSeconds = 30;
-        guard.setSettings(settings);
         QSignalSpy acted(&guard, &GuardService::acted);
-
-        auto feed = [&](double available, double step = 1.0) {
-            const auto s = replay.at(available, step);
-            QVERIFY(s);
-            guard.observe(s, levelFor(available));
-            actions.waitForAll();
-            QCoreApplication::processEvents(); // deliver the queued reports
-        };
+        auto feed = [&](double available, double step = 1.0) { QVERIFY(rig.feed(available, step)); };
 
         // Normal and warning: nothing happens.
         feed(60);
@@ -228,28 +252,12 @@ class TestGuardService : public QObject {
 
     void emergencyTerminatesTheLargestTreeOnly()
     {
-        Scene scene;
-        QVERIFY(setUp(scene));
-        const auto killEditor = qScopeGuard([&] { ::kill(pid_t(scene.editor), SIGKILL); });
-        auto sampler = SystemSampler::create();
-        Replay replay{*sampler, scene.root};
-        QVERIFY(replay.at(60));
-
-        ProcessActions actions;
-        actions.setGrace(std::chrono::milliseconds(500));
-        GuardService guard(&actions, platform::currentUid());
-        GuardService::Settings settings;
-        settings.enabled = true;
-        settings.guardExternalBuilds = true; // both builds are guarded
-        guard.setSettings(settings);
+        Rig rig(true, true); // both builds are guarded
+        QVERIFY(setUp(rig));
+        Scene& scene = rig.scene;
+        GuardService& guard = rig.guard;
         QSignalSpy acted(&guard, &GuardService::acted);
-        auto feed = [&](double available) {
-            const auto s = replay.at(available);
-            QVERIFY(s);
-            guard.observe(s, levelFor(available));
-            actions.waitForAll();
-            QCoreApplication::processEvents();
-        };
+        auto feed = [&](double available) { QVERIFY(rig.feed(available)); };
 
         // Critical long enough to pause every build process of both trees.
         for (int i = 0; i < 7; ++i)
@@ -275,25 +283,20 @@ class TestGuardService : public QObject {
 
         // The user resumes by hand from the tray: everything Headroom holds goes on.
         guard.resumeAll();
-        actions.waitForAll();
+        rig.actions.waitForAll();
         QTRY_VERIFY(!stopped(scene.external) && !stopped(scene.testBinary));
         QVERIFY(!guard.holdsPaused());
     }
 
     void offByDefaultAndTouchesNothing()
     {
-        Scene scene;
-        QVERIFY(setUp(scene));
-        const auto killEditor = qScopeGuard([&] { ::kill(pid_t(scene.editor), SIGKILL); });
-        auto sampler = SystemSampler::create();
-        Replay replay{*sampler, scene.root};
-        ProcessActions actions;
-        QSignalSpy requests(&actions, &ProcessActions::started);
-        GuardService guard(&actions, platform::currentUid());
-        QVERIFY(!guard.enabled());
+        Rig rig(false);
+        QVERIFY(setUp(rig));
+        const Scene& scene = rig.scene;
+        QSignalSpy requests(&rig.actions, &ProcessActions::started);
+        QVERIFY(!GuardService(&rig.actions, platform::currentUid()).enabled()); // off by default
         for (double available : {8.0, 8.0, 4.0, 3.0, 60.0})
-            guard.observe(replay.at(available), levelFor(available));
-        actions.waitForAll();
+            QVERIFY(rig.feed(available));
         QCOMPARE(requests.count(), 0);
         for (Pid p : {scene.launched, scene.external, scene.testBinary, scene.editor})
             QVERIFY(alive(p) && !stopped(p));
@@ -301,13 +304,12 @@ class TestGuardService : public QObject {
 
     void trayPauseAndResumeBuildsAndTests()
     {
-        Scene scene;
-        QVERIFY(setUp(scene));
-        const auto killEditor = qScopeGuard([&] { ::kill(pid_t(scene.editor), SIGKILL); });
-        auto sampler = SystemSampler::create();
-        Replay replay{*sampler, scene.root};
-        ProcessActions actions;
-        GuardService guard(&actions, platform::currentUid());
+        Rig rig(false);
+        QVERIFY(setUp(rig));
+        const Scene& scene = rig.scene;
+        GuardService& guard = rig.guard;
+        ProcessActions& actions = rig.actions;
+        Replay& replay = *rig.replay;
         guard.observe(replay.at(60), PressureLevel::Normal);
         QVERIFY(guard.canPause());
         QVERIFY(guard.canPauseTests());

@@ -45,6 +45,9 @@
 
 set -uo pipefail
 
+# The bus configuration and the settings are shared with the other desktop tests.
+here=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
+readonly here
 readonly SCREEN_W=1280 SCREEN_H=800
 readonly CHECK_SECONDS=20 # deadline of each check
 readonly INNER_BUDGET=70  # whole session part; Xvfb start and cleanup come on top
@@ -215,16 +218,7 @@ EOF
     # -- Headroom ----------------------------------------------------------
     mkdir -p "$out"/{home,config,data,cache,runtime}
     chmod 700 "$out/runtime"
-    cat >"$out/config/settings.ini" <<'EOF'
-[levels]
-warningAvailablePercent=100
-criticalAvailablePercent=0
-warningSwapPercent=100
-warningPressureSome=100
-criticalPressureFull=100
-[sampling]
-intervalSeconds=0.5
-EOF
+    cp -- "$here/warning-everywhere.ini" "$out/config/settings.ini"
     start headroom "$out/headroom.log" env \
         HOME="$out/home" XDG_CONFIG_HOME="$out/config" XDG_DATA_HOME="$out/data" \
         XDG_CACHE_HOME="$out/cache" XDG_RUNTIME_DIR="$out/runtime" QT_QPA_PLATFORM=xcb \
@@ -494,7 +488,7 @@ main() {
     out=$(realpath -e -- "$2")
     # Only what this script writes, never the whole directory.
     rm -rf -- "${out:?}"/{home,config,data,cache,runtime}
-    rm -f -- "$out"/{pids,session.conf,dunstrc,xvfb.log,dbus-daemon.log,dbus-monitor.log,dunst.log,trayer.log} \
+    rm -f -- "$out"/{pids,dunstrc,xvfb.log,dbus-daemon.log,dbus-monitor.log,dunst.log,trayer.log} \
         "$out"/{headroom.log,dunstctl.log,xwininfo-tree.txt,tray.png,notification.png,screen.png,dashboard.png}
     : >"$out/pids"
 
@@ -544,27 +538,10 @@ main() {
     [[ -n $display ]] || { say "FAIL: could not start Xvfb on any display :90..:99"; dump_logs "$out"; exit 1; }
     say "Xvfb: display $display (pid $xvfb_pid)"
 
-    cat >"$out/session.conf" <<'EOF'
-<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <!-- A private session bus for one test run: no service directories, so no
-       D-Bus activation starts anything behind the test's back. -->
-  <type>session</type>
-  <listen>unix:tmpdir=/tmp</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default">
-    <allow send_destination="*" eavesdrop="true"/>
-    <allow eavesdrop="true"/>
-    <allow own="*"/>
-  </policy>
-</busconfig>
-EOF
-
     local budget=$((INNER_BUDGET - SECONDS))
     ((budget < 30)) && budget=30
     # dbus-daemon talks on stderr; part 2 puts its own stderr back on stdout.
-    timeout --kill-after=5 "$budget" dbus-run-session --config-file="$out/session.conf" -- \
+    timeout --kill-after=5 "$budget" dbus-run-session --config-file="$here/private-session-bus.conf" -- \
         bash "${BASH_SOURCE[0]}" --in-session "$headroom" "$out" 2>"$out/dbus-daemon.log" &
     session_pid=$!
     wait "$session_pid"

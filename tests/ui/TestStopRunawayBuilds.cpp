@@ -27,8 +27,7 @@ namespace {
 
 bool alive(Pid pid)
 {
-    const char state = ProcessSpawner::stateOf(pid);
-    return state != 0 && state != 'Z';
+    return ProcessSpawner::isAlive(pid);
 }
 
 } // namespace
