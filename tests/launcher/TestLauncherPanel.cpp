@@ -8,6 +8,7 @@
 #include "headroom/Units.h"
 
 #include <QComboBox>
+#include <QFileInfo>
 #include <QLabel>
 #include <QPlainTextEdit>
 #include <QProgressBar>
@@ -99,6 +100,50 @@ class TestLauncherPanel : public QObject {
             QTest::qWait(50); // let the layout take the new texts in
             QVERIFY(panel.grab().save(shot + "/launcher.png"));
         }
+    }
+
+    void startLastRepeatsTheLastBuildInALaterSession()
+    {
+        CargoWorkspace ws(300);
+        QTemporaryDir dir;
+        const QString ini = dir.path() + "/launcher.ini";
+        {
+            LauncherController controller(dir.path() + "/history.sqlite", ini);
+            QVERIFY(!controller.lastBuild()); // nothing started yet
+            controller.observe(live());
+            LauncherPanel panel(&controller);
+            QVERIFY(!panel.startLast());
+            QSignalSpy loaded(&controller, &LauncherController::workspaceLoaded);
+            panel.setProject(ws.root());
+            QVERIFY(loaded.wait(30000));
+            auto* kind = panel.findChildren<QComboBox*>().at(2);
+            kind->setCurrentIndex(kind->findData(int(TargetKind::Example)));
+            panel.setPreset(BuildPreset::B);
+            QSignalSpy finished(&controller, &LauncherController::finished);
+            QVERIFY(controller.start(panel.request(), BuildPreset::B, LauncherController::StartMode::Anyway));
+            QVERIFY(finished.wait(240000));
+            QVERIFY(controller.lastBuild());
+            QCOMPARE(controller.lastBuild()->title(), QStringLiteral("B · ") + QFileInfo(ws.root()).fileName());
+        }
+        // A later session (the tray's "Start last build"): a fresh panel reads
+        // the workspace, fills the form and starts the same preset and target.
+        LauncherController controller(dir.path() + "/history.sqlite", ini);
+        controller.observe(live());
+        QTimer feed;
+        QObject::connect(&feed, &QTimer::timeout, [&] { controller.observe(live()); });
+        feed.start(250);
+        LauncherPanel panel(&controller);
+        QSignalSpy started(&controller, &LauncherController::planStarted);
+        QSignalSpy finished(&controller, &LauncherController::finished);
+        QVERIFY(panel.startLast());
+        QVERIFY(started.wait(30000));
+        const auto plan = started.at(0).at(0).value<BuildPlan>();
+        QCOMPARE(plan.preset, BuildPreset::B);
+        QCOMPARE(panel.preset(), BuildPreset::B);
+        QCOMPARE(panel.request().targetKind, TargetKind::Example);
+        QCOMPARE(panel.request().targetName, std::string("hello"));
+        QVERIFY(finished.wait(240000));
+        QCOMPARE(controller.history().runs(controller.workspace()->root).size(), std::size_t(2));
     }
 
     void failedChecksOfferToPauseTestsAndStopTheOtherBuild()
