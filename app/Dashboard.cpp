@@ -7,7 +7,6 @@
 #include "MainWindow.h"
 #include "PressureMonitor.h"
 #include "ProcessActions.h"
-#include "RunawayBuilds.h"
 #include "SamplingService.h"
 #include "SummaryStrip.h"
 #include "SystemDesktop.h"
@@ -185,6 +184,13 @@ void Dashboard::createLauncher()
                 const QString text = buildStatus->text().section(QStringLiteral(" · "), 0, 0);
                 buildStatus->setText(text + QStringLiteral(" · ") + QString::fromStdString(formatBytes(now)));
             });
+    const auto rememberLast = [this] {
+        const auto last = launcher_->lastBuild();
+        lastBuildTitle_ = last ? last->title() : QString();
+    };
+    rememberLast();
+    connect(launcher_.get(), &LauncherController::planStarted, this, rememberLast);
+    connect(launcher_.get(), &LauncherController::stateChanged, this, [this] { updateTray(); });
     connect(launcher_.get(), &LauncherController::planStarted, window_.get(), [this](const BuildPlan& plan) {
         for (const auto& step : plan.steps)
             spdlog::info("build step: {}", step.displayLine());
@@ -317,16 +323,14 @@ void Dashboard::updateTray()
     t.quiet = settings_.quiet;
     t.heldPaused = guard_->holdsPaused();
     t.canPause = guard_->canPause();
-    if (const auto last = launcher_->lastBuild()) {
-        t.lastBuild = last->title();
-        t.canStartBuild = launcher_->state() == LauncherController::State::Idle;
-    }
+    t.lastBuild = lastBuildTitle_;
+    t.canStartBuild = !lastBuildTitle_.isEmpty() && launcher_->state() == LauncherController::State::Idle;
     if (snapshot_) {
         const MemoryStatus& m = snapshot_->memory;
         t.hasData = true;
         t.level = pressure_->level();
         t.usedFraction = m.usedFraction();
-        t.haveRunaway = !ui::collectRunawayBuilds(*snapshot_, platform::currentUid(), platform::currentPid()).empty();
+        t.haveRunaway = guard_->hasBuildProcesses();
         const ui::PressureState& p = pressure_->state();
         QStringList lines;
         lines << (p.reason.isEmpty() ? tr("Headroom: memory normal")

@@ -88,6 +88,7 @@ class Dashboard : public QObject {
     std::unique_ptr<DesktopIntegration> desktop_;
     ui::LauncherPanel* launcherPanel_ = nullptr;
     ui::SnapshotPtr snapshot_;
+    QString lastBuildTitle_; // for the tray menu; read when a build starts
     TrayStatus trayStatus_;
     bool quitting_ = false;
     std::optional<double> intervalFromFile_; // while --interval overrides it

@@ -50,22 +50,26 @@ bool GuardService::mine(const ProcessSample& p) const
     return p.uid == uid_ && !p.kernelThread && p.state != ProcessState::Zombie;
 }
 
+bool GuardService::anyMine(bool (*match)(const ProcessSample&)) const
+{
+    return snapshot_ && std::any_of(snapshot_->processes.begin(), snapshot_->processes.end(),
+                                    [&](const ProcessSample& p) { return mine(p) && match(p); });
+}
+
 bool GuardService::canPause() const
 {
-    if (!snapshot_)
-        return false;
-    return std::any_of(snapshot_->processes.begin(), snapshot_->processes.end(), [this](const ProcessSample& p) {
-        return mine(p) && isBuildRole(p.role) && p.state != ProcessState::Stopped;
-    });
+    return anyMine([](const ProcessSample& p) { return isBuildRole(p.role) && p.state != ProcessState::Stopped; });
+}
+
+bool GuardService::hasBuildProcesses() const
+{
+    return anyMine([](const ProcessSample& p) { return isBuildRole(p.role); });
 }
 
 bool GuardService::canPauseTests() const
 {
-    if (!snapshot_)
-        return false;
-    return std::any_of(snapshot_->processes.begin(), snapshot_->processes.end(), [this](const ProcessSample& p) {
-        return mine(p) && p.role == ProcessRole::Test && p.state != ProcessState::Stopped;
-    });
+    return anyMine(
+        [](const ProcessSample& p) { return p.role == ProcessRole::Test && p.state != ProcessState::Stopped; });
 }
 
 void GuardService::observe(const ui::SnapshotPtr& snapshot, PressureLevel level)

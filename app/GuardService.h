@@ -38,6 +38,9 @@ class GuardService : public QObject {
 
     // The user's build and test processes that "Pause builds" would pause.
     bool canPause() const;
+    // Any build or test process of the user, running or paused: something
+    // "Stop runaway builds" can offer.
+    bool hasBuildProcesses() const;
     bool canPauseTests() const;
     // Headroom holds paused processes (the guard's or the user's pause).
     bool holdsPaused() const { return !held_.empty() || !guard_.paused().empty(); }
@@ -64,6 +67,7 @@ class GuardService : public QObject {
     void request(std::vector<ProcessKey> targets, ProcessAction action, bool tree, const QString& description);
     void hold(const ProcessSample& p, bool tree);
     bool mine(const ProcessSample& p) const;
+    bool anyMine(bool (*match)(const ProcessSample&)) const;
     double now() const;
 
     ProcessActions* actions_;
