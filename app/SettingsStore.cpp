@@ -10,31 +10,13 @@
 #include <QStringDecoder>
 
 #include <cmath>
+#include <type_traits>
+#include <variant>
 
 namespace headroom::app {
 namespace {
 
 using ui::DashboardSettings;
-
-constexpr auto kInterval = "sampling/intervalSeconds";
-constexpr auto kHistory = "sampling/historyMinutes";
-constexpr auto kGrace = "actions/graceSeconds";
-constexpr auto kTestRunners = "roles/testRunners";
-constexpr auto kLinkers = "roles/extraLinkers";
-constexpr auto kCompilers = "roles/extraCompilers";
-constexpr auto kWarnAvailable = "levels/warningAvailablePercent";
-constexpr auto kCritAvailable = "levels/criticalAvailablePercent";
-constexpr auto kWarnSwap = "levels/warningSwapPercent";
-constexpr auto kWarnPressure = "levels/warningPressureSome";
-constexpr auto kCritPressure = "levels/criticalPressureFull";
-constexpr auto kMargin = "levels/marginPoints";
-constexpr auto kRepeat = "notifications/repeatMinutes";
-constexpr auto kQuiet = "notifications/quiet";
-constexpr auto kGuard = "guard/enabled";
-constexpr auto kGuardExternal = "guard/externalBuilds";
-constexpr auto kGuardEmergency = "guard/emergencyAvailablePercent";
-constexpr auto kGuardRest = "guard/restSeconds";
-constexpr auto kTrayHint = "tray/closeHintShown";
 
 // A yes/no under `key`, or the default with a warning.
 bool readFlag(QSettings& ini, const char* key, bool fallback, QStringList& warnings)
@@ -83,6 +65,66 @@ QStringList readNames(QSettings& ini, const char* key)
         name = name.trimmed();
     names.removeAll(QString());
     return names;
+}
+
+// Every setting in the file, listed once: its key, the member it fills, the
+// words for a change (none: not a choice the user makes) and, for numbers,
+// the allowed range. Loading, saving and describing changes all walk it.
+using Member = std::variant<double DashboardSettings::*, int DashboardSettings::*, bool DashboardSettings::*,
+                            QStringList DashboardSettings::*, double ui::LevelThresholds::*>;
+
+struct Field {
+    const char* key;
+    Member member;
+    const char* label;
+    const char* unit = "";
+    double low = 0.0;
+    double high = 0.0;
+};
+
+using D = DashboardSettings;
+using T = ui::LevelThresholds;
+const Field kFields[] = {
+    {"sampling/intervalSeconds", &D::intervalSeconds, "refresh interval", " s", D::kMinIntervalSeconds,
+     D::kMaxIntervalSeconds},
+    {"sampling/historyMinutes", &D::historyMinutes, "history", " min", D::kMinHistoryMinutes,
+     D::kMaxHistoryMinutes},
+    {"actions/graceSeconds", &D::graceSeconds, "grace period", " s", D::kMinGraceSeconds,
+     D::kMaxGraceSeconds},
+    {"roles/testRunners", &D::testRunners, "extra test runners"},
+    {"roles/extraLinkers", &D::extraLinkers, "extra linkers"},
+    {"roles/extraCompilers", &D::extraCompilers, "extra compilers"},
+    {"levels/warningAvailablePercent", &T::warningAvailablePercent, "warning at available", " %", 0, 100},
+    {"levels/criticalAvailablePercent", &T::criticalAvailablePercent, "critical at available", " %", 0, 100},
+    {"levels/warningSwapPercent", &T::warningSwapUsedPercent, "warning at swap used", " %", 0, 100},
+    {"levels/warningPressureSome", &T::warningPsiSome, "warning at PSI some", " %", 0, 100},
+    {"levels/criticalPressureFull", &T::criticalPsiFull, "critical at PSI full", " %", 0, 100},
+    {"levels/marginPoints", &T::marginPoints, "level margin", " points", 0, 50},
+    {"notifications/repeatMinutes", &D::notifyRepeatMinutes, "repeat notifications every", " min",
+     D::kMinRepeatMinutes, D::kMaxRepeatMinutes},
+    {"notifications/quiet", &D::quiet, "don't disturb"},
+    {"guard/enabled", &D::guardEnabled, "build guard"},
+    {"guard/externalBuilds", &D::guardExternalBuilds, "guard external builds"},
+    {"guard/emergencyAvailablePercent", &D::guardEmergencyPercent, "guard emergency at available", " %", 0,
+     50},
+    {"guard/restSeconds", &D::guardRestSeconds, "guard rest", " s", D::kMinGuardRestSeconds,
+     D::kMaxGuardRestSeconds},
+    {"tray/closeHintShown", &D::trayHintShown, nullptr},
+};
+
+// Calls `visit` with the member a field names in each of `settings` (the
+// thresholds are a nested struct).
+template <class Visitor, class... Settings>
+void visitMember(const Member& member, Visitor&& visit, Settings&... settings)
+{
+    std::visit(
+        [&](auto pointer) {
+            if constexpr (std::is_same_v<decltype(pointer), double T::*>)
+                visit((settings.thresholds.*pointer)...);
+            else
+                visit((settings.*pointer)...);
+        },
+        member);
 }
 
 // Binary junk or text that is not UTF-8 means the file was damaged (a crash
@@ -166,38 +208,25 @@ SettingsStore::Loaded SettingsStore::load()
         return loaded;
     }
 
-    DashboardSettings& s = loaded.settings;
-    const DashboardSettings defaults;
-    QStringList& w = loaded.warnings;
-    s.intervalSeconds =
-        readNumber(ini, kInterval, defaults.intervalSeconds, DashboardSettings::kMinIntervalSeconds,
-                   DashboardSettings::kMaxIntervalSeconds, w);
-    s.historyMinutes = static_cast<int>(
-        std::lround(readNumber(ini, kHistory, defaults.historyMinutes, DashboardSettings::kMinHistoryMinutes,
-                               DashboardSettings::kMaxHistoryMinutes, w)));
-    s.graceSeconds = readNumber(ini, kGrace, defaults.graceSeconds, DashboardSettings::kMinGraceSeconds,
-                                DashboardSettings::kMaxGraceSeconds, w);
-    s.testRunners = readNames(ini, kTestRunners);
-    s.extraLinkers = readNames(ini, kLinkers);
-    s.extraCompilers = readNames(ini, kCompilers);
-    auto& t = s.thresholds;
-    const auto& d = defaults.thresholds;
-    t.warningAvailablePercent = readNumber(ini, kWarnAvailable, d.warningAvailablePercent, 0, 100, w);
-    t.criticalAvailablePercent = readNumber(ini, kCritAvailable, d.criticalAvailablePercent, 0, 100, w);
-    t.warningSwapUsedPercent = readNumber(ini, kWarnSwap, d.warningSwapUsedPercent, 0, 100, w);
-    t.warningPsiSome = readNumber(ini, kWarnPressure, d.warningPsiSome, 0, 100, w);
-    t.criticalPsiFull = readNumber(ini, kCritPressure, d.criticalPsiFull, 0, 100, w);
-    t.marginPoints = readNumber(ini, kMargin, d.marginPoints, 0, 50, w);
-    s.notifyRepeatMinutes = readNumber(ini, kRepeat, defaults.notifyRepeatMinutes,
-                                       DashboardSettings::kMinRepeatMinutes, DashboardSettings::kMaxRepeatMinutes, w);
-    s.quiet = readFlag(ini, kQuiet, defaults.quiet, w);
-    s.guardEnabled = readFlag(ini, kGuard, defaults.guardEnabled, w);
-    s.guardExternalBuilds = readFlag(ini, kGuardExternal, defaults.guardExternalBuilds, w);
-    s.guardEmergencyPercent = readNumber(ini, kGuardEmergency, defaults.guardEmergencyPercent, 0, 50, w);
-    s.guardRestSeconds = readNumber(ini, kGuardRest, defaults.guardRestSeconds,
-                                    DashboardSettings::kMinGuardRestSeconds,
-                                    DashboardSettings::kMaxGuardRestSeconds, w);
-    s.trayHintShown = readFlag(ini, kTrayHint, defaults.trayHintShown, w);
+    // Each setting starts at its default, which is also what a bad value falls back to.
+    for (const Field& field : kFields) {
+        visitMember(
+            field.member,
+            [&](auto& value) {
+                using Value = std::decay_t<decltype(value)>;
+                if constexpr (std::is_same_v<Value, QStringList>) {
+                    value = readNames(ini, field.key);
+                } else if constexpr (std::is_same_v<Value, bool>) {
+                    value = readFlag(ini, field.key, value, loaded.warnings);
+                } else {
+                    const double read =
+                        readNumber(ini, field.key, value, field.low, field.high, loaded.warnings);
+                    value = std::is_same_v<Value, int> ? static_cast<Value>(std::lround(read))
+                                                       : static_cast<Value>(read);
+                }
+            },
+            loaded.settings);
+    }
     return loaded;
 }
 
@@ -206,26 +235,17 @@ QString SettingsStore::save(const DashboardSettings& settings)
     if (const QString problem = prepareWrite(); !problem.isEmpty())
         return problem;
     QSettings ini(filePath_, QSettings::IniFormat);
-    ini.setValue(QLatin1String(kInterval), settings.intervalSeconds);
-    ini.setValue(QLatin1String(kHistory), settings.historyMinutes);
-    ini.setValue(QLatin1String(kGrace), settings.graceSeconds);
-    ini.setValue(QLatin1String(kTestRunners), settings.testRunners.join(QLatin1Char(',')));
-    ini.setValue(QLatin1String(kLinkers), settings.extraLinkers.join(QLatin1Char(',')));
-    ini.setValue(QLatin1String(kCompilers), settings.extraCompilers.join(QLatin1Char(',')));
-    const auto& t = settings.thresholds;
-    ini.setValue(QLatin1String(kWarnAvailable), t.warningAvailablePercent);
-    ini.setValue(QLatin1String(kCritAvailable), t.criticalAvailablePercent);
-    ini.setValue(QLatin1String(kWarnSwap), t.warningSwapUsedPercent);
-    ini.setValue(QLatin1String(kWarnPressure), t.warningPsiSome);
-    ini.setValue(QLatin1String(kCritPressure), t.criticalPsiFull);
-    ini.setValue(QLatin1String(kMargin), t.marginPoints);
-    ini.setValue(QLatin1String(kRepeat), settings.notifyRepeatMinutes);
-    ini.setValue(QLatin1String(kQuiet), settings.quiet);
-    ini.setValue(QLatin1String(kGuard), settings.guardEnabled);
-    ini.setValue(QLatin1String(kGuardExternal), settings.guardExternalBuilds);
-    ini.setValue(QLatin1String(kGuardEmergency), settings.guardEmergencyPercent);
-    ini.setValue(QLatin1String(kGuardRest), settings.guardRestSeconds);
-    ini.setValue(QLatin1String(kTrayHint), settings.trayHintShown);
+    for (const Field& field : kFields) {
+        visitMember(
+            field.member,
+            [&](const auto& value) {
+                if constexpr (std::is_same_v<std::decay_t<decltype(value)>, QStringList>)
+                    ini.setValue(QLatin1String(field.key), value.join(QLatin1Char(',')));
+                else
+                    ini.setValue(QLatin1String(field.key), value);
+            },
+            settings);
+    }
     // An older file's critical swap threshold no longer decides anything.
     ini.remove(QStringLiteral("levels/criticalSwapPercent"));
     ini.sync();
@@ -270,44 +290,31 @@ QString SettingsStore::saveLayout(const QByteArray& layout)
 QStringList SettingsStore::describeChanges(const DashboardSettings& before, const DashboardSettings& after)
 {
     QStringList changes;
-    auto number = [&](const char* name, double a, double b, const char* unit) {
-        if (a != b)
-            changes << QStringLiteral("%1: %2%4 -> %3%4")
-                           .arg(QLatin1String(name))
-                           .arg(a)
-                           .arg(b)
-                           .arg(QLatin1String(unit));
-    };
-    auto names = [&](const char* name, const QStringList& a, const QStringList& b) {
-        if (a != b)
-            changes << QStringLiteral("%1: [%2] -> [%3]")
-                           .arg(QLatin1String(name), a.join(QStringLiteral(", ")),
-                                b.join(QStringLiteral(", ")));
-    };
-    number("refresh interval", before.intervalSeconds, after.intervalSeconds, " s");
-    number("history", before.historyMinutes, after.historyMinutes, " min");
-    number("grace period", before.graceSeconds, after.graceSeconds, " s");
-    names("extra test runners", before.testRunners, after.testRunners);
-    names("extra linkers", before.extraLinkers, after.extraLinkers);
-    names("extra compilers", before.extraCompilers, after.extraCompilers);
-    const auto& a = before.thresholds;
-    const auto& b = after.thresholds;
-    number("warning at available", a.warningAvailablePercent, b.warningAvailablePercent, " %");
-    number("critical at available", a.criticalAvailablePercent, b.criticalAvailablePercent, " %");
-    number("warning at swap used", a.warningSwapUsedPercent, b.warningSwapUsedPercent, " %");
-    number("warning at PSI some", a.warningPsiSome, b.warningPsiSome, " %");
-    number("critical at PSI full", a.criticalPsiFull, b.criticalPsiFull, " %");
-    number("level margin", a.marginPoints, b.marginPoints, " points");
-    number("repeat notifications every", before.notifyRepeatMinutes, after.notifyRepeatMinutes, " min");
-    auto flag = [&](const char* name, bool x, bool y) {
-        if (x != y)
-            changes << QStringLiteral("%1: %2").arg(QLatin1String(name), y ? QStringLiteral("on") : QStringLiteral("off"));
-    };
-    flag("don't disturb", before.quiet, after.quiet);
-    flag("build guard", before.guardEnabled, after.guardEnabled);
-    flag("guard external builds", before.guardExternalBuilds, after.guardExternalBuilds);
-    number("guard emergency at available", before.guardEmergencyPercent, after.guardEmergencyPercent, " %");
-    number("guard rest", before.guardRestSeconds, after.guardRestSeconds, " s");
+    for (const Field& field : kFields) {
+        if (!field.label)
+            continue;
+        const QString name = QLatin1String(field.label);
+        visitMember(
+            field.member,
+            [&](const auto& a, const auto& b) {
+                using Value = std::decay_t<decltype(a)>;
+                if (a == b)
+                    return;
+                if constexpr (std::is_same_v<Value, QStringList>)
+                    changes << QStringLiteral("%1: [%2] -> [%3]")
+                                   .arg(name, a.join(QStringLiteral(", ")), b.join(QStringLiteral(", ")));
+                else if constexpr (std::is_same_v<Value, bool>)
+                    changes << QStringLiteral("%1: %2").arg(name,
+                                                            b ? QStringLiteral("on") : QStringLiteral("off"));
+                else
+                    changes << QStringLiteral("%1: %2%4 -> %3%4")
+                                   .arg(name)
+                                   .arg(double(a))
+                                   .arg(double(b))
+                                   .arg(QLatin1String(field.unit));
+            },
+            before, after);
+    }
     return changes;
 }
 
