@@ -29,9 +29,10 @@
 namespace headroom::app {
 
 Dashboard::Dashboard(DashboardOptions options, std::unique_ptr<DesktopIntegration> desktop, QObject* parent)
-    : QObject(parent), options_(std::move(options)), desktop_(std::move(desktop)),
+    : QObject(parent), options_(std::move(options)),
       store_(options_.settingsPath.isEmpty() ? SettingsStore::defaultFilePath() : options_.settingsPath)
 {
+    desktop_ = std::move(desktop);
     SettingsStore::Loaded loaded = store_.load();
     settings_ = loaded.settings;
     spdlog::info("settings from {}", store_.filePath().toStdString());
@@ -86,7 +87,7 @@ Dashboard::Dashboard(DashboardOptions options, std::unique_ptr<DesktopIntegratio
                 n.urgency = level;
                 n.title = title;
                 n.body = body;
-                if (trayStatus_.haveRunaway)
+                if (guard_->hasBuildProcesses())
                     n.actions << DesktopCommand::StopRunawayBuilds;
                 if (guard_->canPauseTests())
                     n.actions << DesktopCommand::PauseTests;
@@ -311,8 +312,11 @@ void Dashboard::observe(const ui::SnapshotPtr& snapshot)
     if (!snapshot)
         return;
     snapshot_ = snapshot;
+    // The guard sees the sample first, so a notification's buttons offer what
+    // this sample holds; it acts once the sample's level is known.
+    guard_->take(snapshot);
     pressure_->observe(snapshot);
-    guard_->observe(snapshot, pressure_->level());
+    guard_->act(pressure_->level());
     updateTray();
 }
 

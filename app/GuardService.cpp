@@ -2,6 +2,8 @@
 #include "GuardService.h"
 
 #include "ProcessActions.h"
+#include "RunawayBuilds.h"
+#include "headroom/Platform.h"
 #include "headroom/Units.h"
 
 #include <QStringList>
@@ -50,36 +52,37 @@ bool GuardService::mine(const ProcessSample& p) const
     return p.uid == uid_ && !p.kernelThread && p.state != ProcessState::Zombie;
 }
 
-bool GuardService::anyMine(bool (*match)(const ProcessSample&)) const
-{
-    return snapshot_ && std::any_of(snapshot_->processes.begin(), snapshot_->processes.end(),
-                                    [&](const ProcessSample& p) { return mine(p) && match(p); });
-}
-
-bool GuardService::canPause() const
-{
-    return anyMine([](const ProcessSample& p) { return isBuildRole(p.role) && p.state != ProcessState::Stopped; });
-}
-
-bool GuardService::hasBuildProcesses() const
-{
-    return anyMine([](const ProcessSample& p) { return isBuildRole(p.role); });
-}
-
-bool GuardService::canPauseTests() const
-{
-    return anyMine(
-        [](const ProcessSample& p) { return p.role == ProcessRole::Test && p.state != ProcessState::Stopped; });
-}
-
-void GuardService::observe(const ui::SnapshotPtr& snapshot, PressureLevel level)
+void GuardService::take(const ui::SnapshotPtr& snapshot)
 {
     if (!snapshot)
         return;
     snapshot_ = snapshot;
     // Forget what has exited.
     std::erase_if(held_, [&](const Held& h) { return snapshot->find(h.key) == nullptr; });
+    // What the tray menu and the notification buttons may offer, in one pass.
+    presence_ = {};
+    for (const ProcessSample& p : snapshot->processes) {
+        if (!mine(p) || !isBuildRole(p.role))
+            continue;
+        presence_.build = true;
+        if (p.state != ProcessState::Stopped) {
+            presence_.runnable = true;
+            presence_.tests = presence_.tests || p.role == ProcessRole::Test;
+        }
+    }
+}
 
+void GuardService::observe(const ui::SnapshotPtr& snapshot, PressureLevel level)
+{
+    take(snapshot);
+    act(level);
+}
+
+void GuardService::act(PressureLevel level)
+{
+    if (!snapshot_)
+        return;
+    const Snapshot& snapshot = *snapshot_;
     if (settings_.enabled) {
         GuardOptions options;
         options.uid = uid_;
@@ -89,7 +92,7 @@ void GuardService::observe(const ui::SnapshotPtr& snapshot, PressureLevel level)
         if (launchedRoots_)
             options.launchedRoots = launchedRoots_();
         guard_.setOptions(std::move(options));
-        const std::vector<GuardAction> decisions = guard_.decide(*snapshot, level, now());
+        const std::vector<GuardAction> decisions = guard_.decide(snapshot, level, now());
         QStringList paused, resumed, terminated;
         for (const GuardAction& a : decisions) {
             const QString what = describe(a.name, a.target.pid, a.residentBytes);
@@ -156,35 +159,40 @@ void GuardService::pauseBuilds()
 {
     if (!snapshot_)
         return;
-    std::vector<ProcessKey> roots;
+    // The same groups "Stop runaway builds" offers: build trees, and build
+    // processes outside any tree under their topmost such ancestor; never
+    // Headroom itself or what started it.
+    std::vector<ProcessKey> builds;
     std::vector<ProcessKey> loose;
-    for (const BuildTree& b : snapshot_->builds) {
-        const ProcessSample* root = snapshot_->find(b.root);
-        if (root && mine(*root)) {
-            roots.push_back(b.root);
-            hold(*root, true);
+    std::size_t looseProcesses = 0;
+    for (const ui::RunawayGroup& group : ui::collectRunawayBuilds(*snapshot_, uid_, platform::currentPid())) {
+        const ProcessSample* root = snapshot_->find(group.root);
+        if (!root)
+            continue;
+        if (!group.isBuildTree) {
+            // What the user paused by hand is theirs to resume.
+            if (std::all_of(group.members.begin(), group.members.end(), [&](const ui::RunawayGroup::Member& m) {
+                    const ProcessSample* p = snapshot_->find(m.key);
+                    return !p || p->state == ProcessState::Stopped;
+                }))
+                continue;
+            looseProcesses += group.members.size();
         }
+        (group.isBuildTree ? builds : loose).push_back(group.root);
+        hold(*root, true);
     }
-    // Test binaries and compilers outside any build tree (a test runner started by hand).
-    for (const ProcessSample& p : snapshot_->processes) {
-        if (mine(p) && isBuildRole(p.role) && p.state != ProcessState::Stopped && !snapshot_->buildOf(p.key)) {
-            loose.push_back(p.key);
-            hold(p, false);
-        }
-    }
-    if (roots.empty() && loose.empty()) {
+    if (builds.empty() && loose.empty()) {
         emit acted(tr("Nothing to pause"), tr("None of your build or test processes is running."),
                    PressureLevel::Normal);
         return;
     }
-    if (!roots.empty())
-        request(roots, ProcessAction::Pause, true, tr("Pause builds (%n build(s))", nullptr, int(roots.size())));
-    if (!loose.empty())
-        request(loose, ProcessAction::Pause, false, tr("Pause %n build or test process(es)", nullptr, int(loose.size())));
+    std::vector<ProcessKey> roots = builds;
+    roots.insert(roots.end(), loose.begin(), loose.end());
+    request(roots, ProcessAction::Pause, true, tr("Pause builds (%n group(s))", nullptr, int(roots.size())));
     emit acted(tr("Builds paused"),
                tr("%n build(s) and %1 other process(es) paused. Choose Resume builds to let them go on.", nullptr,
-                  int(roots.size()))
-                   .arg(loose.size()),
+                  int(builds.size()))
+                   .arg(looseProcesses),
                PressureLevel::Normal);
     emit heldChanged(lastHeld_ = true);
 }

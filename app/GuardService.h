@@ -37,17 +37,21 @@ class GuardService : public QObject {
     void setLaunchedRoots(std::function<std::vector<ProcessKey>()> roots) { launchedRoots_ = std::move(roots); }
 
     // The user's build and test processes that "Pause builds" would pause.
-    bool canPause() const;
+    bool canPause() const { return presence_.runnable; }
     // Any build or test process of the user, running or paused: something
     // "Stop runaway builds" can offer.
-    bool hasBuildProcesses() const;
-    bool canPauseTests() const;
+    bool hasBuildProcesses() const { return presence_.build; }
+    bool canPauseTests() const { return presence_.tests; }
     // Headroom holds paused processes (the guard's or the user's pause).
     bool holdsPaused() const { return !held_.empty() || !guard_.paused().empty(); }
 
   public slots:
     // Feeds one sample and its level; the guard acts when it is on.
     void observe(const headroom::ui::SnapshotPtr& snapshot, headroom::PressureLevel level);
+    // The same in two steps: take the sample (what the menu can offer is
+    // known from then on), then act on its level once that is known.
+    void take(const headroom::ui::SnapshotPtr& snapshot);
+    void act(headroom::PressureLevel level);
     void pauseBuilds();
     void pauseTests();
     void resumeAll();
@@ -67,7 +71,6 @@ class GuardService : public QObject {
     void request(std::vector<ProcessKey> targets, ProcessAction action, bool tree, const QString& description);
     void hold(const ProcessSample& p, bool tree);
     bool mine(const ProcessSample& p) const;
-    bool anyMine(bool (*match)(const ProcessSample&)) const;
     double now() const;
 
     ProcessActions* actions_;
@@ -77,6 +80,11 @@ class GuardService : public QObject {
     std::function<std::vector<ProcessKey>()> launchedRoots_;
     ui::SnapshotPtr snapshot_;
     std::vector<Held> held_;
+    struct Presence {
+        bool build = false;    // any build or test process of the user
+        bool runnable = false; // ... that is not paused
+        bool tests = false;    // ... a test process that is not paused
+    } presence_;
     bool lastHeld_ = false;
 };
 
