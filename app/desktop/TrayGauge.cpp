@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "TrayGauge.h"
 
+#include "DashboardColors.h"
+
 #include <QPainter>
 #include <QPainterPath>
 #include <QPixmap>
@@ -15,17 +17,16 @@ int GaugeLook::fillSteps() const
     return static_cast<int>(std::lround(std::clamp(usedFraction, 0.0, 1.0) * 32.0));
 }
 
+namespace {
+const QColor kBody(0x20, 0x24, 0x28, 230);
+} // namespace
+
 QColor trayLevelColor(PressureLevel level)
 {
-    switch (level) {
-    case PressureLevel::Normal:
-        return QColor(0x34, 0xb8, 0x68);
-    case PressureLevel::Warning:
-        return QColor(0xf0, 0xa2, 0x0a);
-    case PressureLevel::Critical:
-        return QColor(0xe5, 0x39, 0x35);
-    }
-    return Qt::gray;
+    // The dashboard's level colours, as they read on a dark base: the gauge's body.
+    QPalette dark;
+    dark.setColor(QPalette::Window, kBody);
+    return ui::levelColor(level, dark);
 }
 
 QImage paintTrayGauge(const GaugeLook& look, int size)
@@ -44,7 +45,7 @@ QImage paintTrayGauge(const GaugeLook& look, int size)
     outline.addRoundedRect(tank, radius, radius);
 
     // A dark body keeps the gauge readable on light and dark panels alike.
-    p.fillPath(outline, QColor(0x20, 0x24, 0x28, 230));
+    p.fillPath(outline, kBody);
     if (look.hasData) {
         const double level = look.fillSteps() / 32.0;
         QRectF fill = tank;
@@ -54,7 +55,7 @@ QImage paintTrayGauge(const GaugeLook& look, int size)
         p.fillRect(fill, color);
         p.restore();
     }
-    p.setPen(QPen(color.lighter(look.hasData ? 115 : 100), pen));
+    p.setPen(QPen(color, pen));
     p.setBrush(Qt::NoBrush);
     p.drawPath(outline);
     return image;
