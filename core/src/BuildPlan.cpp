@@ -280,6 +280,17 @@ BuildPlan planBuild(const BuildRequest& r, BuildPreset preset, std::optional<Job
     return plan;
 }
 
+std::string joinArguments(const std::vector<std::string>& words)
+{
+    std::string line;
+    for (const auto& word : words) {
+        if (!line.empty())
+            line += ' ';
+        line += quoted(word);
+    }
+    return line;
+}
+
 std::optional<std::vector<std::string>> splitArguments(const std::string& text)
 {
     std::vector<std::string> out;

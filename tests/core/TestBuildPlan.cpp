@@ -172,6 +172,10 @@ class TestBuildPlan : public QObject {
                  (Args{"--locked", "-Z", "unstable opts", "a b", "c d"}));
         QVERIFY(splitArguments("").value().empty());
         QVERIFY(!splitArguments("'unclosed"));
+        // joinArguments is its inverse, quoting only where needed.
+        const std::vector<std::string> words = {"--locked", "unstable opts", "it's", "", "a\\b", "$HOME"};
+        QCOMPARE(splitArguments(joinArguments(words)).value(), words);
+        QCOMPARE(joinArguments({"-p", "demo"}), std::string("-p demo"));
     }
 };
 

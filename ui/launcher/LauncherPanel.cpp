@@ -21,7 +21,6 @@
 #include <QPlainTextEdit>
 #include <QProgressBar>
 #include <QPushButton>
-#include <QRegularExpression>
 #include <QScrollArea>
 #include <QScrollBar>
 #include <QTabWidget>
@@ -593,16 +592,6 @@ bool LauncherPanel::startLast()
 
 void LauncherPanel::applyLast(const app::LauncherController::LastBuild& last)
 {
-    auto joinArguments = [](const std::vector<std::string>& args) {
-        QStringList words;
-        for (const auto& arg : args) {
-            QString word = q(arg);
-            if (word.isEmpty() || word.contains(QRegularExpression(QStringLiteral("[\\s'\"\\\\]"))))
-                word = QLatin1Char('\'') + word.replace(QLatin1Char('\''), QStringLiteral("'\\''")) + QLatin1Char('\'');
-            words << word;
-        }
-        return words.join(QLatin1Char(' '));
-    };
     int presetIndex = preset_->findData(int(last.preset));
     if (last.preset == BuildPreset::Custom) {
         for (int i = 0; i < preset_->count(); ++i) {
@@ -618,8 +607,8 @@ void LauncherPanel::applyLast(const app::LauncherController::LastBuild& last)
     targetName_->setCurrentText(q(last.request.targetName));
     features_->setText(q(last.request.features));
     profile_->setCurrentText(q(last.request.profile));
-    extraArgs_->setText(joinArguments(last.request.extraArgs));
-    thenRun_->setText(joinArguments(last.request.thenRun));
+    extraArgs_->setText(q(joinArguments(last.request.extraArgs)));
+    thenRun_->setText(q(joinArguments(last.request.thenRun)));
     refreshPreview();
 }
 

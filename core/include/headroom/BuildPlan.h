@@ -86,5 +86,8 @@ std::string profileDirectory(const std::string& profile);
 // Splits "a b 'c d'" the way a shell would, without running one. Nullopt on an
 // unmatched quote.
 std::optional<std::vector<std::string>> splitArguments(const std::string& text);
+// The other way: words joined with spaces, shell-quoted where needed, so that
+// splitArguments gives them back unchanged.
+std::string joinArguments(const std::vector<std::string>& words);
 
 } // namespace headroom
