@@ -240,7 +240,8 @@ void assembleBuilds(Snapshot& snapshot, const fs::path& fsRoot)
     }
 }
 
-std::string describeRoleTotals(const Snapshot& snapshot, std::string_view separator)
+std::string describeRoleTotals(const Snapshot& snapshot, std::string_view separator, std::string_view beforeBytes,
+                               std::size_t maxItems)
 {
     std::vector<RoleTotal> totals;
     for (const auto& total : snapshot.roleTotals) {
@@ -250,6 +251,8 @@ std::string describeRoleTotals(const Snapshot& snapshot, std::string_view separa
     std::stable_sort(totals.begin(), totals.end(), [](const RoleTotal& a, const RoleTotal& b) {
         return a.residentBytes > b.residentBytes;
     });
+    if (totals.size() > maxItems)
+        totals.resize(maxItems);
     std::string text;
     for (const auto& total : totals) {
         if (!text.empty())
@@ -257,7 +260,7 @@ std::string describeRoleTotals(const Snapshot& snapshot, std::string_view separa
         text += std::to_string(total.count);
         text += ' ';
         text += roleNoun(total.role, total.count != 1);
-        text += ", ";
+        text += beforeBytes;
         text += formatBytes(total.residentBytes);
     }
     return text;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "headroom/PressureMessage.h"
 
+#include "headroom/BuildTrees.h"
 #include "headroom/Units.h"
 
 #include <algorithm>
@@ -21,27 +22,22 @@ std::string describeTimeLeft(std::optional<double> secondsLeft)
 
 std::string describeConsumers(const Snapshot& s, std::size_t maxItems)
 {
-    std::vector<std::pair<std::string, std::uint64_t>> items;
-    for (const auto& total : s.roleTotals) {
-        if (isBuildRole(total.role) && total.count > 0)
-            items.emplace_back(std::to_string(total.count) + ' ' +
-                                   std::string(roleNoun(total.role, total.count != 1)),
-                               total.residentBytes);
+    std::string text = describeRoleTotals(s, ", ", " · ", maxItems);
+    if (!text.empty())
+        return text;
+    // No build running: the largest processes.
+    std::vector<const ProcessSample*> top;
+    for (const auto& p : s.processes) {
+        if (!p.kernelThread && p.residentBytes > 0)
+            top.push_back(&p);
     }
-    if (items.empty()) {
-        for (const auto& p : s.processes) {
-            if (!p.kernelThread && p.residentBytes > 0)
-                items.emplace_back(p.displayName(), p.residentBytes);
-        }
-    }
-    const std::size_t keep = std::min(maxItems, items.size());
-    std::partial_sort(items.begin(), items.begin() + static_cast<std::ptrdiff_t>(keep), items.end(),
-                      [](const auto& a, const auto& b) { return a.second > b.second; });
-    std::string text;
+    const std::size_t keep = std::min(maxItems, top.size());
+    std::partial_sort(top.begin(), top.begin() + static_cast<std::ptrdiff_t>(keep), top.end(),
+                      [](const ProcessSample* a, const ProcessSample* b) { return a->residentBytes > b->residentBytes; });
     for (std::size_t i = 0; i < keep; ++i) {
         if (!text.empty())
             text += ", ";
-        text += items[i].first + " · " + formatBytes(items[i].second);
+        text += top[i]->displayName() + " · " + formatBytes(top[i]->residentBytes);
     }
     return text;
 }

@@ -2,6 +2,7 @@
 // The level machine, the time-to-exhaustion estimate and the notification
 // rate limiter on synthetic series.
 #include "headroom/PressureLevel.h"
+#include "headroom/PressureMessage.h"
 #include "headroom/Units.h"
 
 #include <QtTest>
@@ -165,6 +166,43 @@ class TestPressureLevel : public QObject {
         QVERIFY(!feed(PressureLevel::Normal));
         QVERIFY(!feed(PressureLevel::Warning));
         QVERIFY(!feed(PressureLevel::Warning));
+    }
+
+    void messageNamesWhatHoldsTheMemory()
+    {
+        Snapshot s;
+        s.memory = memory(8);
+        auto add = [&](Pid pid, std::string name, ProcessRole role, std::uint64_t rss) {
+            ProcessSample p;
+            p.key = {pid, std::uint64_t(pid)};
+            p.name = std::move(name);
+            p.role = role;
+            p.residentBytes = rss;
+            s.processes.push_back(p);
+            auto& total = s.roleTotals[roleIndex(role)];
+            total.role = role;
+            ++total.count;
+            total.residentBytes += rss;
+        };
+        add(10, "firefox", ProcessRole::Other, 3 * GiB);
+        add(20, "rustc", ProcessRole::Rustc, 4 * GiB);
+        add(21, "rustc", ProcessRole::Rustc, 2 * GiB);
+        for (Pid pid = 30; pid < 34; ++pid)
+            add(pid, "tests-0123", ProcessRole::Test, GiB);
+        const LevelReading reading{PressureLevel::Critical, "only 8% of RAM is available"};
+        const PressureMessage m = pressureMessage(s, reading, 100.0);
+        QCOMPARE(m.title, std::string("Memory critical: only 8% of RAM is available"));
+        QCOMPARE(m.body, std::string("2 rustc · 6.0 GiB, 4 test processes · 4.0 GiB; about 2 min left"));
+        // Far from running out: no estimate in the words.
+        QCOMPARE(pressureMessage(s, reading, 900.0).body, std::string("2 rustc · 6.0 GiB, 4 test processes · 4.0 GiB"));
+        QCOMPARE(describeTopConsumer(s), std::string("rustc · 4.0 GiB"));
+
+        // No build running: the largest processes instead.
+        Snapshot quiet;
+        quiet.processes = {s.processes[0]};
+        QCOMPARE(describeConsumers(quiet), std::string("firefox · 3.0 GiB"));
+        QCOMPARE(describeTimeLeft(30.0), std::string("under a minute left"));
+        QCOMPARE(describeTimeLeft(std::nullopt), std::string());
     }
 };
 

@@ -18,7 +18,9 @@ std::string findCargoWorkspace(const std::string& start, const std::filesystem::
 void assembleBuilds(Snapshot& snapshot, const std::filesystem::path& fsRoot = "/");
 
 // "14 test processes, 17.2 GiB; 3 rustc, 3.1 GiB" — build roles only,
-// heaviest first; empty when no build process runs.
-std::string describeRoleTotals(const Snapshot& snapshot, std::string_view separator = "; ");
+// heaviest first, at most `maxItems`; empty when no build process runs.
+// `separator` goes between roles, `beforeBytes` between a role and its memory.
+std::string describeRoleTotals(const Snapshot& snapshot, std::string_view separator = "; ",
+                               std::string_view beforeBytes = ", ", std::size_t maxItems = std::size_t(-1));
 
 } // namespace headroom
