@@ -82,11 +82,7 @@ Dashboard::Dashboard(DashboardOptions options, std::unique_ptr<DesktopIntegratio
     connect(sampling_.get(), &SamplingService::snapshotReady, this, &Dashboard::observe);
     connect(pressure_.get(), &PressureMonitor::notificationDue, this,
             [this](PressureLevel level, const QString& title, const QString& body) {
-                DesktopNotification n;
-                n.kind = DesktopNotification::Kind::Pressure;
-                n.urgency = level;
-                n.title = title;
-                n.body = body;
+                DesktopNotification n{DesktopNotification::Kind::Pressure, level, title, body, {}};
                 if (guard_->hasBuildProcesses())
                     n.actions << DesktopCommand::StopRunawayBuilds;
                 if (guard_->canPauseTests())
@@ -95,11 +91,7 @@ Dashboard::Dashboard(DashboardOptions options, std::unique_ptr<DesktopIntegratio
             });
     connect(guard_.get(), &GuardService::acted, this,
             [this](const QString& title, const QString& body, PressureLevel urgency) {
-                DesktopNotification n;
-                n.kind = DesktopNotification::Kind::Guard;
-                n.urgency = urgency;
-                n.title = title;
-                n.body = body;
+                DesktopNotification n{DesktopNotification::Kind::Guard, urgency, title, body, {}};
                 if (guard_->holdsPaused())
                     n.actions << DesktopCommand::ResumeBuilds;
                 notify(n);
@@ -262,12 +254,9 @@ void Dashboard::hideToTray()
     if (!settings_.trayHintShown) {
         settings_.trayHintShown = true;
         saveSettings();
-        DesktopNotification n;
-        n.kind = DesktopNotification::Kind::Info;
-        n.title = tr("Headroom is still running");
-        n.body = tr("It keeps watching memory from the tray. Open the window from the tray icon; "
-                    "quit from its menu.");
-        notify(n);
+        notify({DesktopNotification::Kind::Info, PressureLevel::Normal, tr("Headroom is still running"),
+                tr("It keeps watching memory from the tray. Open the window from the tray icon; quit from its menu."),
+                {}});
     }
 }
 
