@@ -2,6 +2,7 @@
 #include "TopTable.h"
 
 #include "headroom/BuildTrees.h"
+#include "headroom/SafeText.h"
 #include "headroom/Units.h"
 
 #include <algorithm>
@@ -60,33 +61,7 @@ std::string clockTime(std::int64_t wallMs)
 
 std::string printable(std::string_view text)
 {
-    std::string out;
-    out.reserve(text.size());
-    for (std::size_t i = 0; i < text.size();) {
-        const auto c = static_cast<unsigned char>(text[i]);
-        if (c < 0x20 || c == 0x7F) {
-            out += '?';
-            ++i;
-            continue;
-        }
-        if (c < 0x80) {
-            out += char(c);
-            ++i;
-            continue;
-        }
-        std::size_t len = (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
-        bool valid = len != 0 && i + len <= text.size();
-        for (std::size_t k = 1; valid && k < len; ++k)
-            valid = (static_cast<unsigned char>(text[i + k]) & 0xC0) == 0x80;
-        if (!valid) {
-            out += '?';
-            ++i;
-            continue;
-        }
-        out.append(text.substr(i, len));
-        i += len;
-    }
-    return out;
+    return safeText(text);
 }
 
 std::string renderMemorySummary(const Snapshot& s)
