@@ -36,7 +36,12 @@ struct Target {
     ProcessKey key;
     std::string name;
     std::uint32_t uid = 0;
-    bool settled = false; // a result is already recorded
+    platform::SignalExpectation expect; // compared on the first signal only
+    bool walk = false;       // its children belong to the tree
+    bool touched = false;    // a signal reached it
+    bool terminated = false; // it was sent SIGTERM
+    bool forced = false;     // it was sent SIGKILL
+    bool settled = false;    // a result is already recorded
     ActionResult result;
 };
 
@@ -46,17 +51,48 @@ void settle(Target& t, ActionOutcome outcome, std::string message)
     t.result = ActionResult{t.key, t.name, outcome, std::move(message)};
 }
 
+std::string threadWords(Pid tid, const platform::ProcessIdentity& live)
+{
+    return "pid " + std::to_string(tid) + " is a thread of process " + label({}, live.threadOf) +
+           "; stop the process instead";
+}
+
+// Headroom itself and the processes that started it, found once per action.
+struct Protected {
+    Pid self = platform::currentPid();
+    std::unordered_set<Pid> ancestors;
+
+    Protected()
+    {
+        Pid at = self;
+        for (int depth = 0; depth < 128; ++depth) {
+            auto me = platform::identify(at);
+            if (!me || me->parentPid <= 0 || me->parentPid == at)
+                break;
+            ancestors.insert(me->parentPid);
+            at = me->parentPid;
+        }
+    }
+    bool covers(Pid pid) const { return pid <= 1 || pid == self || ancestors.count(pid) > 0; }
+};
+
 // Checks the target against the live system and the safety rules; settles it
 // when it must not or cannot be signalled.
-void vet(Target& t, const ActionOptions& options)
+void vet(Target& t, const std::optional<platform::ProcessIdentity>& live, const ActionOptions& options,
+         const Protected& guard)
 {
-    if (auto reason = ProcessControl::protectedReason(t.key.pid)) {
-        settle(t, ActionOutcome::Refused, "Refused: " + *reason);
-        return;
+    if (guard.covers(t.key.pid)) {
+        if (auto reason = ProcessControl::protectedReason(t.key.pid)) {
+            settle(t, ActionOutcome::Refused, "Refused: " + *reason);
+            return;
+        }
     }
-    auto live = platform::identify(t.key.pid);
     if (!live) {
         settle(t, ActionOutcome::AlreadyGone, label(t.name, t.key.pid) + " had already exited.");
+        return;
+    }
+    if (live->threadOf != 0) {
+        settle(t, ActionOutcome::Refused, "Refused: " + threadWords(t.key.pid, *live) + ".");
         return;
     }
     if (t.name.empty())
@@ -86,66 +122,194 @@ void vet(Target& t, const ActionOptions& options)
     }
 }
 
-void recordSignal(Target& t, ProcessAction action, const platform::SignalResult& sent)
+// Sends one signal and records what went wrong. True when it was delivered.
+bool signal(Target& t, ProcessAction action)
 {
+    const auto sent = platform::sendSignal(t.key, action, t.expect);
     switch (sent.outcome) {
     case ActionOutcome::Done:
-        break; // the caller decides when it is done
+        // Checked once: a process that exec()s while it handles our SIGTERM
+        // is still the one we mean, and its (pid, start time) still names it.
+        t.expect = {};
+        t.touched = true;
+        return true;
     case ActionOutcome::AlreadyGone:
-        settle(t, ActionOutcome::AlreadyGone, label(t.name, t.key.pid) + " had already exited.");
-        break;
+        // Gone after an earlier signal of ours: the outcome is decided at the end.
+        if (!t.touched)
+            settle(t, ActionOutcome::AlreadyGone, label(t.name, t.key.pid) + " had already exited.");
+        return false;
     case ActionOutcome::NotPermitted:
         settle(t, ActionOutcome::NotPermitted,
                "Not permitted to " +
                    std::string(actionId(action) == "term" ? "terminate" : actionId(action)) + " " +
                    label(t.name, t.key.pid) + ": it belongs to uid " + std::to_string(t.uid) +
                    " or is protected by the system. Run Headroom as that user to stop it.");
-        break;
+        return false;
+    case ActionOutcome::Refused:
+        settle(t, ActionOutcome::Refused, "Refused: " + sent.reason + ".");
+        return false;
     default:
         settle(t, sent.outcome, "Could not signal " + label(t.name, t.key.pid) + ": " + sent.reason + ".");
-        break;
+        return false;
     }
 }
 
-// Descendants of the (already vetted) roots, parents before children, as
-// the system shows them now.
-std::vector<platform::ProcessIdentity> liveDescendants(const std::vector<ProcessKey>& roots)
+bool frozenOrGone(const platform::ProcessIdentity* live)
 {
-    const auto all = platform::listIdentities();
-    std::unordered_map<Pid, std::vector<const platform::ProcessIdentity*>> children;
-    for (const auto& p : all)
-        children[p.parentPid].push_back(&p);
-    std::vector<platform::ProcessIdentity> out;
-    std::unordered_set<Pid> seen;
-    std::vector<Pid> frontier;
-    for (const auto& r : roots) {
-        seen.insert(r.pid);
-        frontier.push_back(r.pid);
+    return !live || live->state == ProcessState::Stopped || live->state == ProcessState::Zombie;
+}
+
+// The processes one action works on: the targets asked for and, with a
+// tree, every descendant found so far, each remembered by (pid, start time)
+// from the moment it is seen.
+class Run {
+  public:
+    Run(ProcessAction action, const ActionOptions& options) : action_(action), options_(options) {}
+
+    std::vector<Target> targets;
+
+    void addRequested(const ProcessTarget& requested)
+    {
+        if (!known_.insert(requested.key).second)
+            return;
+        Target t;
+        t.key = requested.key;
+        t.expect = {requested.name, requested.exe};
+        vet(t, platform::identify(t.key.pid), options_, guard_);
+        t.walk = !t.settled;
+        targets.push_back(std::move(t));
     }
-    for (std::size_t head = 0; head < frontier.size(); ++head) {
-        auto it = children.find(frontier[head]);
-        if (it == children.end())
-            continue;
-        for (const auto* child : it->second) {
-            if (seen.insert(child->key.pid).second) {
-                out.push_back(*child);
-                frontier.push_back(child->key.pid);
+
+    // Adds the members' children not seen before (and theirs), vetted, in
+    // the order parents before children; returns their indices.
+    std::vector<std::size_t> discover(const std::vector<platform::ProcessIdentity>& all)
+    {
+        std::unordered_map<Pid, std::vector<const platform::ProcessIdentity*>> children;
+        for (const auto& p : all)
+            children[p.parentPid].push_back(&p);
+        std::vector<std::size_t> added;
+        std::vector<std::size_t> frontier;
+        for (std::size_t i = 0; i < targets.size(); ++i) {
+            if (targets[i].walk)
+                frontier.push_back(i);
+        }
+        for (std::size_t head = 0; head < frontier.size(); ++head) {
+            const ProcessKey parent = targets[frontier[head]].key;
+            // Its pid may belong to another process by now: only a parent that
+            // is still that member brings children.
+            const auto* live = find(all, parent.pid);
+            if (!live || live->key != parent)
+                continue;
+            auto it = children.find(parent.pid);
+            if (it == children.end())
+                continue;
+            for (const auto* child : it->second) {
+                if (child->key.startTime < parent.startTime || !known_.insert(child->key).second)
+                    continue;
+                Target t;
+                t.key = child->key;
+                t.name = child->name;
+                vet(t, *child, options_, guard_);
+                t.walk = !(t.settled && t.result.outcome == ActionOutcome::Refused && guard_.covers(t.key.pid));
+                targets.push_back(std::move(t));
+                added.push_back(targets.size() - 1);
+                if (targets.back().walk)
+                    frontier.push_back(targets.size() - 1);
             }
         }
+        return added;
     }
-    return out;
+
+    // Stops every new member as it is found, until a sweep finds none and
+    // every member is seen stopped: from then on none of them can fork.
+    void freezeTree()
+    {
+        const auto until = Clock::now() + std::chrono::seconds(2);
+        for (;;) {
+            const auto all = listed();
+            const auto added = discover(all);
+            for (std::size_t i : added) {
+                if (!targets[i].settled)
+                    signal(targets[i], ProcessAction::Pause);
+            }
+            if (!added.empty())
+                continue;
+            // A signal is acted on when the process next leaves the kernel;
+            // until it is seen stopped it may still be in fork().
+            bool running = false;
+            for (const auto& t : targets) {
+                if (!t.settled && t.touched && !frozenOrGone(find(all, t.key)))
+                    running = true;
+            }
+            // One stuck in the kernel (state D) may never stop: give up waiting on it.
+            if (!running || Clock::now() >= until)
+                return;
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        }
+    }
+
+    // Members that may still be alive (not settled, not seen gone).
+    std::vector<std::size_t> open() const
+    {
+        std::vector<std::size_t> out;
+        for (std::size_t i = 0; i < targets.size(); ++i) {
+            if (!targets[i].settled)
+                out.push_back(i);
+        }
+        return out;
+    }
+
+    std::vector<platform::ProcessIdentity> listed()
+    {
+        auto all = platform::listIdentities();
+        byPid_.clear();
+        for (std::size_t i = 0; i < all.size(); ++i)
+            byPid_[all[i].key.pid] = i;
+        return all;
+    }
+
+    const platform::ProcessIdentity* find(const std::vector<platform::ProcessIdentity>& all, Pid pid) const
+    {
+        auto it = byPid_.find(pid);
+        return it == byPid_.end() || it->second >= all.size() ? nullptr : &all[it->second];
+    }
+    // The live process only if it is still this key, and not a zombie.
+    const platform::ProcessIdentity* find(const std::vector<platform::ProcessIdentity>& all,
+                                          const ProcessKey& key) const
+    {
+        const auto* live = find(all, key.pid);
+        return live && live->key == key && live->state != ProcessState::Zombie ? live : nullptr;
+    }
+
+    const ActionOptions& options() const { return options_; }
+    ProcessAction action() const { return action_; }
+
+  private:
+    ProcessAction action_;
+    const ActionOptions& options_;
+    Protected guard_;
+    std::unordered_set<ProcessKey, ProcessKeyHash> known_;
+    std::unordered_map<Pid, std::size_t> byPid_;
+};
+
+// Time to wait for killed processes to go: an exiting process frees its
+// memory first, and thousands exiting at once take a while.
+std::chrono::milliseconds killWait(std::size_t count)
+{
+    const auto wait = std::chrono::milliseconds(2000) + std::chrono::milliseconds(5) * count;
+    return std::min<std::chrono::milliseconds>(wait, std::chrono::seconds(60));
 }
 
-void waitUntilGone(std::vector<Target*>& pending, Clock::time_point deadline)
+std::string survivorWords(const Target& t)
 {
-    while (!pending.empty()) {
-        pending.erase(std::remove_if(pending.begin(), pending.end(),
-                                     [](Target* t) { return !platform::isAlive(t->key); }),
-                      pending.end());
-        if (pending.empty() || Clock::now() >= deadline)
-            return;
-        std::this_thread::sleep_for(std::chrono::milliseconds(15));
-    }
+    const auto live = platform::identify(t.key.pid);
+    const auto state = live && live->key == t.key ? live->state : ProcessState::Unknown;
+    std::string text = label(t.name, t.key.pid) + " is still alive after SIGKILL";
+    if (state == ProcessState::DiskSleep)
+        return text + "; it is stuck in the kernel (state D) and will go when its I/O completes.";
+    if (state == ProcessState::Unknown)
+        return text + ".";
+    return text + " (state " + std::string(1, stateLetter(state)) + ").";
 }
 
 } // namespace
@@ -204,6 +368,12 @@ std::size_t ActionReport::count(ActionOutcome outcome) const
         results.begin(), results.end(), [&](const ActionResult& r) { return r.outcome == outcome; }));
 }
 
+std::size_t ActionReport::survivors() const
+{
+    return static_cast<std::size_t>(
+        std::count_if(results.begin(), results.end(), [](const ActionResult& r) { return r.stillAlive; }));
+}
+
 std::string ActionReport::summary() const
 {
     if (results.empty())
@@ -226,7 +396,8 @@ std::string ActionReport::summary() const
     add(count(ActionOutcome::AlreadyGone), "already gone");
     add(count(ActionOutcome::NotPermitted), "not permitted");
     add(count(ActionOutcome::Refused), "refused");
-    add(count(ActionOutcome::Failed), "failed");
+    add(count(ActionOutcome::Failed) - survivors(), "failed");
+    add(survivors(), "still alive");
     return text;
 }
 
@@ -239,6 +410,12 @@ std::optional<std::string> ProcessControl::protectedReason(Pid pid)
     const Pid self = platform::currentPid();
     if (pid == self)
         return "pid " + std::to_string(pid) + " is Headroom itself.";
+    // A thread id stands for its whole process wherever a signal is concerned.
+    if (auto live = platform::identify(pid); live && live->threadOf != 0 && live->threadOf != pid) {
+        if (auto reason = protectedReason(live->threadOf))
+            return "pid " + std::to_string(pid) + " is a thread of process " + std::to_string(live->threadOf) +
+                   ": " + *reason;
+    }
     // Ancestors: the terminal, the session, the desktop that started us.
     Pid at = self;
     for (int depth = 0; depth < 128; ++depth) {
@@ -258,120 +435,185 @@ std::optional<std::string> ProcessControl::protectedReason(Pid pid)
 ActionReport ProcessControl::apply(const ProcessKey& target, ProcessAction action,
                                    const ActionOptions& options) const
 {
-    return apply(std::vector<ProcessKey>{target}, action, options);
+    return apply(std::vector<ProcessTarget>{ProcessTarget{target, {}, {}}}, action, options);
 }
 
 ActionReport ProcessControl::apply(const std::vector<ProcessKey>& requested, ProcessAction action,
                                    const ActionOptions& options) const
 {
-    std::vector<Target> targets;
-    std::unordered_set<Pid> listed;
-    for (const auto& key : requested) {
-        if (!listed.insert(key.pid).second)
-            continue;
-        Target t;
-        t.key = key;
-        vet(t, options);
-        targets.push_back(std::move(t));
-    }
+    std::vector<ProcessTarget> targets;
+    targets.reserve(requested.size());
+    for (const auto& key : requested)
+        targets.push_back(ProcessTarget{key, {}, {}});
+    return apply(targets, action, options);
+}
 
-    std::vector<ProcessKey> roots;
-    for (const auto& t : targets) {
-        if (!t.settled)
-            roots.push_back(t.key);
-    }
-
+ActionReport ProcessControl::apply(const std::vector<ProcessTarget>& requested, ProcessAction action,
+                                   const ActionOptions& options) const
+{
+    Run run(action, options);
+    for (const auto& r : requested)
+        run.addRequested(r);
+    auto& targets = run.targets;
+    const bool tree = options.tree;
     const bool stopping = action == ProcessAction::Terminate || action == ProcessAction::Kill;
-    const auto addDescendants = [&]() {
-        std::size_t added = 0;
-        for (const auto& d : liveDescendants(roots)) {
-            if (!listed.insert(d.key.pid).second)
-                continue;
-            Target t;
-            t.key = d.key;
-            t.name = d.name;
-            vet(t, options);
-            if (!t.settled && (stopping || action == ProcessAction::Pause)) {
-                // Freeze each new descendant at once so it cannot start more.
-                recordSignal(t, ProcessAction::Pause, platform::sendSignal(t.key, ProcessAction::Pause));
-            }
-            roots.push_back(t.key);
-            targets.push_back(std::move(t));
-            ++added;
+
+    const auto signalAll = [&](ProcessAction a, bool leavesFirst = false) {
+        auto members = run.open();
+        if (leavesFirst)
+            std::reverse(members.begin(), members.end());
+        for (std::size_t i : members)
+            signal(targets[i], a);
+    };
+    const auto finishPlain = [&]() {
+        for (std::size_t i : run.open()) {
+            if (targets[i].touched)
+                settle(targets[i], ActionOutcome::Done,
+                       label(targets[i].name, targets[i].key.pid) + " " + std::string(actionVerbPast(action)) +
+                           ".");
         }
-        return added;
     };
 
-    if (options.tree && !roots.empty()) {
-        if (stopping || action == ProcessAction::Pause) {
-            // Freeze the roots first so that cargo cannot start a new rustc while
-            // its children are being stopped; then sweep until no new child appears.
-            for (auto& t : targets) {
-                if (!t.settled)
-                    recordSignal(t, ProcessAction::Pause, platform::sendSignal(t.key, ProcessAction::Pause));
-            }
-            for (int round = 0; round < 8 && addDescendants() > 0; ++round) {
-            }
-        } else {
-            addDescendants();
+    if (!stopping) {
+        if (tree && action == ProcessAction::Pause) {
+            signalAll(ProcessAction::Pause);
+            run.freezeTree();
+        } else if (tree) {
+            run.discover(run.listed());
             // Resume children before parents, so no parent wakes to find a child still frozen.
-            std::reverse(targets.begin(), targets.end());
+            signalAll(action, true);
+        } else {
+            signalAll(action);
         }
+        finishPlain();
+        ActionReport report;
+        report.action = action;
+        for (auto& t : targets)
+            report.results.push_back(std::move(t.result));
+        return report;
     }
 
-    std::vector<Target*> pending;
-    for (auto& t : targets) {
-        if (t.settled)
-            continue;
-        recordSignal(t, action, platform::sendSignal(t.key, action));
-        if (!t.settled)
-            pending.push_back(&t);
-    }
-    if (stopping && options.tree) {
-        // A stopped process only acts on SIGTERM once it runs again.
-        for (Target* t : pending)
-            platform::sendSignal(t->key, ProcessAction::Resume);
+    if (tree) {
+        // Freeze first, so that cargo cannot start a new rustc while its
+        // children are being stopped.
+        signalAll(ProcessAction::Pause);
+        run.freezeTree();
     }
 
-    if (action == ProcessAction::Pause || action == ProcessAction::Resume) {
-        for (Target* t : pending)
-            settle(*t, ActionOutcome::Done,
-                   label(t->name, t->key.pid) + " " + std::string(actionVerbPast(action)) + ".");
-    } else {
-        std::vector<Target*> alive = pending;
-        if (action == ProcessAction::Terminate) {
-            waitUntilGone(alive, Clock::now() + options.grace);
-            std::unordered_set<Target*> forced(alive.begin(), alive.end());
-            for (Target* t : alive)
-                platform::sendSignal(t->key, ProcessAction::Kill);
-            waitUntilGone(alive, Clock::now() + std::chrono::seconds(2));
-            for (Target* t : pending) {
-                if (std::find(alive.begin(), alive.end(), t) != alive.end())
-                    continue;
-                if (forced.count(t)) {
-                    const auto seconds = std::chrono::duration<double>(options.grace).count();
-                    char grace[32];
-                    std::snprintf(grace, sizeof grace, "%g", seconds);
-                    settle(*t, ActionOutcome::Done,
-                           label(t->name, t->key.pid) + " ignored SIGTERM for " + grace +
-                               " s and was killed.");
-                } else {
-                    settle(*t, ActionOutcome::Done, label(t->name, t->key.pid) + " terminated.");
+    if (action == ProcessAction::Terminate) {
+        for (std::size_t i : run.open())
+            targets[i].terminated = signal(targets[i], ProcessAction::Terminate);
+        if (tree) {
+            // A stopped process acts on a SIGTERM it handles only once it runs again.
+            signalAll(ProcessAction::Resume, true);
+        }
+        const auto deadline = Clock::now() + options.grace;
+        auto step = std::chrono::milliseconds(5);
+        for (;;) {
+            std::vector<ProcessKey> alive;
+            if (tree) {
+                // The tree runs again: whatever it starts now is frozen and
+                // asked to stop at once.
+                const auto all = run.listed();
+                for (std::size_t i : run.discover(all)) {
+                    if (!targets[i].settled && signal(targets[i], ProcessAction::Pause))
+                        targets[i].terminated = signal(targets[i], ProcessAction::Terminate);
+                }
+                for (std::size_t i : run.open()) {
+                    if (run.find(all, targets[i].key))
+                        alive.push_back(targets[i].key);
+                }
+            } else {
+                for (std::size_t i : run.open()) {
+                    if (platform::isAlive(targets[i].key))
+                        alive.push_back(targets[i].key);
                 }
             }
-        } else {
-            waitUntilGone(alive, Clock::now() + std::chrono::seconds(2));
-            for (Target* t : pending) {
-                if (std::find(alive.begin(), alive.end(), t) == alive.end())
-                    settle(*t, ActionOutcome::Done, label(t->name, t->key.pid) + " killed.");
+            const auto now = Clock::now();
+            if (alive.empty() || now >= deadline)
+                break;
+            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now) +
+                              std::chrono::milliseconds(1);
+            if (!tree) {
+                // Nothing can join a single process: just wait for it.
+                platform::waitForExit(alive, left);
+                continue;
+            }
+            // Often at first, where well-behaved processes exit, then every 50 ms.
+            std::this_thread::sleep_for(std::min(step, left));
+            step = std::min(step * 2, std::chrono::milliseconds(50));
+        }
+    }
+
+    // The end: freeze whatever is left and sweep once more, so nothing can fork
+    // between the last look and SIGKILL; then kill it all.
+    const auto killRemaining = [&]() {
+        std::vector<ProcessKey> killed;
+        for (std::size_t i : run.open()) {
+            if (!platform::isAlive(targets[i].key))
+                continue;
+            if (signal(targets[i], ProcessAction::Kill)) {
+                targets[i].forced = true;
+                killed.push_back(targets[i].key);
             }
         }
-        for (Target* t : alive) {
-            settle(
-                *t, ActionOutcome::Failed,
-                label(t->name, t->key.pid) +
-                    " is still alive after SIGKILL; it is probably stuck in the kernel (state D) and will go "
-                    "when its I/O completes.");
+        return killed;
+    };
+    if (tree) {
+        std::vector<std::size_t> alive;
+        for (std::size_t i : run.open()) {
+            if (platform::isAlive(targets[i].key))
+                alive.push_back(i);
+        }
+        if (!alive.empty()) {
+            for (std::size_t i : alive)
+                signal(targets[i], ProcessAction::Pause);
+            run.freezeTree();
+        }
+    }
+    std::vector<ProcessKey> killed = killRemaining();
+    std::vector<ProcessKey> survivors = platform::waitForExit(killed, killWait(killed.size()));
+    if (tree) {
+        // Killed members' children (if any appeared after all) are killed too.
+        for (int round = 0; round < 4; ++round) {
+            const auto added = run.discover(run.listed());
+            if (added.empty())
+                break;
+            std::vector<ProcessKey> more;
+            for (std::size_t i : added) {
+                if (!targets[i].settled && signal(targets[i], ProcessAction::Kill)) {
+                    targets[i].forced = true;
+                    more.push_back(targets[i].key);
+                }
+            }
+            more.insert(more.end(), survivors.begin(), survivors.end());
+            survivors = platform::waitForExit(more, killWait(more.size()));
+        }
+    }
+
+    const std::unordered_set<ProcessKey, ProcessKeyHash> left(survivors.begin(), survivors.end());
+    for (std::size_t i : run.open()) {
+        Target& t = targets[i];
+        if (!t.touched) {
+            settle(t, ActionOutcome::AlreadyGone, label(t.name, t.key.pid) + " had already exited.");
+            continue;
+        }
+        if (left.count(t.key) || (!t.forced && platform::isAlive(t.key))) {
+            settle(t, ActionOutcome::Failed, survivorWords(t));
+            t.result.stillAlive = true;
+        } else if (action == ProcessAction::Kill) {
+            settle(t, ActionOutcome::Done, label(t.name, t.key.pid) + " killed.");
+        } else if (t.forced && t.terminated) {
+            const auto seconds = std::chrono::duration<double>(options.grace).count();
+            char grace[32];
+            std::snprintf(grace, sizeof grace, "%g", seconds);
+            settle(t, ActionOutcome::Done,
+                   label(t.name, t.key.pid) + " ignored SIGTERM for " + grace + " s and was killed.");
+        } else if (t.forced) {
+            settle(t, ActionOutcome::Done,
+                   label(t.name, t.key.pid) + " started while its tree was being stopped and was killed.");
+        } else {
+            settle(t, ActionOutcome::Done, label(t.name, t.key.pid) + " terminated.");
         }
     }
 

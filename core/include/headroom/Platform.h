@@ -6,6 +6,7 @@
 #include "headroom/Process.h"
 #include "headroom/ProcessControl.h"
 
+#include <chrono>
 #include <optional>
 #include <string>
 #include <vector>
@@ -20,11 +21,15 @@ struct ProcessIdentity {
     std::string name;
     ProcessState state = ProcessState::Unknown;
     bool kernelThread = false;
+    // Non-zero when the pid asked for names a thread (not the main one) of
+    // this process (Linux: /proc shows every thread id as if it were a pid).
+    Pid threadOf = 0;
+    std::string exe; // executable path where identify() can read it; listIdentities() leaves it empty
 };
 
 // The live process with this pid, or nullopt when there is none.
 std::optional<ProcessIdentity> identify(Pid pid);
-// Every live process, cheaply (no command lines, no memory).
+// Every live process, cheaply (no command lines, no memory, no threads).
 std::vector<ProcessIdentity> listIdentities();
 
 Pid currentPid();
@@ -35,12 +40,26 @@ struct SignalResult {
     std::string reason; // the system's words when outcome is Failed/NotPermitted
 };
 
+// What the caller saw of the process when it chose it. The start time has a
+// coarse resolution (Linux: 10 ms), so a pid reused within one tick has the
+// same key; its program gives it away. Empty fields are not compared.
+struct SignalExpectation {
+    std::string name; // comm on Linux
+    std::string exe;
+};
+
 // Sends the signal for `action` (Terminate sends only the polite request) to
 // exactly the process `key` names; AlreadyGone when that process no longer
-// exists, even if its pid now belongs to another.
-SignalResult sendSignal(const ProcessKey& key, ProcessAction action);
+// exists, even if its pid now belongs to another; Refused when the pid names a
+// thread rather than a process, or the live process is not what `expected`
+// describes.
+SignalResult sendSignal(const ProcessKey& key, ProcessAction action, const SignalExpectation& expected = {});
 
 // True while the process `key` names exists and is not a zombie.
 bool isAlive(const ProcessKey& key);
+
+// Waits until every process in `keys` has exited (a zombie counts as exited)
+// or `timeout` has passed; returns the ones still alive.
+std::vector<ProcessKey> waitForExit(const std::vector<ProcessKey>& keys, std::chrono::milliseconds timeout);
 
 } // namespace headroom::platform

@@ -35,6 +35,8 @@ struct ActionResult {
     std::string name;
     ActionOutcome outcome = ActionOutcome::Failed;
     std::string message; // a sentence a person understands
+    // Terminate/Kill: the process outlived the whole procedure (outcome Failed).
+    bool stillAlive = false;
 };
 
 struct ActionReport {
@@ -43,7 +45,8 @@ struct ActionReport {
 
     bool allSucceeded() const; // every result Done or AlreadyGone
     std::size_t count(ActionOutcome outcome) const;
-    // "3 processes terminated, 1 already gone, 1 not permitted"
+    std::size_t survivors() const; // results with stillAlive
+    // "3 processes terminated, 1 already gone, 1 not permitted, 2 still alive"
     std::string summary() const;
 };
 
@@ -53,9 +56,29 @@ struct ActionOptions {
     bool onlyCurrentUser = false;          // refuse other users' processes even as root
 };
 
+// A process as a sample showed it. Besides (pid, start time) its name and
+// executable are compared right before the first signal: the start time counts
+// clock ticks (10 ms on Linux), so a pid reused within one tick has the same key.
+struct ProcessTarget {
+    ProcessKey key;
+    std::string name; // ProcessSample::name; empty: not compared
+    std::string exe;  // ProcessSample::exe; empty: not compared
+
+    static ProcessTarget of(const ProcessSample& sample) { return {sample.key, sample.name, sample.exe}; }
+};
+
 // Stops, pauses and resumes processes safely. Every target is a (pid, start
 // time) pair and is re-verified right before the signal; on Linux the signal
-// goes through a pidfd so a reused pid can never be hit.
+// goes through a pidfd so a reused pid can never be hit, and a thread id is
+// refused rather than taken for its process.
+//
+// With options.tree, Terminate and Kill keep the tree frozen while they work:
+// every member is stopped and the tree swept until no new member appears; a
+// member that forks during the grace period has its new child frozen and
+// terminated too, and before SIGKILL the tree is frozen and swept again.
+// Members are remembered by (pid, start time) as they are found, so one that
+// is re-parented after its parent died is still killed. Whatever is alive at
+// the end is reported (stillAlive, outcome Failed), never counted as stopped.
 class ProcessControl {
   public:
     ActionReport apply(const ProcessKey& target, ProcessAction action,
@@ -63,6 +86,9 @@ class ProcessControl {
     // Several targets (for example all runaway builds) in one go. With
     // options.tree each target brings its descendants.
     ActionReport apply(const std::vector<ProcessKey>& targets, ProcessAction action,
+                       const ActionOptions& options = {}) const;
+    // Targets taken from a sample: refused when the pid now runs another program.
+    ActionReport apply(const std::vector<ProcessTarget>& targets, ProcessAction action,
                        const ActionOptions& options = {}) const;
 
     // Why Headroom will not touch this pid (pid 0/1, itself, an ancestor, a

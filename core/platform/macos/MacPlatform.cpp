@@ -55,10 +55,22 @@ bool isAlive(const ProcessKey& key)
     return live && live->key.startTime == key.startTime && live->state != ProcessState::Zombie;
 }
 
-SignalResult sendSignal(const ProcessKey& key, ProcessAction action)
+SignalResult sendSignal(const ProcessKey& key, ProcessAction action, const SignalExpectation& expected)
 {
-    if (!isAlive(key))
+    auto live = identify(key.pid);
+    if (!live || live->key.startTime != key.startTime || live->state == ProcessState::Zombie)
         return {ActionOutcome::AlreadyGone, {}};
+    if (!expected.exe.empty()) {
+        char path[PROC_PIDPATHINFO_MAXSIZE];
+        if (proc_pidpath(static_cast<pid_t>(key.pid), path, sizeof path) > 0 && expected.exe != path)
+            return {ActionOutcome::Refused, "pid " + std::to_string(key.pid) +
+                                                " is another process now: it runs " + path + ", not " +
+                                                expected.exe};
+    }
+    if (!expected.name.empty() && expected.name != live->name)
+        return {ActionOutcome::Refused, "pid " + std::to_string(key.pid) +
+                                            " is another process now: it is called " + live->name +
+                                            ", not " + expected.name};
     if (::kill(static_cast<pid_t>(key.pid), posix::signalFor(action)) == 0)
         return {ActionOutcome::Done, {}};
     const int error = errno;
@@ -67,6 +79,19 @@ SignalResult sendSignal(const ProcessKey& key, ProcessAction action)
     if (error == EPERM)
         return {ActionOutcome::NotPermitted, std::strerror(error)};
     return {ActionOutcome::Failed, std::strerror(error)};
+}
+
+std::vector<ProcessKey> waitForExit(const std::vector<ProcessKey>& keys, std::chrono::milliseconds timeout)
+{
+    // No pidfd here: look at each in turn until all are gone or the time is up.
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    std::vector<ProcessKey> alive = keys;
+    for (;;) {
+        std::erase_if(alive, [](const ProcessKey& key) { return !isAlive(key); });
+        if (alive.empty() || std::chrono::steady_clock::now() >= deadline)
+            return alive;
+        ::usleep(10'000);
+    }
 }
 
 } // namespace headroom::platform

@@ -210,7 +210,7 @@ bool isAlive(const ProcessKey& key)
     return !win::hasExited(h.get());
 }
 
-SignalResult sendSignal(const ProcessKey& key, ProcessAction action)
+SignalResult sendSignal(const ProcessKey& key, ProcessAction action, const SignalExpectation& expected)
 {
     if (key.pid <= 0 || key.pid > kMaxPid)
         return {ActionOutcome::AlreadyGone, {}};
@@ -229,6 +229,15 @@ SignalResult sendSignal(const ProcessKey& key, ProcessAction action)
         return failed("cannot read its creation time: " + win::errorText(::GetLastError()));
     if (times.creation != key.startTime || win::hasExited(h.get()))
         return {ActionOutcome::AlreadyGone, {}};
+    // The creation time is exact to 100 ns, so this only guards against a
+    // sample that was wrong to begin with.
+    if (!expected.exe.empty()) {
+        const std::string path = win::imagePath(h.get());
+        if (!path.empty() && path != expected.exe)
+            return {ActionOutcome::Refused, "pid " + std::to_string(key.pid) +
+                                                " is another process now: it runs " + path + ", not " +
+                                                expected.exe};
+    }
 
     const auto& nt = win::NtApi::get();
     switch (action) {
@@ -268,6 +277,23 @@ SignalResult sendSignal(const ProcessKey& key, ProcessAction action)
         }
     }
     return failed("unknown action");
+}
+
+std::vector<ProcessKey> waitForExit(const std::vector<ProcessKey>& keys, std::chrono::milliseconds timeout)
+{
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    std::vector<ProcessKey> alive = keys;
+    for (;;) {
+        std::vector<ProcessKey> still;
+        for (const auto& key : alive) {
+            if (isAlive(key))
+                still.push_back(key);
+        }
+        alive = std::move(still);
+        if (alive.empty() || std::chrono::steady_clock::now() >= deadline)
+            return alive;
+        ::Sleep(10);
+    }
 }
 
 } // namespace headroom::platform
