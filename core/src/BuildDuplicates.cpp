@@ -336,7 +336,7 @@ std::string buildName(const Snapshot& snapshot, const BuildTree& build)
     return safeText(name, 120);
 }
 
-std::string buildLabel(const Snapshot& snapshot, const BuildTree& build)
+std::string buildLabel(const Snapshot& snapshot, const BuildTree& build, bool withLock)
 {
     std::string label = buildName(snapshot, build);
     if (!build.profile.empty())
@@ -345,7 +345,7 @@ std::string buildLabel(const Snapshot& snapshot, const BuildTree& build)
     if (build.elapsedSeconds > 0)
         label += " · " + formatDuration(build.elapsedSeconds);
     const std::string_view lock = lockStateText(build.lock);
-    if (!lock.empty())
+    if (withLock && !lock.empty())
         label += " · " + std::string(lock);
     return label;
 }

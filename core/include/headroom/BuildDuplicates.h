@@ -56,6 +56,7 @@ std::string buildName(const Snapshot& snapshot, const BuildTree& build);
 
 // buildName with what tells equal builds apart:
 // "cargo build -p tsz-cli · release · pid 63146 · 43 s · holds the lock".
-std::string buildLabel(const Snapshot& snapshot, const BuildTree& build);
+// Without the lock state where a verdict follows that says it anyway.
+std::string buildLabel(const Snapshot& snapshot, const BuildTree& build, bool withLock = true);
 
 } // namespace headroom
