@@ -3,6 +3,9 @@
 
 #include "SnapshotJson.h"
 #include "TopTable.h"
+#include "headroom/BuildDuplicates.h"
+#include "headroom/Platform.h"
+#include "headroom/Units.h"
 #include "headroom/ProcessControl.h"
 #include "headroom/SystemSampler.h"
 #include "headroom/Version.h"
@@ -11,12 +14,18 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
+#include <filesystem>
 #include <ostream>
 #include <thread>
+
+#include <iostream>
 
 #if defined(__unix__) || defined(__APPLE__)
 #include <sys/ioctl.h>
 #include <unistd.h>
+#elif defined(_WIN32)
+#include <cstdio>
+#include <io.h>
 #endif
 
 namespace headroom::cli {
@@ -73,6 +82,89 @@ int exitCodeFor(const ActionReport& report)
     return 0;
 }
 
+bool stdinIsTerminal()
+{
+#if defined(__unix__) || defined(__APPLE__)
+    return ::isatty(STDIN_FILENO) != 0;
+#elif defined(_WIN32)
+    return _isatty(_fileno(stdin)) != 0;
+#else
+    return false;
+#endif
+}
+
+// `stop --extra-builds`: the duplicate rule's choice, shown, confirmed, done
+// through the same tree stop as `stop --tree` (pid + start time re-checked).
+int stopExtraBuilds(const std::string& programName, const std::string& within, bool yes, bool json,
+                    std::chrono::milliseconds grace, std::ostream& out, std::ostream& err)
+{
+    auto sampled = takeSnapshot(0.0);
+    if (!sampled) {
+        err << programName << ": " << sampled.error() << "\n";
+        return kExitFailed;
+    }
+    const Snapshot& s = sampled.value();
+    const std::uint32_t uid = platform::currentUid();
+    std::vector<ProcessKey> roots;
+    std::uint64_t freed = 0;
+    std::string plan;
+    for (const DuplicateGroup& group : duplicateGroups(s)) {
+        const BuildTree& kept = s.builds[group.kept];
+        if (!within.empty() && kept.workspace != within && !kept.workspace.starts_with(within + "/"))
+            continue;
+        plan += "Builds of " + printable(kept.workspace.empty() ? kept.targetDir : kept.workspace) + ":\n";
+        for (std::size_t index : group.builds) {
+            const BuildTree& build = s.builds[index];
+            const bool stopIt = index != group.kept && build.uid == uid;
+            std::string verdict = index == group.kept ? "  keep  " : stopIt ? "  stop  " : "  skip  ";
+            plan += verdict + buildLabel(s, build, false) + " — " + duplicateVerdict(s, group, index);
+            if (index != group.kept && !stopIt)
+                plan += "; another user's";
+            plan += "  (" + formatBytes(build.residentBytes) + ", " + std::to_string(build.members.size()) +
+                    (build.members.size() == 1 ? " process)" : " processes)") + "\n";
+            if (stopIt) {
+                roots.push_back(build.root);
+                freed += build.residentBytes;
+            }
+        }
+    }
+    if (roots.empty()) {
+        (json ? err : out) << plan << "No extra builds of yours to stop.\n";
+        return 0;
+    }
+    (json ? err : out) << plan << "Stopping " << roots.size() << (roots.size() == 1 ? " build" : " builds")
+                       << " (each with everything it started) frees about " << formatBytes(freed) << ".\n";
+    if (!yes) {
+        if (!stdinIsTerminal()) {
+            err << programName
+                << " stop --extra-builds: no terminal to ask for confirmation; nothing stopped. Add --yes to "
+                   "stop them without asking.\n";
+            return kExitUsage;
+        }
+        out << "Stop them? [y/N] " << std::flush;
+        std::string answer;
+        std::getline(std::cin, answer);
+        if (answer != "y" && answer != "Y" && answer != "yes" && answer != "YES" && answer != "Yes") {
+            out << "Nothing stopped.\n";
+            return 0;
+        }
+    }
+    ActionOptions options;
+    options.tree = true;
+    options.grace = grace;
+    options.onlyCurrentUser = true;
+    const ActionReport report = ProcessControl().apply(roots, ProcessAction::Terminate, options);
+    if (json) {
+        out << reportToJson(report, false) << "\n";
+    } else {
+        for (const auto& r : report.results)
+            (r.outcome == ActionOutcome::Done ? out : err) << printable(r.message) << "\n";
+        if (report.results.size() > 1)
+            out << report.summary() << "\n";
+    }
+    return exitCodeFor(report);
+}
+
 } // namespace
 
 bool isCliCommand(const std::string& firstArg)
@@ -122,7 +214,15 @@ int run(const std::string& programName, const std::vector<std::string>& args, st
     std::string signal = "term";
     double grace = 3.0;
     bool stopJson = false;
-    stop->add_option("pid", pid, "Process id")->required();
+    auto* pidOption = stop->add_option("pid", pid, "Process id");
+    bool extraBuilds = false;
+    bool yes = false;
+    stop->add_flag("--extra-builds", extraBuilds,
+                   "Stop every duplicate build but the one doing the work (it holds cargo's lock, or has "
+                   "compilers running, or has done the most); lists them and asks first");
+    stop->add_flag("-y,--yes", yes, "With --extra-builds: do not ask (scripts, SSH)");
+    std::string within;
+    stop->add_option("--in", within, "With --extra-builds: only builds of workspaces in this folder");
     auto* startOption = stop->add_option(
         "--start-time", startTime,
         "The process's start time, as `top` (START) or `sample --json` (start_time) show it");
@@ -163,6 +263,23 @@ int run(const std::string& programName, const std::vector<std::string>& args, st
     }
 
     if (stop->parsed()) {
+        if (extraBuilds) {
+            if (pidOption->count() > 0 || startOption->count() > 0) {
+                err << programName << " stop: --extra-builds chooses the builds itself; give no pid.\n";
+                return kExitUsage;
+            }
+            std::error_code ec;
+            std::string folder =
+                within.empty() ? within : std::filesystem::absolute(within, ec).lexically_normal().generic_string();
+            while (folder.size() > 1 && folder.back() == '/')
+                folder.pop_back();
+            return stopExtraBuilds(programName, folder, yes, stopJson,
+                                   std::chrono::milliseconds(static_cast<long long>(grace * 1000.0)), out, err);
+        }
+        if (pidOption->count() == 0) {
+            err << programName << " stop: a pid is required (or --extra-builds).\n";
+            return kExitUsage;
+        }
         if (startOption->count() == 0) {
             err << programName << " stop: --start-time is required. It makes sure pid " << pid
                 << " is still the process you mean and not a new one that reused its number. Find it in the "

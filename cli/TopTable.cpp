@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "TopTable.h"
 
+#include "headroom/BuildDuplicates.h"
 #include "headroom/BuildTrees.h"
 #include "headroom/SafeText.h"
 #include "headroom/Units.h"
@@ -97,18 +98,33 @@ std::string renderTop(const Snapshot& s, const TopOptions& options)
         out += "\nBuilds (" + std::to_string(s.builds.size()) + ")\n";
         for (std::size_t i = 0; i < s.builds.size(); ++i) {
             const auto& b = s.builds[i];
+            const ProcessSample* root = s.find(b.root);
             std::string line = "  " + formatBytes(b.residentBytes) + "  " + formatDuration(b.elapsedSeconds) +
                                "  " + roleCounts(b) + "  pid " + std::to_string(b.root.pid) + " start " +
-                               std::to_string(b.root.startTime) + "  " + printable(b.command);
+                               std::to_string(b.root.startTime) + "  " +
+                               printable(root ? root->displayCommand() : b.command);
+            const std::string_view lock = lockStateText(b.lock);
+            if (!lock.empty())
+                line += "  (" + std::string(lock) + ")";
             out += fit(line, width) + "\n";
             if (!b.workspace.empty())
                 out += fit("      in " + printable(b.workspace), width) + "\n";
-            if (!b.duplicates.empty()) {
-                out +=
-                    "      WARNING: " + std::to_string(b.duplicates.size() + 1) +
-                    " builds share this workspace or target folder; they compete for memory and for cargo's "
-                    "lock.\n";
+        }
+        // One warning per group of builds that share a workspace, with the
+        // build the duplicate rule keeps and why.
+        for (const DuplicateGroup& group : duplicateGroups(s)) {
+            const BuildTree& kept = s.builds[group.kept];
+            out += "\nWARNING: " + std::to_string(group.builds.size()) +
+                   " builds share this workspace or target folder" +
+                   (kept.workspace.empty() ? std::string() : " (" + printable(kept.workspace) + ")") +
+                   "; they compete for memory and for cargo's lock.\n";
+            for (std::size_t index : group.builds) {
+                const std::string verdict = (index == group.kept ? "  keep  " : "  stop  ");
+                out += fit(verdict + buildLabel(s, s.builds[index], false) + " — " + duplicateVerdict(s, group, index),
+                           width) +
+                       "\n";
             }
+            out += "  `headroom stop --extra-builds` stops the extra ones.\n";
         }
     }
     const std::string totals = describeRoleTotals(s);
@@ -147,7 +163,7 @@ std::string renderTop(const Snapshot& s, const TopOptions& options)
                       formatBytes(p->residentBytes).c_str(), cpu, stateLetter(p->state),
                       clockTime(p->startedAtMs).c_str());
         std::string line = prefix;
-        line += printable(p->commandLine());
+        line += printable(p->displayCommand());
         out += fit(line, width) + "\n";
     }
     if (rows.empty())

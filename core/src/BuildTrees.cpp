@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "headroom/BuildTrees.h"
 
+#include "headroom/BuildDuplicates.h"
+
 #include "headroom/RoleClassifier.h"
 #include "headroom/Units.h"
 
@@ -215,6 +217,7 @@ void assembleBuilds(Snapshot& snapshot, const fs::path& fsRoot)
             build.residentBytes += p.residentBytes;
             ++build.countByRole[roleIndex(p.role)];
             build.bytesByRole[roleIndex(p.role)] += p.residentBytes;
+            build.cpuTimeNs += p.cpuTimeNs;
         }
         if (snapshot.wallMs > 0 && root.startedAtMs > 0 && snapshot.wallMs >= root.startedAtMs)
             build.elapsedSeconds = double(snapshot.wallMs - root.startedAtMs) / 1000.0;
@@ -238,6 +241,9 @@ void assembleBuilds(Snapshot& snapshot, const fs::path& fsRoot)
             }
         }
     }
+    // Only duplicates make the lock worth knowing, so a sample without them
+    // never reads the lock table.
+    markBuildLocks(snapshot, fsRoot);
 }
 
 std::string describeRoleTotals(const Snapshot& snapshot, std::string_view separator, std::string_view beforeBytes,

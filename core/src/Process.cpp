@@ -62,28 +62,48 @@ std::string ProcessSample::displayName() const
     return name;
 }
 
+namespace {
+
+void appendQuoted(std::string& line, const std::string& arg)
+{
+    if (!line.empty())
+        line += ' ';
+    const bool needsQuotes = arg.empty() || arg.find_first_of(" \t\n'\"") != std::string::npos;
+    if (!needsQuotes) {
+        line += arg;
+        return;
+    }
+    line += '\'';
+    for (char c : arg) {
+        if (c == '\'')
+            line += "'\\''";
+        else
+            line += c;
+    }
+    line += '\'';
+}
+
+} // namespace
+
 std::string ProcessSample::commandLine() const
 {
     if (argv.empty())
         return "[" + name + "]";
     std::string line;
-    for (const auto& arg : argv) {
-        if (!line.empty())
-            line += ' ';
-        const bool needsQuotes = arg.empty() || arg.find_first_of(" \t\n'\"") != std::string::npos;
-        if (!needsQuotes) {
-            line += arg;
-            continue;
-        }
-        line += '\'';
-        for (char c : arg) {
-            if (c == '\'')
-                line += "'\\''";
-            else
-                line += c;
-        }
-        line += '\'';
-    }
+    for (const auto& arg : argv)
+        appendQuoted(line, arg);
+    return line;
+}
+
+std::string ProcessSample::displayCommand() const
+{
+    if (argv.empty())
+        return "[" + name + "]";
+    std::string line;
+    const std::string_view base = programBaseName(argv.front());
+    appendQuoted(line, base.empty() ? argv.front() : std::string(base));
+    for (std::size_t i = 1; i < argv.size(); ++i)
+        appendQuoted(line, argv[i]);
     return line;
 }
 

@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
+#include "CargoLockScene.h"
+#include "headroom/BuildDuplicates.h"
 #include "headroom/BuildTrees.h"
+#include "headroom/SystemSampler.h"
 #include "headroom/RoleClassifier.h"
 #include "headroom/Units.h"
 
@@ -40,6 +43,46 @@ void writeFile(const QString& path, const char* text)
     QDir().mkpath(QFileInfo(path).path());
     std::ofstream(path.toStdString()) << text;
 }
+const BuildTree* buildOf(const Snapshot& s, Pid root)
+{
+    for (const auto& b : s.builds) {
+        if (b.root.pid == root)
+            return &b;
+    }
+    return nullptr;
+}
+
+std::size_t indexOf(const Snapshot& s, Pid root)
+{
+    for (std::size_t i = 0; i < s.builds.size(); ++i) {
+        if (s.builds[i].root.pid == root)
+            return i;
+    }
+    return s.builds.size();
+}
+
+// Three cargo builds of /ws: 10 started first, 20 next, 30 last (the youngest).
+Snapshot threeCargoBuilds(bool youngestCompiles)
+{
+    auto a = proc(10, 1, "cargo", {"/home/u/.rustup/toolchains/stable-x86_64-unknown-linux-gnu/bin/cargo",
+                                   "build", "--release", "-p", "tsz-cli"},
+                  "/ws");
+    auto b = proc(20, 1, "cargo", {"cargo", "build", "--release", "-p", "tsz-cli", "-p", "tsz-conformance"}, "/ws");
+    auto c = proc(30, 1, "cargo", {"cargo", "build", "--release", "--package=tsz-lsp"}, "/ws");
+    a.startedAtMs = 1000;
+    b.startedAtMs = 1010;
+    c.startedAtMs = 5000;
+    std::vector<ProcessSample> processes{a, b, c};
+    if (youngestCompiles) {
+        auto rustc = proc(31, 30, "rustc", {"rustc", "--crate-name", "tsz_cli"}, "/ws", 900);
+        rustc.cpuTimeNs = 43'000'000'000ull;
+        processes.push_back(rustc);
+    }
+    auto s = snapshotOf(processes);
+    assembleBuilds(s, "/nonexistent");
+    return s;
+}
+
 } // namespace
 
 class TestBuildTrees : public QObject {
@@ -141,6 +184,153 @@ class TestBuildTrees : public QObject {
         QVERIFY(s.builds.empty());
         QCOMPARE(describeRoleTotals(s), std::string());
         QCOMPARE(s.total(ProcessRole::Other).count, 1u);
+    }
+
+    void lockTableIsParsed()
+    {
+        const auto locks = parseProcLocks("1: FLOCK  ADVISORY  READ 13340 fe:00:11116546 0 EOF\n"
+                                          "2: FLOCK  ADVISORY  WRITE 13292 fe:00:10953362 0 EOF\n"
+                                          "2: -> FLOCK  ADVISORY  WRITE 13340 fe:00:10953362 0 EOF\n"
+                                          "3: POSIX  ADVISORY  WRITE 812 00:1a:77 0 EOF\n"
+                                          "4: OFDLCK ADVISORY  READ  -1 08:0f:99 0 EOF\n"
+                                          "garbage line\n"
+                                          "5: FLOCK  ADVISORY  WRITE abc fe:00:1 0 EOF\n");
+        QCOMPARE(locks.size(), std::size_t(5));
+        QCOMPARE(locks[1].pid, Pid(13292));
+        QVERIFY(locks[1].write && !locks[1].waiting);
+        QCOMPARE(locks[1].devMajor, 0xfeu);
+        QCOMPARE(locks[1].inode, std::uint64_t(10953362));
+        QVERIFY(locks[2].waiting);
+        QCOMPARE(locks[2].pid, Pid(13340));
+        QCOMPARE(locks[2].kind, std::string("FLOCK"));
+        QCOMPARE(locks[3].kind, std::string("POSIX"));
+        QCOMPARE(locks[4].pid, Pid(-1));
+        QCOMPARE(locks[4].devMinor, 0x0fu);
+    }
+
+    void lockHolderIsKeptEvenWhenYoungest()
+    {
+        auto s = threeCargoBuilds(false);
+        QCOMPARE(s.builds.size(), std::size_t(3));
+        // 30 holds target/release/.cargo-lock (inode 500); 10 and 20, both
+        // older, are blocked on it. Both also share the package cache (inode 7).
+        const std::vector<FileLockEntry> locks = {
+            {"FLOCK", false, false, 10, 0xfe, 0, 7}, {"FLOCK", false, false, 20, 0xfe, 0, 7},
+            {"FLOCK", true, false, 30, 0xfe, 0, 500}, {"FLOCK", true, true, 10, 0xfe, 0, 500},
+            {"FLOCK", true, true, 20, 0xfe, 0, 500},
+        };
+        std::vector<std::vector<LockFileId>> files(s.builds.size(), {{0xfe, 0, 500}, {0xfe, 0, 501}});
+        assignLockStates(s, locks, files);
+        QCOMPARE(buildOf(s, 30)->lock, BuildLockState::Holds);
+        QCOMPARE(buildOf(s, 10)->lock, BuildLockState::Waiting);
+        QCOMPARE(buildOf(s, 20)->lock, BuildLockState::Waiting);
+
+        const auto groups = duplicateGroups(s);
+        QCOMPARE(groups.size(), std::size_t(1));
+        QCOMPARE(groups[0].kept, indexOf(s, 30));
+        QCOMPARE(groups[0].builds.front(), indexOf(s, 30));
+        QCOMPARE(groups[0].reason, DuplicateGroup::Reason::HoldsLock);
+        QCOMPARE(duplicateVerdict(s, groups[0], indexOf(s, 30)), std::string("holds the lock"));
+        QCOMPARE(duplicateVerdict(s, groups[0], indexOf(s, 10)), std::string("waiting for the lock"));
+        auto extra = extraDuplicateBuilds(s);
+        std::sort(extra.begin(), extra.end());
+        QCOMPARE(extra, (std::vector<ProcessKey>{buildOf(s, 10)->root, buildOf(s, 20)->root}));
+    }
+
+    void withoutLockStateTheWorkingBuildIsKept()
+    {
+        // No lock table (Windows, macOS): the youngest build is the one compiling.
+        auto s = threeCargoBuilds(true);
+        QCOMPARE(buildOf(s, 30)->lock, BuildLockState::Unknown);
+        auto groups = duplicateGroups(s);
+        QCOMPARE(groups.size(), std::size_t(1));
+        QCOMPARE(groups[0].kept, indexOf(s, 30));
+        QCOMPARE(groups[0].reason, DuplicateGroup::Reason::Working);
+        QCOMPARE(duplicateVerdict(s, groups[0], indexOf(s, 10)), std::string("no compiler running"));
+
+        // Nothing compiling: the one that did the most work, then the oldest.
+        s = threeCargoBuilds(false);
+        s.builds[indexOf(s, 20)].cpuTimeNs = 9'000'000'000ull;
+        groups = duplicateGroups(s);
+        QCOMPARE(groups[0].kept, indexOf(s, 20));
+        QCOMPARE(groups[0].reason, DuplicateGroup::Reason::MostProgress);
+        s = threeCargoBuilds(false);
+        groups = duplicateGroups(s);
+        QCOMPARE(groups[0].kept, indexOf(s, 10));
+        QCOMPARE(groups[0].reason, DuplicateGroup::Reason::StartedFirst);
+        QCOMPARE(duplicateVerdict(s, groups[0], indexOf(s, 30)), std::string("started later"));
+    }
+
+    void aBuildThatOnlyWaitsIsNeverKept()
+    {
+        // The holder is outside the group (it exited, or is another tool):
+        // the one not waiting is kept even if it started last and did least.
+        auto s = threeCargoBuilds(false);
+        s.builds[indexOf(s, 10)].lock = BuildLockState::Waiting;
+        s.builds[indexOf(s, 10)].cpuTimeNs = 5'000'000'000ull;
+        s.builds[indexOf(s, 20)].lock = BuildLockState::Waiting;
+        s.builds[indexOf(s, 30)].lock = BuildLockState::None;
+        const auto groups = duplicateGroups(s);
+        QCOMPARE(groups[0].kept, indexOf(s, 30));
+    }
+
+    void duplicateBuildsHaveDistinctLabels()
+    {
+        auto s = threeCargoBuilds(false);
+        s.builds[indexOf(s, 10)].lock = BuildLockState::Holds;
+        QCOMPARE(buildName(s, *buildOf(s, 10)), std::string("cargo build -p tsz-cli"));
+        QCOMPARE(buildName(s, *buildOf(s, 20)), std::string("cargo build -p tsz-cli -p tsz-conformance"));
+        QCOMPARE(buildName(s, *buildOf(s, 30)), std::string("cargo build -p tsz-lsp"));
+        QCOMPARE(buildLabel(s, *buildOf(s, 10)),
+                 std::string("cargo build -p tsz-cli · release · pid 10 · 1 min 00 s · holds the lock"));
+        // Hostile package names reach the label sanitised.
+        s.processes[0].argv = {"cargo", "build", "-p", "a\x1b]0;owned\x07"};
+        QVERIFY(buildName(s, *buildOf(s, 10)).find('\x1b') == std::string::npos);
+    }
+
+    void displayCommandShowsTheProgramName()
+    {
+        ProcessSample p;
+        p.name = "cargo";
+        p.argv = {"/root/.rustup/toolchains/stable-x86_64-unknown-linux-gnu/bin/cargo", "build", "-p", "a b"};
+        QCOMPARE(p.displayCommand(), std::string("cargo build -p 'a b'"));
+        QCOMPARE(p.commandLine(),
+                 std::string("/root/.rustup/toolchains/stable-x86_64-unknown-linux-gnu/bin/cargo build -p 'a b'"));
+        p.argv = {"C:\\Users\\u\\.cargo\\bin\\cargo.exe", "check"};
+        QCOMPARE(p.displayCommand(), std::string("cargo check"));
+        p.argv.clear();
+        QCOMPARE(p.displayCommand(), std::string("[cargo]"));
+    }
+
+    void realCargoBuildsShowWhoHoldsTheLock()
+    {
+        CargoLockScene scene;
+        QVERIFY2(scene.start(), "three cargo builds, two blocked on the first one's lock");
+        auto sampler = SystemSampler::create();
+        auto sampled = sampler->sample();
+        QVERIFY(sampled.ok());
+        const Snapshot& s = sampled.value();
+        const BuildTree* holder = buildOf(s, scene.holder());
+        const BuildTree* waiterA = buildOf(s, scene.waiterA());
+        const BuildTree* waiterB = buildOf(s, scene.waiterB());
+        QVERIFY(holder && waiterA && waiterB);
+        QCOMPARE(holder->duplicates.size(), std::size_t(2));
+        QCOMPARE(holder->lock, BuildLockState::Holds);
+        QCOMPARE(waiterA->lock, BuildLockState::Waiting);
+        QCOMPARE(waiterB->lock, BuildLockState::Waiting);
+        QVERIFY(holder->count(ProcessRole::BuildScript) >= 1);
+        bool found = false;
+        for (const DuplicateGroup& group : duplicateGroups(s)) {
+            if (s.builds[group.kept].root.pid == scene.holder()) {
+                found = true;
+                QCOMPARE(group.builds.size(), std::size_t(3));
+                QCOMPARE(group.reason, DuplicateGroup::Reason::HoldsLock);
+            }
+        }
+        QVERIFY(found);
+        QVERIFY(buildLabel(s, *holder).ends_with("holds the lock"));
+        QVERIFY(buildLabel(s, *waiterA).ends_with("waiting for the lock"));
+        QVERIFY(buildLabel(s, *waiterA) != buildLabel(s, *waiterB));
     }
 
     void units()

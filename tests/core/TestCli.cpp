@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // headroom-cli as a user runs it: real process, real output, real exit codes.
+#include "CargoLockScene.h"
 #include "ProcessSpawner.h"
 #include "SnapshotJson.h"
 #include "headroom/Units.h"
@@ -177,6 +178,51 @@ class TestCli : public QObject {
             sawRustc = sawRustc || cells[3] == "rustc";
         }
         QVERIFY(sawRustc);
+    }
+
+    void stopExtraBuildsKeepsTheBuildHoldingTheLock()
+    {
+        CargoLockScene scene;
+        QVERIFY2(scene.start(), "three cargo builds, two blocked on the first one's lock");
+        const QString holder = QString::number(scene.holder());
+
+        // top --builds: one warning for the group, three builds told apart.
+        const Run top = runCli({"top", "--builds", "--width", "400", "--interval", "0"});
+        QCOMPARE(top.code, 0);
+        const QStringList lines = top.out.split('\n');
+        QCOMPARE(lines.filter(QRegularExpression("^WARNING: 3 builds share.*" +
+                                                 QRegularExpression::escape(scene.workspace())))
+                     .size(),
+                 1);
+        const QStringList keep = lines.filter(QRegularExpression("^  keep  .*pid " + holder + " "));
+        QCOMPARE(keep.size(), 1);
+        QVERIFY2(keep.first().endsWith(" — holds the lock"), qPrintable(keep.first()));
+        for (qint64 waiter : {scene.waiterA(), scene.waiterB()}) {
+            const QStringList stop =
+                lines.filter(QRegularExpression("^  stop  .*pid " + QString::number(waiter) + " "));
+            QCOMPARE(stop.size(), 1);
+            QVERIFY2(stop.first().contains("waiting for the lock"), qPrintable(stop.first()));
+        }
+        QVERIFY2(top.out.contains("cargo build -p lockdemo · dev · pid " + QString::number(scene.waiterA())),
+                 qPrintable(top.out));
+
+        // No terminal and no --yes: refuses, nothing stopped.
+        const Run refused = runCli({"stop", "--extra-builds", "--in", scene.workspace()});
+        QCOMPARE(refused.code, 2);
+        QVERIFY2(refused.err.contains("--yes"), qPrintable(refused.err));
+        QVERIFY2(refused.out.contains("  keep  ") && refused.out.contains("pid " + holder),
+                 qPrintable(refused.out));
+        for (qint64 pid : {scene.holder(), scene.waiterA(), scene.waiterB()})
+            QVERIFY(ProcessSpawner::isAlive(pid));
+
+        const Run done = runCli({"stop", "--extra-builds", "--yes", "--grace", "2", "--in", scene.workspace()});
+        QVERIFY2(done.code == 0, qPrintable(done.out + done.err));
+        for (qint64 pid : {scene.waiterA(), scene.waiterB()})
+            QTRY_VERIFY_WITH_TIMEOUT(!ProcessSpawner::isAlive(pid), 10000);
+        QVERIFY(ProcessSpawner::isAlive(scene.holder()));
+
+        const Run badUse = runCli({"stop", "--extra-builds", "1234"});
+        QCOMPARE(badUse.code, 2);
     }
 
     void stopEndsTheProcessAndReportsIt()

@@ -10,6 +10,11 @@
 
 namespace headroom {
 
+// Whether a build holds the lock cargo takes on its target folder, waits for
+// it (blocked behind another build), or neither. Unknown where the system
+// does not say (no /proc/locks) or when no duplicate made it worth asking.
+enum class BuildLockState { Unknown, Holds, Waiting, None };
+
 // A build tool process (cargo, make, ninja, cmake --build) that no other build
 // tool started, with all of its descendants.
 struct BuildTree {
@@ -26,6 +31,8 @@ struct BuildTree {
     std::array<std::uint32_t, kRoleCount> countByRole{};
     std::array<std::uint64_t, kRoleCount> bytesByRole{};
     double elapsedSeconds = 0.0; // since the root started
+    std::uint64_t cpuTimeNs = 0; // summed over members: how much work it has done
+    BuildLockState lock = BuildLockState::Unknown;
     // Other live builds on the same workspace or target folder (indices into
     // Snapshot::builds). Non-empty means this build competes with another.
     std::vector<std::size_t> duplicates;

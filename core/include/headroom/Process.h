@@ -77,6 +77,10 @@ struct ProcessSample {
     // argv joined with spaces (arguments holding spaces are quoted); the name
     // in brackets when argv is empty, like ps does for kernel threads.
     std::string commandLine() const;
+    // commandLine with the program's name instead of its path, so a long
+    // toolchain path (~/.rustup/toolchains/.../bin/cargo) does not push the
+    // arguments out of sight. The full line stays in commandLine().
+    std::string displayCommand() const;
 };
 
 } // namespace headroom
