@@ -416,16 +416,16 @@ QString BuildHistory::keepPending(const QString& line)
     return {};
 }
 
-void BuildHistory::replayPending()
+QSqlError BuildHistory::replayPending()
 {
     QFile file(pendingPath());
     if (!ok_ || !file.exists() || !file.open(QIODevice::ReadOnly))
-        return;
+        return {};
     const QByteArray content = file.read(kMaxPendingBytes);
     file.close();
     QSqlDatabase db = QSqlDatabase::database(connection_, false);
     if (!db.transaction())
-        return;
+        return db.lastError();
     for (const QByteArray& line : content.split('\n')) {
         if (line.trimmed().isEmpty())
             continue;
@@ -435,20 +435,23 @@ void BuildHistory::replayPending()
         QSqlError error;
         if (insertRun(db, doc.object(), &error) == 0) {
             db.rollback();
-            return; // still not writable: the file stays for the next try
+            return error; // still not writable: the file stays for the next try
         }
     }
     // The file goes only with the commit, so a run is never recorded twice nor lost.
     if (!QFile::remove(pendingPath())) {
         db.rollback();
-        return;
+        return {};
     }
     if (!db.commit()) {
+        const QSqlError error = db.lastError();
         db.rollback();
         QFile back(pendingPath());
         if (back.open(QIODevice::WriteOnly))
             back.write(content);
+        return error;
     }
+    return {};
 }
 
 RecordResult BuildHistory::record(const QString& project, const BuildPlan& plan, const BuildRunResult& r,
@@ -459,11 +462,14 @@ RecordResult BuildHistory::record(const QString& project, const BuildPlan& plan,
     QString problem;
     bool busy = false;
     if (ok_) {
-        replayPending(); // older runs first
+        // Older runs first; when they cannot go in, neither can this one, and
+        // a second wait for the same lock would only delay the message.
+        QSqlError error = replayPending();
         QSqlDatabase db = QSqlDatabase::database(connection_, false);
-        QSqlError error;
         qint64 id = 0;
-        if (db.transaction()) {
+        if (error.type() != QSqlError::NoError) {
+            // kept below, after the older ones
+        } else if (db.transaction()) {
             id = insertRun(db, row, &error);
             if (id > 0 && !db.commit()) {
                 error = db.lastError();

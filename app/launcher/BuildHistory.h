@@ -9,6 +9,7 @@
 
 #include "BuildRunner.h"
 
+#include <QSqlError>
 #include <QString>
 #include <QStringList>
 
@@ -127,7 +128,8 @@ class BuildHistory {
     Opened open(QString* why);
     bool createSchema(QString* why);
     void reopenIfUnavailable();
-    void replayPending();
+    // Records the pending runs; the error that stopped it, if any.
+    QSqlError replayPending();
     QString keepPending(const QString& line);
     QString busyMessage() const;
 
