@@ -610,6 +610,8 @@ class TestBuildLauncher : public QObject {
         QCOMPARE(exit, 0); // the build itself succeeded
         QVERIFY2(err.contains("headroom build: could not record this run in the history: "), qPrintable(err));
         QCOMPARE(lineCount(controller.history().pendingPath()), 2);
+        // Unwritable is not unreadable: the file was never taken for corrupt.
+        QCOMPARE(QDir(dir.path()).entryList({"history.sqlite.corrupt-*"}).size(), 0);
 
         // Writable again: the next open records both runs.
         readOnly.release();
