@@ -41,6 +41,10 @@ ParsedCommandLine parseCommandLine(const QStringList& arguments)
     const QCommandLineOption settings(
         QStringLiteral("settings"), QStringLiteral("Read and write settings in FILE instead of the default."),
         QStringLiteral("FILE"));
+    const QCommandLineOption history(
+        QStringLiteral("history"),
+        QStringLiteral("Keep the build history in FILE instead of the app-data folder."),
+        QStringLiteral("FILE"));
     const QCommandLineOption scheme(QStringLiteral("color-scheme"),
                                     QStringLiteral("Palette: system (default), light or dark."),
                                     QStringLiteral("SCHEME"));
@@ -49,7 +53,7 @@ ParsedCommandLine parseCommandLine(const QStringList& arguments)
     const QCommandLineOption hidden(QStringLiteral("hidden"),
                                     QStringLiteral("Start in the system tray without opening the window "
                                                    "(the window opens when there is no tray)."));
-    parser.addOptions({interval, screenshot, after, size, settings, scheme, hidden, verbose});
+    parser.addOptions({interval, screenshot, after, size, settings, history, scheme, hidden, verbose});
 
     // Qt's own GUI options (and their values) are meant for QApplication.
     static const QStringList qtOptionsWithValue = {QStringLiteral("platform"),
@@ -141,6 +145,7 @@ ParsedCommandLine parseCommandLine(const QStringList& arguments)
         o.windowSize = QSize(1366, 768);
     }
     o.settingsPath = parser.value(settings);
+    o.historyPath = parser.value(history);
     if (parser.isSet(scheme)) {
         o.colorScheme = parser.value(scheme).toLower();
         if (o.colorScheme != QLatin1String("system") && o.colorScheme != QLatin1String("light") &&

@@ -16,6 +16,7 @@ struct DashboardOptions {
     int screenshotAfter = 3;                        // ... after this many samples
     QSize windowSize;                               // empty: the default size
     QString settingsPath;                           // empty: the default settings file
+    QString historyPath;                            // empty: the build history in the app-data folder
     QString colorScheme = QStringLiteral("system"); // "system", "light" or "dark"
     bool startHidden = false;                       // start in the tray, window closed
     bool verbose = false;

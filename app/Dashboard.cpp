@@ -143,20 +143,26 @@ Dashboard::~Dashboard()
 void Dashboard::createLauncher()
 {
     // The launcher keeps its presets and recent projects beside the settings
-    // file, and its history in the app-data folder (beside the settings too
-    // when a settings file was named, so a test or a portable setup stays
-    // self-contained).
+    // file, and its history in the app-data folder, where `headroom build`
+    // records too: a settings file named on the command line must not split
+    // the window's runs from the terminal's. Only --history moves it.
     const QDir settingsDir = QFileInfo(store_.filePath()).absoluteDir();
-    const QString history = options_.settingsPath.isEmpty()
-                                ? BuildHistory::defaultPath()
-                                : settingsDir.filePath(QStringLiteral("history.sqlite"));
+    const QString history =
+        options_.historyPath.isEmpty() ? BuildHistory::defaultPath() : options_.historyPath;
     launcher_ =
         std::make_unique<LauncherController>(history, settingsDir.filePath(QStringLiteral("launcher.ini")));
     launcher_->setGracePeriod(settings_.grace());
-    if (!launcher_->history().warning().isEmpty()) {
-        spdlog::warn("{}", launcher_->history().warning().toStdString());
-        window_->showMessage(ui::ActivityLog::Severity::Warning, launcher_->history().warning());
+    spdlog::info("build history in {}", launcher_->history().path().toStdString());
+    for (const QString& warning : {launcher_->history().warning(), launcher_->settingsWarning()}) {
+        if (warning.isEmpty())
+            continue;
+        spdlog::warn("{}", warning.toStdString());
+        window_->showMessage(ui::ActivityLog::Severity::Warning, warning);
     }
+    connect(launcher_.get(), &LauncherController::historyProblem, window_.get(), [this](const QString& text) {
+        spdlog::warn("{}", text.toStdString());
+        window_->showMessage(ui::ActivityLog::Severity::Warning, text);
+    });
     auto* panel = launcherPanel_ = new ui::LauncherPanel(launcher_.get());
     panel->setRecentProjects(launcher_->recentProjects());
     window_->addPage(panel, tr("&Build"));

@@ -1,7 +1,67 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "CustomPresets.h"
 
+#include <QDateTime>
+#include <QFile>
+#include <QStringDecoder>
+
 namespace headroom::app {
+
+namespace {
+// Settings are text: a NUL byte or invalid UTF-8 means something else wrote the file.
+bool looksDamaged(const QByteArray& content)
+{
+    if (content.contains('\0'))
+        return true;
+    QStringDecoder decoder(QStringDecoder::Utf8);
+    const QString decoded = decoder.decode(content);
+    Q_UNUSED(decoded)
+    return decoder.hasError();
+}
+} // namespace
+
+LauncherSettings openLauncherSettings(const QString& path)
+{
+    LauncherSettings out;
+    if (path.isEmpty()) {
+        out.settings = std::make_unique<QSettings>();
+        return out;
+    }
+    QString why;
+    QFile file(path);
+    if (file.exists() && file.open(QIODevice::ReadOnly)) {
+        // Bounded: the launcher's settings are a few kilobytes.
+        const QByteArray content = file.read(4 << 20);
+        file.close();
+        if (looksDamaged(content)) {
+            why = QStringLiteral("it holds binary data");
+        } else {
+            QSettings probe(path, QSettings::IniFormat);
+            if (probe.status() == QSettings::FormatError)
+                why = QStringLiteral("it is not a valid settings file");
+        }
+    }
+    if (!why.isEmpty()) {
+        // QSettings would overwrite the file on its first save: keep it for the user first.
+        const QString aside = path + QStringLiteral(".corrupt-") +
+                              QDateTime::currentDateTime().toString(QStringLiteral("yyyyMMdd-HHmmss"));
+        if (QFile::rename(path, aside))
+            out.warning =
+                QStringLiteral("The launcher's settings file %1 is damaged (%2): custom presets, recent "
+                               "projects and the last build start empty; the damaged file is kept as %3.")
+                    .arg(path, why, aside);
+        else
+            out.warning =
+                QStringLiteral("The launcher's settings file %1 is damaged (%2) and could not be moved "
+                               "aside: custom presets, recent projects and the last build start empty, "
+                               "and the file is replaced when the launcher saves.")
+                    .arg(path, why);
+    }
+    out.settings = std::make_unique<QSettings>(path, QSettings::IniFormat);
+    if (!why.isEmpty())
+        out.settings->clear(); // a file that could not be moved must not feed its garbage back
+    return out;
+}
 
 QStringList CustomPreset::problems() const
 {

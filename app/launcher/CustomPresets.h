@@ -9,6 +9,7 @@
 #include <QString>
 #include <QStringList>
 
+#include <memory>
 #include <optional>
 #include <vector>
 
@@ -26,6 +27,16 @@ struct CustomPreset {
     // The one step this preset runs for `projectDir`.
     std::optional<BuildPlan> plan(const QString& projectDir, QString* error = nullptr) const;
 };
+
+// The launcher's own settings file: custom presets, recent projects, the last
+// build. A damaged file is moved aside with a warning and the launcher starts
+// clean, as the main settings file does; an empty path uses the application's
+// default settings.
+struct LauncherSettings {
+    std::unique_ptr<QSettings> settings;
+    QString warning; // empty when the file was fine or absent
+};
+LauncherSettings openLauncherSettings(const QString& path);
 
 std::vector<CustomPreset> loadCustomPresets(QSettings& settings);
 void saveCustomPresets(QSettings& settings, const std::vector<CustomPreset>& presets);

@@ -180,7 +180,7 @@ int runHeadlessBuild(const QStringList& arguments)
     if (*presetChoice == BuildPreset::Auto) {
         AutoJobsInput in;
         in.availableBytes = snapshot->memory.available;
-        in.learnedPeakPerJob = historyDb.learnedPeakPerJob(projectKey);
+        in.learnedPeakPerJob = historyDb.learnedPeakPerJob(projectKey, in.defaultPeakPerJob);
         in.cpus = unsigned(std::max(1, QThread::idealThreadCount()));
         jobs = chooseJobs(in);
     }
@@ -192,7 +192,8 @@ int runHeadlessBuild(const QStringList& arguments)
     checkOptions.maxUsedFraction = std::clamp(parser.value(maxUsed).toDouble(), 1.0, 100.0) / 100.0;
     if (parser.isSet(need))
         checkOptions.requiredHeadroom = std::uint64_t(parser.value(need).toDouble() * double(GiB));
-    else if (auto peak = historyDb.learnedPeak(projectKey, q(std::string(presetId(plan.preset)))))
+    else if (auto peak = historyDb.learnedPeak(projectKey, q(std::string(presetId(plan.preset))),
+                                               RunTarget::of(request), checkOptions.requiredHeadroom))
         checkOptions.requiredHeadroom = *peak;
 
     say(QStringLiteral("Preset %1. %2").arg(q(std::string(presetTitle(plan.preset))), q(plan.note)));
@@ -292,8 +293,9 @@ int runHeadlessBuild(const QStringList& arguments)
         }
         if (r.thenRunExitCode)
             say(QStringLiteral("Then-run command exited with %1.").arg(*r.thenRunExitCode));
-        if (historyDb.ok())
-            historyDb.record(projectKey, plan, r, startedMs);
+        if (const RecordResult recorded = historyDb.record(projectKey, plan, r, startedMs, RunTarget::of(request));
+            !recorded)
+            complain("could not record this run in the history: " + recorded.message);
         if (d.verdict == BuildVerdict::Succeeded)
             exitCode = r.thenRunExitCode.value_or(0);
         else if (r.signal)

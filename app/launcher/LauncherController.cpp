@@ -23,10 +23,11 @@ QString q(const std::string& s)
 
 LauncherController::LauncherController(const QString& historyPath, const QString& settingsPath,
                                        QObject* parent)
-    : QObject(parent), history_(std::make_unique<BuildHistory>(historyPath)),
-      settings_(settingsPath.isEmpty() ? std::make_unique<QSettings>()
-                                       : std::make_unique<QSettings>(settingsPath, QSettings::IniFormat))
+    : QObject(parent), history_(std::make_unique<BuildHistory>(historyPath))
 {
+    LauncherSettings opened = openLauncherSettings(settingsPath);
+    settings_ = std::move(opened.settings);
+    settingsWarning_ = opened.warning;
     customPresets_ = loadCustomPresets(*settings_);
     qRegisterMetaType<BuildPlan>();
     qRegisterMetaType<std::vector<BuildCheck>>();
@@ -35,12 +36,18 @@ LauncherController::LauncherController(const QString& historyPath, const QString
             [this](const QString& reason) { emit waiting(reason, int(waitClock_.elapsed() / 1000)); });
     connect(&runner_, &BuildRunner::finished, this, [this](const BuildRunResult& result) {
         lastResult_ = result;
-        if (history_->ok() && history_->record(workspace_ ? workspace_->root : q(request_.projectDir), plan_,
-                                               result, startedMs_) > 0)
+        // Recorded even when the history was not open at start: it may be free
+        // now, and if not the run is kept to be recorded later.
+        const RecordResult recorded = history_->record(workspace_ ? workspace_->root : q(request_.projectDir),
+                                                       plan_, result, startedMs_, runTarget());
+        if (recorded)
             emit historyChanged();
         resumePaused();
         setState(State::Idle);
         emit finished(result);
+        // After the result, so the panel adds it to the diagnosis instead of replacing it.
+        if (!recorded)
+            emit historyProblem(recorded.message);
     });
 }
 
@@ -126,7 +133,7 @@ BuildPlan LauncherController::plan(BuildRequest request, BuildPreset preset) con
         AutoJobsInput in;
         in.availableBytes = snapshot_ ? snapshot_->memory.available : 0;
         if (workspace_)
-            in.learnedPeakPerJob = history_->learnedPeakPerJob(workspace_->root);
+            in.learnedPeakPerJob = history_->learnedPeakPerJob(workspace_->root, in.defaultPeakPerJob);
         in.cpus = unsigned(std::max(1, QThread::idealThreadCount()));
         jobs = chooseJobs(in);
         if (!snapshot_)
@@ -163,7 +170,9 @@ BuildCheckOptions LauncherController::checkOptions(const BuildRequest& request, 
     o.workspace = workspace_ ? workspace_->root.toStdString() : request.projectDir;
     o.targetDir = workspace_ ? workspace_->targetDir.toStdString() : request.projectDir + "/target";
     if (workspace_) {
-        if (auto peak = history_->learnedPeak(workspace_->root, q(std::string(presetId(preset)))))
+        RunTarget target = RunTarget::of(request);
+        if (auto peak = history_->learnedPeak(workspace_->root, q(std::string(presetId(preset))), target,
+                                              o.requiredHeadroom))
             o.requiredHeadroom = *peak;
     }
     return o;
@@ -296,6 +305,19 @@ QString LauncherController::LastBuild::title() const
                               ? customPreset
                               : QString::fromStdString(std::string(presetId(preset)));
     return QStringLiteral("%1 · %2").arg(which, name);
+}
+
+RunTarget LauncherController::runTarget() const
+{
+    // A custom preset is its own target: the command it runs.
+    if (preset_ == BuildPreset::Custom) {
+        RunTarget target;
+        target.kind = QStringLiteral("custom");
+        if (customIndex_ >= 0 && customIndex_ < int(customPresets_.size()))
+            target.name = customPresets_[std::size_t(customIndex_)].name;
+        return target;
+    }
+    return RunTarget::of(request_);
 }
 
 void LauncherController::launch()

@@ -38,6 +38,8 @@ class LauncherController : public QObject {
     State state() const { return state_; }
     const std::optional<WorkspaceInfo>& workspace() const { return workspace_; }
     BuildHistory& history() { return *history_; }
+    // Set when the launcher's settings file was damaged and moved aside.
+    const QString& settingsWarning() const { return settingsWarning_; }
     BuildRunner& runner() { return runner_; }
     void setGracePeriod(std::chrono::milliseconds grace) { runner_.setGracePeriod(grace); }
     void setCargoProgram(const QString& cargo) { cargo_ = cargo; }
@@ -101,18 +103,22 @@ class LauncherController : public QObject {
     void actionsDone(const headroom::ActionReport& report);
     void finished(const headroom::app::BuildRunResult& result);
     void historyChanged();
+    // The run just finished could not be written to the history (and where it was kept).
+    void historyProblem(const QString& text);
     void message(const QString& text);
 
   private:
     void setState(State state);
     void launch();
     void rememberLastBuild();
+    RunTarget runTarget() const;
     void actInBackground(std::vector<ProcessKey> targets, ProcessAction action, bool tree,
                          bool rememberPaused);
     BuildCheckOptions checkOptions(const BuildRequest& request, BuildPreset preset) const;
 
     std::unique_ptr<BuildHistory> history_;
     std::unique_ptr<QSettings> settings_;
+    QString settingsWarning_;
     std::vector<CustomPreset> customPresets_;
     int customIndex_ = -1;
     BuildRunner runner_;

@@ -20,6 +20,7 @@
 #include <QtTest>
 
 #include <fstream>
+#include <unistd.h>
 
 using namespace headroom;
 using namespace headroom::app;
@@ -78,6 +79,103 @@ BuildRunResult waitFinished(QSignalSpy& spy, int timeoutMs = 240000)
         return {};
     return spy.takeFirst().at(0).value<BuildRunResult>();
 }
+
+// Runs the sqlite3 program on `path`: a second process, as another tool
+// reading or writing the history would be.
+QString sqlite(const QString& path, const QString& sql)
+{
+    QProcess p;
+    p.start("sqlite3", {path, sql});
+    p.waitForFinished(20000);
+    return QString::fromUtf8(p.readAllStandardOutput()).trimmed();
+}
+
+// The history file made unwritable in a way that also stops root: the
+// immutable attribute (chattr +i), or plain permissions for other users.
+class ReadOnlyFile {
+  public:
+    explicit ReadOnlyFile(const QString& path) : path_(path)
+    {
+        if (::geteuid() == 0)
+            ok_ = QProcess::execute("chattr", {"+i", path_}) == 0;
+        else
+            ok_ = QFile::setPermissions(path_, QFile::ReadOwner | QFile::ReadGroup | QFile::ReadOther);
+    }
+    ~ReadOnlyFile() { release(); }
+    bool ok() const { return ok_; }
+    void release()
+    {
+        if (!ok_)
+            return;
+        if (::geteuid() == 0)
+            QProcess::execute("chattr", {"-i", path_});
+        else
+            QFile::setPermissions(path_, QFile::ReadOwner | QFile::WriteOwner);
+        ok_ = false;
+    }
+
+  private:
+    QString path_;
+    bool ok_ = false;
+};
+
+// Captures what this process writes to stderr while it lives.
+class StderrCapture {
+  public:
+    StderrCapture()
+    {
+        std::fflush(stderr);
+        saved_ = ::dup(2);
+        file_.open();
+        ::dup2(file_.handle(), 2);
+    }
+    ~StderrCapture() { stop(); }
+    QString stop()
+    {
+        if (saved_ >= 0) {
+            std::fflush(stderr);
+            ::dup2(saved_, 2);
+            ::close(saved_);
+            saved_ = -1;
+            file_.seek(0);
+            text_ = QString::fromLocal8Bit(file_.readAll());
+        }
+        return text_;
+    }
+
+  private:
+    QTemporaryFile file_;
+    int saved_ = -1;
+    QString text_;
+};
+
+BuildRunResult finishedRun(BuildVerdict verdict, double seconds, quint64 peak,
+                           std::map<std::string, quint64> crates = {})
+{
+    BuildRunResult r;
+    r.diagnosis.verdict = verdict;
+    r.exitCode = verdict == BuildVerdict::Succeeded ? 0 : 101;
+    r.seconds = seconds;
+    r.peakTreeBytes = peak;
+    r.peakByCrate = std::move(crates);
+    return r;
+}
+
+RunTarget targetOf(TargetKind kind, const std::string& name = {})
+{
+    BuildRequest r;
+    r.targetKind = kind;
+    r.targetName = name;
+    return RunTarget::of(r);
+}
+
+int lineCount(const QString& path)
+{
+    QFile f(path);
+    if (!f.open(QIODevice::ReadOnly))
+        return 0;
+    return int(f.readAll().count('\n'));
+}
 } // namespace
 
 class TestBuildLauncher : public QObject {
@@ -117,7 +215,7 @@ class TestBuildLauncher : public QObject {
 
         BuildHistory history(ws.scratch() + "/history.sqlite");
         QVERIFY(history.ok());
-        QVERIFY(history.record(info->root, plan, result, 1000) > 0);
+        QVERIFY(history.record(info->root, plan, result, 1000).ok());
         const auto runs = history.runs(info->root);
         QCOMPARE(runs.size(), std::size_t(1));
         QCOMPARE(runs[0].preset, QString("A"));
@@ -384,6 +482,270 @@ class TestBuildLauncher : public QObject {
         QVERIFY(kept.open(QIODevice::ReadOnly));
         QVERIFY(kept.readAll().startsWith("this is not a database"));
         QVERIFY(recovered.record("/p", plan, run, 4));
+    }
+
+    void historyIsWrittenAheadLogged()
+    {
+        QTemporaryDir dir;
+        const QString path = dir.path() + "/history.sqlite";
+        {
+            BuildHistory history(path);
+            QVERIFY(history.ok());
+            QVERIFY(history.record("/p", planBuild(BuildRequest{}, BuildPreset::A),
+                                   finishedRun(BuildVerdict::Succeeded, 1, GiB), 1));
+        }
+        QCOMPARE(sqlite(path, "PRAGMA journal_mode"), QString("wal"));
+        // A file an older Headroom left in rollback mode is switched too.
+        const QString old = dir.path() + "/old.sqlite";
+        QCOMPARE(sqlite(old, "PRAGMA journal_mode=DELETE; CREATE TABLE x(y);"), QString("delete"));
+        {
+            BuildHistory history(old);
+            QVERIFY2(history.ok(), qPrintable(history.warning()));
+        }
+        QCOMPARE(sqlite(old, "PRAGMA journal_mode"), QString("wal"));
+    }
+
+    void historyHeldByAnotherProgramIsWaitedForNeverMovedAside()
+    {
+        if (QStandardPaths::findExecutable("sqlite3").isEmpty())
+            QFAIL("the sqlite3 program is needed to hold the database from a second process");
+        QTemporaryDir dir;
+        const QString path = dir.path() + "/history.sqlite";
+        {
+            BuildHistory history(path);
+            QVERIFY(history.ok());
+        }
+        // Rollback mode, as every history written before WAL worked: there an
+        // exclusive transaction keeps readers out.
+        QCOMPARE(sqlite(path, "PRAGMA journal_mode=DELETE"), QString("delete"));
+
+        QProcess other;
+        other.start("sqlite3", {path});
+        QVERIFY(other.waitForStarted());
+        other.write("BEGIN EXCLUSIVE;\nINSERT INTO runs (project, preset) VALUES ('/other-writer', 'A');\n"
+                    ".print locked\n");
+        QByteArray said;
+        QTRY_VERIFY2_WITH_TIMEOUT((said += other.readAllStandardOutput()).contains("locked"),
+                                  qPrintable(said + other.readAllStandardError()), 10000);
+
+        QElapsedTimer clock;
+        clock.start();
+        BuildHistory history(path);
+        QVERIFY(!history.ok());
+        QVERIFY2(history.warning().contains("in use by another program (" + path + ")"),
+                 qPrintable(history.warning()));
+        QVERIFY(clock.elapsed() >= BuildHistory::kBusyWaitMs - 500); // it waited...
+        QVERIFY(clock.elapsed() < 3 * BuildHistory::kBusyWaitMs);    // ...for a bounded time
+        QVERIFY(QFile::exists(path));
+        QCOMPARE(QDir(dir.path()).entryList({"history.sqlite.corrupt-*"}).size(), 0);
+
+        const BuildPlan plan = planBuild(BuildRequest{}, BuildPreset::B);
+        const RecordResult held =
+            history.record("/p", plan, finishedRun(BuildVerdict::Succeeded, 2, GiB), 10);
+        QVERIFY(!held.ok());
+        QVERIFY(held.kept);
+        QVERIFY2(held.message.contains("The build history is in use by another program (" + path +
+                                       "); this run will be recorded when it is free"),
+                 qPrintable(held.message));
+        QCOMPARE(lineCount(history.pendingPath()), 1);
+
+        // The other program was not disturbed: its transaction commits.
+        other.write("COMMIT;\n.print committed\n.quit\n");
+        other.closeWriteChannel();
+        QVERIFY(other.waitForFinished(10000));
+        QCOMPARE(other.exitCode(), 0);
+        QVERIFY2(other.readAllStandardError().isEmpty(), "the other writer got an error");
+
+        // Free now: the kept run goes in first, then this one.
+        const RecordResult later =
+            history.record("/p", plan, finishedRun(BuildVerdict::Succeeded, 3, GiB), 20);
+        QVERIFY2(later.ok(), qPrintable(later.message));
+        QVERIFY(history.ok());
+        const auto runs = history.runs("/p");
+        QCOMPARE(runs.size(), std::size_t(2));
+        QCOMPARE(runs[1].startedMs, qint64(10));
+        QCOMPARE(history.runs("/other-writer").size(), std::size_t(1));
+        QVERIFY(!QFile::exists(history.pendingPath()));
+    }
+
+    void recordFailureIsSaidAndTheRunKept()
+    {
+        CargoWorkspace ws;
+        QTemporaryDir dir;
+        const QString path = dir.path() + "/history.sqlite";
+        {
+            BuildHistory history(path);
+            QVERIFY(history.ok());
+        }
+        ReadOnlyFile readOnly(path);
+        QVERIFY2(readOnly.ok(), "could not make the history file read-only (chattr +i needs ext4 or alike)");
+
+        // The window: the controller says it after the result.
+        CustomPreset quick{"quick", "sh", "-c true", {}, {}};
+        LauncherController controller(path, dir.path() + "/launcher.ini");
+        controller.setCustomPresets({quick});
+        controller.selectCustomPreset(0);
+        QSignalSpy finished(&controller, &LauncherController::finished);
+        QSignalSpy problem(&controller, &LauncherController::historyProblem);
+        QSignalSpy changed(&controller, &LauncherController::historyChanged);
+        BuildRequest request;
+        request.projectDir = dir.path().toStdString();
+        QString why;
+        QVERIFY2(controller.start(request, BuildPreset::Custom, LauncherController::StartMode::Anyway, &why),
+                 qPrintable(why));
+        controller.observe(memorySnapshot(0.3));
+        QTRY_COMPARE_WITH_TIMEOUT(problem.size(), 1, 20000);
+        QCOMPARE(finished.size(), 1);
+        QCOMPARE(changed.size(), 0);
+        const QString said = problem.first().at(0).toString();
+        QVERIFY2(said.contains("could not be written") && said.contains("readonly"), qPrintable(said));
+        QVERIFY2(said.contains("kept in " + controller.history().pendingPath()), qPrintable(said));
+        QCOMPARE(lineCount(controller.history().pendingPath()), 1);
+
+        // The terminal: headroom build says it on stderr.
+        StderrCapture capture;
+        const int exit = runHeadlessBuild({"--project", ws.root(), "--preset", "B", "--lib", "--args",
+                                           "--offline", "--history", path, "--max-used", "100"});
+        const QString err = capture.stop();
+        QCOMPARE(exit, 0); // the build itself succeeded
+        QVERIFY2(err.contains("headroom build: could not record this run in the history: "), qPrintable(err));
+        QCOMPARE(lineCount(controller.history().pendingPath()), 2);
+        // Unwritable is not unreadable: the file was never taken for corrupt.
+        QCOMPARE(QDir(dir.path()).entryList({"history.sqlite.corrupt-*"}).size(), 0);
+
+        // Writable again: the next open records both runs.
+        readOnly.release();
+        BuildHistory reopened(path);
+        QVERIFY2(reopened.ok(), qPrintable(reopened.warning()));
+        QCOMPARE(reopened.runs(dir.path()).size(), std::size_t(1));
+        const auto info = WorkspaceInfo::load(ws.root(), "cargo", nullptr);
+        QVERIFY(info);
+        const auto cli = reopened.runs(info->root);
+        QCOMPARE(cli.size(), std::size_t(1));
+        QCOMPARE(cli[0].target.kind, QString("lib"));
+        QVERIFY(!QFile::exists(reopened.pendingPath()));
+    }
+
+    void unfinishedRunsNeverLowerWhatWasLearned()
+    {
+        QTemporaryDir dir;
+        BuildHistory history(dir.path() + "/history.sqlite");
+        QVERIFY(history.ok());
+        const BuildPlan planB = planBuild(BuildRequest{}, BuildPreset::B);
+        const RunTarget example = targetOf(TargetKind::Example, "hello");
+        const quint64 fallback = 8 * GiB;
+
+        // Only OOM-killed and cancelled runs: each was stopped below its need.
+        QVERIFY(history.record("/p", planB,
+                               finishedRun(BuildVerdict::OutOfMemory, 40, 482 * MiB, {{"big", 482 * MiB}}), 1,
+                               example));
+        QVERIFY(history.record("/p", planB, finishedRun(BuildVerdict::Cancelled, 2, 24 * MiB), 2, example));
+        QVERIFY(!history.learnedPeak("/p", "B", example, fallback));
+        QVERIFY(!history.learnedPeak("/p", "B"));
+        QVERIFY(!history.learnedPeakPerJob("/p", 2 * GiB));
+        // ...but one that got past the default says the default is too low.
+        QVERIFY(
+            history.record("/p", planB, finishedRun(BuildVerdict::OutOfMemory, 50, 12 * GiB), 3, example));
+        QCOMPARE(history.learnedPeak("/p", "B", example, fallback).value_or(0), 12 * GiB);
+
+        // A finished run measures; killed runs only ever raise the figure.
+        QVERIFY(history.record("/p", planB,
+                               finishedRun(BuildVerdict::Succeeded, 60, 1792 * MiB, {{"big", 1792 * MiB}}), 4,
+                               example));
+        QCOMPARE(history.learnedPeak("/p", "B", example, fallback).value_or(0), 12 * GiB);
+        QCOMPARE(history.learnedPeakPerJob("/p", 2 * GiB).value_or(0), 1792 * MiB);
+        QVERIFY(history.record("/p", planB,
+                               finishedRun(BuildVerdict::KilledBySignal, 5, 300 * MiB, {{"big", 300 * MiB}}),
+                               5, example));
+        QCOMPARE(history.learnedPeakPerJob("/p", 2 * GiB).value_or(0), 1792 * MiB);
+
+        const RunTarget lib = targetOf(TargetKind::Lib);
+        QVERIFY(history.record("/q", planB, finishedRun(BuildVerdict::Succeeded, 60, 1792 * MiB), 1, lib));
+        QVERIFY(history.record("/q", planB, finishedRun(BuildVerdict::Cancelled, 1, 24 * MiB), 2, lib));
+        QCOMPARE(history.learnedPeak("/q", "B", lib, fallback).value_or(0), 1792 * MiB);
+    }
+
+    void historyCountsEachTargetApart()
+    {
+        QTemporaryDir dir;
+        const QString path = dir.path() + "/history.sqlite";
+        // A history from before targets were kept: the old schema, one old run.
+        sqlite(path,
+               "CREATE TABLE runs (id INTEGER PRIMARY KEY, project TEXT NOT NULL, preset TEXT NOT NULL,"
+               " started_ms INTEGER, seconds REAL, verdict TEXT, summary TEXT, exit_code INTEGER,"
+               " signal INTEGER, peak_tree_bytes INTEGER, peak_system_used INTEGER, jobs INTEGER,"
+               " artifact TEXT);"
+               "CREATE TABLE steps (run_id INTEGER, idx INTEGER, title TEXT, command TEXT, environment TEXT);"
+               "CREATE TABLE crate_peaks (run_id INTEGER, crate TEXT, peak_bytes INTEGER);"
+               "INSERT INTO runs (project, preset, started_ms, seconds, verdict, peak_tree_bytes)"
+               " VALUES ('/p', 'B', 1, 7.0, 'succeeded', 3221225472);");
+        BuildHistory history(path);
+        QVERIFY2(history.ok(), qPrintable(history.warning()));
+        QVERIFY(history.warning().isEmpty());
+        const BuildPlan planB = planBuild(BuildRequest{}, BuildPreset::B);
+        const RunTarget lib = targetOf(TargetKind::Lib);
+        const RunTarget example = targetOf(TargetKind::Example, "hello");
+        for (int i = 0; i < 3; ++i)
+            QVERIFY(history.record("/p", planB, finishedRun(BuildVerdict::Succeeded, 0.2, 100 * MiB), 10 + i,
+                                   lib));
+        for (int i = 0; i < 3; ++i)
+            QVERIFY(history.record("/p", planB, finishedRun(BuildVerdict::Succeeded, 30.0 + i, 2 * GiB),
+                                   20 + i, example));
+
+        const auto stats = history.presetStats("/p");
+        QCOMPARE(stats.size(), std::size_t(3));
+        const auto find = [&](const RunTarget& t) {
+            return *std::find_if(stats.begin(), stats.end(),
+                                 [&](const PresetStats& s) { return s.target == t; });
+        };
+        QCOMPARE(find(lib).runs, 3);
+        QCOMPARE(find(lib).typicalSeconds, 0.2);
+        QCOMPARE(find(example).runs, 3);
+        QCOMPARE(find(example).typicalSeconds, 31.0);
+        QCOMPARE(find(RunTarget{}).runs, 1);
+        QCOMPARE(find(RunTarget{}).target.label(), QString("target not recorded"));
+        QCOMPARE(find(example).target.label(), QString("example hello"));
+
+        const auto runs = history.runs("/p");
+        QCOMPARE(runs.back().target.known(), false); // the old run
+        QCOMPARE(runs.front().target, example);
+
+        // The learned need follows the target; the old run may have been either.
+        QVERIFY(history.record("/p", planB, finishedRun(BuildVerdict::Succeeded, 40, 5 * GiB), 30, example));
+        QCOMPARE(history.learnedPeak("/p", "B", lib).value_or(0), quint64(3 * GiB));
+        QCOMPARE(history.learnedPeak("/p", "B", example).value_or(0), quint64(5 * GiB));
+        QCOMPARE(history.learnedPeak("/p", "B").value_or(0), quint64(5 * GiB));
+    }
+
+    void damagedLauncherSettingsAreSaidAndKeptAside()
+    {
+        QTemporaryDir dir;
+        const QString ini = dir.path() + "/launcher.ini";
+        QByteArray noise;
+        for (int i = 0; i < 4096; ++i)
+            noise.append(char((i * 7919 + 13) % 256));
+        CargoWorkspace::write(ini, noise);
+        {
+            LauncherController controller(dir.path() + "/h.sqlite", ini);
+            QVERIFY2(controller.settingsWarning().contains("damaged"),
+                     qPrintable(controller.settingsWarning()));
+            QVERIFY(controller.settingsWarning().contains(ini));
+            QVERIFY(controller.customPresets().empty());
+            QVERIFY(controller.recentProjects().isEmpty());
+            QVERIFY(!controller.lastBuild());
+            controller.setRecentProjects({"/somewhere"});
+            controller.setCustomPresets({CustomPreset{"make", "make", {}, {}, {}}});
+        }
+        const QStringList aside = QDir(dir.path()).entryList({"launcher.ini.corrupt-*"});
+        QCOMPARE(aside.size(), 1);
+        QFile kept(dir.path() + "/" + aside.first());
+        QVERIFY(kept.open(QIODevice::ReadOnly));
+        QCOMPARE(kept.readAll(), noise);
+        // Started clean: what was saved since reads back, with no warning.
+        LauncherController again(dir.path() + "/h.sqlite", ini);
+        QVERIFY(again.settingsWarning().isEmpty());
+        QCOMPARE(again.recentProjects(), QStringList{"/somewhere"});
+        QCOMPARE(again.customPresets().size(), std::size_t(1));
     }
 };
 

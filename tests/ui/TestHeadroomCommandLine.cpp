@@ -157,6 +157,28 @@ class TestHeadroomCommandLine : public QObject {
         QVERIFY(saved.contains(QStringLiteral("window/layout")));
     }
 
+    void settingsFileDoesNotMoveTheBuildHistory()
+    {
+        // `headroom build` records in the app-data folder: a window started
+        // with --settings must read and write the same history.
+        QTemporaryDir home;
+        QDir().mkpath(home.filePath(QStringLiteral("elsewhere")));
+        const QString settings = home.filePath(QStringLiteral("elsewhere/headroom.conf"));
+        const QString png = home.filePath(QStringLiteral("shot.png"));
+        Run run = runDashboard({"--settings", settings, "--screenshot", png, "--after", "1"}, isolated(home));
+        QVERIFY2(run.exitCode == 0, qPrintable(run.err));
+        QVERIFY(QFile::exists(home.filePath(QStringLiteral("data/headroom/history.sqlite"))));
+        QVERIFY(!QFile::exists(home.filePath(QStringLiteral("elsewhere/history.sqlite"))));
+
+        // Only --history moves it.
+        const QString chosen = home.filePath(QStringLiteral("chosen.sqlite"));
+        QCOMPARE(parseCommandLine({"headroom", "--history", chosen}).options.historyPath, chosen);
+        run = runDashboard({"--settings", settings, "--history", chosen, "--screenshot", png, "--after", "1"},
+                           isolated(home));
+        QVERIFY2(run.exitCode == 0, qPrintable(run.err));
+        QVERIFY(QFile::exists(chosen));
+    }
+
     void damagedSettingsStillOpenTheWindow()
     {
         QTemporaryDir home;

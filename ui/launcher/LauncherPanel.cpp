@@ -125,6 +125,11 @@ LauncherPanel::LauncherPanel(LauncherController* controller, QWidget* parent)
         emit status(text);
     });
     connect(controller_, &LauncherController::finished, this, &LauncherPanel::showResult);
+    connect(controller_, &LauncherController::historyProblem, this, [this](const QString& text) {
+        // Beside the result, which stays: the build itself is not what failed.
+        diagnosis_->setText(diagnosis_->text() + QStringLiteral("<br><b>%1</b>").arg(text.toHtmlEscaped()));
+        emit status(text);
+    });
     connect(controller_, &LauncherController::historyChanged, this, &LauncherPanel::refreshHistory);
 
     auto& runner = controller_->runner();
@@ -316,8 +321,8 @@ void LauncherPanel::buildForm()
     runLayout->addWidget(compiling_);
     runLayout->addWidget(diagnosis_);
 
-    presetTable_ =
-        table({tr("Preset"), tr("Runs"), tr("Succeeded"), tr("Typical duration"), tr("Peak memory")});
+    presetTable_ = table(
+        {tr("Preset"), tr("Runs"), tr("Succeeded"), tr("Typical duration"), tr("Peak memory"), tr("Target")});
     crateTable_ = table({tr("Crate"), tr("Peak rustc memory")});
     runTable_ = table({tr("Started"), tr("Preset"), tr("Result"), tr("Duration"), tr("Peak"), tr("Summary")});
     auto* historyBox = new QWidget;
@@ -738,6 +743,7 @@ void LauncherPanel::refreshHistory()
             i, 3, cell(st.succeeded ? q(formatDuration(st.typicalSeconds)) : QStringLiteral("—")));
         presetTable_->setItem(i, 4,
                               cell(q(formatBytes(st.peakTreeBytes)), Qt::AlignRight | Qt::AlignVCenter));
+        presetTable_->setItem(i, 5, cell(st.target.label()));
     }
     const auto crates = history.hungriestCrates(ws->root);
     crateTable_->setRowCount(int(crates.size()));
