@@ -11,6 +11,14 @@
 
 namespace headroom::app {
 
+namespace {
+// Samples are seconds apart: a day of them is more than any screenshot needs,
+// and far from where a sample counter could overflow.
+constexpr int kMaxScreenshotAfter = 100000;
+constexpr int kMinWindowSide = 100;
+constexpr int kMaxWindowSide = 8192;
+} // namespace
+
 ParsedCommandLine parseCommandLine(const QStringList& arguments)
 {
     ParsedCommandLine parsed;
@@ -110,8 +118,9 @@ ParsedCommandLine parseCommandLine(const QStringList& arguments)
     if (parser.isSet(interval)) {
         bool ok = false;
         const double seconds = parser.value(interval).toDouble(&ok);
-        if (!ok || seconds < ui::DashboardSettings::kMinIntervalSeconds ||
-            seconds > ui::DashboardSettings::kMaxIntervalSeconds) {
+        // Written so that NaN, which compares false to everything, fails too.
+        if (!ok || !(seconds >= ui::DashboardSettings::kMinIntervalSeconds &&
+                     seconds <= ui::DashboardSettings::kMaxIntervalSeconds)) {
             parsed.error = QStringLiteral("--interval wants seconds between 0.5 and 10, not \"%1\"")
                                .arg(parser.value(interval));
             return parsed;
@@ -122,9 +131,9 @@ ParsedCommandLine parseCommandLine(const QStringList& arguments)
     if (parser.isSet(after)) {
         bool ok = false;
         o.screenshotAfter = parser.value(after).toInt(&ok);
-        if (!ok || o.screenshotAfter < 1) {
-            parsed.error = QStringLiteral("--after wants a number of samples of 1 or more, not \"%1\"")
-                               .arg(parser.value(after));
+        if (!ok || o.screenshotAfter < 1 || o.screenshotAfter > kMaxScreenshotAfter) {
+            parsed.error = QStringLiteral("--after wants a number of samples from 1 to %1, not \"%2\"")
+                               .arg(QString::number(kMaxScreenshotAfter), parser.value(after));
             return parsed;
         }
         if (o.screenshotPath.isEmpty()) {
@@ -140,7 +149,16 @@ ParsedCommandLine parseCommandLine(const QStringList& arguments)
                                .arg(parser.value(size));
             return parsed;
         }
-        o.windowSize = QSize(match.captured(1).toInt(), match.captured(2).toInt());
+        const QSize wanted(match.captured(1).toInt(), match.captured(2).toInt());
+        // The window's backing store grows with the area: 99999x99999 is tens of GB.
+        if (wanted.width() < kMinWindowSide || wanted.height() < kMinWindowSide ||
+            wanted.width() > kMaxWindowSide || wanted.height() > kMaxWindowSide) {
+            parsed.error = QStringLiteral("--size wants each side from %1 to %2 pixels, not \"%3\"")
+                               .arg(QString::number(kMinWindowSide), QString::number(kMaxWindowSide),
+                                    parser.value(size));
+            return parsed;
+        }
+        o.windowSize = wanted;
     } else if (!o.screenshotPath.isEmpty()) {
         o.windowSize = QSize(1366, 768);
     }

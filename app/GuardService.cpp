@@ -4,20 +4,25 @@
 #include "ProcessActions.h"
 #include "RunawayBuilds.h"
 #include "headroom/Platform.h"
+#include "headroom/SafeText.h"
 #include "headroom/Units.h"
 
 #include <QStringList>
 
-#include <spdlog/spdlog.h>
-
 #include <algorithm>
+#include <spdlog/spdlog.h>
 
 namespace headroom::app {
 namespace {
 
+constexpr std::size_t kSafeNameMax = 256;
+
+// Process names are the process's own text: made safe for a notification, and
+// joined without a second arg() that would fill a "%1" inside the name.
 QString describe(const std::string& name, Pid pid, std::uint64_t bytes)
 {
-    QString text = QStringLiteral("%1 (%2)").arg(QString::fromStdString(name)).arg(pid);
+    QString text = QString::fromStdString(safeText(name, kSafeNameMax)) + QStringLiteral(" (") +
+                   QString::number(pid) + QLatin1Char(')');
     if (bytes > 0)
         text += QStringLiteral(" · ") + QString::fromStdString(formatBytes(bytes));
     return text;
@@ -114,14 +119,16 @@ void GuardService::act(PressureLevel level)
                          a.kind == GuardActionKind::Pause    ? "pause"
                          : a.kind == GuardActionKind::Resume ? "resume"
                                                              : "terminate tree",
-                         a.name, a.target.pid, a.target.startTime, a.reason);
+                         safeText(a.name, kSafeNameMax), a.target.pid, a.target.startTime,
+                         safeText(a.reason));
         }
         if (!terminated.isEmpty())
-            emit acted(tr("Build guard stopped a build"),
-                       tr("Terminated %1: %2, before the system runs out of memory. Paused builds stay paused.")
-                           .arg(terminated.join(QStringLiteral(", ")),
-                                QString::fromStdString(decisions.front().reason)),
-                       PressureLevel::Critical);
+            emit acted(
+                tr("Build guard stopped a build"),
+                tr("Terminated %1: %2, before the system runs out of memory. Paused builds stay paused.")
+                    .arg(terminated.join(QStringLiteral(", ")),
+                         QString::fromStdString(safeText(decisions.front().reason))),
+                PressureLevel::Critical);
         if (!paused.isEmpty())
             emit acted(tr("Build guard paused %n process(es)", nullptr, static_cast<int>(guard_.paused().size())),
                        tr("Memory is critical. Just paused: %1. They resume when memory is back to normal.")

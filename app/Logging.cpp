@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "Logging.h"
 
+#include "headroom/SafeText.h"
+
 #include <QDir>
 #include <QStandardPaths>
 
 #include <spdlog/sinks/rotating_file_sink.h>
+#include <spdlog/sinks/sink.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 #include <vector>
@@ -42,6 +45,38 @@ void qtMessageToSpdlog(QtMsgType type, const QMessageLogContext& context, const 
     }
 }
 
+// Log lines quote process names, commands and paths: a name holding ESC [2J
+// or a newline must neither steer the terminal that shows stderr nor forge a
+// line in the file. Every sink gets the message through safeText(), so no call
+// site can forget it.
+class SafeTextSink final : public spdlog::sinks::sink {
+  public:
+    explicit SafeTextSink(spdlog::sink_ptr inner) : inner_(std::move(inner)) { set_level(inner_->level()); }
+
+    void log(const spdlog::details::log_msg& msg) override
+    {
+        const std::string_view payload(msg.payload.data(), msg.payload.size());
+        if (isSafeText(payload, kMaxLine)) {
+            inner_->log(msg);
+            return;
+        }
+        const std::string safe = safeText(payload, kMaxLine);
+        spdlog::details::log_msg copy = msg;
+        copy.payload = spdlog::string_view_t(safe.data(), safe.size());
+        inner_->log(copy);
+    }
+    void flush() override { inner_->flush(); }
+    void set_pattern(const std::string& pattern) override { inner_->set_pattern(pattern); }
+    void set_formatter(std::unique_ptr<spdlog::formatter> formatter) override
+    {
+        inner_->set_formatter(std::move(formatter));
+    }
+
+  private:
+    static constexpr std::size_t kMaxLine = 16 * 1024;
+    spdlog::sink_ptr inner_;
+};
+
 } // namespace
 
 QString defaultLogDirectory()
@@ -55,7 +90,7 @@ LoggingSetup initLogging(const QString& directory, bool verbose)
     std::vector<spdlog::sink_ptr> sinks;
     auto console = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
     console->set_level(verbose ? spdlog::level::debug : spdlog::level::info);
-    sinks.push_back(console);
+    sinks.push_back(std::make_shared<SafeTextSink>(console));
 
     if (directory.isEmpty()) {
         setup.problem = QStringLiteral("no app-data folder is known on this system");
@@ -68,7 +103,7 @@ LoggingSetup initLogging(const QString& directory, bool verbose)
             auto file = std::make_shared<spdlog::sinks::rotating_file_sink_mt>(path.toStdString(),
                                                                                5 * 1024 * 1024, 3);
             file->set_level(spdlog::level::debug);
-            sinks.push_back(file);
+            sinks.push_back(std::make_shared<SafeTextSink>(file));
             setup.filePath = path;
         } catch (const spdlog::spdlog_ex& error) {
             setup.problem = QStringLiteral("cannot open %1: %2").arg(path, QString::fromUtf8(error.what()));

@@ -7,14 +7,19 @@
 #include "headroom/Platform.h"
 #include "headroom/Units.h"
 #include "headroom/ProcessControl.h"
+#include "headroom/SafeText.h"
 #include "headroom/SystemSampler.h"
 #include "headroom/Version.h"
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <charconv>
 #include <chrono>
+#include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <limits>
 #include <ostream>
 #include <thread>
 
@@ -65,6 +70,45 @@ Result<Snapshot> takeSnapshot(double intervalSeconds)
     }
     return sampler->sample();
 }
+
+// CLI11's own conversions let hostile numbers through: Range passes NaN (it
+// compares false), an empty --start-time reads as 0, "-1" and 2^64 wrap to
+// UINT64_MAX and a pid of 1e20 saturates. Every number is checked as text
+// first, strictly, so only a value in range reaches the typed variable.
+CLI::Validator wholeNumberIn(std::uint64_t lowest, std::uint64_t highest)
+{
+    const std::string range = std::to_string(lowest) + " to " + std::to_string(highest);
+    return CLI::Validator(
+        [lowest, highest, range](std::string& text) -> std::string {
+            std::uint64_t value = 0;
+            const char* end = text.data() + text.size();
+            const auto [stop, error] = std::from_chars(text.data(), end, value);
+            if (text.empty() || error != std::errc() || stop != end || value < lowest || value > highest)
+                return "wants a whole number from " + range + ", not \"" + safeText(text, 64) + "\"";
+            return {};
+        },
+        "INT in " + range);
+}
+
+CLI::Validator secondsIn(double lowest, double highest)
+{
+    char range[64];
+    std::snprintf(range, sizeof range, "%g to %g", lowest, highest);
+    return CLI::Validator(
+        [lowest, highest, text = std::string(range)](std::string& input) -> std::string {
+            double value = 0.0;
+            const char* end = input.data() + input.size();
+            const auto [stop, error] = std::from_chars(input.data(), end, value);
+            if (input.empty() || error != std::errc() || stop != end || !std::isfinite(value) ||
+                !(value >= lowest && value <= highest))
+                return "wants seconds from " + text + ", not \"" + safeText(input, 64) + "\"";
+            return {};
+        },
+        std::string("SECONDS in ") + range);
+}
+
+// Process ids are positive and fit a pid_t (and a Windows DWORD in practice).
+constexpr std::uint64_t kMaxPid = 2147483647;
 
 int exitCodeFor(const ActionReport& report)
 {
@@ -193,18 +237,18 @@ int run(const std::string& programName, const std::vector<std::string>& args, st
     sample
         ->add_option("--interval", interval,
                      "Seconds between the two polls used for CPU % (0: one poll, no CPU %)")
-        ->check(CLI::Range(0.0, 60.0));
+        ->check(secondsIn(0.0, 60.0));
 
     auto* top = app.add_subcommand("top", "The heaviest processes with their roles, and the running builds.");
     TopOptions topOptions;
     topOptions.width = terminalWidth();
     top->add_option("-n,--lines", topOptions.limit, "How many processes to list")
-        ->check(CLI::Range(1, 100000));
+        ->check(wholeNumberIn(1, 100000));
     top->add_flag("--builds", topOptions.buildsOnly, "Only build and test processes");
     top->add_option("--width", topOptions.width, "Line width (default: the terminal's)")
-        ->check(CLI::Range(40, 1000));
+        ->check(wholeNumberIn(40, 1000));
     top->add_option("--interval", interval, "Seconds between the two polls used for CPU %")
-        ->check(CLI::Range(0.0, 60.0));
+        ->check(secondsIn(0.0, 60.0));
 
     auto* stop =
         app.add_subcommand("stop", "Pause, resume, terminate or kill a process (or its whole tree), safely.");
@@ -214,7 +258,7 @@ int run(const std::string& programName, const std::vector<std::string>& args, st
     std::string signal = "term";
     double grace = 3.0;
     bool stopJson = false;
-    auto* pidOption = stop->add_option("pid", pid, "Process id");
+    auto* pidOption = stop->add_option("pid", pid, "Process id")->check(wholeNumberIn(1, kMaxPid));
     bool extraBuilds = false;
     bool yes = false;
     stop->add_flag("--extra-builds", extraBuilds,
@@ -223,13 +267,14 @@ int run(const std::string& programName, const std::vector<std::string>& args, st
     stop->add_flag("-y,--yes", yes, "With --extra-builds: do not ask (scripts, SSH)");
     std::string within;
     stop->add_option("--in", within, "With --extra-builds: only builds of workspaces in this folder");
-    auto* startOption = stop->add_option(
-        "--start-time", startTime,
-        "The process's start time, as `top` (START) or `sample --json` (start_time) show it");
+    auto* startOption =
+        stop->add_option("--start-time", startTime,
+                         "The process's start time, as `top` (START) or `sample --json` (start_time) show it")
+            ->check(wholeNumberIn(0, std::numeric_limits<std::uint64_t>::max()));
     stop->add_flag("--tree", tree, "Also every descendant (cargo and all its rustc)");
     stop->add_option("--signal", signal, "pause, resume, term (SIGTERM, then SIGKILL after --grace) or kill")
         ->check(CLI::IsMember({"pause", "resume", "term", "kill"}));
-    stop->add_option("--grace", grace, "Seconds term waits before SIGKILL")->check(CLI::Range(0.0, 600.0));
+    stop->add_option("--grace", grace, "Seconds term waits before SIGKILL")->check(secondsIn(0.0, 600.0));
     stop->add_flag("--json", stopJson, "Print the outcome as JSON");
 
     if (!args.empty() && !args.front().empty() && args.front().front() != '-' &&

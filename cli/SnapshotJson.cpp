@@ -111,7 +111,11 @@ json buildJson(const BuildTree& b)
 
 std::string dump(const json& j, bool pretty)
 {
-    return j.dump(pretty ? 2 : -1, ' ', false, json::error_handler_t::replace);
+    // Names and arguments are a process's own bytes. Escaping every non-ASCII
+    // character keeps C1 controls (8-bit CSI) and bidi overrides from reaching
+    // a terminal raw, while a JSON reader still gets the exact text back;
+    // bytes that are not UTF-8 become U+FFFD instead of an exception.
+    return j.dump(pretty ? 2 : -1, ' ', true, json::error_handler_t::replace);
 }
 
 } // namespace

@@ -2,6 +2,7 @@
 #include "ActivityLog.h"
 
 #include "DashboardColors.h"
+#include "SafeDisplayText.h"
 
 #include <QApplication>
 #include <QDateTime>
@@ -29,8 +30,11 @@ ActivityLog::ActivityLog(QWidget* parent) : QWidget(parent)
     layout->addWidget(list_, 1);
 }
 
-void ActivityLog::add(Severity severity, const QString& text, const QString& detail)
+void ActivityLog::add(Severity severity, const QString& rawText, const QString& rawDetail)
 {
+    // Entries quote process names and build output.
+    const QString text = safeDisplayText(rawText);
+    const QString detail = safeDisplayLines(rawDetail);
     QStyle::StandardPixmap icon = QStyle::SP_MessageBoxInformation;
     switch (severity) {
     case Severity::Info:
@@ -47,7 +51,7 @@ void ActivityLog::add(Severity severity, const QString& text, const QString& det
         break;
     }
     const QString time = QDateTime::currentDateTime().toString(QStringLiteral("HH:mm:ss"));
-    auto* item = new QListWidgetItem(style()->standardIcon(icon), QStringLiteral("%1  %2").arg(time, text));
+    auto* item = new QListWidgetItem(style()->standardIcon(icon), time + QStringLiteral("  ") + text);
     item->setData(Qt::UserRole, static_cast<int>(severity));
     item->setData(Qt::UserRole + 1, text);
     item->setToolTip(detail.isEmpty() ? text : text + QStringLiteral("\n") + detail);

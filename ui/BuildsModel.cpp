@@ -93,8 +93,8 @@ QVariant BuildsModel::data(const QModelIndex& index, int role) const
         return {};
     case Qt::ToolTipRole: {
         QString tip = QStringLiteral("<b>%1</b><br>%2 processes")
-                          .arg(QString::fromStdString(build->command).toHtmlEscaped())
-                          .arg(build->members.size());
+                          .arg(QString::fromStdString(build->command).toHtmlEscaped(),
+                               QString::number(build->members.size()));
         if (!build->targetDir.empty())
             tip += QStringLiteral("<br>target: %1")
                        .arg(QString::fromStdString(build->targetDir).toHtmlEscaped());

@@ -50,9 +50,8 @@ QIcon themedIcon(const QString& resource, QStyle::StandardPixmap fallback)
 QString describeTargets(const std::vector<const ProcessSample*>& processes)
 {
     if (processes.size() == 1)
-        return QStringLiteral("%1 (%2)")
-            .arg(QString::fromStdString(processes.front()->displayName()))
-            .arg(processes.front()->key.pid);
+        return QStringLiteral("%1 (%2)").arg(QString::fromStdString(processes.front()->displayName()),
+                                             QString::number(processes.front()->key.pid));
     return QObject::tr("%n processes", nullptr, static_cast<int>(processes.size()));
 }
 

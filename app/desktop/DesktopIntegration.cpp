@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "DesktopIntegration.h"
 
+#include "SafeDisplayText.h"
+
 #include <QCoreApplication>
 
 namespace headroom::app {
@@ -29,6 +31,13 @@ QString commandLabel(DesktopCommand command)
         return tr("Quit");
     }
     return {};
+}
+
+DesktopNotification safeNotification(DesktopNotification n)
+{
+    n.title = ui::safeDisplayText(n.title, 512);
+    n.body = ui::safeDisplayLines(n.body);
+    return n;
 }
 
 } // namespace headroom::app

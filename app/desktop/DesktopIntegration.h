@@ -56,6 +56,11 @@ struct DesktopNotification {
     QList<DesktopCommand> actions; // offered as buttons where the server supports them
 };
 
+// A notification fit to show: titles and bodies quote process names, which may
+// hold terminal escapes, bidi overrides or invalid UTF-8. Every sender passes
+// what it shows through this.
+DesktopNotification safeNotification(DesktopNotification n);
+
 class DesktopIntegration : public QObject {
     Q_OBJECT
   public:

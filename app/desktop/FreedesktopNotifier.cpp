@@ -98,8 +98,9 @@ QString FreedesktopNotifier::actionKey(DesktopCommand command)
     return {};
 }
 
-void FreedesktopNotifier::send(const DesktopNotification& n)
+void FreedesktopNotifier::send(const DesktopNotification& raw)
 {
+    const DesktopNotification n = safeNotification(raw);
     if (!bus_.isConnected()) {
         // Reported after returning, as a server's answer would be.
         QTimer::singleShot(0, this, [this, n] { emit failed(n, QStringLiteral("no D-Bus session bus")); });

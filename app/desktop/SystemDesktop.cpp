@@ -5,6 +5,8 @@
 #include "FreedesktopNotifier.h"
 #endif
 
+#include "SafeDisplayText.h"
+
 #include <spdlog/spdlog.h>
 
 namespace headroom::app {
@@ -100,7 +102,7 @@ void SystemDesktop::updateMenu()
 {
     startLast_->setText(status_.lastBuild.isEmpty()
                             ? commandLabel(DesktopCommand::StartLastBuild)
-                            : tr("Start last build (%1)").arg(status_.lastBuild));
+                            : tr("Start last build (%1)").arg(ui::safeDisplayText(status_.lastBuild, 200)));
     startLast_->setEnabled(status_.canStartBuild);
     stopRunaway_->setEnabled(status_.haveRunaway);
     pauseResume_->setText(commandLabel(status_.heldPaused ? DesktopCommand::ResumeBuilds : DesktopCommand::PauseBuilds));
@@ -118,13 +120,14 @@ void SystemDesktop::setTrayStatus(const TrayStatus& status)
         iconSet_ = true;
     }
     if (status.tooltip != status_.tooltip)
-        tray_.setToolTip(status.tooltip);
+        tray_.setToolTip(ui::safeDisplayLines(status.tooltip));
     status_ = status;
     updateMenu();
 }
 
-void SystemDesktop::notify(const DesktopNotification& n)
+void SystemDesktop::notify(const DesktopNotification& raw)
 {
+    const DesktopNotification n = safeNotification(raw);
     spdlog::info("notification: {} | {}", n.title.toStdString(), n.body.toStdString());
     if (notifier_) {
 #if HEADROOM_FREEDESKTOP_NOTIFICATIONS

@@ -84,6 +84,7 @@ bool BuildRunner::start(const BuildRequest& request, const BuildPlan& plan, QStr
     running_ = true;
     finishing_ = false;
     pendingLine_.clear();
+    output_.reset();
     clock_.start();
     startStep(0);
     return true;
@@ -147,8 +148,7 @@ void BuildRunner::onReadyRead()
     parser_.feed(std::string_view(bytes.constData(), std::size_t(bytes.size())));
     // Only whole lines go to the log: a read can end in the middle of one.
     QString text =
-        pendingLine_ +
-        QString::fromUtf8(stripAnsi(std::string_view(bytes.constData(), std::size_t(bytes.size()))));
+        pendingLine_ + output_.decode(std::string_view(bytes.constData(), std::size_t(bytes.size())));
     // Progress redraws end in \r; they are shown in the progress bar, not in the log.
     text.replace(QLatin1Char('\r'), QLatin1Char('\n'));
     const qsizetype lastBreak = text.lastIndexOf('\n');
@@ -217,8 +217,8 @@ void BuildRunner::observe(std::shared_ptr<const Snapshot> snapshot)
                 continue;
             if ((!ours->workspace.empty() && b.workspace == ours->workspace) ||
                 (!ours->targetDir.empty() && b.targetDir == ours->targetDir)) {
-                emit waitingForLock(true,
-                                    QStringLiteral("%1 (pid %2)").arg(toQString(b.command)).arg(b.root.pid));
+                emit waitingForLock(true, toQString(b.command) + QStringLiteral(" (pid ") +
+                                              QString::number(b.root.pid) + QLatin1Char(')'));
                 break;
             }
         }
@@ -251,6 +251,7 @@ void BuildRunner::onStepFinished(int exitCode, QProcess::ExitStatus status)
     // Closing the job ends whatever the step left running (Windows only).
     job_.reset();
     emitLogLines(pendingLine_);
+    output_.reset();
     pendingLine_.clear();
     process_->deleteLater();
     // On Unix a crashed child's "exit code" is the signal that ended it.
@@ -322,8 +323,10 @@ void BuildRunner::runThen()
     process->setWorkingDirectory(toQString(request_.projectDir));
     process->setProcessChannelMode(QProcess::MergedChannels);
     emit stepStarted(int(plan_.steps.size()), QStringLiteral("Then run"), argv.join(' '));
-    connect(process, &QProcess::readyRead, this, [this, process] {
-        emit outputArrived(QString::fromUtf8(stripAnsi(process->readAll().toStdString())));
+    thenOutput_ = std::make_shared<TerminalTextDecoder>();
+    connect(process, &QProcess::readyRead, this, [this, process, decoder = thenOutput_] {
+        const QByteArray bytes = process->readAll();
+        emit outputArrived(decoder->decode(std::string_view(bytes.constData(), std::size_t(bytes.size()))));
     });
     connect(process, &QProcess::finished, this, [this, process](int code, QProcess::ExitStatus status) {
         result_.thenRunExitCode = status == QProcess::NormalExit ? code : -1;

@@ -5,6 +5,7 @@
 // the snapshots it is shown; stops the whole tree on request; and diagnoses
 // how it ended.
 
+#include "TerminalTextDecoder.h"
 #include "headroom/BuildDiagnosis.h"
 #include "headroom/BuildPlan.h"
 #include "headroom/CargoOutput.h"
@@ -94,6 +95,8 @@ class BuildRunner : public QObject {
     headroom::CargoOutputParser parser_;
     QElapsedTimer clock_;
     QString pendingLine_;
+    TerminalTextDecoder output_;                      // the current step's output
+    std::shared_ptr<TerminalTextDecoder> thenOutput_; // the then-run command's
     std::unique_ptr<JobObject> job_;
     bool running_ = false;
     bool finishing_ = false;

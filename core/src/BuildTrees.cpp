@@ -7,8 +7,18 @@
 #include "headroom/Units.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <fstream>
+#include <mutex>
+#include <optional>
 #include <system_error>
+#include <unordered_map>
+
+#if defined(__unix__) || defined(__APPLE__)
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#endif
 
 namespace headroom {
 
@@ -31,16 +41,154 @@ std::string normalised(const fs::path& path)
     return text;
 }
 
-bool declaresWorkspace(const fs::path& manifest)
+// A process decides which folder Headroom looks at, so the Cargo.toml found
+// there is hostile: it may be a FIFO with no writer, a device, or a sparse file
+// of many GiB. Read at most this much of a regular file, never block on open.
+constexpr std::size_t kManifestReadLimit = 1u << 20;
+
+bool textDeclaresWorkspace(std::string_view text)
 {
-    std::ifstream in(manifest);
-    std::string line;
-    while (std::getline(in, line)) {
+    std::size_t start = 0;
+    while (start < text.size()) {
+        std::size_t end = text.find('\n', start);
+        if (end == std::string_view::npos)
+            end = text.size();
+        const std::string_view line = text.substr(start, end - start);
         const auto first = line.find_first_not_of(" \t");
-        if (first != std::string::npos && line.compare(first, 11, "[workspace]") == 0)
+        if (first != std::string_view::npos && line.substr(first).starts_with("[workspace]"))
             return true;
+        start = end + 1;
     }
     return false;
+}
+
+// Which file a cached answer belongs to: a manifest edited, replaced or
+// truncated gets a new identity and is read again.
+struct ManifestIdentity {
+    std::uint64_t device = 0;
+    std::uint64_t inode = 0;
+    std::uint64_t size = 0;
+    std::int64_t mtimeNs = 0;
+    bool operator==(const ManifestIdentity&) const = default;
+};
+
+struct ManifestAnswer {
+    ManifestIdentity identity;
+    bool workspace = false;
+};
+
+// Every sample walks up from each cargo's folder; the answers are kept so a
+// manifest is read once per change, not once per tick.
+class ManifestCache {
+  public:
+    std::optional<bool> find(const std::string& path, const ManifestIdentity& identity)
+    {
+        std::lock_guard lock(mutex_);
+        const auto it = answers_.find(path);
+        if (it == answers_.end() || !(it->second.identity == identity))
+            return std::nullopt;
+        return it->second.workspace;
+    }
+    void store(const std::string& path, const ManifestIdentity& identity, bool workspace)
+    {
+        std::lock_guard lock(mutex_);
+        // Paths come from processes: bound the cache instead of trusting them.
+        if (answers_.size() >= kMaxEntries && !answers_.contains(path))
+            answers_.clear();
+        answers_[path] = {identity, workspace};
+    }
+
+  private:
+    static constexpr std::size_t kMaxEntries = 1024;
+    std::mutex mutex_;
+    std::unordered_map<std::string, ManifestAnswer> answers_;
+};
+
+ManifestCache& manifestCache()
+{
+    static ManifestCache cache;
+    return cache;
+}
+
+#if defined(__unix__) || defined(__APPLE__)
+ManifestIdentity identityOf(const struct stat& st)
+{
+#if defined(__APPLE__)
+    const std::int64_t mtimeNs = std::int64_t(st.st_mtimespec.tv_sec) * 1000000000 + st.st_mtimespec.tv_nsec;
+#else
+    const std::int64_t mtimeNs = std::int64_t(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+#endif
+    return {std::uint64_t(st.st_dev), std::uint64_t(st.st_ino), std::uint64_t(st.st_size), mtimeNs};
+}
+
+// A regular file at `manifest` (following links, as cargo does), or nothing.
+std::optional<ManifestIdentity> manifestIdentity(const fs::path& manifest)
+{
+    struct stat st {};
+    if (::stat(manifest.c_str(), &st) != 0 || !S_ISREG(st.st_mode))
+        return std::nullopt;
+    return identityOf(st);
+}
+
+bool readDeclaresWorkspace(const fs::path& manifest, ManifestIdentity& identity)
+{
+    // O_NONBLOCK: a FIFO swapped in after the stat must not hang the sampler in
+    // open(); the fstat below then refuses it.
+    const int fd = ::open(manifest.c_str(), O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    struct stat st {};
+    bool workspace = false;
+    if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+        identity = identityOf(st);
+        std::string text(std::min<std::uint64_t>(std::uint64_t(st.st_size), kManifestReadLimit), '\0');
+        std::size_t got = 0;
+        while (got < text.size()) {
+            const ssize_t n = ::read(fd, text.data() + got, text.size() - got);
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n <= 0)
+                break;
+            got += std::size_t(n);
+        }
+        text.resize(got);
+        workspace = textDeclaresWorkspace(text);
+    }
+    ::close(fd);
+    return workspace;
+}
+#else
+std::optional<ManifestIdentity> manifestIdentity(const fs::path& manifest)
+{
+    std::error_code ec;
+    const auto status = fs::status(manifest, ec);
+    if (ec || !fs::is_regular_file(status))
+        return std::nullopt;
+    const auto size = fs::file_size(manifest, ec);
+    const auto mtime = fs::last_write_time(manifest, ec);
+    return ManifestIdentity{0, 0, ec ? 0 : std::uint64_t(size),
+                            ec ? 0 : std::int64_t(mtime.time_since_epoch().count())};
+}
+
+bool readDeclaresWorkspace(const fs::path& manifest, ManifestIdentity&)
+{
+    std::ifstream in(manifest, std::ios::binary);
+    std::string text(kManifestReadLimit, '\0');
+    in.read(text.data(), std::streamsize(text.size()));
+    text.resize(std::size_t(std::max<std::streamsize>(in.gcount(), 0)));
+    return textDeclaresWorkspace(text);
+}
+#endif
+
+bool declaresWorkspace(const fs::path& manifest, const ManifestIdentity& seen)
+{
+    const std::string key = manifest.string();
+    if (auto cached = manifestCache().find(key, seen))
+        return *cached;
+    ManifestIdentity identity = seen;
+    const bool workspace = readDeclaresWorkspace(manifest, identity);
+    manifestCache().store(key, identity, workspace);
+    return workspace;
 }
 
 // The value of an option given as "--name value" or "--name=value".
@@ -129,7 +277,11 @@ void describeOtherTool(BuildTree& build, const ProcessSample& root)
         if (auto buildDir = optionValue(root.argv, "--build"))
             dir = resolveAgainst(*buildDir, root.cwd).string();
     } else if (auto changeDir = optionValue(root.argv, "-C")) {
-        dir = resolveAgainst(*changeDir, root.cwd).string();
+        // make and ninja chdir into -C before they run, so their cwd already is
+        // that folder: resolving -C against it again would name a folder below.
+        const bool changesDirectory = build.tool == "make" || build.tool == "ninja";
+        if (!changesDirectory || root.cwd.empty())
+            dir = resolveAgainst(*changeDir, root.cwd).string();
     }
     if (!dir.empty())
         build.workspace = normalised(dir);
@@ -152,15 +304,14 @@ std::string toolName(const ProcessSample& root)
 
 std::string findCargoWorkspace(const std::string& start, const fs::path& fsRoot)
 {
-    std::error_code ec;
     fs::path dir = fs::path(start).lexically_normal();
     std::string nearest;
     for (int depth = 0; depth < 64 && !dir.empty(); ++depth) {
         const fs::path manifest = underRoot(fsRoot, dir / "Cargo.toml");
-        if (fs::is_regular_file(manifest, ec)) {
+        if (const auto identity = manifestIdentity(manifest)) {
             if (nearest.empty())
                 nearest = normalised(dir);
-            if (declaresWorkspace(manifest))
+            if (declaresWorkspace(manifest, *identity))
                 return normalised(dir);
         }
         if (dir == dir.root_path())

@@ -2,6 +2,7 @@
 #include "headroom/PressureMessage.h"
 
 #include "headroom/BuildTrees.h"
+#include "headroom/SafeText.h"
 #include "headroom/Units.h"
 
 #include <algorithm>
@@ -9,6 +10,17 @@
 #include <vector>
 
 namespace headroom {
+
+namespace {
+// Names, subcommands and folders here are a process's own text, and these
+// messages go to notifications, the tray and the log.
+constexpr std::size_t kNameMax = 128;
+
+std::string safeName(std::string_view text)
+{
+    return safeText(text, kNameMax);
+}
+} // namespace
 
 std::string describeTimeLeft(std::optional<double> secondsLeft)
 {
@@ -37,7 +49,7 @@ std::string describeConsumers(const Snapshot& s, std::size_t maxItems)
     for (std::size_t i = 0; i < keep; ++i) {
         if (!text.empty())
             text += ", ";
-        text += top[i]->displayName() + " · " + formatBytes(top[i]->residentBytes);
+        text += safeName(top[i]->displayName()) + " · " + formatBytes(top[i]->residentBytes);
     }
     return text;
 }
@@ -51,17 +63,18 @@ std::string describeTopConsumer(const Snapshot& s)
     }
     const BuildTree* build = s.builds.empty() ? nullptr : &s.builds.front(); // heaviest first
     if (build && (!top || build->residentBytes > top->residentBytes)) {
-        std::string name = build->tool;
+        std::string name = safeName(build->tool);
         if (!build->subcommand.empty())
-            name += ' ' + build->subcommand;
+            name += ' ' + safeName(build->subcommand);
         if (!build->workspace.empty()) {
             const auto slash = build->workspace.find_last_of("/\\");
-            name += " in " + (slash == std::string::npos ? build->workspace : build->workspace.substr(slash + 1));
+            name += " in " + safeName(slash == std::string::npos ? build->workspace
+                                                                 : build->workspace.substr(slash + 1));
         }
         return name + " · " + formatBytes(build->residentBytes);
     }
     if (top)
-        return top->displayName() + " · " + formatBytes(top->residentBytes);
+        return safeName(top->displayName()) + " · " + formatBytes(top->residentBytes);
     return {};
 }
 

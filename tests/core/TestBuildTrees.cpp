@@ -9,7 +9,12 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include <chrono>
+#include <fcntl.h>
 #include <fstream>
+#include <map>
+#include <sys/stat.h>
+#include <unistd.h>
 
 using namespace headroom;
 
@@ -83,6 +88,21 @@ Snapshot threeCargoBuilds(bool youngestCompiles)
     return s;
 }
 
+
+// Peak resident memory of this process so far (VmHWM), in KiB.
+std::uint64_t peakResidentKiB()
+{
+    std::ifstream status("/proc/self/status");
+    std::string word;
+    while (status >> word) {
+        if (word == "VmHWM:") {
+            std::uint64_t kib = 0;
+            status >> kib;
+            return kib;
+        }
+    }
+    return 0;
+}
 } // namespace
 
 class TestBuildTrees : public QObject {
@@ -92,7 +112,8 @@ class TestBuildTrees : public QObject {
     void makeWrappingCargoIsOneBuild()
     {
         auto s = snapshotOf({
-            proc(10, 1, "make", {"make", "-C", "sub", "all"}, "/src"),
+            // make chdirs into -C before it runs: its cwd is that folder.
+            proc(10, 1, "make", {"make", "-C", "sub", "all"}, "/src/sub"),
             proc(11, 10, "cargo", {"cargo", "build"}, "/src/sub"),
             proc(12, 11, "rustc", {"rustc"}, "/src/sub", 500),
         });
@@ -155,6 +176,86 @@ class TestBuildTrees : public QObject {
         QCOMPARE(findCargoWorkspace("/none/deep", root.toStdString()), std::string("/none/deep"));
         // Live paths (fsRoot "/") work the same.
         QCOMPARE(findCargoWorkspace((root + "/ws/m").toStdString()), (root + "/ws").toStdString());
+    }
+
+    void makeAndNinjaAreAlreadyInTheirFolder()
+    {
+        auto s = snapshotOf({
+            proc(10, 1, "ninja", {"ninja", "-C", "b"}, "/w/b"),
+            proc(20, 1, "make", {"make", "-C", "/abs/dir", "-j8"}, "/abs/dir"),
+            proc(30, 1, "gmake", {"gmake", "-C", "sub"}, "/src/sub"),
+            proc(40, 1, "cmake", {"cmake", "--build", "out"}, "/p"),
+        });
+        assembleBuilds(s, "/nonexistent");
+        QCOMPARE(s.builds.size(), std::size_t(4));
+        std::map<Pid, std::string> byRoot;
+        for (const auto& b : s.builds)
+            byRoot[b.root.pid] = b.workspace;
+        QCOMPARE(byRoot[10], std::string("/w/b"));
+        QCOMPARE(byRoot[20], std::string("/abs/dir"));
+        QCOMPARE(byRoot[30], std::string("/src/sub"));
+        // cmake --build does not chdir; its own cwd is where it was started.
+        QCOMPARE(byRoot[40], std::string("/p/out"));
+    }
+
+    void hostileManifestsAreNotRead()
+    {
+        QTemporaryDir dir;
+        const QString root = dir.path();
+        writeFile(root + "/ws/Cargo.toml", "[workspace]\nmembers=['*']\n");
+        // A sparse manifest of 1 GiB: read whole, it costs seconds and a GiB.
+        QDir().mkpath(root + "/ws/big");
+        {
+            std::ofstream big((root + "/ws/big/Cargo.toml").toStdString());
+            big << "[package]\nname='big'\n";
+        }
+        QCOMPARE(::truncate((root + "/ws/big/Cargo.toml").toLocal8Bit().constData(), off_t(1) << 30), 0);
+        // A FIFO nobody writes to: opening it for reading blocks forever.
+        QDir().mkpath(root + "/ws/fifo");
+        QCOMPARE(::mkfifo((root + "/ws/fifo/Cargo.toml").toLocal8Bit().constData(), 0644), 0);
+        // A manifest that is a link to a device.
+        QDir().mkpath(root + "/ws/dev");
+        QCOMPARE(::symlink("/dev/zero", (root + "/ws/dev/Cargo.toml").toLocal8Bit().constData()), 0);
+
+        const std::uint64_t peakBefore = peakResidentKiB();
+        const auto started = std::chrono::steady_clock::now();
+        for (int round = 0; round < 3; ++round) {
+            QCOMPARE(findCargoWorkspace("/ws/big", root.toStdString()), std::string("/ws"));
+            QCOMPARE(findCargoWorkspace("/ws/fifo", root.toStdString()), std::string("/ws"));
+            QCOMPARE(findCargoWorkspace("/ws/dev", root.toStdString()), std::string("/ws"));
+        }
+        const auto ms =
+            std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+        const std::uint64_t grewKiB = peakResidentKiB() - peakBefore;
+        qInfo("3 rounds over a 1 GiB manifest, a FIFO and a device: %lld ms, peak RSS grew %llu KiB",
+              static_cast<long long>(ms.count()), static_cast<unsigned long long>(grewKiB));
+        QVERIFY2(grewKiB < 64 * 1024, qPrintable(QString::number(grewKiB)));
+    }
+
+    void manifestAnswerIsKeptUntilTheFileChanges()
+    {
+        QTemporaryDir dir;
+        const QString root = dir.path();
+        const QString manifest = root + "/ws/Cargo.toml";
+        writeFile(manifest, "[package]  \n");
+        writeFile(root + "/ws/m/Cargo.toml", "[package]\n");
+        QCOMPARE(findCargoWorkspace("/ws/m", root.toStdString()), std::string("/ws/m"));
+
+        struct stat before {};
+        QCOMPARE(::stat(manifest.toLocal8Bit().constData(), &before), 0);
+        // Same inode, same size, same time: the cached answer stands.
+        {
+            std::fstream rewrite(manifest.toStdString(), std::ios::in | std::ios::out);
+            rewrite << "[workspace]";
+        }
+        const timespec times[2] = {before.st_atim, before.st_mtim};
+        QCOMPARE(::utimensat(AT_FDCWD, manifest.toLocal8Bit().constData(), times, 0), 0);
+        QCOMPARE(findCargoWorkspace("/ws/m", root.toStdString()), std::string("/ws/m"));
+
+        // A new modification time: read again.
+        const timespec later[2] = {before.st_atim, {before.st_mtim.tv_sec + 5, 0}};
+        QCOMPARE(::utimensat(AT_FDCWD, manifest.toLocal8Bit().constData(), later, 0), 0);
+        QCOMPARE(findCargoWorkspace("/ws/m", root.toStdString()), std::string("/ws"));
     }
 
     void treeHelpers()

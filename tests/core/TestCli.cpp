@@ -6,6 +6,7 @@
 #include "headroom/Units.h"
 #include "headroom/Version.h"
 
+#include <QElapsedTimer>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -13,6 +14,8 @@
 #include <QtTest>
 
 #include <fstream>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 using namespace headroom;
@@ -35,6 +38,40 @@ Run runCli(const QStringList& args)
     run.out = QString::fromUtf8(p.readAllStandardOutput());
     run.err = QString::fromUtf8(p.readAllStandardError());
     return run;
+}
+
+// The bytes a terminal would get: stdout and stderr undecoded.
+struct RawRun {
+    int code = -1;
+    QByteArray out;
+    QByteArray err;
+    qint64 ms = -1;
+};
+
+RawRun runCliRaw(const QStringList& args)
+{
+    QProcess p;
+    QElapsedTimer timer;
+    timer.start();
+    p.start(QStringLiteral(HEADROOM_CLI_BIN), args);
+    RawRun run;
+    if (!p.waitForFinished(30000)) {
+        p.kill();
+        p.waitForFinished();
+        return run;
+    }
+    run.ms = timer.elapsed();
+    run.code = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
+    run.out = p.readAllStandardOutput();
+    run.err = p.readAllStandardError();
+    return run;
+}
+
+// ESC (a 7-bit CSI starts with it), U+202E (right-to-left override) and U+009B
+// (the 8-bit CSI), as they would reach a terminal.
+bool holdsSteeringBytes(const QByteArray& bytes)
+{
+    return bytes.contains('\x1b') || bytes.contains("\xe2\x80\xae") || bytes.contains("\xc2\x9b");
 }
 
 QJsonObject findProcess(const QJsonArray& processes, Pid pid)
@@ -264,6 +301,132 @@ class TestCli : public QObject {
                 .code,
             0);
         QTRY_COMPARE(ProcessSpawner::stateOf(rustc), 'S');
+    }
+
+    void numbersAreCheckedStrictly_data()
+    {
+        QTest::addColumn<QStringList>("args");
+        QTest::addColumn<QString>("names");
+        QTest::newRow("sample interval nan") << QStringList{"sample", "--interval", "nan"} << "--interval";
+        QTest::newRow("sample interval inf") << QStringList{"sample", "--interval", "inf"} << "--interval";
+        QTest::newRow("sample interval empty") << QStringList{"sample", "--interval", ""} << "--interval";
+        QTest::newRow("sample interval -1") << QStringList{"sample", "--interval=-1"} << "--interval";
+        QTest::newRow("top interval nan") << QStringList{"top", "--interval", "nan"} << "--interval";
+        QTest::newRow("top lines 1e20") << QStringList{"top", "-n", "1e20"} << "--lines";
+        QTest::newRow("top lines 2^64") << QStringList{"top", "-n", "18446744073709551616"} << "--lines";
+        QTest::newRow("top lines 0") << QStringList{"top", "-n", "0"} << "--lines";
+        QTest::newRow("top width nan") << QStringList{"top", "--width", "nan"} << "--width";
+        QTest::newRow("top width -1") << QStringList{"top", "--width=-1"} << "--width";
+        QTest::newRow("stop pid 1e20") << QStringList{"stop", "1e20", "--start-time", "5"} << "pid";
+        QTest::newRow("stop pid 0") << QStringList{"stop", "0", "--start-time", "5"} << "pid";
+        QTest::newRow("stop pid 2^31") << QStringList{"stop", "2147483648", "--start-time", "5"} << "pid";
+        QTest::newRow("stop start empty")
+            << QStringList{"stop", "1234", "--start-time", ""} << "--start-time";
+        QTest::newRow("stop start -1") << QStringList{"stop", "1234", "--start-time=-1"} << "--start-time";
+        QTest::newRow("stop start 2^64")
+            << QStringList{"stop", "1234", "--start-time", "18446744073709551616"} << "--start-time";
+        QTest::newRow("stop start 1.5")
+            << QStringList{"stop", "1234", "--start-time", "1.5"} << "--start-time";
+        QTest::newRow("stop grace nan")
+            << QStringList{"stop", "1234", "--start-time", "5", "--grace", "nan"} << "--grace";
+        QTest::newRow("stop grace inf")
+            << QStringList{"stop", "1234", "--start-time", "5", "--grace", "inf"} << "--grace";
+        QTest::newRow("stop grace -1")
+            << QStringList{"stop", "1234", "--start-time", "5", "--grace=-1"} << "--grace";
+        QTest::newRow("stop grace 1e400")
+            << QStringList{"stop", "1234", "--start-time", "5", "--grace", "1e400"} << "--grace";
+    }
+
+    void numbersAreCheckedStrictly()
+    {
+        QFETCH(QStringList, args);
+        QFETCH(QString, names);
+        const Run run = runCli(args);
+        QCOMPARE(run.code, 2);
+        QVERIFY2(run.err.contains(names), qPrintable(run.err + run.out));
+    }
+
+    void goodNumbersStillWork()
+    {
+        QCOMPARE(runCli({"top", "-n", "1", "--width", "40", "--interval", "0"}).code, 0);
+        QCOMPARE(runCli({"sample", "--interval", "0.05"}).code, 0);
+        ProcessSpawner spawner;
+        const Pid pid = spawner.start("victim", {});
+        const QString start = QString::number(ProcessSpawner::keyOf(pid).startTime);
+        QCOMPARE(runCli({"stop", QString::number(pid), "--start-time", start, "--grace", "0.5"}).code, 0);
+        QVERIFY(spawner.waitGone(pid));
+    }
+
+    void hostileNamesNeverReachTheTerminal()
+    {
+        ProcessSpawner spawner;
+        // ESC [31m, U+202E and the 8-bit CSI U+009B, 12 bytes: the kernel keeps all of them.
+        const QString name = QString::fromUtf8("\x1b[31m\xe2\x80\xae\xc2\x9bx%1");
+        const Pid pid = spawner.start(name, {"\x1b]0;title\x07", QString::fromUtf8("\xe2\x80\xae")});
+        QVERIFY(pid > 0);
+
+        const RawRun top = runCliRaw({"top", "-n", "100000", "--width", "1000", "--interval", "0"});
+        QCOMPARE(top.code, 0);
+        QVERIFY(top.out.contains(QByteArray::number(pid) + " "));
+        QVERIFY2(!holdsSteeringBytes(top.out + top.err), top.out.constData());
+
+        const RawRun plain = runCliRaw({"sample", "--interval", "0"});
+        QCOMPARE(plain.code, 0);
+        QVERIFY(!holdsSteeringBytes(plain.out + plain.err));
+
+        const RawRun json = runCliRaw({"sample", "--json", "--pretty", "--interval", "0"});
+        QCOMPARE(json.code, 0);
+        QVERIFY(!holdsSteeringBytes(json.out + json.err));
+        // Escaped, not replaced: a JSON reader gets the exact name back.
+        QJsonParseError error;
+        const QJsonDocument doc = QJsonDocument::fromJson(json.out, &error);
+        QVERIFY2(error.error == QJsonParseError::NoError, qPrintable(error.errorString()));
+        const QJsonObject proc = findProcess(doc.object().value("processes").toArray(), pid);
+        QCOMPARE(proc.value("name").toString(), name);
+        QCOMPARE(proc.value("argv").toArray().at(1).toString(), QString("\x1b]0;title\x07"));
+    }
+
+    void hostileManifestsDoNotSlowTheSample()
+    {
+        ProcessSpawner spawner;
+        // A cargo whose folder holds a sparse 1 GiB Cargo.toml.
+        const QString big = spawner.makeDir("big");
+        {
+            std::ofstream manifest((big + "/Cargo.toml").toStdString());
+            manifest << "[package]\nname='big'\n";
+        }
+        QCOMPARE(::truncate((big + "/Cargo.toml").toLocal8Bit().constData(), off_t(1) << 30), 0);
+        // One whose Cargo.toml is a FIFO nobody writes to.
+        const QString fifo = spawner.makeDir("fifo");
+        QCOMPARE(::mkfifo((fifo + "/Cargo.toml").toLocal8Bit().constData(), 0644), 0);
+        // And an ordinary workspace member.
+        const QString ws = spawner.makeDir("ws");
+        QDir().mkpath(ws + "/member");
+        std::ofstream(ws.toStdString() + "/Cargo.toml") << "[workspace]\nmembers = [\"member\"]\n";
+        std::ofstream(ws.toStdString() + "/member/Cargo.toml") << "[package]\nname = \"member\"\n";
+
+        const Pid bigCargo = spawner.start("cargo", {"build"}, big);
+        const Pid fifoCargo = spawner.start("cargo", {"check"}, fifo);
+        const Pid memberCargo = spawner.start("cargo", {"build"}, ws + "/member");
+        QVERIFY(bigCargo > 0 && fifoCargo > 0 && memberCargo > 0);
+
+        const RawRun run = runCliRaw({"sample", "--json", "--interval", "0"});
+        rusage usage{};
+        ::getrusage(RUSAGE_CHILDREN, &usage);
+        qInfo("sample with a 1 GiB and a FIFO manifest: %lld ms, largest child peak RSS %ld KiB", run.ms,
+              usage.ru_maxrss);
+        QCOMPARE(run.code, 0); // it completed, within runCliRaw's timeout
+        QVERIFY2(usage.ru_maxrss < 256 * 1024, qPrintable(QString::number(usage.ru_maxrss)));
+
+        std::map<Pid, QString> workspaces;
+        for (const auto& b : QJsonDocument::fromJson(run.out).object().value("builds").toArray()) {
+            const QJsonObject build = b.toObject();
+            workspaces[build.value("root").toObject().value("pid").toInteger()] =
+                build.value("workspace").toString();
+        }
+        QCOMPARE(workspaces[memberCargo], QDir(ws).canonicalPath());
+        QCOMPARE(workspaces[bigCargo], QDir(big).canonicalPath());
+        QCOMPARE(workspaces[fifoCargo], QDir(fifo).canonicalPath());
     }
 };
 

@@ -4,12 +4,14 @@
 // over the real snapshots. Pauses must show as state T in /proc, resumes as
 // running again, the emergency line must terminate the largest tree only, and
 // the unrelated program must never be touched.
+#include "DesktopIntegration.h"
 #include "GuardService.h"
-#include "ui/LiveSnapshot.h"
+#include "Logging.h"
 #include "ProcessActions.h"
 #include "core/ProcessSpawner.h"
 #include "headroom/Platform.h"
 #include "headroom/Units.h"
+#include "ui/LiveSnapshot.h"
 
 #include <QDir>
 #include <QFile>
@@ -20,6 +22,7 @@
 
 #include <csignal>
 #include <set>
+#include <spdlog/spdlog.h>
 
 using namespace headroom;
 using namespace headroom::app;
@@ -336,6 +339,79 @@ class TestGuardService : public QObject {
         for (Pid p : {scene.launched, scene.launchedRustc[0], scene.launchedRustc[1], scene.external, scene.testBinary})
             QTRY_VERIFY2(!stopped(p) && alive(p), qPrintable(QStringLiteral("pid %1 is not running").arg(p)));
         QVERIFY(!guard.holdsPaused());
+    }
+
+    // A test process named "x%1y%2" with ESC [1m, U+202E and the 8-bit CSI
+    // (15 bytes: the kernel keeps all): the guard's notification and its log
+    // line quote it whole, without those bytes and without a second arg()
+    // filling its "%1".
+    void hostileNamesReachNoMessageOrLogLine()
+    {
+        const QByteArray hostileBytes("x%1y%2\x1b[1m\xe2\x80\xae\xc2\x9b");
+        const QString hostile = QString::fromUtf8(hostileBytes);
+        const auto steers = [](const QByteArray& b) {
+            return b.contains('\x1b') || b.contains("\xe2\x80\xae") || b.contains("\xc2\x9b");
+        };
+        QTemporaryDir logDir;
+        const auto previousLogger = spdlog::default_logger();
+        const LoggingSetup logging = initLogging(logDir.path(), false);
+        QVERIFY2(!logging.filePath.isEmpty(), qPrintable(logging.problem));
+
+        ProcessSpawner spawner;
+        const QString ws = spawner.makeDir(QStringLiteral("h"));
+        writeManifest(ws, "h");
+        const QString hostilePath = spawner.installAs(hostile);
+        const Pid cargo = spawner.start(
+            QStringLiteral("cargo"),
+            {"test", "{", installTestBinary(ws), "{", hostilePath, "--mem", "8", "}", "}"}, ws, 3);
+        QVERIFY(cargo > 0);
+        Pid named = 0;
+        for (Pid p : ProcessSpawner::liveDescendants(cargo)) {
+            QFile comm(QStringLiteral("/proc/%1/comm").arg(p));
+            if (comm.open(QIODevice::ReadOnly) && comm.readAll().trimmed() == hostileBytes)
+                named = p;
+        }
+        QVERIFY2(named > 0, "the kernel did not keep the name");
+
+        auto sampler = SystemSampler::create();
+        Replay replay{*sampler, QFileInfo(spawner.binDir()).path()};
+        QVERIFY(replay.at(60));
+        ProcessActions actions;
+        GuardService guard(&actions, platform::currentUid());
+        GuardService::Settings settings;
+        settings.enabled = true;
+        settings.restSeconds = 30;
+        guard.setSettings(settings);
+        // Only this tree, as if Headroom had launched it: never another build on the machine.
+        const ProcessKey cargoKey = ProcessSpawner::keyOf(cargo);
+        guard.setLaunchedRoots([cargoKey] { return std::vector<ProcessKey>{cargoKey}; });
+        QSignalSpy acted(&guard, &GuardService::acted);
+        // Critical: the youngest process, the one with the name, is paused first.
+        guard.observe(replay.at(8), PressureLevel::Critical);
+        actions.waitForAll();
+        QTRY_VERIFY(stopped(named));
+
+        QVERIFY(!acted.isEmpty());
+        const QString body = acted.first().at(1).toString();
+        QVERIFY2(body.contains(QStringLiteral("x%1y%2?[1m?? (") + QString::number(named) + QLatin1Char(')')),
+                 qPrintable(body));
+        QVERIFY(!steers(body.toUtf8()));
+        const DesktopNotification shown = safeNotification(
+            {DesktopNotification::Kind::Guard, PressureLevel::Critical, hostile, body + "\n" + hostile, {}});
+        QVERIFY(!steers(shown.title.toUtf8()) && !steers(shown.body.toUtf8()));
+        QCOMPARE(shown.body.count(QLatin1Char('\n')), 1); // the body's own line breaks stay
+
+        spdlog::default_logger()->flush();
+        QFile log(logging.filePath);
+        QVERIFY(log.open(QIODevice::ReadOnly));
+        const QByteArray lines = log.readAll();
+        QVERIFY2(lines.contains("build guard: pause x%1y%2?[1m??"), lines.constData());
+        QVERIFY(!steers(lines));
+
+        guard.resumeAll();
+        actions.waitForAll();
+        qInstallMessageHandler(nullptr);
+        spdlog::set_default_logger(previousLogger);
     }
 };
 

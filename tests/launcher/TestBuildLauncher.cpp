@@ -747,6 +747,69 @@ class TestBuildLauncher : public QObject {
         QCOMPARE(again.recentProjects(), QStringList{"/somewhere"});
         QCOMPARE(again.customPresets().size(), std::size_t(1));
     }
+
+    // A step's output arrives in reads of any size: a colour code or a UTF-8
+    // character cut between two reads must come out whole, not as U+FFFD or
+    // as a leaked "31m".
+    void outputCutAnywhereIsDecodedWhole()
+    {
+        const QString python = QStandardPaths::findExecutable(QStringLiteral("python3"));
+        if (python.isEmpty())
+            QSKIP("python3 is needed to write output in small pieces");
+        const int lines = 300;
+        // Every line: colours (CSI), a window title (OSC), 2-, 3- and 4-byte characters.
+        const char* script = R"(
+import os, sys, time
+line = '\x1b[1m\x1b[31mred\x1b[0m caf\u00e9 \u2713 \u65e5\u672c \U0001F980 \x1b]0;title\x07line {}\n'
+data = ''.join(line.format(i) for i in range(int(sys.argv[1]))).encode('utf-8')
+sizes = [1, 2, 3, 5, 7, 11, 13, 1, 1, 4]
+i = k = 0
+while i < len(data):
+    n = sizes[k % len(sizes)]
+    os.write(1, data[i:i + n])
+    i += n
+    k += 1
+    if k % 3 == 0:
+        time.sleep(0.0003)
+)";
+        QTemporaryDir dir;
+        BuildRequest request;
+        request.projectDir = dir.path().toStdString();
+        BuildPlan plan;
+        plan.preset = BuildPreset::Custom;
+        BuildStep step;
+        step.title = "colourful output";
+        step.program = python.toStdString();
+        step.args = {"-c", script, std::to_string(lines)};
+        step.workingDir = request.projectDir;
+        plan.steps.push_back(step);
+
+        BuildRunner runner;
+        QSignalSpy output(&runner, &BuildRunner::outputArrived);
+        QSignalSpy finished(&runner, &BuildRunner::finished);
+        QVERIFY(runner.start(request, plan));
+        waitFinished(finished, 60000);
+        QString all;
+        for (const auto& call : output)
+            all += call.at(0).toString();
+        qInfo("%lld output signals for %lld characters", static_cast<long long>(output.count()),
+              static_cast<long long>(all.size()));
+        QVERIFY2(output.count() > 1, "the output came in one piece: nothing was cut");
+        QVERIFY2(!all.contains(QChar(QChar::ReplacementCharacter)), qPrintable(all.left(400)));
+        QVERIFY(!all.contains(QChar(0x1b)));
+        QVERIFY(!all.contains(QChar(0x07)));
+        QVERIFY2(!all.contains(QStringLiteral("31m")) && !all.contains(QStringLiteral("[0m")) &&
+                     !all.contains(QStringLiteral("title")),
+                 qPrintable(all.left(400)));
+        QStringList expected;
+        for (int i = 0; i < lines; ++i)
+            expected << QString::fromUtf8(
+                            "red caf\xC3\xA9 \xE2\x9C\x93 \xE6\x97\xA5\xE6\x9C\xAC \xF0\x9F\xA6\x80 line ") +
+                            QString::number(i);
+        QStringList got = all.split(QLatin1Char('\n'), Qt::SkipEmptyParts);
+        got.removeIf([](const QString& l) { return !l.contains(QStringLiteral(" line ")); });
+        QCOMPARE(got, expected);
+    }
 };
 
 QTEST_GUILESS_MAIN(TestBuildLauncher)

@@ -195,6 +195,50 @@ class TestHeadroomCommandLine : public QObject {
         QVERIFY(QFile::exists(png));
         QCOMPARE(QDir(home.path()).entryList({QStringLiteral("broken.conf.corrupt-*")}).size(), 1);
     }
+
+    // Each bad value ends the real program at once with status 2 and a message
+    // naming the option, instead of a dashboard that stops sampling (NaN), never
+    // exits (an --after that overflows) or allocates tens of GB (--size).
+    void badNumbersStopTheProgram_data()
+    {
+        QTest::addColumn<QStringList>("args");
+        QTest::addColumn<QString>("names");
+        const QString png = QStringLiteral("/nonexistent/never-written.png");
+        QTest::newRow("interval nan") << QStringList{"--interval", "nan"} << "--interval";
+        QTest::newRow("interval inf") << QStringList{"--interval", "inf"} << "--interval";
+        QTest::newRow("interval -nan") << QStringList{"--interval", "-nan"} << "--interval";
+        QTest::newRow("after INT_MAX")
+            << QStringList{"--screenshot", png, "--after", "2147483647"} << "--after";
+        QTest::newRow("after 2^31") << QStringList{"--screenshot", png, "--after", "2147483648"} << "--after";
+        QTest::newRow("after 0") << QStringList{"--screenshot", png, "--after", "0"} << "--after";
+        QTest::newRow("size 99999x99999")
+            << QStringList{"--screenshot", png, "--size", "99999x99999"} << "--size";
+        QTest::newRow("size 8193x600") << QStringList{"--screenshot", png, "--size", "8193x600"} << "--size";
+        QTest::newRow("size 800x99") << QStringList{"--screenshot", png, "--size", "800x099"} << "--size";
+        QTest::newRow("cli stop grace nan")
+            << QStringList{"stop", "1234", "--start-time", "5", "--grace", "nan"} << "--grace";
+        QTest::newRow("cli sample interval nan")
+            << QStringList{"sample", "--interval", "nan"} << "--interval";
+    }
+
+    void badNumbersStopTheProgram()
+    {
+        QFETCH(QStringList, args);
+        QFETCH(QString, names);
+        QTemporaryDir home;
+        const Run run = runDashboard(args, isolated(home), 20000);
+        QCOMPARE(run.exitCode, 2);
+        QVERIFY2(run.err.contains(names), qPrintable(run.err));
+    }
+
+    void largestSizesAreStillAccepted()
+    {
+        const auto parsed = parseCommandLine({"headroom", "--screenshot", "/tmp/x.png", "--size", "8192x100",
+                                              "--after", "100000", "--interval", "10"});
+        QVERIFY2(parsed.error.isEmpty(), qPrintable(parsed.error));
+        QCOMPARE(parsed.options.windowSize, QSize(8192, 100));
+        QCOMPARE(parsed.options.screenshotAfter, 100000);
+    }
 };
 
 QTEST_GUILESS_MAIN(TestHeadroomCommandLine)
