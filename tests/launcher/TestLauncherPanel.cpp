@@ -274,11 +274,17 @@ class TestLauncherPanel : public QObject {
         LauncherController controller(dir.path() + "/history.sqlite", dir.path() + "/launcher.ini");
         controller.observe(live());
         LauncherPanel panel(&controller);
+        panel.resize(1100, 760);
+        panel.show();
         QSignalSpy loaded(&controller, &LauncherController::workspaceLoaded);
         panel.setProject(ws.root());
         QVERIFY(loaded.wait(30000));
         panel.setPreset(BuildPreset::B);
         QVERIFY(panel.progressBar()->toolTip().contains("crates and build scripts cargo compiles"));
+        // The example that needs a feature: chosen, it builds with it.
+        panel.targetKindBox()->setCurrentIndex(panel.targetKindBox()->findData(int(TargetKind::Example)));
+        panel.targetNameBox()->setCurrentIndex(panel.targetNameBox()->findData(QStringLiteral("validate")));
+        QCOMPARE(panel.request().features, std::string("heavy"));
 
         QSignalSpy progress(&controller.runner(), &BuildRunner::progressChanged);
         QSignalSpy finished(&controller, &LauncherController::finished);
@@ -291,6 +297,12 @@ class TestLauncherPanel : public QObject {
         QCOMPARE(panel.progressBar()->maximum(), int(total));
         QCOMPARE(panel.progressBar()->value(), int(total));
         QCOMPARE(panel.progressBar()->text(), QStringLiteral("%1 / %1 units").arg(total));
+        QVERIFY(panel.diagnosisLabel()->text().contains("examples/validate"));
+        const QString shot = qEnvironmentVariable("HEADROOM_SCREENSHOT_DIR");
+        if (!shot.isEmpty()) {
+            QTest::qWait(50);
+            QVERIFY(panel.grab().save(shot + "/launcher-crates.png"));
+        }
 
         // A failed build ends on the last count cargo gave, not on 0 / 1.
         CargoWorkspace::write(ws.root() + "/src/lib.rs", "pub fn total() -> u32 { \"not a number\" }\n");
