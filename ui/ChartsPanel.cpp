@@ -10,6 +10,7 @@
 #include <QEvent>
 #include <QHBoxLayout>
 #include <QLabel>
+#include <QToolButton>
 #include <QVBoxLayout>
 
 namespace headroom::ui {
@@ -76,6 +77,13 @@ ChartsPanel::ChartsPanel(QWidget* parent) : QWidget(parent)
     header->addStretch(1);
     header->addWidget(spanLabel);
     header->addWidget(spanBox_);
+    // A 300 MiB change is a flat line on a 0-to-all-of-RAM scale.
+    fitButton_ = new QToolButton(this);
+    fitButton_->setObjectName(QStringLiteral("fitToData"));
+    fitButton_->setText(tr("&Fit to data"));
+    fitButton_->setCheckable(true);
+    fitButton_->setToolTip(tr("Memory chart: scale to the used memory shown instead of 0 to all of RAM"));
+    header->addWidget(fitButton_);
     layout->addLayout(header);
 
     auto* charts = new QHBoxLayout;
@@ -123,6 +131,18 @@ ChartsPanel::ChartsPanel(QWidget* parent) : QWidget(parent)
         if (index >= 0)
             setVisibleSpan(spanBox_->itemData(index).toDouble());
     });
+    connect(fitButton_, &QToolButton::toggled, this, &ChartsPanel::setMemoryFitToData);
+}
+
+void ChartsPanel::setMemoryFitToData(bool fit)
+{
+    memoryFit_ = fit;
+    if (fitButton_->isChecked() != fit) {
+        const QSignalBlocker blocker(fitButton_);
+        fitButton_->setChecked(fit);
+    }
+    updateRanges();
+    memoryChart_->refresh(true);
 }
 
 void ChartsPanel::populateSpans()
@@ -306,12 +326,21 @@ void ChartsPanel::updateRanges()
         return;
 
     const HistoryPoint& last = history_.points().back();
-    // The memory chart always spans the whole of RAM (or swap when larger), so
-    // the eye reads "how full" from the height alone.
-    memoryChart_->setTopGiB(TimeChart::toGiB(std::max(last.total, last.swapTotal)));
+    const QCPRange visible(latest - visibleSpan_, latest);
+    // The memory chart spans the whole of RAM (or swap when larger), so the eye
+    // reads "how full" from the height alone. Zoomed, it spans the used line in
+    // view: "available" mirrors it from the far end of RAM, so including it
+    // would zoom out again.
+    bool fitted = false;
+    if (memoryFit_) {
+        const QCPRange range = used_->getValueRange(fitted, QCP::sdBoth, visible);
+        if (fitted)
+            memoryChart_->setRangeGiB(range.lower, range.upper);
+    }
+    if (!fitted)
+        memoryChart_->setTopGiB(TimeChart::toGiB(std::max(last.total, last.swapTotal)));
 
     // The other two scale to the highest value in view.
-    const QCPRange visible(latest - visibleSpan_, latest);
     bool found = false;
     const QCPRange stacked = roleGraphs_.back()->getValueRange(found, QCP::sdBoth, visible);
     roleChart_->setTopGiB(found ? stacked.upper : 0.0);

@@ -10,6 +10,7 @@
 
 class QComboBox;
 class QCPGraph;
+class QToolButton;
 
 namespace headroom::ui {
 
@@ -29,6 +30,10 @@ class ChartsPanel : public QWidget {
     // Seconds of history shown; clamped to the history span.
     void setVisibleSpan(double seconds);
     double visibleSpan() const { return visibleSpan_; }
+    // The memory chart's y axis: 0 to all of RAM, or zoomed to the values shown.
+    void setMemoryFitToData(bool fit);
+    bool memoryFitToData() const { return memoryFit_; }
+    QToolButton* fitToDataButton() const { return fitButton_; }
 
     const MemoryHistory& history() const { return history_; }
     TimeChart* memoryChart() const { return memoryChart_; }
@@ -61,7 +66,9 @@ class ChartsPanel : public QWidget {
     MemoryHistory history_;
     double intervalSeconds_ = 1.0;
     double visibleSpan_ = 5 * 60.0;
+    bool memoryFit_ = false;
     QComboBox* spanBox_ = nullptr;
+    QToolButton* fitButton_ = nullptr;
     TimeChart* memoryChart_ = nullptr;
     TimeChart* roleChart_ = nullptr;
     TimeChart* buildsChart_ = nullptr;

@@ -508,7 +508,7 @@ QByteArray MainWindow::saveLayout() const
     out << quint32(1) << saveGeometry() << saveState() << mainSplitter_->saveState()
         << lowerSplitter_->saveState() << sideSplitter_->saveState()
         << processes_->view()->header()->saveState() << builds_->view()->header()->saveState()
-        << charts_->visibleSpan() << processes_->treeMode();
+        << charts_->visibleSpan() << processes_->treeMode() << charts_->memoryFitToData();
     return layout;
 }
 
@@ -532,6 +532,10 @@ bool MainWindow::restoreLayout(const QByteArray& layout)
     builds_->view()->header()->restoreState(buildsHeader);
     charts_->setVisibleSpan(span);
     processes_->setTreeMode(tree);
+    // Added later to the same version: a layout saved before it has no such field.
+    bool fit = false;
+    in >> fit;
+    charts_->setMemoryFitToData(in.status() == QDataStream::Ok && fit);
     return true;
 }
 

@@ -3,6 +3,7 @@
 
 #include <QToolTip>
 
+#include <algorithm>
 #include <cmath>
 #include <initializer_list>
 
@@ -48,6 +49,33 @@ class RelativeTimeTicker : public QCPAxisTicker {
     }
 };
 
+// Values are GiB; labels and round steps are in MiB while the axis is small.
+class ByteTicker : public QCPAxisTicker {
+  public:
+    double factor = 1.0; // 1 for GiB, 1024 for MiB
+
+  protected:
+    double getTickStep(const QCPRange& range) override
+    {
+        return QCPAxisTicker::getTickStep(QCPRange(range.lower * factor, range.upper * factor)) / factor;
+    }
+    QString getTickLabel(double tick, const QLocale& locale, QChar formatChar, int precision) override
+    {
+        return QCPAxisTicker::getTickLabel(tick * factor, locale, formatChar, precision);
+    }
+};
+
+// The smallest of 1, 2, 2.5, 5 times a power of ten at or above `value`.
+double roundStep(double value)
+{
+    const double magnitude = std::pow(10.0, std::floor(std::log10(value)));
+    for (double step : {1.0, 2.0, 2.5, 5.0}) {
+        if (step * magnitude >= value - 1e-12)
+            return step * magnitude;
+    }
+    return 10.0 * magnitude;
+}
+
 } // namespace
 
 TimeChart::TimeChart(const QString& title, QWidget* parent) : QCustomPlot(parent)
@@ -70,6 +98,8 @@ TimeChart::TimeChart(const QString& title, QWidget* parent) : QCustomPlot(parent
     timeTicker_ = QSharedPointer<RelativeTimeTicker>::create();
     timeTicker_->setTickCount(5);
     xAxis->setTicker(timeTicker_);
+    byteTicker_ = QSharedPointer<ByteTicker>::create();
+    yAxis->setTicker(byteTicker_);
     yAxis->setLabel(QStringLiteral("GiB"));
     yAxis->setRange(0, 1);
     yAxis->ticker()->setTickCount(4);
@@ -116,7 +146,32 @@ void TimeChart::setTopGiB(double maxGiB)
             break;
         }
     }
-    yAxis->setRange(0, top);
+    setYRange(0, top);
+}
+
+void TimeChart::setRangeGiB(double lowGiB, double highGiB)
+{
+    if (highGiB < lowGiB)
+        std::swap(lowGiB, highGiB);
+    // At least 64 MiB tall, so a flat line sits in the middle instead of filling it.
+    const double span = std::max(highGiB - lowGiB, 1.0 / 16.0);
+    const double step = roundStep(span / 4.0);
+    const double low = std::max(0.0, std::floor((lowGiB - span * 0.08) / step) * step);
+    const double high = std::ceil((highGiB + span * 0.08) / step) * step;
+    setYRange(low, std::max(high, low + step));
+}
+
+void TimeChart::setYRange(double low, double high)
+{
+    const bool mib = high < 1.0 - 1e-9;
+    static_cast<ByteTicker*>(byteTicker_.data())->factor = mib ? 1024.0 : 1.0;
+    yAxis->setLabel(mib ? QStringLiteral("MiB") : QStringLiteral("GiB"));
+    yAxis->setRange(low, high);
+}
+
+QString TimeChart::yUnit() const
+{
+    return yAxis->label();
 }
 
 void TimeChart::refresh(bool everything)

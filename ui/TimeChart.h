@@ -7,7 +7,9 @@
 
 namespace headroom::ui {
 
-// A live chart of byte values over the steady clock: x in seconds, y in GiB.
+// A live chart of byte values over the steady clock: x in seconds, y in GiB
+// (labelled in MiB while the axis tops out under 1 GiB, so a small build reads
+// "300", not "0.3").
 // The x axis reads as time before now ("-5 min", "now"), hovering shows the
 // values at that instant, and nothing is antialiased so an hour of points stays
 // cheap to draw.
@@ -24,6 +26,11 @@ class TimeChart : public QCustomPlot {
     void showWindow(double latestSeconds, double spanSeconds);
     // Sets the y range to [0, max] with a little room above, in GiB.
     void setTopGiB(double maxGiB);
+    // Sets the y range around [low, high] (GiB) with a little room on both
+    // sides, on round figures: the zoom to the data.
+    void setRangeGiB(double lowGiB, double highGiB);
+    // "GiB" or "MiB": the unit the y labels are in now.
+    QString yUnit() const;
 
     void applyPalette(const QPalette& palette);
 
@@ -48,6 +55,7 @@ class TimeChart : public QCustomPlot {
 
   private:
     void flush();
+    void setYRange(double low, double high);
 
     QCPTextElement* title_ = nullptr;
     bool refreshScheduled_ = false;
@@ -59,6 +67,7 @@ class TimeChart : public QCustomPlot {
     int dataRedraws_ = 0;
     QCPItemStraightLine* cursor_ = nullptr;
     QSharedPointer<QCPAxisTicker> timeTicker_;
+    QSharedPointer<QCPAxisTicker> byteTicker_;
     std::function<QString(double)> hoverText_;
 };
 

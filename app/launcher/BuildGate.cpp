@@ -3,9 +3,10 @@
 
 namespace headroom::app {
 
-void BuildGate::arm(const BuildCheckOptions& options)
+void BuildGate::arm(const BuildCheckOptions& options, Until until)
 {
     options_ = options;
+    until_ = until;
     armed_ = true;
 }
 
@@ -14,8 +15,10 @@ void BuildGate::cancel()
     armed_ = false;
 }
 
-bool BuildGate::blocks(const BuildCheck& check)
+bool BuildGate::blocks(const BuildCheck& check, Until until)
 {
+    if (until == Until::CompetingBuildGone)
+        return !check.passed && check.id == BuildCheckId::CompetingBuild;
     return !check.passed && check.id != BuildCheckId::HeavyTests;
 }
 
@@ -26,7 +29,7 @@ void BuildGate::observe(std::shared_ptr<const Snapshot> snapshot)
     checks_ = runBuildChecks(*snapshot, options_);
     QStringList reasons;
     for (const auto& check : checks_) {
-        if (blocks(check))
+        if (blocks(check, until_))
             reasons << QString::fromStdString(check.verdict);
     }
     if (reasons.isEmpty()) {

@@ -230,9 +230,11 @@ bool LauncherController::start(const BuildRequest& request, BuildPreset preset, 
             return true;
         }
     }
-    if (mode == StartMode::WaitForMemory) {
+    if (mode == StartMode::WaitForMemory || mode == StartMode::WaitForBuild) {
         waitClock_.start();
-        gate_.arm(checkOptions(request, preset));
+        gate_.arm(checkOptions(request, preset), mode == StartMode::WaitForBuild
+                                                     ? BuildGate::Until::CompetingBuildGone
+                                                     : BuildGate::Until::ChecksPass);
         setState(State::Waiting);
         if (snapshot_)
             gate_.observe(snapshot_);
@@ -296,6 +298,50 @@ std::optional<LauncherController::LastBuild> LauncherController::lastBuild() con
         return std::nullopt;
     last.preset = *preset;
     return last;
+}
+
+namespace {
+QString projectGroup(const QString& projectDir)
+{
+    // Paths hold slashes, which QSettings reads as groups.
+    return QStringLiteral("projects/") + QString::fromLatin1(projectDir.toUtf8().toBase64(
+                                             QByteArray::Base64UrlEncoding | QByteArray::OmitTrailingEquals));
+}
+} // namespace
+
+void LauncherController::rememberProjectForm(const BuildRequest& request)
+{
+    if (request.projectDir.empty())
+        return;
+    settings_->beginGroup(projectGroup(q(request.projectDir)));
+    settings_->setValue(QStringLiteral("package"), q(request.package));
+    settings_->setValue(QStringLiteral("targetKind"), int(request.targetKind));
+    settings_->setValue(QStringLiteral("targetName"), q(request.targetName));
+    settings_->setValue(QStringLiteral("features"), q(request.features));
+    settings_->setValue(QStringLiteral("profile"), q(request.profile));
+    settings_->setValue(QStringLiteral("extraArgs"), toList(request.extraArgs));
+    settings_->setValue(QStringLiteral("thenRun"), toList(request.thenRun));
+    settings_->endGroup();
+}
+
+std::optional<BuildRequest> LauncherController::projectForm(const QString& projectDir) const
+{
+    settings_->beginGroup(projectGroup(projectDir));
+    const bool known = settings_->contains(QStringLiteral("targetKind"));
+    BuildRequest r;
+    r.projectDir = projectDir.toStdString();
+    r.package = settings_->value(QStringLiteral("package")).toString().toStdString();
+    const int kind = settings_->value(QStringLiteral("targetKind"), 0).toInt();
+    r.targetKind = kind >= 0 && kind <= int(TargetKind::Lib) ? TargetKind(kind) : TargetKind::Default;
+    r.targetName = settings_->value(QStringLiteral("targetName")).toString().toStdString();
+    r.features = settings_->value(QStringLiteral("features")).toString().toStdString();
+    r.profile = settings_->value(QStringLiteral("profile")).toString().toStdString();
+    r.extraArgs = fromList(settings_->value(QStringLiteral("extraArgs")).toStringList());
+    r.thenRun = fromList(settings_->value(QStringLiteral("thenRun")).toStringList());
+    settings_->endGroup();
+    if (!known)
+        return std::nullopt;
+    return r;
 }
 
 QString LauncherController::LastBuild::title() const

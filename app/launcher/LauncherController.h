@@ -63,7 +63,8 @@ class LauncherController : public QObject {
     // Heaviest processes, tests and rustc first: what preset D offers to pause or stop.
     std::vector<ProcessSample> heavyProcesses(std::size_t limit = 15) const;
 
-    enum class StartMode { CheckFirst, Anyway, WaitForMemory };
+    // WaitForBuild waits only for the competing build on this workspace to end.
+    enum class StartMode { CheckFirst, Anyway, WaitForMemory, WaitForBuild };
     // Starts (or waits to start) a build. False with `problem` when it cannot.
     bool start(const BuildRequest& request, BuildPreset preset, StartMode mode, QString* problem = nullptr);
     // Preset D: pause or stop these processes first, then start preset A.
@@ -86,6 +87,11 @@ class LauncherController : public QObject {
         QString title() const; // "A · tsz"
     };
     std::optional<LastBuild> lastBuild() const;
+
+    // The form last used for a project (target, features, profile, arguments),
+    // kept across runs so picking the project again restores it.
+    void rememberProjectForm(const BuildRequest& request);
+    std::optional<BuildRequest> projectForm(const QString& projectDir) const;
 
     const std::optional<BuildRunResult>& lastResult() const { return lastResult_; }
     const BuildRequest& lastRequest() const { return request_; }

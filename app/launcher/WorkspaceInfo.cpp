@@ -11,6 +11,8 @@
 #include <QRegularExpression>
 #include <QStandardPaths>
 
+#include <algorithm>
+
 namespace headroom::app {
 
 const CargoPackageInfo* WorkspaceInfo::package(const QString& name) const
@@ -62,6 +64,34 @@ QStringList WorkspaceInfo::allFeatures() const
     return collect(packages, &CargoPackageInfo::features);
 }
 
+namespace {
+QString targetKey(headroom::TargetKind kind, const QString& target)
+{
+    return (kind == headroom::TargetKind::Example ? QStringLiteral("example:") : QStringLiteral("bin:")) +
+           target;
+}
+} // namespace
+
+QStringList CargoPackageInfo::requiredFor(headroom::TargetKind kind, const QString& target) const
+{
+    if (kind != headroom::TargetKind::Bin && kind != headroom::TargetKind::Example)
+        return {};
+    return requiredFeatures.value(targetKey(kind, target));
+}
+
+QStringList WorkspaceInfo::requiredFeatures(headroom::TargetKind kind, const QString& target,
+                                            const QString& packageName) const
+{
+    for (const auto& p : packages) {
+        if (!packageName.isEmpty() && p.name != packageName)
+            continue;
+        const QStringList needed = p.requiredFor(kind, target);
+        if (!needed.isEmpty())
+            return needed;
+    }
+    return {};
+}
+
 std::optional<WorkspaceInfo> WorkspaceInfo::fromMetadata(const QByteArray& json, QString* error)
 {
     QJsonParseError parseError;
@@ -85,18 +115,29 @@ std::optional<WorkspaceInfo> WorkspaceInfo::fromMetadata(const QByteArray& json,
             const QJsonObject target = t.toObject();
             const QJsonArray kinds = target.value("kind").toArray();
             const QString name = target.value("name").toString();
+            QStringList required;
+            for (const auto& f : target.value("required-features").toArray())
+                required << f.toString();
             for (const auto& k : kinds) {
                 const QString kind = k.toString();
-                if (kind == "bin")
-                    package.bins << name;
-                else if (kind == "example")
-                    package.examples << name;
-                else if (kind == "lib" || kind == "rlib" || kind == "cdylib" || kind == "staticlib" ||
-                         kind == "dylib" || kind == "proc-macro")
+                if (kind == "bin" || kind == "example") {
+                    (kind == "bin" ? package.bins : package.examples) << name;
+                    if (!required.isEmpty())
+                        package.requiredFeatures.insert(
+                            targetKey(kind == "bin" ? TargetKind::Bin : TargetKind::Example, name), required);
+                } else if (kind == "lib" || kind == "rlib" || kind == "cdylib" || kind == "staticlib" ||
+                           kind == "dylib" || kind == "proc-macro")
                     package.hasLib = true;
             }
         }
-        package.features = p.value("features").toObject().keys();
+        const QJsonObject features = p.value("features").toObject();
+        package.features = features.keys();
+        for (auto it = features.begin(); it != features.end(); ++it) {
+            QStringList enables;
+            for (const auto& v : it.value().toArray())
+                enables << v.toString();
+            package.featureMap.insert(it.key(), enables);
+        }
         info.packages.push_back(std::move(package));
     }
     info.profiles = profilesOf(info.root + "/Cargo.toml");
@@ -161,6 +202,51 @@ std::optional<WorkspaceInfo> WorkspaceInfo::load(const QString& projectDir, cons
     return fromMetadata(process.readAllStandardOutput(), error);
 }
 
+QStringList missingRequiredFeatures(const headroom::BuildRequest& r, const CargoPackageInfo& package,
+                                    const WorkspaceInfo& info)
+{
+    const bool qualify = r.package.empty() && info.packages.size() > 1 &&
+                         QFileInfo(package.manifestPath) != QFileInfo(info.root + "/Cargo.toml");
+    const QStringList required = package.requiredFor(r.targetKind, QString::fromStdString(r.targetName));
+    if (required.isEmpty())
+        return {};
+    const auto hasArg = [&](const char* arg) {
+        return std::find(r.extraArgs.begin(), r.extraArgs.end(), std::string(arg)) != r.extraArgs.end();
+    };
+    if (hasArg("--all-features"))
+        return {};
+    // The features cargo would turn on for this package: the asked ones (bare
+    // or as package/feature), the default set, and what each of them enables.
+    QStringList pending;
+    for (const QString& f :
+         QString::fromStdString(r.features).split(QRegularExpression("[ ,]+"), Qt::SkipEmptyParts)) {
+        if (!f.contains('/'))
+            pending << f;
+        else if (f.section('/', 0, 0) == package.name)
+            pending << f.section('/', 1);
+    }
+    if (!hasArg("--no-default-features") && package.featureMap.contains(QStringLiteral("default")))
+        pending << QStringLiteral("default");
+    QStringList enabled;
+    while (!pending.isEmpty()) {
+        const QString f = pending.takeLast();
+        if (enabled.contains(f))
+            continue;
+        enabled << f;
+        for (const QString& next : package.featureMap.value(f)) {
+            if (!next.contains(':') && !next.contains('/'))
+                pending << next;
+        }
+    }
+    QStringList missing;
+    for (const QString& f : required) {
+        // "dep/feature" requirements are left to cargo: they name another package's features.
+        if (!f.contains('/') && !enabled.contains(f))
+            missing << (qualify ? package.name + '/' + f : f);
+    }
+    return missing;
+}
+
 QStringList checkRequest(const headroom::BuildRequest& r, const WorkspaceInfo& info)
 {
     using headroom::TargetKind;
@@ -203,6 +289,20 @@ QStringList checkRequest(const headroom::BuildRequest& r, const WorkspaceInfo& i
                             .arg(feature, info.allFeatures().join(", ").isEmpty()
                                               ? QStringLiteral("none")
                                               : info.allFeatures().join(", "));
+    }
+    if (r.targetKind == TargetKind::Bin || r.targetKind == TargetKind::Example) {
+        for (const auto* p : scope) {
+            const QStringList missing = missingRequiredFeatures(r, *p, info);
+            if (missing.isEmpty())
+                continue;
+            const bool example = r.targetKind == TargetKind::Example;
+            problems << QStringLiteral("The %1 %2 needs --features %3 (its required-features): add %4 under "
+                                       "Features, or choose another target.")
+                            .arg(example ? QStringLiteral("example") : QStringLiteral("binary"), name,
+                                 missing.join(','),
+                                 missing.size() == 1 ? QStringLiteral("it") : QStringLiteral("them"));
+            break;
+        }
     }
     const QString profile = QString::fromStdString(r.profile);
     if (!profile.isEmpty() && !info.profiles.contains(profile))

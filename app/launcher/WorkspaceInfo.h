@@ -6,6 +6,7 @@
 
 #include "headroom/BuildPlan.h"
 
+#include <QMap>
 #include <QString>
 #include <QStringList>
 
@@ -21,6 +22,13 @@ struct CargoPackageInfo {
     QStringList examples;
     bool hasLib = false;
     QStringList features;
+    // What each feature turns on (cargo metadata's "features" map).
+    QMap<QString, QStringList> featureMap;
+    // The `required-features` of a bin or example, keyed by "bin:NAME" or
+    // "example:NAME"; absent when it needs none.
+    QMap<QString, QStringList> requiredFeatures;
+
+    QStringList requiredFor(headroom::TargetKind kind, const QString& target) const;
 };
 
 struct WorkspaceInfo {
@@ -33,6 +41,9 @@ struct WorkspaceInfo {
     QStringList allBins() const;
     QStringList allExamples() const;
     QStringList allFeatures() const;
+    // The features a bin or example needs, from whichever package has it.
+    QStringList requiredFeatures(headroom::TargetKind kind, const QString& target,
+                                 const QString& package = {}) const;
 
     // Parses cargo metadata's JSON (format-version 1).
     static std::optional<WorkspaceInfo> fromMetadata(const QByteArray& json, QString* error);
@@ -46,8 +57,16 @@ struct WorkspaceInfo {
 QString checkProject(const QString& projectDir, const QString& cargoProgram,
                      QString* resolvedCargo = nullptr);
 
-// Unknown package, binary, example, feature or profile, in words; empty when
-// the request fits the workspace.
+// Unknown package, binary, example, feature or profile, or a target built
+// without the features it requires, in words; empty when the request fits the
+// workspace.
 QStringList checkRequest(const headroom::BuildRequest& request, const WorkspaceInfo& info);
+
+// The required-features of the request's bin or example in `package` that the
+// request does not turn on (counting default features and what features
+// enable); empty when none are missing. Spelled "package/feature" when cargo
+// needs that form: no package chosen and `package` is not the root package.
+QStringList missingRequiredFeatures(const headroom::BuildRequest& request, const CargoPackageInfo& package,
+                                    const WorkspaceInfo& info);
 
 } // namespace headroom::app

@@ -2,6 +2,7 @@
 // The launcher panel offscreen, on a real workspace and a real cargo build.
 #include "CargoWorkspace.h"
 #include "FreeMemoryDialog.h"
+#include "HeadlessBuild.h"
 #include "LauncherPanel.h"
 #include "core/ProcessSpawner.h"
 #include "headroom/SystemSampler.h"
@@ -10,12 +11,16 @@
 #include <QComboBox>
 #include <QFileInfo>
 #include <QLabel>
+#include <QLineEdit>
 #include <QPlainTextEdit>
 #include <QProgressBar>
 #include <QPushButton>
+#include <QScrollArea>
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QtTest>
+
+#include <csignal>
 
 using namespace headroom;
 using namespace headroom::app;
@@ -37,6 +42,75 @@ std::shared_ptr<const Snapshot> tight()
     s->memory.used = 30 * GiB;
     s->memory.swapTotal = s->memory.swapFree = 0;
     return s;
+}
+
+// The real processes, with memory to spare: only the competing-build check can fail.
+std::shared_ptr<const Snapshot> roomy()
+{
+    auto s = std::make_shared<Snapshot>(*live());
+    s->memory.total = 64 * GiB;
+    s->memory.available = 60 * GiB;
+    s->memory.used = 4 * GiB;
+    s->memory.swapTotal = s->memory.swapFree = 0;
+    return s;
+}
+
+// A workspace of several crates, so cargo counts more than one unit: a root
+// package `app` with a build script, path dependencies dep1..depN, and an
+// example that requires the feature "heavy" (also turned on by "everything").
+class CratesWorkspace {
+  public:
+    explicit CratesWorkspace(int crates = 4)
+    {
+        root_ = dir_.path() + "/crates ws";
+        QStringList members, deps;
+        for (int i = 1; i <= crates; ++i) {
+            const QString name = QStringLiteral("dep%1").arg(i);
+            members << '"' + name + '"';
+            deps << QStringLiteral("%1 = { path = \"%1\" }").arg(name);
+            QDir().mkpath(root_ + "/" + name + "/src");
+            CargoWorkspace::write(root_ + "/" + name + "/Cargo.toml",
+                                  QStringLiteral("[package]\nname = \"%1\"\nversion = \"0.1.0\"\nedition = "
+                                                 "\"2021\"\n")
+                                      .arg(name)
+                                      .toUtf8());
+            CargoWorkspace::write(root_ + "/" + name + "/src/lib.rs",
+                                  QStringLiteral("pub fn value() -> u32 { %1 }\n").arg(i).toUtf8());
+        }
+        QDir().mkpath(root_ + "/src");
+        QDir().mkpath(root_ + "/examples");
+        CargoWorkspace::write(
+            root_ + "/Cargo.toml",
+            QStringLiteral("[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\nbuild = "
+                           "\"build.rs\"\n\n[workspace]\nmembers = [%1]\n\n[dependencies]\n%2\n\n"
+                           "[features]\nheavy = []\neverything = [\"heavy\"]\n\n[[example]]\nname = "
+                           "\"validate\"\nrequired-features = [\"heavy\"]\n")
+                .arg(members.join(", "), deps.join('\n'))
+                .toUtf8());
+        CargoWorkspace::write(root_ + "/build.rs", "fn main() {}\n");
+        QString sum = "0";
+        for (int i = 1; i <= crates; ++i)
+            sum += QStringLiteral(" + dep%1::value()").arg(i);
+        CargoWorkspace::write(root_ + "/src/lib.rs",
+                              QStringLiteral("pub fn total() -> u32 { %1 }\n").arg(sum).toUtf8());
+        CargoWorkspace::write(root_ + "/examples/validate.rs",
+                              "fn main() { println!(\"{}\", app::total()); }\n");
+        CargoWorkspace::write(root_ + "/examples/hello.rs", "fn main() { println!(\"hello\"); }\n");
+    }
+    QString root() const { return root_; }
+
+  private:
+    QTemporaryDir dir_;
+    QString root_;
+};
+
+QPushButton* buttonNamed(QWidget* panel, const QString& words)
+{
+    for (auto* b : panel->findChildren<QPushButton*>()) {
+        if (b->text().remove('&').contains(words))
+            return b;
+    }
+    return nullptr;
 }
 } // namespace
 
@@ -191,6 +265,303 @@ class TestLauncherPanel : public QObject {
         QVERIFY(controller.start(panel.request(), BuildPreset::B, LauncherController::StartMode::Anyway));
         QVERIFY(finished.wait(240000));
         QTRY_COMPARE(ProcessSpawner::stateOf(sweep), 'S');
+    }
+
+    void progressEndsOnCargosCount()
+    {
+        CratesWorkspace ws(4);
+        QTemporaryDir dir;
+        LauncherController controller(dir.path() + "/history.sqlite", dir.path() + "/launcher.ini");
+        controller.observe(live());
+        LauncherPanel panel(&controller);
+        panel.resize(1100, 760);
+        panel.show();
+        QSignalSpy loaded(&controller, &LauncherController::workspaceLoaded);
+        panel.setProject(ws.root());
+        QVERIFY(loaded.wait(30000));
+        panel.setPreset(BuildPreset::B);
+        QVERIFY(panel.progressBar()->toolTip().contains("crates and build scripts cargo compiles"));
+        // The example that needs a feature: chosen, it builds with it.
+        panel.targetKindBox()->setCurrentIndex(panel.targetKindBox()->findData(int(TargetKind::Example)));
+        panel.targetNameBox()->setCurrentIndex(panel.targetNameBox()->findData(QStringLiteral("validate")));
+        QCOMPARE(panel.request().features, std::string("heavy"));
+
+        QSignalSpy progress(&controller.runner(), &BuildRunner::progressChanged);
+        QSignalSpy finished(&controller, &LauncherController::finished);
+        QVERIFY(controller.start(panel.request(), BuildPreset::B, LauncherController::StartMode::Anyway));
+        QVERIFY(finished.wait(240000));
+        QVERIFY(panel.diagnosisLabel()->text().contains("The build succeeded"));
+        QVERIFY(!progress.isEmpty());
+        const unsigned total = progress.last().at(1).toUInt();
+        QVERIFY2(total > 4, qPrintable(QString::number(total))); // four deps, the app, its build script
+        QCOMPARE(panel.progressBar()->maximum(), int(total));
+        QCOMPARE(panel.progressBar()->value(), int(total));
+        QCOMPARE(panel.progressBar()->text(), QStringLiteral("%1 / %1 units").arg(total));
+        QVERIFY(panel.diagnosisLabel()->text().contains("examples/validate"));
+        const QString shot = qEnvironmentVariable("HEADROOM_SCREENSHOT_DIR");
+        if (!shot.isEmpty()) {
+            QTest::qWait(50);
+            QVERIFY(panel.grab().save(shot + "/launcher-crates.png"));
+        }
+
+        // A failed build ends on the last count cargo gave, not on 0 / 1.
+        CargoWorkspace::write(ws.root() + "/src/lib.rs", "pub fn total() -> u32 { \"not a number\" }\n");
+        progress.clear();
+        QVERIFY(controller.start(panel.request(), BuildPreset::B, LauncherController::StartMode::Anyway));
+        QVERIFY(finished.wait(240000));
+        QVERIFY(panel.diagnosisLabel()->text().contains("error"));
+        QVERIFY(!progress.isEmpty());
+        const unsigned done = progress.last().at(0).toUInt();
+        const unsigned seen = progress.last().at(1).toUInt();
+        QVERIFY(seen > 1);
+        QCOMPARE(panel.progressBar()->maximum(), int(seen));
+        QCOMPARE(panel.progressBar()->value(), int(done));
+        QCOMPARE(panel.progressBar()->text(), QStringLiteral("%1 / %2 units").arg(done).arg(seen));
+    }
+
+    void requiredFeaturesAreOfferedAndChecked()
+    {
+        CratesWorkspace ws(1);
+        QTemporaryDir dir;
+        LauncherController controller(dir.path() + "/history.sqlite", dir.path() + "/launcher.ini");
+        controller.observe(live());
+        LauncherPanel panel(&controller);
+        QSignalSpy loaded(&controller, &LauncherController::workspaceLoaded);
+        panel.setProject(ws.root());
+        QVERIFY(loaded.wait(30000));
+        const auto* app = controller.workspace()->package("app");
+        QVERIFY(app);
+        QCOMPARE(app->requiredFor(TargetKind::Example, "validate"), QStringList{"heavy"});
+        QVERIFY(app->requiredFor(TargetKind::Example, "hello").isEmpty());
+
+        panel.targetKindBox()->setCurrentIndex(panel.targetKindBox()->findData(int(TargetKind::Example)));
+        QComboBox* names = panel.targetNameBox();
+        const int validate = names->findData(QStringLiteral("validate"));
+        QVERIFY(validate >= 0);
+        QCOMPARE(names->itemText(validate), QStringLiteral("validate (needs feature heavy)"));
+        QCOMPARE(names->itemText(names->findData(QStringLiteral("hello"))), QStringLiteral("hello"));
+
+        // Choosing it turns the feature on; the request names the bare target.
+        names->setCurrentIndex(names->findData(QStringLiteral("hello")));
+        QCOMPARE(panel.featuresEdit()->text(), QString());
+        names->setCurrentIndex(validate);
+        QCOMPARE(panel.featuresEdit()->text(), QStringLiteral("heavy"));
+        QCOMPARE(panel.request().targetName, std::string("validate"));
+        QVERIFY(panel.commandPreview()->toPlainText().contains("--example validate"));
+        QVERIFY(panel.commandPreview()->toPlainText().contains("--features heavy"));
+        QVERIFY(checkRequest(panel.request(), *controller.workspace()).isEmpty());
+
+        // Taken away again, the build is refused before it starts, saying what to add.
+        panel.featuresEdit()->setText(QString());
+        QSignalSpy started(&controller, &LauncherController::planStarted);
+        panel.startRequested();
+        QCOMPARE(controller.state(), LauncherController::State::Idle);
+        QVERIFY2(panel.diagnosisLabel()->text().contains("example validate needs --features heavy"),
+                 qPrintable(panel.diagnosisLabel()->text()));
+        QCOMPARE(started.count(), 0);
+
+        // A feature that turns it on counts, so do --all-features and the defaults.
+        BuildRequest r = panel.request();
+        r.features = "everything";
+        QVERIFY(checkRequest(r, *controller.workspace()).isEmpty());
+        r.features.clear();
+        r.extraArgs = {"--all-features"};
+        QVERIFY(checkRequest(r, *controller.workspace()).isEmpty());
+
+        // The headless build uses the same check: exit 2 with that message.
+        QCOMPARE(runHeadlessBuild({"--project", ws.root(), "--example", "validate", "--preset", "B"}), 2);
+        r.extraArgs.clear();
+        QVERIFY(checkRequest(r, *controller.workspace())
+                    .join(' ')
+                    .contains("example validate needs --features heavy"));
+    }
+
+    void checksGrowWithTheirText()
+    {
+        CargoWorkspace ws(300);
+        QTemporaryDir dir;
+        LauncherController controller(dir.path() + "/history.sqlite", dir.path() + "/launcher.ini");
+        LauncherPanel panel(&controller);
+        panel.resize(640, 700);
+        panel.show();
+        QSignalSpy loaded(&controller, &LauncherController::workspaceLoaded);
+        panel.setProject(ws.root());
+        QVERIFY(loaded.wait(30000));
+        controller.observe(tight());
+        panel.startRequested();
+        QTest::qWait(50);
+        QLabel* checks = panel.checksLabel();
+        QVERIFY(checks->text().contains("above the 80% limit"));
+        const QString shot = qEnvironmentVariable("HEADROOM_SCREENSHOT_DIR");
+        if (!shot.isEmpty())
+            QVERIFY(panel.grab().save(shot + "/launcher-checks.png"));
+        // Every line is shown whole: tall enough for its wrapped text, and not
+        // wider than the part of the panel it sits in.
+        QVERIFY2(checks->height() >= checks->heightForWidth(checks->width()),
+                 qPrintable(QStringLiteral("%1 < %2")
+                                .arg(checks->height())
+                                .arg(checks->heightForWidth(checks->width()))));
+        QVERIFY(checks->heightForWidth(checks->width()) > 4 * checks->fontMetrics().height());
+        const QRect shown(checks->mapTo(&panel, QPoint(0, 0)), checks->size());
+        QVERIFY2(panel.rect().contains(shown), qPrintable(QStringLiteral("%1,%2 %3x%4 in %5x%6")
+                                                              .arg(shown.x())
+                                                              .arg(shown.y())
+                                                              .arg(shown.width())
+                                                              .arg(shown.height())
+                                                              .arg(panel.width())
+                                                              .arg(panel.height())));
+        // Not hidden behind a scroll area's edge either.
+        for (QWidget* w = checks->parentWidget(); w && w != &panel; w = w->parentWidget()) {
+            if (auto* viewport = qobject_cast<QScrollArea*>(w)) {
+                const QRect inViewport(checks->mapTo(viewport->viewport(), QPoint(0, 0)), checks->size());
+                QVERIFY(viewport->viewport()->rect().contains(inViewport));
+            }
+        }
+    }
+
+    void duplicateBuildOffersToWaitForIt()
+    {
+        CargoWorkspace ws(300);
+        ProcessSpawner spawner;
+        const Pid other = spawner.start("cargo", {"build", "{", "rustc", "}"}, ws.root(), 2);
+        const Pid otherRustc = ProcessSpawner::liveDescendants(other).at(0);
+
+        QTemporaryDir dir;
+        LauncherController controller(dir.path() + "/history.sqlite", dir.path() + "/launcher.ini");
+        LauncherPanel panel(&controller);
+        panel.show();
+        QSignalSpy loaded(&controller, &LauncherController::workspaceLoaded);
+        panel.setProject(ws.root());
+        QVERIFY(loaded.wait(30000));
+        panel.setPreset(BuildPreset::B);
+
+        // Short of memory as well: waiting for memory is what is offered.
+        auto shortAndBusy = std::make_shared<Snapshot>(*tight());
+        controller.observe(shortAndBusy);
+        panel.startRequested();
+        QVERIFY(panel.waitButton()->isVisible());
+        QVERIFY2(panel.waitButton()->text().remove('&').contains("Wait until memory is available"),
+                 qPrintable(panel.waitButton()->text()));
+
+        // Only the other build is in the way: wait for it, not for memory.
+        controller.observe(roomy());
+        panel.startRequested();
+        QCOMPARE(controller.state(), LauncherController::State::Idle);
+        QVERIFY(panel.checksLabel()->text().contains("Another build is running on this workspace"));
+        QVERIFY(panel.waitButton()->isVisible());
+        QCOMPARE(panel.waitButton()->text().remove('&'), QStringLiteral("Wait for that build to finish"));
+        const QPushButton* memoryWait = buttonNamed(&panel, "Wait until memory");
+        QVERIFY(!memoryWait || !memoryWait->isVisible());
+
+        QSignalSpy started(&controller, &LauncherController::planStarted);
+        QSignalSpy finished(&controller, &LauncherController::finished);
+        panel.waitButton()->click();
+        QCOMPARE(controller.state(), LauncherController::State::Waiting);
+        for (int i = 0; i < 3; ++i) {
+            controller.observe(roomy());
+            QTest::qWait(50);
+        }
+        QCOMPARE(controller.state(), LauncherController::State::Waiting);
+        QCOMPARE(started.count(), 0);
+
+        // The other build ends: this one starts by itself.
+        ::kill(other, SIGTERM);
+        ::kill(otherRustc, SIGTERM);
+        QVERIFY(spawner.waitGone(other));
+        QTRY_VERIFY(!ProcessSpawner::isAlive(otherRustc));
+        QTimer feed;
+        QObject::connect(&feed, &QTimer::timeout, [&] { controller.observe(roomy()); });
+        feed.start(250);
+        QVERIFY(started.wait(10000));
+        QVERIFY(finished.wait(240000));
+        QVERIFY2(panel.diagnosisLabel()->text().contains("The build succeeded"),
+                 qPrintable(panel.diagnosisLabel()->text()));
+    }
+
+    void profileShowsWhatThePresetBuilds()
+    {
+        CargoWorkspace ws(300);
+        QTemporaryDir dir;
+        LauncherController controller(dir.path() + "/history.sqlite", dir.path() + "/launcher.ini");
+        controller.observe(live());
+        LauncherPanel panel(&controller);
+        QSignalSpy loaded(&controller, &LauncherController::workspaceLoaded);
+        panel.setProject(ws.root());
+        QVERIFY(loaded.wait(30000));
+        QComboBox* profile = panel.profileBox();
+
+        panel.setPreset(BuildPreset::B);
+        QCOMPARE(profile->currentText(), QStringLiteral("dev"));
+        QVERIFY(!profile->isEnabled());
+        QCOMPARE(panel.request().profile, std::string("dev"));
+        QVERIFY(!panel.commandPreview()->toPlainText().contains("--release"));
+        for (BuildPreset p : {BuildPreset::A, BuildPreset::C, BuildPreset::D, BuildPreset::Auto}) {
+            panel.setPreset(p);
+            QCOMPARE(profile->currentText(), QStringLiteral("release"));
+            QVERIFY(profile->isEnabled());
+            QVERIFY(panel.commandPreview()->toPlainText().contains("--release"));
+        }
+
+        // A custom profile the person picks is kept, except under B.
+        panel.setPreset(BuildPreset::A);
+        profile->lineEdit()->selectAll();
+        QTest::keyClicks(profile->lineEdit(), "dist-fast");
+        QTest::keyClick(profile->lineEdit(), Qt::Key_Return);
+        QCOMPARE(profile->currentText(), QStringLiteral("dist-fast"));
+        QVERIFY(panel.commandPreview()->toPlainText().contains("--profile dist-fast"));
+        panel.setPreset(BuildPreset::B);
+        QCOMPARE(profile->currentText(), QStringLiteral("dev"));
+        QVERIFY(!panel.commandPreview()->toPlainText().contains("dist-fast"));
+        panel.setPreset(BuildPreset::C);
+        QCOMPARE(profile->currentText(), QStringLiteral("dist-fast"));
+        QVERIFY(panel.commandPreview()->toPlainText().contains("--profile dist-fast"));
+    }
+
+    void pickingAProjectRestoresItsForm()
+    {
+        CargoWorkspace first(300);
+        CratesWorkspace second(1);
+        QTemporaryDir dir;
+        const QString ini = dir.path() + "/launcher.ini";
+        {
+            LauncherController controller(dir.path() + "/history.sqlite", ini);
+            LauncherPanel panel(&controller);
+            QSignalSpy loaded(&controller, &LauncherController::workspaceLoaded);
+            panel.setProject(first.root());
+            QVERIFY(loaded.wait(30000));
+            panel.targetKindBox()->setCurrentIndex(panel.targetKindBox()->findData(int(TargetKind::Example)));
+            panel.featuresEdit()->setText("fast");
+            panel.extraArgsEdit()->setText("--locked");
+
+            panel.setProject(second.root());
+            QVERIFY(loaded.wait(30000));
+            // Another project: nothing of the first one's form is carried over.
+            QCOMPARE(panel.request().targetKind, TargetKind::Default);
+            QCOMPARE(panel.featuresEdit()->text(), QString());
+            QCOMPARE(panel.extraArgsEdit()->text(), QString());
+            panel.targetKindBox()->setCurrentIndex(panel.targetKindBox()->findData(int(TargetKind::Example)));
+            panel.targetNameBox()->setCurrentIndex(panel.targetNameBox()->findData(QStringLiteral("hello")));
+
+            panel.setProject(first.root());
+            QVERIFY(loaded.wait(30000));
+            QCOMPARE(panel.request().targetKind, TargetKind::Example);
+            QCOMPARE(panel.request().targetName, std::string("hello"));
+            QCOMPARE(panel.featuresEdit()->text(), QStringLiteral("fast"));
+            QCOMPARE(panel.extraArgsEdit()->text(), QStringLiteral("--locked"));
+        }
+        // A later session remembers both.
+        LauncherController controller(dir.path() + "/history.sqlite", ini);
+        LauncherPanel panel(&controller);
+        QSignalSpy loaded(&controller, &LauncherController::workspaceLoaded);
+        panel.setProject(second.root());
+        QVERIFY(loaded.wait(30000));
+        QCOMPARE(panel.request().targetKind, TargetKind::Example);
+        QCOMPARE(panel.request().targetName, std::string("hello"));
+        panel.setProject(first.root());
+        QVERIFY(loaded.wait(30000));
+        QCOMPARE(panel.request().targetName, std::string("hello"));
+        QCOMPARE(panel.featuresEdit()->text(), QStringLiteral("fast"));
+        QCOMPARE(panel.extraArgsEdit()->text(), QStringLiteral("--locked"));
     }
 
     void badProjectIsExplained()

@@ -19,6 +19,7 @@
 #include <QPushButton>
 #include <QSignalSpy>
 #include <QStatusBar>
+#include <QToolButton>
 #include <QTreeView>
 #include <QTreeWidget>
 #include <QtTest>
@@ -190,6 +191,55 @@ class TestDashboardReplay : public QObject {
         QVERIFY(charts->memoryChart()->yAxis->range().upper >= 16.0);
         charts->setVisibleSpan(60);
         QCOMPARE(charts->memoryChart()->xAxis->range().size(), 60.0);
+    }
+
+    void memoryChartFitsToDataAndBuildsChartCarriesTheBuild()
+    {
+        MainWindow window;
+        window.show();
+        ChartsPanel* charts = window.charts();
+        // 4.0-4.3 GiB used of 16 GiB while a 300 MiB build runs.
+        std::vector<ProcessSample> desk = {process(1, 0, "systemd", {"/sbin/init"}, 12, "/"),
+                                           process(500, 1, "cargo", {"cargo", "build"}, 40),
+                                           process(501, 500, "rustc", {"rustc", "--crate-name", "x"}, 260)};
+        for (std::int64_t i = 0; i < 30; ++i)
+            window.showSnapshot(replay::snapshot(i, replay::memory(16, 4096 + 10 * std::uint64_t(i)), desk));
+        charts->replotNow();
+        const QCPRange full = charts->memoryChart()->yAxis->range();
+        QCOMPARE(full.lower, 0.0);
+        QVERIFY(full.upper >= 16.0);
+
+        // The builds chart has its own axis, in MiB for a build this small.
+        const QCPRange builds = charts->buildsChart()->yAxis->range();
+        QVERIFY2(builds.upper >= 300.0 / 1024 && builds.upper <= 0.5,
+                 qPrintable(QString::number(builds.upper)));
+        QCOMPARE(charts->buildsChart()->yUnit(), QStringLiteral("MiB"));
+        QCOMPARE(charts->memoryChart()->yUnit(), QStringLiteral("GiB"));
+
+        // Fit to data: the used line fills the chart instead of a sliver of it.
+        QToolButton* fit = charts->findChild<QToolButton*>(QStringLiteral("fitToData"));
+        QVERIFY(fit);
+        QVERIFY(fit->isCheckable() && !fit->isChecked());
+        fit->click();
+        QVERIFY(charts->memoryFitToData());
+        const QCPRange zoomed = charts->memoryChart()->yAxis->range();
+        QVERIFY2(zoomed.lower > 3.5 && zoomed.lower <= 4.0, qPrintable(QString::number(zoomed.lower)));
+        QVERIFY2(zoomed.upper >= 4096.0 / 1024 + 290.0 / 1024 && zoomed.upper < 5.0,
+                 qPrintable(QString::number(zoomed.upper)));
+        // New points keep it fitted.
+        window.showSnapshot(replay::snapshot(30, replay::memory(16, 5200), desk));
+        QVERIFY(charts->memoryChart()->yAxis->range().upper >= 5200.0 / 1024);
+        QVERIFY(charts->memoryChart()->yAxis->range().upper < 6.0);
+
+        // Remembered with the window's layout, and off again when unchecked.
+        const QByteArray layout = window.saveLayout();
+        MainWindow later;
+        QVERIFY(later.restoreLayout(layout));
+        QVERIFY(later.charts()->memoryFitToData());
+        QVERIFY(later.charts()->fitToDataButton()->isChecked());
+        fit->click();
+        QVERIFY(!charts->memoryFitToData());
+        QVERIFY(charts->memoryChart()->yAxis->range().upper >= 16.0);
     }
 
     void historyStaysBoundedAfter100000Samples()

@@ -21,6 +21,7 @@
 #include <QPlainTextEdit>
 #include <QProgressBar>
 #include <QPushButton>
+#include <QRegularExpression>
 #include <QScrollArea>
 #include <QScrollBar>
 #include <QTabWidget>
@@ -75,7 +76,15 @@ LauncherPanel::LauncherPanel(LauncherController* controller, QWidget* parent)
     connect(controller_, &LauncherController::workspaceLoaded, this, [this](const QString& dir) {
         if (dir != project_->currentText())
             return;
+        const bool otherProject = formDir_ != dir;
+        formDir_ = dir;
         fillFromWorkspace();
+        if (otherProject && !pendingLast_) {
+            // Each project keeps its own target, features and arguments.
+            BuildRequest blank;
+            blank.projectDir = s(dir);
+            applyForm(controller_->projectForm(dir).value_or(blank));
+        }
         refreshHistory();
         rememberProject(dir);
         updateButtons();
@@ -103,12 +112,15 @@ LauncherPanel::LauncherPanel(LauncherController* controller, QWidget* parent)
     connect(controller_, &LauncherController::checksFailed, this,
             [this](const std::vector<BuildCheck>& checks) { showChecks(checks, true); });
     connect(controller_, &LauncherController::waiting, this, [this](const QString& reason, int seconds) {
-        state_->setText(tr("Waiting for memory (%1 s): %2").arg(seconds).arg(reason));
+        state_->setText(waitMode_ == LauncherController::StartMode::WaitForBuild
+                            ? tr("Waiting for the other build to finish (%1 s): %2").arg(seconds).arg(reason)
+                            : tr("Waiting for memory (%1 s): %2").arg(seconds).arg(reason));
     });
     connect(controller_, &LauncherController::planStarted, this, [this](const BuildPlan&) {
         log_->clear();
         logLines_ = 0;
         errorMarked_ = false;
+        lastDone_ = lastTotal_ = 0;
         progress_->setRange(0, 0);
         diagnosis_->clear();
         diagnosis_->setStyleSheet({});
@@ -140,6 +152,8 @@ LauncherPanel::LauncherPanel(LauncherController* controller, QWidget* parent)
     connect(&runner, &app::BuildRunner::outputArrived, this, &LauncherPanel::appendLog);
     connect(&runner, &app::BuildRunner::progressChanged, this,
             [this](unsigned done, unsigned total, const QStringList& now) {
+                lastDone_ = done;
+                lastTotal_ = total;
                 progress_->setRange(0, int(total));
                 progress_->setValue(int(done));
                 progress_->setFormat(tr("%v / %m units"));
@@ -217,6 +231,18 @@ void LauncherPanel::buildForm()
     profile_->setEditable(true);
     profile_->addItems({"release", "dev"});
     form->addRow(tr("P&rofile:"), profile_);
+    // The person's pick is kept apart from what a preset forces (B is always
+    // dev), so switching presets back and forth shows what each will build.
+    connect(profile_, &QComboBox::activated, this, [this] {
+        chosenProfile_ = profile_->currentText().trimmed();
+        applyPresetProfile();
+    });
+    connect(profile_->lineEdit(), &QLineEdit::editingFinished, this, [this] {
+        if (!profile_->isEnabled() || profile_->currentText().trimmed() == chosenProfile_)
+            return;
+        chosenProfile_ = profile_->currentText().trimmed();
+        applyPresetProfile();
+    });
 
     extraArgs_ = new QLineEdit;
     extraArgs_->setPlaceholderText(tr("for example --locked"));
@@ -261,10 +287,17 @@ void LauncherPanel::buildForm()
     previewRow->addWidget(copy, 0, Qt::AlignTop);
     form->addRow(tr("Runs:"), previewRow);
 
+    // Outside the scrolling form, beside the buttons that act on it: the box
+    // grows to all of its wrapped lines instead of being clipped to the
+    // form's last visible row.
     checks_ = new QLabel;
     checks_->setWordWrap(true);
     checks_->setTextFormat(Qt::RichText);
-    form->addRow(tr("Checks:"), checks_);
+    checks_->setSizePolicy(QSizePolicy::Preferred, QSizePolicy::Minimum);
+    auto* checksBox = new QGroupBox(tr("Checks"));
+    auto* checksLayout = new QVBoxLayout(checksBox);
+    checksLayout->setContentsMargins(6, 2, 6, 4);
+    checksLayout->addWidget(checks_);
 
     start_ = new QPushButton(tr("&Start build"));
     start_->setDefault(true);
@@ -287,6 +320,8 @@ void LauncherPanel::buildForm()
     progress_->setRange(0, 1);
     progress_->setValue(0);
     progress_->setTextVisible(true);
+    progress_->setFormat(QString()); // no count before a build
+    progress_->setToolTip(tr("units: crates and build scripts cargo compiles (cargo's own count, N/M)"));
     compiling_ = new QLabel;
     compiling_->setWordWrap(true);
     memory_ = new QLabel;
@@ -312,6 +347,7 @@ void LauncherPanel::buildForm()
     auto* runBox = new QWidget;
     auto* runLayout = new QVBoxLayout(runBox);
     runLayout->setContentsMargins(0, 0, 0, 0);
+    runLayout->addWidget(checksBox);
     runLayout->addLayout(buttons);
     runLayout->addWidget(state_);
     auto* progressRow = new QHBoxLayout;
@@ -351,6 +387,9 @@ void LauncherPanel::buildForm()
     for (auto* edit : {features_, extraArgs_, thenRun_})
         connect(edit, &QLineEdit::textChanged, this, &LauncherPanel::refreshPreview);
     connect(targetKind_, &QComboBox::currentIndexChanged, this, [this] { fillFromWorkspace(); });
+    connect(targetName_, &QComboBox::currentIndexChanged, this, &LauncherPanel::addRequiredFeatures);
+    connect(features_, &QLineEdit::textChanged, this, &LauncherPanel::syncFeatureMenu);
+    connect(preset_, &QComboBox::currentIndexChanged, this, &LauncherPanel::applyPresetProfile);
     connect(package_, &QComboBox::currentIndexChanged, this, [this] { fillFromWorkspace(); });
 
     connect(start_, &QPushButton::clicked, this, &LauncherPanel::startRequested);
@@ -364,8 +403,7 @@ void LauncherPanel::buildForm()
     });
     connect(anyway_, &QPushButton::clicked, this,
             [this] { startWith(LauncherController::StartMode::Anyway); });
-    connect(wait_, &QPushButton::clicked, this,
-            [this] { startWith(LauncherController::StartMode::WaitForMemory); });
+    connect(wait_, &QPushButton::clicked, this, [this] { startWith(waitMode_); });
     connect(stop_, &QPushButton::clicked, controller_, &LauncherController::stop);
     connect(next_, &QPushButton::clicked, this, [this] {
         if (!suggested_)
@@ -412,6 +450,8 @@ void LauncherPanel::rememberProject(const QString& dir)
 
 void LauncherPanel::setProject(const QString& dir)
 {
+    if (!formDir_.isEmpty() && formDir_ != dir && controller_->workspace())
+        controller_->rememberProjectForm(formToRemember());
     if (project_->currentText() != dir)
         project_->setEditText(dir);
     diagnosis_->clear();
@@ -452,14 +492,21 @@ void LauncherPanel::fillFromWorkspace()
     }
     const auto* only = ws->package(package_->currentData().toString());
     const auto kind = TargetKind(targetKind_->currentData().toInt());
-    const QString name = targetName_->currentText();
+    const QString name = targetName_->currentData().toString();
     targetName_->clear();
     const QStringList names = kind == TargetKind::Bin       ? (only ? only->bins : ws->allBins())
                               : kind == TargetKind::Example ? (only ? only->examples : ws->allExamples())
                                                             : QStringList{};
-    targetName_->addItems(names);
+    for (const QString& n : names) {
+        // Said up front: building such a target without them is refused.
+        const QStringList needs = only ? only->requiredFor(kind, n) : ws->requiredFeatures(kind, n);
+        const QString label = needs.isEmpty()     ? n
+                              : needs.size() == 1 ? tr("%1 (needs feature %2)").arg(n, needs.front())
+                                                  : tr("%1 (needs features %2)").arg(n, needs.join(", "));
+        targetName_->addItem(label, n);
+    }
     targetName_->setEnabled(!names.isEmpty());
-    targetName_->setCurrentIndex(std::max(0, targetName_->findText(name)));
+    targetName_->setCurrentIndex(std::max(0, targetName_->findData(name)));
 
     const QString profile = profile_->currentText();
     profile_->clear();
@@ -473,6 +520,7 @@ void LauncherPanel::fillFromWorkspace()
         if (f == "default")
             continue;
         QAction* a = menu->addAction(f);
+        a->setData(f);
         a->setCheckable(true);
         a->setChecked(features_->text().split(',', Qt::SkipEmptyParts).contains(f));
         connect(a, &QAction::toggled, this, [this, f](bool on) {
@@ -487,6 +535,92 @@ void LauncherPanel::fillFromWorkspace()
     }
     featureMenu_->setEnabled(!menu->isEmpty());
     state_->setText(tr("%1: %n package(s)", nullptr, int(ws->packages.size())).arg(ws->root));
+    addRequiredFeatures();
+    applyPresetProfile();
+    refreshPreview();
+}
+
+void LauncherPanel::addRequiredFeatures()
+{
+    const auto& ws = controller_->workspace();
+    if (!ws)
+        return;
+    const BuildRequest r = request();
+    if (r.targetKind != TargetKind::Bin && r.targetKind != TargetKind::Example)
+        return;
+    QStringList missing;
+    for (const auto& p : ws->packages) {
+        if (r.package.empty() || p.name == q(r.package))
+            missing += app::missingRequiredFeatures(r, p, *ws);
+    }
+    missing.removeDuplicates();
+    if (missing.isEmpty())
+        return;
+    QStringList list = features_->text().split(',', Qt::SkipEmptyParts);
+    for (auto& item : list)
+        item = item.trimmed();
+    list += missing;
+    features_->setText(list.join(','));
+}
+
+void LauncherPanel::syncFeatureMenu()
+{
+    QStringList list =
+        features_->text().split(QRegularExpression(QStringLiteral("[ ,]+")), Qt::SkipEmptyParts);
+    for (auto& item : list)
+        item = item.section('/', -1);
+    for (QAction* a : featureMenu_->menu()->actions()) {
+        const QSignalBlocker block(a);
+        a->setChecked(list.contains(a->data().toString()));
+    }
+}
+
+void LauncherPanel::applyPresetProfile()
+{
+    const BuildPreset p = preset();
+    QString shown = chosenProfile_;
+    if (p == BuildPreset::B)
+        shown = QStringLiteral("dev");
+    else if (shown.isEmpty() || ((p == BuildPreset::A || p == BuildPreset::D) && shown == "dev"))
+        shown = QStringLiteral("release"); // what planBuild makes of it
+    profile_->setToolTip(
+        p == BuildPreset::B ? tr("Preset B always builds the dev profile (debug, unoptimised).")
+        : p == BuildPreset::A || p == BuildPreset::D
+            ? tr("Preset %1 builds optimised: release, or a custom profile you pick. Choose preset B for a "
+                 "debug build.")
+                  .arg(q(std::string(presetId(p))))
+            : tr("The cargo profile: release unless you pick another."));
+    if (profile_->currentText() != shown)
+        profile_->setCurrentText(shown);
+    updateButtons();
+}
+
+BuildRequest LauncherPanel::formToRemember() const
+{
+    BuildRequest r = request();
+    r.projectDir = s(formDir_);
+    r.profile = s(chosenProfile_);
+    return r;
+}
+
+void LauncherPanel::applyForm(const BuildRequest& form)
+{
+    package_->setCurrentIndex(std::max(0, package_->findData(q(form.package))));
+    {
+        const QSignalBlocker block(targetKind_);
+        targetKind_->setCurrentIndex(std::max(0, targetKind_->findData(int(form.targetKind))));
+    }
+    features_->clear();
+    fillFromWorkspace();
+    {
+        const QSignalBlocker block(targetName_);
+        targetName_->setCurrentIndex(std::max(0, targetName_->findData(q(form.targetName))));
+    }
+    features_->setText(q(form.features));
+    chosenProfile_ = form.profile == "release" ? QString() : q(form.profile);
+    applyPresetProfile();
+    extraArgs_->setText(q(joinArguments(form.extraArgs)));
+    thenRun_->setText(q(joinArguments(form.thenRun)));
     refreshPreview();
 }
 
@@ -497,7 +631,7 @@ BuildRequest LauncherPanel::request() const
     r.package = s(package_->currentData().toString());
     r.targetKind = TargetKind(targetKind_->currentData().toInt());
     if (r.targetKind == TargetKind::Bin || r.targetKind == TargetKind::Example)
-        r.targetName = s(targetName_->currentText());
+        r.targetName = s(targetName_->currentData().toString());
     r.features = s(features_->text().trimmed());
     r.profile = s(profile_->currentText().trimmed());
     if (auto extra = splitArguments(s(extraArgs_->text())))
@@ -554,26 +688,46 @@ void LauncherPanel::showChecks(const std::vector<BuildCheck>& checks, bool offer
     bool failed = false;
     for (const auto& c : checks) {
         failed = failed || !c.passed;
+        // Paths and commands have long words: let them break after a slash.
+        QString verdict = q(c.verdict).toHtmlEscaped();
+        verdict.replace('/', QStringLiteral("/\u200b"));
         rows << QStringLiteral("<span style='color:%1'>%2</span> %3")
-                    .arg(c.passed ? "#2e7d32" : "#c62828", c.passed ? "✔" : "✖",
-                         q(c.verdict).toHtmlEscaped());
+                    .arg(c.passed ? "#2e7d32" : "#c62828", c.passed ? "✔" : "✖", verdict);
     }
     checks_->setText(rows.isEmpty() ? tr("No memory reading yet.") : rows.join("<br>"));
-    anyway_->setVisible(offerChoices && failed);
-    wait_->setVisible(offerChoices && failed);
     heavyTests_.clear();
     competing_.clear();
+    bool memoryShort = false;
+    bool otherBuild = false;
     for (const auto& c : checks) {
-        if (!c.passed && c.id == BuildCheckId::HeavyTests)
+        if (c.passed)
+            continue;
+        if (c.id == BuildCheckId::HeavyTests)
             heavyTests_ = c.offenders;
-        if (!c.passed && c.id == BuildCheckId::CompetingBuild)
+        else if (c.id == BuildCheckId::CompetingBuild) {
             competing_ = c.offenders;
+            otherBuild = true;
+        } else
+            memoryShort = true;
     }
+    // A duplicate build is not a memory shortage: what to wait for is its end.
+    const bool waitForBuild = otherBuild && !memoryShort;
+    waitMode_ = waitForBuild ? LauncherController::StartMode::WaitForBuild
+                             : LauncherController::StartMode::WaitForMemory;
+    wait_->setText(waitForBuild ? tr("&Wait for that build to finish")
+                                : tr("&Wait until memory is available"));
+    wait_->setToolTip(waitForBuild ? tr("Starts by itself once the other build on this workspace has ended")
+                                   : tr("Starts by itself once the memory checks pass"));
+    anyway_->setVisible(offerChoices && failed);
+    wait_->setVisible(offerChoices && (memoryShort || otherBuild));
     pauseTests_->setVisible(offerChoices && !heavyTests_.empty());
     stopOther_->setVisible(offerChoices && !competing_.empty());
     if (offerChoices && failed)
-        state_->setText(
-            tr("A check failed: start anyway, wait until memory is available, or change the preset."));
+        state_->setText(waitForBuild
+                            ? tr("Another build is running on this workspace: wait for it to finish, "
+                                 "stop it, or start anyway.")
+                            : tr("A check failed: start anyway, wait until memory is available, or "
+                                 "change the preset."));
 }
 
 bool LauncherPanel::startLast()
@@ -609,9 +763,12 @@ void LauncherPanel::applyLast(const app::LauncherController::LastBuild& last)
     package_->setCurrentIndex(std::max(0, package_->findData(q(last.request.package))));
     targetKind_->setCurrentIndex(std::max(0, targetKind_->findData(int(last.request.targetKind))));
     fillFromWorkspace();
-    targetName_->setCurrentText(q(last.request.targetName));
+    targetName_->setCurrentIndex(std::max(0, targetName_->findData(q(last.request.targetName))));
     features_->setText(q(last.request.features));
-    profile_->setCurrentText(q(last.request.profile));
+    chosenProfile_ = last.preset == BuildPreset::B || last.request.profile == "release"
+                         ? QString()
+                         : q(last.request.profile);
+    applyPresetProfile();
     extraArgs_->setText(q(joinArguments(last.request.extraArgs)));
     thenRun_->setText(q(joinArguments(last.request.thenRun)));
     refreshPreview();
@@ -628,6 +785,8 @@ void LauncherPanel::startRequested()
 
 void LauncherPanel::startWith(LauncherController::StartMode mode)
 {
+    if (controller_->workspace() && formDir_ == project_->currentText())
+        controller_->rememberProjectForm(formToRemember());
     QString problem;
     if (!controller_->start(request(), preset(), mode, &problem)) {
         diagnosis_->setText(problem);
@@ -708,8 +867,16 @@ void LauncherPanel::showResult(const app::BuildRunResult& r)
     diagnosis_->setStyleSheet(good        ? QStringLiteral("background: rgba(46,125,50,40); padding: 6px;")
                               : cancelled ? QStringLiteral("padding: 6px;")
                                           : QStringLiteral("background: rgba(198,40,40,40); padding: 6px;"));
-    progress_->setRange(0, 1);
-    progress_->setValue(good ? 1 : 0);
+    // End on cargo's own count: its last total, all of it when the build succeeded.
+    if (lastTotal_ > 0) {
+        progress_->setRange(0, int(lastTotal_));
+        progress_->setValue(int(good ? lastTotal_ : std::min(lastDone_, lastTotal_)));
+        progress_->setFormat(tr("%v / %m units"));
+    } else {
+        progress_->setRange(0, 1);
+        progress_->setValue(good ? 1 : 0);
+        progress_->setFormat(good ? tr("done") : tr("no units counted"));
+    }
     showChecks(controller_->checks(request(), preset()), false);
     compiling_->clear();
     memory_->setText(r.peakTreeBytes ? tr("Peak build memory %1").arg(q(formatBytes(r.peakTreeBytes)))
@@ -783,6 +950,8 @@ void LauncherPanel::updateButtons()
     for (QWidget* w : std::initializer_list<QWidget*>{project_, browse_, package_, targetKind_, targetName_,
                                                       features_, profile_, extraArgs_, thenRun_, preset_})
         w->setEnabled(idle || state == LauncherController::State::LoadingProject);
+    if (preset_ && preset() == BuildPreset::B)
+        profile_->setEnabled(false); // B always builds dev
     if (idle) {
         anyway_->setVisible(anyway_->isVisible() && controller_->workspace().has_value());
     } else {

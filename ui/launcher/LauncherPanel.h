@@ -47,6 +47,12 @@ class LauncherPanel : public QWidget {
     QPushButton* pauseTestsButton() const { return pauseTests_; }
     QPushButton* stopOtherBuildButton() const { return stopOther_; }
     QProgressBar* progressBar() const { return progress_; }
+    QComboBox* profileBox() const { return profile_; }
+    QComboBox* targetNameBox() const { return targetName_; }
+    QComboBox* targetKindBox() const { return targetKind_; }
+    QLineEdit* featuresEdit() const { return features_; }
+    QLineEdit* extraArgsEdit() const { return extraArgs_; }
+    QPushButton* waitButton() const { return wait_; }
 
   public slots:
     void startRequested(); // the Start button
@@ -72,6 +78,15 @@ class LauncherPanel : public QWidget {
     void rememberProject(const QString& dir);
     void startWith(app::LauncherController::StartMode mode);
     void applyLast(const app::LauncherController::LastBuild& last);
+    // Fills package, target, features, profile and arguments from a request.
+    void applyForm(const BuildRequest& form);
+    // The form with the profile the person chose (not the one the preset forces).
+    BuildRequest formToRemember() const;
+    // Adds the features the chosen bin or example requires to the features field.
+    void addRequiredFeatures();
+    void syncFeatureMenu();
+    // Shows in the profile field the profile the preset will build.
+    void applyPresetProfile();
     std::optional<app::LauncherController::LastBuild> pendingLast_;
 
     app::LauncherController* controller_;
@@ -80,6 +95,14 @@ class LauncherPanel : public QWidget {
     std::optional<unsigned> suggestedJobs_;
     bool errorMarked_ = false;
     int logLines_ = 0;
+    // Cargo's last "Building [..] N/M" of the running build.
+    unsigned lastDone_ = 0;
+    unsigned lastTotal_ = 0;
+    // The profile the person picked; empty means the preset's own.
+    QString chosenProfile_;
+    // The project whose form the widgets hold.
+    QString formDir_;
+    app::LauncherController::StartMode waitMode_ = app::LauncherController::StartMode::WaitForMemory;
 
     QComboBox* project_ = nullptr;
     QToolButton* browse_ = nullptr;
