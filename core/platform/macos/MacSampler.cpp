@@ -188,9 +188,14 @@ std::optional<std::string> MacSampler::readMemory(MemoryStatus& memory)
 Result<Snapshot> MacSampler::collect()
 {
     Snapshot snapshot;
+    // snapshot.wallMs is stamped by SystemSampler::sample() after collect()
+    // returns, so it is still 0 here: read the clock itself.
     timeval boot{};
-    if (sysctlValue("kern.boottime", boot) && boot.tv_sec > 0)
-        snapshot.uptimeSeconds = double(snapshot.wallMs) / 1000.0 - double(boot.tv_sec) - boot.tv_usec / 1e6;
+    if (sysctlValue("kern.boottime", boot) && boot.tv_sec > 0) {
+        const auto now = std::chrono::system_clock::now().time_since_epoch();
+        snapshot.uptimeSeconds = std::max(
+            0.0, std::chrono::duration<double>(now).count() - double(boot.tv_sec) - double(boot.tv_usec) / 1e6);
+    }
 
     std::uint64_t physical = 0;
     if (!sysctlValue("hw.memsize", physical) || physical == 0)
@@ -257,15 +262,16 @@ bool MacSampler::readProcess(pid_t pid, ProcessSample& out, bool& readable)
         info.startTime = out.key.startTime;
         if (out.state != ProcessState::Zombie && !out.kernelThread) {
             char path[PROC_PIDPATHINFO_MAXSIZE];
-            if (proc_pidpath(pid, path, sizeof path) > 0)
-                info.exe = path;
+            const int length = proc_pidpath(pid, path, sizeof path);
+            if (length > 0)
+                info.exe.assign(path, ::strnlen(path, std::min(sizeof path, std::size_t(length))));
             if (auto args = readProcArgs(pid, argsBuffer_)) {
                 info.argv = std::move(args->argv);
                 info.cargoTargetDir = std::move(args->cargoTargetDir);
             }
             proc_vnodepathinfo vnodes{};
             if (proc_pidinfo(pid, PROC_PIDVNODEPATHINFO, 0, &vnodes, sizeof vnodes) == sizeof vnodes)
-                info.cwd = vnodes.pvi_cdir.vip_path;
+                info.cwd = mac::boundedString(vnodes.pvi_cdir.vip_path);
         }
     }
     info.generation = generation_;
