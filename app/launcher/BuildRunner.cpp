@@ -13,6 +13,7 @@
 #include <thread>
 
 #ifdef Q_OS_UNIX
+#include <fcntl.h>
 #include <unistd.h>
 
 namespace headroom::app {
@@ -107,6 +108,20 @@ void BuildRunner::startStep(int index)
     // Its own process group: a Ctrl+C in Headroom's terminal does not reach it,
     // and the whole build can be signalled as one.
     process->setChildProcessModifier([] { ::setpgid(0, 0); });
+#endif
+#ifdef Q_OS_LINUX
+    if (oomScoreAdj_ >= 0) {
+        // Formatted here: between fork and exec only async-signal-safe calls.
+        const QByteArray adj = QByteArray::number(std::min(oomScoreAdj_, 1000));
+        process->setChildProcessModifier([adj] {
+            ::setpgid(0, 0);
+            const int fd = ::open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+            if (fd >= 0) {
+                [[maybe_unused]] const auto written = ::write(fd, adj.constData(), std::size_t(adj.size()));
+                ::close(fd);
+            }
+        });
+    }
 #endif
     connect(process, &QProcess::readyRead, this, &BuildRunner::onReadyRead);
     connect(process, &QProcess::finished, this, &BuildRunner::onStepFinished);

@@ -50,6 +50,11 @@ class BuildRunner : public QObject {
     void setGracePeriod(std::chrono::milliseconds grace) { grace_ = grace; }
     std::chrono::milliseconds gracePeriod() const { return grace_; }
     void setMacOS(bool macOS) { macOS_ = macOS; }
+    // The build's oom_score_adj (0..1000, inherited by everything it starts):
+    // when the kernel must kill, it picks the build, which can be restarted,
+    // over the window or the editor. Negative leaves it as inherited.
+    void setOomScoreAdj(int adj) { oomScoreAdj_ = adj; }
+    int oomScoreAdj() const { return oomScoreAdj_; }
 
     // Starts the plan. False (and `error` says why) when it cannot start.
     bool start(const headroom::BuildRequest& request, const headroom::BuildPlan& plan,
@@ -107,6 +112,7 @@ class BuildRunner : public QObject {
     double lowestHeadroom_ = 1.0;
     std::chrono::milliseconds grace_{3000};
     bool macOS_ = false;
+    int oomScoreAdj_ = 500;
     BuildRunResult result_;
 };
 

@@ -19,7 +19,10 @@
 #include <QTimer>
 #include <QtTest>
 
+#include <csignal>
 #include <fstream>
+
+#include <unistd.h>
 
 using namespace headroom;
 using namespace headroom::app;
@@ -182,9 +185,10 @@ class TestBuildLauncher : public QObject {
             BuildRunner runner;
             QSignalSpy finished(&runner, &BuildRunner::finished);
             QVERIFY(runner.start(request, plan));
-            runner.observe(memorySnapshot(0.5, 3));
+            // The machine's counter counts only with memory near its limit.
+            runner.observe(memorySnapshot(counterRises ? 0.95 : 0.5, 3));
             QTRY_VERIFY(runner.concluding());
-            runner.observe(memorySnapshot(0.5, counterRises ? 4 : 3));
+            runner.observe(memorySnapshot(counterRises ? 0.95 : 0.5, counterRises ? 4 : 3));
             const BuildRunResult result = waitFinished(finished, 5000);
             QCOMPARE(result.exitCode.value_or(-1), 101);
             if (counterRises) {
@@ -199,6 +203,85 @@ class TestBuildLauncher : public QObject {
                 QVERIFY(!result.diagnosis.nextPreset);
             }
         }
+    }
+
+    void buildProcessesGetARaisedOomScore()
+    {
+        QTemporaryDir dir;
+        const QString fake = dir.path() + "/cargo";
+        CargoWorkspace::write(fake, "#!/bin/sh\nsleep 30 &\nwait\n");
+        QFile::setPermissions(fake, QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner);
+        BuildRequest request;
+        request.projectDir = dir.path().toStdString();
+        request.cargoProgram = fake.toStdString();
+        BuildRunner runner;
+        runner.setGracePeriod(std::chrono::milliseconds(300));
+        QCOMPARE(runner.oomScoreAdj(), 500);
+        QSignalSpy finished(&runner, &BuildRunner::finished);
+        QVERIFY(runner.start(request, planBuild(request, BuildPreset::A)));
+        QTRY_VERIFY(runner.rootKey().has_value());
+        const Pid root = runner.rootKey()->pid;
+        QTRY_COMPARE(ProcessSpawner::liveDescendants(root).size(), std::size_t(1));
+        auto adjOf = [](Pid pid) {
+            QFile f(QStringLiteral("/proc/%1/oom_score_adj").arg(pid));
+            f.open(QIODevice::ReadOnly);
+            return f.readAll().trimmed();
+        };
+        QCOMPARE(adjOf(root), QByteArray("500"));
+        QCOMPARE(adjOf(ProcessSpawner::liveDescendants(root).front()), QByteArray("500")); // inherited
+        QVERIFY(adjOf(::getpid()) != "500");
+        runner.stop();
+        runner.observe(memorySnapshot(0.3));
+        QCOMPARE(waitFinished(finished, 15000).diagnosis.verdict, BuildVerdict::Cancelled);
+    }
+
+    void headlessBuildSuggestsTheSameBuildAndRejectsBadFigures()
+    {
+        QTemporaryDir dir;
+        const QString project = dir.path() + "/oom $(touch pwned)";
+        QDir().mkpath(project);
+        CargoWorkspace::write(project + "/Cargo.toml", "[package]\nname = \"demo\"\nversion = \"0.1.0\"\n");
+        for (const QStringList& bad :
+             {QStringList{"--need", "-5"}, {"--need", "nan"}, {"--need", "1e30"}, {"--max-used", "abc"},
+              {"--jobs", "0"}, {"--jobs", "2000"}, {"--oom-score-adj", "-1"}})
+            QCOMPARE(runHeadlessBuild(QStringList{"--project", project} + bad), 2);
+        QVERIFY(!QFile::exists(dir.path() + "/pwned"));
+    }
+
+    void sigintStopsTheHeadlessBuildTree()
+    {
+        CargoWorkspace ws(60000); // a build script that runs for a minute
+        QTemporaryDir home;
+        const Pid self = ::getpid();
+        std::vector<Pid> tree;
+        // The build must be under way, its build script running, before Ctrl+C.
+        QTimer poll;
+        poll.setInterval(200);
+        QObject::connect(&poll, &QTimer::timeout, [&] {
+            const auto now = ProcessSpawner::liveDescendants(self);
+            bool script = false;
+            for (Pid p : now) {
+                QFile cmd(QStringLiteral("/proc/%1/cmdline").arg(p));
+                cmd.open(QIODevice::ReadOnly);
+                script = script || cmd.readAll().contains("build-script-build");
+            }
+            if (script) {
+                tree = now;
+                poll.stop();
+                ::kill(self, SIGINT);
+            }
+        });
+        poll.start();
+        const int rc = runHeadlessBuild({"--project", ws.root(), "--preset", "B", "--history",
+                                         home.path() + "/h.sqlite", "--args", "--offline"});
+        QCOMPARE(rc, 130);
+        QVERIFY(!tree.empty());
+        for (Pid p : tree)
+            QTRY_VERIFY(ProcessSpawner::stateOf(p) == 0 || ProcessSpawner::stateOf(p) == 'Z');
+        // Ctrl+C is Qt's default again afterwards: the handler is gone.
+        struct sigaction now {};
+        ::sigaction(SIGINT, nullptr, &now);
+        QVERIFY(now.sa_handler == SIG_DFL);
     }
 
     void badInputGetsAClearMessage()
