@@ -7,6 +7,7 @@
 
 #include "headroom/BuildDiagnosis.h"
 #include "headroom/BuildPlan.h"
+#include "headroom/CgroupMemory.h"
 #include "headroom/CargoOutput.h"
 #include "headroom/JobObject.h"
 #include "headroom/Snapshot.h"
@@ -113,6 +114,8 @@ class BuildRunner : public QObject {
     std::chrono::milliseconds grace_{3000};
     bool macOS_ = false;
     int oomScoreAdj_ = 500;
+    std::optional<headroom::CgroupMemoryState> cgroupBefore_; // the build's memory cgroup as it started
+    std::optional<headroom::CgroupMemoryState> cgroupAfter_;
     BuildRunResult result_;
 };
 

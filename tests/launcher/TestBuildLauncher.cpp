@@ -284,6 +284,78 @@ class TestBuildLauncher : public QObject {
         QVERIFY(now.sa_handler == SIG_DFL);
     }
 
+    void realOomKillInAMemoryCgroupIsDiagnosedAndAKillElsewhereIsNot()
+    {
+        QFile own("/proc/self/cgroup");
+        own.open(QIODevice::ReadOnly);
+        QString base;
+        for (const QByteArray& line : own.readAll().split('\n')) {
+            const QList<QByteArray> parts = line.split(':');
+            if (parts.size() == 3 && parts[1].split(',').contains("memory"))
+                base = "/sys/fs/cgroup/memory" + QString::fromUtf8(parts[2] == "/" ? "" : parts[2]);
+        }
+        if (base.isEmpty() || !QFile::exists(base + "/memory.oom_control"))
+            QSKIP("No cgroup v1 memory controller mounted at /sys/fs/cgroup/memory");
+        const QString cg = base + QStringLiteral("/headroom-oom-%1").arg(::getpid());
+        if (!QDir().mkdir(cg))
+            QSKIP("Cannot create a memory cgroup here (not root?)");
+        auto cleanup = qScopeGuard([&] { QDir().rmdir(cg); });
+        CargoWorkspace::write(cg + "/memory.limit_in_bytes", "67108864");
+        CargoWorkspace::write(cg + "/memory.memsw.limit_in_bytes", "67108864"); // where swap accounting exists
+
+        QTemporaryDir dir;
+        const QString fake = dir.path() + "/cargo";
+        // The fake build moves itself into the limited cgroup, waits for a
+        // sample to see it there, then touches 200 MiB.
+        CargoWorkspace::write(fake, QStringLiteral("#!/bin/sh\necho $$ > '%1/cgroup.procs'\nsleep 1\n"
+                                                   "exec /usr/bin/python3 -c \"b = b'x' * (200 << 20)\"\n")
+                                        .arg(cg)
+                                        .toUtf8());
+        QFile::setPermissions(fake, QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner);
+        BuildRequest request;
+        request.projectDir = dir.path().toStdString();
+        request.cargoProgram = fake.toStdString();
+        request.targetKind = TargetKind::Example;
+        request.targetName = "validate";
+        request.features = "heavy";
+        request.extraArgs = {"--offline"};
+        {
+            BuildRunner runner;
+            LiveFeed feed(runner);
+            QSignalSpy finished(&runner, &BuildRunner::finished);
+            QVERIFY(runner.start(request, planBuild(request, BuildPreset::A)));
+            const BuildRunResult r = waitFinished(finished, 30000);
+            QCOMPARE(r.signal.value_or(0), 9);
+            QVERIFY2(r.diagnosis.verdict == BuildVerdict::OutOfMemory, r.diagnosis.summary.c_str());
+            QVERIFY2(r.diagnosis.summary.rfind("Out of memory", 0) == 0, r.diagnosis.summary.c_str());
+            QCOMPARE(r.diagnosis.nextPreset.value(), BuildPreset::B);
+            const auto next = nextBuildCommand(request, *r.diagnosis.nextPreset, r.diagnosis.nextJobs);
+            for (const char* word : {"--example", "validate", "--features", "heavy", "--args", "--offline"})
+                QVERIFY2(std::find(next.begin(), next.end(), word) != next.end(), word);
+        }
+
+        // A kill -9 of the build while a process in ANOTHER cgroup is OOM-killed:
+        // the machine's counter rises, but nothing points at this build.
+        CargoWorkspace::write(fake, "#!/bin/sh\nexec sleep 30\n");
+        BuildRunner runner;
+        LiveFeed feed(runner);
+        QSignalSpy finished(&runner, &BuildRunner::finished);
+        QVERIFY(runner.start(request, planBuild(request, BuildPreset::A)));
+        QTRY_VERIFY(runner.rootKey().has_value());
+        QTest::qWait(600); // the first sample holds the counter before
+        QProcess hog;
+        hog.start("/bin/sh", {"-c", QStringLiteral("echo $$ > '%1/cgroup.procs' && exec /usr/bin/python3 -c "
+                                                   "\"b = b'x' * (200 << 20)\"")
+                                        .arg(cg)});
+        QVERIFY(hog.waitForFinished(20000));
+        QCOMPARE(hog.exitStatus(), QProcess::CrashExit);
+        ::kill(pid_t(runner.rootKey()->pid), SIGKILL);
+        const BuildRunResult r = waitFinished(finished, 30000);
+        QCOMPARE(r.signal.value_or(0), 9);
+        QVERIFY2(r.diagnosis.verdict == BuildVerdict::KilledBySignal, r.diagnosis.summary.c_str());
+        QVERIFY2(r.diagnosis.detail.find("elsewhere") != std::string::npos, r.diagnosis.detail.c_str());
+    }
+
     void badInputGetsAClearMessage()
     {
         QTemporaryDir dir;
