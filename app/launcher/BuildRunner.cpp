@@ -13,6 +13,7 @@
 #include <thread>
 
 #ifdef Q_OS_UNIX
+#include <fcntl.h>
 #include <unistd.h>
 
 namespace headroom::app {
@@ -80,6 +81,8 @@ bool BuildRunner::start(const BuildRequest& request, const BuildPlan& plan, QStr
     rootKey_.reset();
     oomBefore_.reset();
     oomAfter_.reset();
+    cgroupBefore_.reset();
+    cgroupAfter_.reset();
     lowestAvailable_ = lowestHeadroom_ = 1.0;
     running_ = true;
     finishing_ = false;
@@ -109,6 +112,20 @@ void BuildRunner::startStep(int index)
     // and the whole build can be signalled as one.
     process->setChildProcessModifier([] { ::setpgid(0, 0); });
 #endif
+#ifdef Q_OS_LINUX
+    if (oomScoreAdj_ >= 0) {
+        // Formatted here: between fork and exec only async-signal-safe calls.
+        const QByteArray adj = QByteArray::number(std::min(oomScoreAdj_, 1000));
+        process->setChildProcessModifier([adj] {
+            ::setpgid(0, 0);
+            const int fd = ::open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+            if (fd >= 0) {
+                [[maybe_unused]] const auto written = ::write(fd, adj.constData(), std::size_t(adj.size()));
+                ::close(fd);
+            }
+        });
+    }
+#endif
     connect(process, &QProcess::readyRead, this, &BuildRunner::onReadyRead);
     connect(process, &QProcess::finished, this, &BuildRunner::onStepFinished);
     connect(process, &QProcess::errorOccurred, this, [this, process](QProcess::ProcessError e) {
@@ -133,6 +150,10 @@ void BuildRunner::startStep(int index)
         }
         if (auto id = platform::identify(process->processId()))
             rootKey_ = id->key;
+#ifdef Q_OS_LINUX
+        if (!cgroupBefore_)
+            cgroupBefore_ = readProcessCgroupMemory(process->processId());
+#endif
     });
 
     emit stepStarted(index, toQString(step.title), toQString(step.displayLine()));
@@ -195,6 +216,11 @@ void BuildRunner::observe(std::shared_ptr<const Snapshot> snapshot)
 
     if (!rootKey_ || !snapshot->find(*rootKey_))
         return;
+#ifdef Q_OS_LINUX
+    // Read again while it runs: a build can be moved into a cgroup after it starts.
+    if (auto cg = readProcessCgroupMemory(rootKey_->pid); cg && (!cgroupBefore_ || cgroupBefore_->dir != cg->dir))
+        cgroupBefore_ = cg;
+#endif
     const ProcessTree tree(snapshot->processes);
     quint64 total = snapshot->find(*rootKey_)->residentBytes;
     for (std::size_t i : tree.descendants(rootKey_->pid)) {
@@ -275,6 +301,10 @@ void BuildRunner::finish(std::optional<int> exitCode, std::optional<int> signal)
     result_.exitCode = exitCode;
     result_.signal = signal;
     result_.seconds = double(clock_.elapsed()) / 1000.0;
+#ifdef Q_OS_LINUX
+    if (cgroupBefore_)
+        cgroupAfter_ = readCgroupMemory(cgroupBefore_->dir, cgroupBefore_->v2);
+#endif
     // A kernel OOM kill may be the very last thing that happened: diagnose
     // with the next snapshot's counter, or without it if none comes soon.
     finishing_ = true;
@@ -303,6 +333,11 @@ void BuildRunner::conclude()
     facts.lowestHeadroomFraction = lowestHeadroom_;
     facts.macOS = macOS_;
     facts.jobs = plan_.jobs.value_or(0);
+    if (cgroupBefore_ && cgroupAfter_) {
+        facts.cgroupOomKillsBefore = cgroupBefore_->oomKills;
+        facts.cgroupOomKillsAfter = cgroupAfter_->oomKills;
+        facts.cgroupNearLimit = cgroupAfter_->nearLimit();
+    }
     result_.diagnosis = diagnoseBuild(facts, parser_, plan_.preset);
     running_ = false;
     rootKey_.reset();

@@ -8,6 +8,7 @@
 #include "TerminalTextDecoder.h"
 #include "headroom/BuildDiagnosis.h"
 #include "headroom/BuildPlan.h"
+#include "headroom/CgroupMemory.h"
 #include "headroom/CargoOutput.h"
 #include "headroom/JobObject.h"
 #include "headroom/Snapshot.h"
@@ -51,6 +52,11 @@ class BuildRunner : public QObject {
     void setGracePeriod(std::chrono::milliseconds grace) { grace_ = grace; }
     std::chrono::milliseconds gracePeriod() const { return grace_; }
     void setMacOS(bool macOS) { macOS_ = macOS; }
+    // The build's oom_score_adj (0..1000, inherited by everything it starts):
+    // when the kernel must kill, it picks the build, which can be restarted,
+    // over the window or the editor. Negative leaves it as inherited.
+    void setOomScoreAdj(int adj) { oomScoreAdj_ = adj; }
+    int oomScoreAdj() const { return oomScoreAdj_; }
 
     // Starts the plan. False (and `error` says why) when it cannot start.
     bool start(const headroom::BuildRequest& request, const headroom::BuildPlan& plan,
@@ -110,6 +116,9 @@ class BuildRunner : public QObject {
     double lowestHeadroom_ = 1.0;
     std::chrono::milliseconds grace_{3000};
     bool macOS_ = false;
+    int oomScoreAdj_ = 500;
+    std::optional<headroom::CgroupMemoryState> cgroupBefore_; // the build's memory cgroup as it started
+    std::optional<headroom::CgroupMemoryState> cgroupAfter_;
     BuildRunResult result_;
 };
 

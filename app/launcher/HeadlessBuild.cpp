@@ -8,17 +8,26 @@
 #include "headroom/BuildChecks.h"
 #include "headroom/BuildTrees.h"
 #include "headroom/ProcessControl.h"
+#include "headroom/SafeText.h"
 #include "headroom/SystemSampler.h"
 #include "headroom/Units.h"
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
 #include <QDateTime>
+#include <QSocketNotifier>
 #include <QThread>
 #include <QTimer>
 
 #include <algorithm>
+#include <cmath>
+#include <csignal>
 #include <cstdio>
+
+#ifdef Q_OS_UNIX
+#include <fcntl.h>
+#include <unistd.h>
+#endif
 
 namespace headroom::app {
 
@@ -41,6 +50,24 @@ QString q(const std::string& s)
 {
     return QString::fromStdString(s);
 }
+
+QString safe(const std::string& s, std::size_t max = kSafeTextDefaultMax)
+{
+    return QString::fromStdString(safeText(s, max));
+}
+
+#ifdef Q_OS_UNIX
+// Ctrl+C and SIGTERM reach Headroom only (the build has its own process
+// group): the handler writes the signal number into a pipe that the event
+// loop reads, where stopping the build tree is safe.
+int gSignalPipe[2] = {-1, -1};
+
+void onTerminationSignal(int signal)
+{
+    const unsigned char byte = static_cast<unsigned char>(signal);
+    [[maybe_unused]] const auto written = ::write(gSignalPipe[1], &byte, 1);
+}
+#endif
 
 // Test processes and rustc first, then everything else, heaviest first.
 std::vector<const ProcessSample*> heaviest(const Snapshot& s, std::size_t limit)
@@ -90,8 +117,13 @@ int runHeadlessBuild(const QStringList& arguments)
                                      "FILE");
     const QCommandLineOption cargo("cargo", "The cargo program (default: cargo on PATH).", "PROGRAM",
                                    "cargo");
+    const QCommandLineOption jobsOption("jobs", "Parallel jobs (1..1024), instead of the preset's choice.", "N");
+    const QCommandLineOption oomScoreAdj(
+        "oom-score-adj",
+        "oom_score_adj of the build's processes, 0..1000 (default 500): the kernel kills the build first.", "N",
+        "500");
     parser.addOptions({project, preset, package, example, bin, lib, features, profile, extra, thenRun, wait,
-                       maxUsed, need, history, cargo});
+                       maxUsed, need, history, cargo, jobsOption, oomScoreAdj});
     if (!parser.parse(QStringList{"headroom build"} + arguments)) {
         complain(parser.errorText());
         return 2;
@@ -111,6 +143,42 @@ int runHeadlessBuild(const QStringList& arguments)
     }
 
     BuildRequest request;
+    if (parser.isSet(jobsOption)) {
+        bool ok = false;
+        const uint n = parser.value(jobsOption).toUInt(&ok);
+        if (!ok || n < 1 || n > 1024) {
+            complain(QStringLiteral("--jobs must be a whole number from 1 to 1024, not \"%1\".")
+                         .arg(safe(parser.value(jobsOption).toStdString(), 64)));
+            return 2;
+        }
+        request.jobs = n;
+    }
+    bool adjOk = false;
+    const int adjValue = parser.value(oomScoreAdj).toInt(&adjOk);
+    if (!adjOk || adjValue < 0 || adjValue > 1000) {
+        complain(QStringLiteral("--oom-score-adj must be a whole number from 0 to 1000, not \"%1\".")
+                     .arg(safe(parser.value(oomScoreAdj).toStdString(), 64)));
+        return 2;
+    }
+    bool maxUsedOk = false;
+    const double maxUsedValue = parser.value(maxUsed).toDouble(&maxUsedOk);
+    if (!maxUsedOk || !std::isfinite(maxUsedValue) || maxUsedValue < 1.0 || maxUsedValue > 100.0) {
+        complain(QStringLiteral("--max-used must be a percentage from 1 to 100, not \"%1\".")
+                     .arg(safe(parser.value(maxUsed).toStdString(), 64)));
+        return 2;
+    }
+    std::optional<double> needGiB;
+    if (parser.isSet(need)) {
+        bool ok = false;
+        const double v = parser.value(need).toDouble(&ok);
+        // 64 TiB is beyond any machine; larger figures are typing mistakes.
+        if (!ok || !std::isfinite(v) || v <= 0.0 || v > 65536.0) {
+            complain(QStringLiteral("--need must be a positive number of GiB (at most 65536), not \"%1\".")
+                         .arg(safe(parser.value(need).toStdString(), 64)));
+            return 2;
+        }
+        needGiB = v;
+    }
     request.projectDir = parser.value(project).toStdString();
     request.cargoProgram = parser.value(cargo).toStdString();
     request.package = parser.value(package).toStdString();
@@ -189,9 +257,9 @@ int runHeadlessBuild(const QStringList& arguments)
     BuildCheckOptions checkOptions;
     checkOptions.workspace = info->root.toStdString();
     checkOptions.targetDir = info->targetDir.toStdString();
-    checkOptions.maxUsedFraction = std::clamp(parser.value(maxUsed).toDouble(), 1.0, 100.0) / 100.0;
-    if (parser.isSet(need))
-        checkOptions.requiredHeadroom = std::uint64_t(parser.value(need).toDouble() * double(GiB));
+    checkOptions.maxUsedFraction = maxUsedValue / 100.0;
+    if (needGiB)
+        checkOptions.requiredHeadroom = std::uint64_t(*needGiB * double(GiB));
     else if (auto peak = historyDb.learnedPeak(projectKey, q(std::string(presetId(plan.preset))),
                                                RunTarget::of(request), checkOptions.requiredHeadroom))
         checkOptions.requiredHeadroom = *peak;
@@ -208,9 +276,11 @@ int runHeadlessBuild(const QStringList& arguments)
 
     QCoreApplication* app = QCoreApplication::instance();
     BuildRunner runner;
+    runner.setOomScoreAdj(adjValue);
     BuildGate gate;
     std::vector<ProcessKey> paused;
     int exitCode = 1;
+    int stoppedBySignal = 0; // SIGINT or SIGTERM that Headroom received
     qint64 startedMs = 0;
     unsigned lastDone = ~0u;
 
@@ -221,7 +291,7 @@ int runHeadlessBuild(const QStringList& arguments)
                 say(QStringLiteral("  %1  %2  pid %3  %4")
                         .arg(q(formatBytes(p->residentBytes)), q(std::string(roleId(p->role))))
                         .arg(p->key.pid)
-                        .arg(q(p->commandLine()).left(100)));
+                        .arg(safe(p->commandLine(), 100)));
             std::vector<ProcessKey> tests;
             for (const auto& p : snapshot->processes) {
                 if (p.role == ProcessRole::Test && !p.kernelThread && snapshot->buildOf(p.key) == nullptr)
@@ -286,17 +356,16 @@ int runHeadlessBuild(const QStringList& arguments)
             say("Peak memory: not measured (the build was over before the first sample).");
         if (!d.nextStep.empty())
             say("Next: " + q(d.nextStep));
-        if (d.nextPreset) {
-            QString next = "headroom build --project " + q(request.projectDir) + " --preset " +
-                           q(std::string(presetId(*d.nextPreset)));
-            say("Suggested: " + next);
-        }
+        if (d.nextPreset)
+            say("Suggested: " + safe(nextBuildCommandLine(request, *d.nextPreset, d.nextJobs)));
         if (r.thenRunExitCode)
             say(QStringLiteral("Then-run command exited with %1.").arg(*r.thenRunExitCode));
         if (const RecordResult recorded = historyDb.record(projectKey, plan, r, startedMs, RunTarget::of(request));
             !recorded)
             complain("could not record this run in the history: " + recorded.message);
-        if (d.verdict == BuildVerdict::Succeeded)
+        if (stoppedBySignal)
+            exitCode = 128 + stoppedBySignal;
+        else if (d.verdict == BuildVerdict::Succeeded)
             exitCode = r.thenRunExitCode.value_or(0);
         else if (r.signal)
             exitCode = 128 + *r.signal;
@@ -317,6 +386,39 @@ int runHeadlessBuild(const QStringList& arguments)
     });
     poll.start();
 
+#ifdef Q_OS_UNIX
+    std::unique_ptr<QSocketNotifier> signalNotifier;
+    if (::pipe2(gSignalPipe, O_CLOEXEC | O_NONBLOCK) == 0) {
+        signalNotifier = std::make_unique<QSocketNotifier>(gSignalPipe[0], QSocketNotifier::Read);
+        QObject::connect(signalNotifier.get(), &QSocketNotifier::activated, [&] {
+            unsigned char byte = 0;
+            while (::read(gSignalPipe[0], &byte, 1) == 1) {
+                if (stoppedBySignal)
+                    continue;
+                stoppedBySignal = byte;
+                const char* name = byte == SIGINT ? "SIGINT" : "SIGTERM";
+                if (runner.isRunning()) {
+                    say(QStringLiteral("\n%1: stopping the build's whole process tree.").arg(name));
+                    runner.stop(); // `finished` resumes what was paused and exits
+                } else {
+                    say(QStringLiteral("\n%1: not started; giving up.").arg(name));
+                    if (!paused.empty()) {
+                        const ActionReport report = ProcessControl().apply(paused, ProcessAction::Resume);
+                        say("Resumed the paused test processes: " + q(report.summary()));
+                    }
+                    app->exit(128 + stoppedBySignal);
+                }
+            }
+        });
+        struct sigaction action {};
+        action.sa_handler = onTerminationSignal;
+        sigemptyset(&action.sa_mask);
+        action.sa_flags = SA_RESTART;
+        ::sigaction(SIGINT, &action, nullptr);
+        ::sigaction(SIGTERM, &action, nullptr);
+    }
+#endif
+
     bool blocked = false;
     for (const auto& c : checks)
         blocked = blocked || BuildGate::blocks(c);
@@ -334,7 +436,18 @@ int runHeadlessBuild(const QStringList& arguments)
             say("Starting anyway (add --wait-for-memory to wait until the checks pass).");
         QTimer::singleShot(0, startBuild);
     }
-    return app->exec();
+    const int rc = app->exec();
+#ifdef Q_OS_UNIX
+    if (signalNotifier) {
+        ::signal(SIGINT, SIG_DFL);
+        ::signal(SIGTERM, SIG_DFL);
+        signalNotifier.reset();
+        ::close(gSignalPipe[0]);
+        ::close(gSignalPipe[1]);
+        gSignalPipe[0] = gSignalPipe[1] = -1;
+    }
+#endif
+    return rc;
 }
 
 } // namespace headroom::app

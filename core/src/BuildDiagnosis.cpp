@@ -29,8 +29,10 @@ std::string signalName(int signal)
     }
 }
 
-// The fallback ladder of the report: A -> B -> C -> D; Auto lowers -j first.
-void nextRung(BuildDiagnosis& d, BuildPreset preset, bool atLink, unsigned jobs)
+// The fallback ladder of the report, by what failed: A -> B, B -> D (nothing
+// lighter than debug is left), C -> D. Auto lowers -j first, unless a single
+// unit was compiling when it died: fewer jobs would not lower that peak.
+void nextRung(BuildDiagnosis& d, BuildPreset preset, bool atLink, unsigned jobs, bool singleUnit)
 {
     switch (preset) {
     case BuildPreset::A:
@@ -39,9 +41,11 @@ void nextRung(BuildDiagnosis& d, BuildPreset preset, bool atLink, unsigned jobs)
             "Try B (debug build): it needs far less memory, but the program will run about 10x slower.";
         break;
     case BuildPreset::B:
-        d.nextPreset = BuildPreset::C;
-        d.nextStep =
-            "Try C (staged release build): the library first, then the target, so their peaks do not add up.";
+        // Debug is already the lightest build: a staged release build (C)
+        // needs more memory than it, so the only step left is freeing memory.
+        d.nextPreset = BuildPreset::D;
+        d.nextStep = "Even the debug build ran out of memory. Try D: pause or stop other heavy processes, "
+                     "then build with one job.";
         break;
     case BuildPreset::C:
         d.nextPreset = BuildPreset::D;
@@ -52,7 +56,12 @@ void nextRung(BuildDiagnosis& d, BuildPreset preset, bool atLink, unsigned jobs)
                 : "Try D: pause or stop other heavy processes, then build with one job.";
         break;
     case BuildPreset::Auto:
-        if (jobs > 1) {
+        if (jobs > 1 && singleUnit) {
+            d.nextPreset = BuildPreset::B;
+            d.nextStep =
+                "Only one unit was compiling when it died, so fewer jobs would not help. Try B (debug "
+                "build), which needs far less memory.";
+        } else if (jobs > 1) {
             d.nextPreset = BuildPreset::Auto;
             d.nextJobs = jobs / 2;
             d.nextStep = "Try again with -j " + std::to_string(jobs / 2) + " (half the jobs, half the peak).";
@@ -130,24 +139,46 @@ BuildDiagnosis diagnoseBuild(const BuildOutcomeFacts& f, const CargoOutputParser
                 atLink = atLink || k.linker;
             d.detail = output.killed().front().line;
         }
-        if (counterRose || nearlyExhausted) {
+        const bool cgroupCounted = f.cgroupOomKillsBefore && f.cgroupOomKillsAfter &&
+                                   *f.cgroupOomKillsAfter > *f.cgroupOomKillsBefore;
+        // The machine-wide counter also counts kills in other cgroups: alone it
+        // is no evidence, only with memory near a limit while the build ran.
+        const bool nearLimit = f.lowestAvailableFraction <= 0.10 || f.cgroupNearLimit;
+        if (cgroupCounted || (counterRose && nearLimit) || nearlyExhausted) {
             d.verdict = BuildVerdict::OutOfMemory;
-            d.summary = "Out of memory: the kernel killed " + victim + " (SIGKILL).";
+            d.summary = std::string(cgroupCounted ? "Out of memory" : "Probably out of memory") +
+                        ": the kernel killed " + victim + " (SIGKILL).";
             std::string evidence;
+            if (cgroupCounted)
+                evidence = "The build's memory cgroup counted " +
+                           std::to_string(*f.cgroupOomKillsAfter - *f.cgroupOomKillsBefore) + " OOM kill(s).";
             if (counterRose)
-                evidence = "The kernel's OOM-kill counter rose from " + std::to_string(*f.oomKillsBefore) +
-                           " to " + std::to_string(*f.oomKillsAfter) + " during the build.";
-            if (nearlyExhausted)
+                evidence += std::string(evidence.empty() ? "" : " ") +
+                            "The kernel's OOM-kill counter rose from " + std::to_string(*f.oomKillsBefore) +
+                            " to " + std::to_string(*f.oomKillsAfter) + " during the build.";
+            if (f.lowestAvailableFraction <= 0.10)
                 evidence += std::string(evidence.empty() ? "" : " ") + "Available memory fell to " +
                             formatPercent(f.lowestAvailableFraction) + " of RAM.";
+            if (f.cgroupNearLimit)
+                evidence += std::string(evidence.empty() ? "" : " ") +
+                            "The build's cgroup came within 10% of its memory limit.";
             d.detail = d.detail.empty() ? evidence : evidence + "\n" + d.detail;
-            nextRung(d, preset, atLink, f.jobs);
+            const bool singleUnit = output.progress() && output.progress()->compilingNow.size() == 1;
+            nextRung(d, preset, atLink, f.jobs, singleUnit);
             return d;
+        }
+        if (counterRose) {
+            const std::string note =
+                "The kernel's OOM-kill counter rose from " + std::to_string(*f.oomKillsBefore) + " to " +
+                std::to_string(*f.oomKillsAfter) +
+                ", but memory was not low here and the build's cgroup counted no kill: that kill was "
+                "probably of a process elsewhere.";
+            d.detail = d.detail.empty() ? note : note + "\n" + d.detail;
         }
         d.verdict = BuildVerdict::KilledBySignal;
         d.summary = victim +
-                    " was killed by signal 9 (SIGKILL), but not for lack of memory: the kernel's OOM counter "
-                    "did not rise and memory never ran low.";
+                    " was killed by signal 9 (SIGKILL), but not for lack of memory: memory never ran low and "
+                    "the build's cgroup counted no OOM kill.";
         if (f.macOS)
             d.nextStep =
                 "On macOS, \"Killed: 9\" with memory to spare usually means the code-signing check killed a "

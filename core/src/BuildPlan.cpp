@@ -270,6 +270,22 @@ BuildPlan planBuild(const BuildRequest& r, BuildPreset preset, std::optional<Job
         break;
     }
 
+    if (r.jobs && preset != BuildPreset::Custom) {
+        // The user's -j wins over the preset's: cargo reads the variable for
+        // every step, and Auto's explicit -j is replaced.
+        const std::string n = std::to_string(*r.jobs);
+        for (auto& step : plan.steps) {
+            step.environment["CARGO_BUILD_JOBS"] = n;
+            for (std::size_t i = 0; i + 1 < step.args.size(); ++i) {
+                if (step.args[i] == "-j")
+                    step.args[i + 1] = n;
+            }
+        }
+        plan.jobs = *r.jobs;
+        if (preset == BuildPreset::Auto)
+            plan.jobsExplanation = "-j " + n + ", as asked with --jobs";
+    }
+
     const std::string targetDir = r.targetDir.empty() ? r.projectDir + "/target" : r.targetDir;
     const std::string exe = windows ? ".exe" : "";
     if (r.targetKind == TargetKind::Example && !r.targetName.empty())
@@ -278,6 +294,47 @@ BuildPlan planBuild(const BuildRequest& r, BuildPreset preset, std::optional<Job
              !r.targetName.empty())
         plan.artifactPath = targetDir + "/" + plan.profileDir + "/" + r.targetName + exe;
     return plan;
+}
+
+std::vector<std::string> nextBuildCommand(const BuildRequest& r, BuildPreset next,
+                                          std::optional<unsigned> jobs, const std::string& program)
+{
+    std::vector<std::string> argv{program,      "build",    "--project",
+                                  r.projectDir, "--preset", std::string(presetId(next))};
+    if (jobs)
+        argv.insert(argv.end(), {"--jobs", std::to_string(*jobs)});
+    if (!r.package.empty())
+        argv.insert(argv.end(), {"--package", r.package});
+    switch (r.targetKind) {
+    case TargetKind::Bin:
+        argv.insert(argv.end(), {"--bin", r.targetName});
+        break;
+    case TargetKind::Example:
+        argv.insert(argv.end(), {"--example", r.targetName});
+        break;
+    case TargetKind::Lib:
+        argv.push_back("--lib");
+        break;
+    case TargetKind::Default:
+        break;
+    }
+    if (!r.features.empty())
+        argv.insert(argv.end(), {"--features", r.features});
+    if (!r.profile.empty() && r.profile != "release")
+        argv.insert(argv.end(), {"--profile", r.profile});
+    if (!r.extraArgs.empty())
+        argv.insert(argv.end(), {"--args", joinArguments(r.extraArgs)});
+    if (!r.thenRun.empty())
+        argv.insert(argv.end(), {"--then-run", joinArguments(r.thenRun)});
+    if (!r.cargoProgram.empty() && r.cargoProgram != "cargo")
+        argv.insert(argv.end(), {"--cargo", r.cargoProgram});
+    return argv;
+}
+
+std::string nextBuildCommandLine(const BuildRequest& r, BuildPreset next, std::optional<unsigned> jobs,
+                                 const std::string& program)
+{
+    return joinArguments(nextBuildCommand(r, next, jobs, program));
 }
 
 std::string joinArguments(const std::vector<std::string>& words)

@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
+#include "headroom/BuildDiagnosis.h"
 #include "headroom/BuildPlan.h"
 #include "headroom/Units.h"
 
+#include <QProcess>
+#include <QTemporaryDir>
 #include <QtTest>
 
 using namespace headroom;
@@ -164,6 +167,131 @@ class TestBuildPlan : public QObject {
             QCOMPARE(presetFromId(presetId(p)).value(), p);
         QCOMPARE(presetFromId("a").value(), BuildPreset::A);
         QVERIFY(!presetFromId("E"));
+    }
+
+    void nextCommandCarriesTheWholeRequest()
+    {
+        BuildRequest r = pyphi();
+        r.package = "core pkg";
+        r.extraArgs = {"--offline", "-Z", "unstable opts"};
+        r.thenRun = {"./run", "it's here"};
+        r.profile = "bench-lite";
+        r.cargoProgram = "/opt/cargo";
+        const Args argv = nextBuildCommand(r, BuildPreset::B);
+        QCOMPARE(argv, (Args{"headroom",   "build",
+                             "--project",  "/home/dev/pyphi",
+                             "--preset",   "B",
+                             "--package",  "core pkg",
+                             "--example",  "pyphi_validation",
+                             "--features", "pyphi",
+                             "--profile",  "bench-lite",
+                             "--args",     "--offline -Z 'unstable opts'",
+                             "--then-run", "./run 'it'\\''s here'",
+                             "--cargo",    "/opt/cargo"}));
+        QCOMPARE(splitArguments(argv[15]).value(), r.extraArgs);
+        QCOMPARE(splitArguments(argv[17]).value(), r.thenRun);
+        // -j goes with the preset that asked for it.
+        const Args withJobs = nextBuildCommand(pyphi(), BuildPreset::Auto, 3u);
+        QCOMPARE(Args(withJobs.begin() + 4, withJobs.begin() + 8), (Args{"--preset", "auto", "--jobs", "3"}));
+        r.targetKind = TargetKind::Lib;
+        const Args lib = nextBuildCommand(r, BuildPreset::D);
+        QVERIFY(std::find(lib.begin(), lib.end(), "--lib") != lib.end());
+    }
+
+    void nextCommandLineIsSafeToPaste()
+    {
+        QTemporaryDir dir;
+        QVERIFY(dir.isValid());
+        BuildRequest r = pyphi();
+        r.projectDir = (dir.path() + "/oom $(touch pwned)").toStdString();
+        r.features = "a;touch pwned2";
+        r.extraArgs = {"`touch pwned3`", "$HOME", "x\ny"};
+        const Args argv = nextBuildCommand(r, BuildPreset::B, 1u);
+        const std::string line = nextBuildCommandLine(r, BuildPreset::B, 1u);
+        // The shell parses the line into words and prints them; nothing in it may run.
+        QProcess sh;
+        sh.setWorkingDirectory(dir.path());
+        sh.start("sh", {"-c", QString::fromStdString("set -- " + line +
+                                                     "; for a in \"$@\"; do printf '%s\\0' \"$a\"; done")});
+        QVERIFY(sh.waitForFinished(10000));
+        QCOMPARE(sh.exitCode(), 0);
+        Args parsed;
+        for (const QByteArray& w : sh.readAllStandardOutput().split('\0'))
+            parsed.push_back(w.toStdString());
+        parsed.pop_back(); // after the last NUL
+        QCOMPARE(parsed, argv);
+        QCOMPARE(QDir(dir.path()).entryList(QDir::Files | QDir::NoDotAndDotDot), QStringList());
+        QCOMPARE(splitArguments(line).value(), argv);
+    }
+
+    void jobsFromTheRequestSetThePlan()
+    {
+        BuildRequest r = pyphi();
+        r.jobs = 3;
+        const BuildPlan a = planBuild(r, BuildPreset::A);
+        QCOMPARE(a.jobs.value(), 3u);
+        QCOMPARE(a.steps[0].environment.at("CARGO_BUILD_JOBS"), std::string("3"));
+        const BuildPlan automatic = planBuild(r, BuildPreset::Auto, JobsChoice{2, "two"});
+        QCOMPARE(automatic.jobs.value(), 3u);
+        const auto& args = automatic.steps[0].args;
+        const auto j = std::find(args.begin(), args.end(), "-j");
+        QVERIFY(j != args.end() && j + 1 != args.end());
+        QCOMPARE(*(j + 1), std::string("3"));
+        const BuildPlan c = planBuild(r, BuildPreset::C);
+        for (const auto& step : c.steps)
+            QCOMPARE(step.environment.at("CARGO_BUILD_JOBS"), std::string("3"));
+    }
+
+    void ladderFollowsWhatFailed()
+    {
+        CargoOutputParser none;
+        BuildOutcomeFacts f;
+        f.signal = 9;
+        f.cgroupOomKillsBefore = 0;
+        f.cgroupOomKillsAfter = 1;
+        QCOMPARE(diagnoseBuild(f, none, BuildPreset::A).nextPreset.value(), BuildPreset::B);
+        // Debug failed: a staged release build needs more, so free memory.
+        QCOMPARE(diagnoseBuild(f, none, BuildPreset::B).nextPreset.value(), BuildPreset::D);
+        QCOMPARE(diagnoseBuild(f, none, BuildPreset::C).nextPreset.value(), BuildPreset::D);
+        f.jobs = 4;
+        auto d = diagnoseBuild(f, none, BuildPreset::Auto);
+        QCOMPARE(d.nextPreset.value(), BuildPreset::Auto);
+        QCOMPARE(d.nextJobs.value(), 2u);
+        // One unit in flight when it died: halving -j changes nothing.
+        CargoOutputParser one;
+        one.feed("    Building [=====>     ] 41/42: pyphi\r");
+        d = diagnoseBuild(f, one, BuildPreset::Auto);
+        QCOMPARE(d.nextPreset.value(), BuildPreset::B);
+        QVERIFY(!d.nextJobs);
+        CargoOutputParser two;
+        two.feed("    Building [=====>     ] 40/42: pyphi, numpy\r");
+        QCOMPARE(diagnoseBuild(f, two, BuildPreset::Auto).nextJobs.value(), 2u);
+    }
+
+    void machineOomCounterAloneIsNoEvidence()
+    {
+        CargoOutputParser none;
+        BuildOutcomeFacts f;
+        f.signal = 9;
+        f.oomKillsBefore = 5;
+        f.oomKillsAfter = 6;
+        f.lowestAvailableFraction = 0.8;
+        f.lowestHeadroomFraction = 0.8;
+        auto d = diagnoseBuild(f, none, BuildPreset::A);
+        QCOMPARE(d.verdict, BuildVerdict::KilledBySignal);
+        QVERIFY2(d.detail.find("elsewhere") != std::string::npos, d.detail.c_str());
+        // With memory near the limit it is a guess, and said as one.
+        f.lowestAvailableFraction = 0.07;
+        d = diagnoseBuild(f, none, BuildPreset::A);
+        QCOMPARE(d.verdict, BuildVerdict::OutOfMemory);
+        QVERIFY2(d.summary.rfind("Probably out of memory", 0) == 0, d.summary.c_str());
+        // The build's own cgroup counting the kill is evidence.
+        f.lowestAvailableFraction = 0.8;
+        f.cgroupOomKillsBefore = 0;
+        f.cgroupOomKillsAfter = 1;
+        d = diagnoseBuild(f, none, BuildPreset::A);
+        QCOMPARE(d.verdict, BuildVerdict::OutOfMemory);
+        QVERIFY2(d.summary.rfind("Out of memory", 0) == 0, d.summary.c_str());
     }
 
     void splitting()

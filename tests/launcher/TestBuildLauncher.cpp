@@ -19,7 +19,10 @@
 #include <QTimer>
 #include <QtTest>
 
+#include <csignal>
 #include <fstream>
+#include <unistd.h>
+
 #include <unistd.h>
 
 using namespace headroom;
@@ -280,9 +283,10 @@ class TestBuildLauncher : public QObject {
             BuildRunner runner;
             QSignalSpy finished(&runner, &BuildRunner::finished);
             QVERIFY(runner.start(request, plan));
-            runner.observe(memorySnapshot(0.5, 3));
+            // The machine's counter counts only with memory near its limit.
+            runner.observe(memorySnapshot(counterRises ? 0.95 : 0.5, 3));
             QTRY_VERIFY(runner.concluding());
-            runner.observe(memorySnapshot(0.5, counterRises ? 4 : 3));
+            runner.observe(memorySnapshot(counterRises ? 0.95 : 0.5, counterRises ? 4 : 3));
             const BuildRunResult result = waitFinished(finished, 5000);
             QCOMPARE(result.exitCode.value_or(-1), 101);
             if (counterRises) {
@@ -297,6 +301,157 @@ class TestBuildLauncher : public QObject {
                 QVERIFY(!result.diagnosis.nextPreset);
             }
         }
+    }
+
+    void buildProcessesGetARaisedOomScore()
+    {
+        QTemporaryDir dir;
+        const QString fake = dir.path() + "/cargo";
+        CargoWorkspace::write(fake, "#!/bin/sh\nsleep 30 &\nwait\n");
+        QFile::setPermissions(fake, QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner);
+        BuildRequest request;
+        request.projectDir = dir.path().toStdString();
+        request.cargoProgram = fake.toStdString();
+        BuildRunner runner;
+        runner.setGracePeriod(std::chrono::milliseconds(300));
+        QCOMPARE(runner.oomScoreAdj(), 500);
+        QSignalSpy finished(&runner, &BuildRunner::finished);
+        QVERIFY(runner.start(request, planBuild(request, BuildPreset::A)));
+        QTRY_VERIFY(runner.rootKey().has_value());
+        const Pid root = runner.rootKey()->pid;
+        QTRY_COMPARE(ProcessSpawner::liveDescendants(root).size(), std::size_t(1));
+        auto adjOf = [](Pid pid) {
+            QFile f(QStringLiteral("/proc/%1/oom_score_adj").arg(pid));
+            f.open(QIODevice::ReadOnly);
+            return f.readAll().trimmed();
+        };
+        QCOMPARE(adjOf(root), QByteArray("500"));
+        QCOMPARE(adjOf(ProcessSpawner::liveDescendants(root).front()), QByteArray("500")); // inherited
+        QVERIFY(adjOf(::getpid()) != "500");
+        runner.stop();
+        runner.observe(memorySnapshot(0.3));
+        QCOMPARE(waitFinished(finished, 15000).diagnosis.verdict, BuildVerdict::Cancelled);
+    }
+
+    void headlessBuildSuggestsTheSameBuildAndRejectsBadFigures()
+    {
+        QTemporaryDir dir;
+        const QString project = dir.path() + "/oom $(touch pwned)";
+        QDir().mkpath(project);
+        CargoWorkspace::write(project + "/Cargo.toml", "[package]\nname = \"demo\"\nversion = \"0.1.0\"\n");
+        for (const QStringList& bad :
+             {QStringList{"--need", "-5"}, {"--need", "nan"}, {"--need", "1e30"}, {"--max-used", "abc"},
+              {"--jobs", "0"}, {"--jobs", "2000"}, {"--oom-score-adj", "-1"}})
+            QCOMPARE(runHeadlessBuild(QStringList{"--project", project} + bad), 2);
+        QVERIFY(!QFile::exists(dir.path() + "/pwned"));
+    }
+
+    void sigintStopsTheHeadlessBuildTree()
+    {
+        CargoWorkspace ws(60000); // a build script that runs for a minute
+        QTemporaryDir home;
+        const Pid self = ::getpid();
+        std::vector<Pid> tree;
+        // The build must be under way, its build script running, before Ctrl+C.
+        QTimer poll;
+        poll.setInterval(200);
+        QObject::connect(&poll, &QTimer::timeout, [&] {
+            const auto now = ProcessSpawner::liveDescendants(self);
+            bool script = false;
+            for (Pid p : now) {
+                QFile cmd(QStringLiteral("/proc/%1/cmdline").arg(p));
+                cmd.open(QIODevice::ReadOnly);
+                script = script || cmd.readAll().contains("build-script-build");
+            }
+            if (script) {
+                tree = now;
+                poll.stop();
+                ::kill(self, SIGINT);
+            }
+        });
+        poll.start();
+        const int rc = runHeadlessBuild({"--project", ws.root(), "--preset", "B", "--history",
+                                         home.path() + "/h.sqlite", "--args", "--offline"});
+        QCOMPARE(rc, 130);
+        QVERIFY(!tree.empty());
+        for (Pid p : tree)
+            QTRY_VERIFY(ProcessSpawner::stateOf(p) == 0 || ProcessSpawner::stateOf(p) == 'Z');
+        // Ctrl+C is Qt's default again afterwards: the handler is gone.
+        struct sigaction now {};
+        ::sigaction(SIGINT, nullptr, &now);
+        QVERIFY(now.sa_handler == SIG_DFL);
+    }
+
+    void realOomKillInAMemoryCgroupIsDiagnosedAndAKillElsewhereIsNot()
+    {
+        QFile own("/proc/self/cgroup");
+        own.open(QIODevice::ReadOnly);
+        QString base;
+        for (const QByteArray& line : own.readAll().split('\n')) {
+            const QList<QByteArray> parts = line.split(':');
+            if (parts.size() == 3 && parts[1].split(',').contains("memory"))
+                base = "/sys/fs/cgroup/memory" + QString::fromUtf8(parts[2] == "/" ? "" : parts[2]);
+        }
+        if (base.isEmpty() || !QFile::exists(base + "/memory.oom_control"))
+            QSKIP("No cgroup v1 memory controller mounted at /sys/fs/cgroup/memory");
+        const QString cg = base + QStringLiteral("/headroom-oom-%1").arg(::getpid());
+        if (!QDir().mkdir(cg))
+            QSKIP("Cannot create a memory cgroup here (not root?)");
+        auto cleanup = qScopeGuard([&] { QDir().rmdir(cg); });
+        CargoWorkspace::write(cg + "/memory.limit_in_bytes", "67108864");
+        CargoWorkspace::write(cg + "/memory.memsw.limit_in_bytes", "67108864"); // where swap accounting exists
+
+        QTemporaryDir dir;
+        const QString fake = dir.path() + "/cargo";
+        // The fake build moves itself into the limited cgroup, waits for a
+        // sample to see it there, then touches 200 MiB.
+        CargoWorkspace::write(fake, QStringLiteral("#!/bin/sh\necho $$ > '%1/cgroup.procs'\nsleep 1\n"
+                                                   "exec /usr/bin/python3 -c \"b = b'x' * (200 << 20)\"\n")
+                                        .arg(cg)
+                                        .toUtf8());
+        QFile::setPermissions(fake, QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner);
+        BuildRequest request;
+        request.projectDir = dir.path().toStdString();
+        request.cargoProgram = fake.toStdString();
+        request.targetKind = TargetKind::Example;
+        request.targetName = "validate";
+        request.features = "heavy";
+        request.extraArgs = {"--offline"};
+        {
+            BuildRunner runner;
+            LiveFeed feed(runner);
+            QSignalSpy finished(&runner, &BuildRunner::finished);
+            QVERIFY(runner.start(request, planBuild(request, BuildPreset::A)));
+            const BuildRunResult r = waitFinished(finished, 30000);
+            QCOMPARE(r.signal.value_or(0), 9);
+            QVERIFY2(r.diagnosis.verdict == BuildVerdict::OutOfMemory, r.diagnosis.summary.c_str());
+            QVERIFY2(r.diagnosis.summary.rfind("Out of memory", 0) == 0, r.diagnosis.summary.c_str());
+            QCOMPARE(r.diagnosis.nextPreset.value(), BuildPreset::B);
+            const auto next = nextBuildCommand(request, *r.diagnosis.nextPreset, r.diagnosis.nextJobs);
+            for (const char* word : {"--example", "validate", "--features", "heavy", "--args", "--offline"})
+                QVERIFY2(std::find(next.begin(), next.end(), word) != next.end(), word);
+        }
+
+        // A kill -9 of the build while a process in ANOTHER cgroup is OOM-killed:
+        // the machine's counter rises, but nothing points at this build.
+        CargoWorkspace::write(fake, "#!/bin/sh\nexec sleep 30\n");
+        BuildRunner runner;
+        LiveFeed feed(runner);
+        QSignalSpy finished(&runner, &BuildRunner::finished);
+        QVERIFY(runner.start(request, planBuild(request, BuildPreset::A)));
+        QTRY_VERIFY(runner.rootKey().has_value());
+        QTest::qWait(600); // the first sample holds the counter before
+        QProcess hog;
+        hog.start("/bin/sh", {"-c", QStringLiteral("echo $$ > '%1/cgroup.procs' && exec /usr/bin/python3 -c "
+                                                   "\"b = b'x' * (200 << 20)\"")
+                                        .arg(cg)});
+        QVERIFY(hog.waitForFinished(20000));
+        QCOMPARE(hog.exitStatus(), QProcess::CrashExit);
+        ::kill(pid_t(runner.rootKey()->pid), SIGKILL);
+        const BuildRunResult r = waitFinished(finished, 30000);
+        QCOMPARE(r.signal.value_or(0), 9);
+        QVERIFY2(r.diagnosis.verdict == BuildVerdict::KilledBySignal, r.diagnosis.summary.c_str());
+        QVERIFY2(r.diagnosis.detail.find("elsewhere") != std::string::npos, r.diagnosis.detail.c_str());
     }
 
     void badInputGetsAClearMessage()

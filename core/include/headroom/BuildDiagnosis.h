@@ -13,7 +13,8 @@ namespace headroom {
 
 enum class BuildVerdict {
     Succeeded,
-    OutOfMemory,    // killed by signal 9 while the kernel's OOM counter rose or memory ran out
+    OutOfMemory,    // killed by signal 9 and the build's cgroup counted an OOM kill, or the machine's
+                    // counter rose while memory was near its limit (then the summary says "Probably")
     KilledBySignal, // killed by signal 9 (or another signal) for another reason
     CompileError,
     MissingArtifact, // cargo said yes but the expected file is not there
@@ -35,6 +36,11 @@ struct BuildOutcomeFacts {
     double lowestHeadroomFraction = 1.0;         // least (available + free swap) / (total + swap total)
     bool macOS = false;                          // "Killed: 9" there is often code signing
     unsigned jobs = 0;                           // -j used, 0 when unknown
+    // The memory cgroup the build ran in (v2 memory.events or v1 memory.oom_control):
+    // its own OOM-kill counter is evidence, the machine's alone is not.
+    std::optional<std::uint64_t> cgroupOomKillsBefore;
+    std::optional<std::uint64_t> cgroupOomKillsAfter;
+    bool cgroupNearLimit = false; // the cgroup's peak usage came within 10% of its limit
 };
 
 struct BuildDiagnosis {

@@ -36,6 +36,7 @@ struct BuildRequest {
     std::vector<std::string> thenRun; // argv started after a successful build; may be empty
     std::string targetDir;            // where cargo writes; empty means <projectDir>/target
     std::string cargoProgram = "cargo";
+    std::optional<unsigned> jobs; // -j asked for by the user (1..1024); unset: the preset decides
 };
 
 struct BuildStep {
@@ -86,6 +87,16 @@ std::string profileDirectory(const std::string& profile);
 // Splits "a b 'c d'" the way a shell would, without running one. Nullopt on an
 // unmatched quote.
 std::optional<std::vector<std::string>> splitArguments(const std::string& text);
+// The headroom build command that runs `request` again with preset `next`
+// (and -j `jobs` when given): the same target, package, features, profile,
+// extra arguments and then-run, so pasting it builds the same thing.
+std::vector<std::string> nextBuildCommand(const BuildRequest& request, BuildPreset next,
+                                          std::optional<unsigned> jobs = {},
+                                          const std::string& program = "headroom");
+// The same as one line a shell runs as it reads: every word quoted.
+std::string nextBuildCommandLine(const BuildRequest& request, BuildPreset next,
+                                 std::optional<unsigned> jobs = {}, const std::string& program = "headroom");
+
 // The other way: words joined with spaces, shell-quoted where needed, so that
 // splitArguments gives them back unchanged.
 std::string joinArguments(const std::vector<std::string>& words);
