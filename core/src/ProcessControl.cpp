@@ -156,7 +156,9 @@ bool signal(Target& t, ProcessAction action)
 
 bool frozenOrGone(const platform::ProcessIdentity* live)
 {
-    return !live || live->state == ProcessState::Stopped || live->state == ProcessState::Zombie;
+    // Unknown: the system does not say (Windows); the suspension is trusted.
+    return !live || live->state == ProcessState::Stopped || live->state == ProcessState::Zombie ||
+           live->state == ProcessState::Unknown;
 }
 
 // The processes one action works on: the targets asked for and, with a
@@ -259,7 +261,7 @@ class Run {
             // group left orphaned by an exit (and others may send SIGCONT).
             if (Clock::now() - lastChange >= std::chrono::milliseconds(20)) {
                 for (Target* t : resume)
-                    signal(*t, ProcessAction::Pause);
+                    platform::sendSignal(t->key, ProcessAction::Pause);
             }
             // The listing reads /proc in chunks: a child forked just before its
             // parent stopped can be missing from the very listing that shows
@@ -620,8 +622,10 @@ ActionReport ProcessControl::apply(const std::vector<ProcessTarget>& requested, 
                 alive.push_back(i);
         }
         if (!alive.empty()) {
+            // Already stopped once; a second request only matters for those
+            // woken since, so its outcome is not the action's.
             for (std::size_t i : alive)
-                signal(targets[i], ProcessAction::Pause);
+                platform::sendSignal(targets[i].key, ProcessAction::Pause);
             run.freezeTree();
         }
     }
