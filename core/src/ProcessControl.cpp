@@ -37,11 +37,11 @@ struct Target {
     std::string name;
     std::uint32_t uid = 0;
     platform::SignalExpectation expect; // compared on the first signal only
-    bool walk = false;       // its children belong to the tree
-    bool touched = false;    // a signal reached it
-    bool terminated = false; // it was sent SIGTERM
-    bool forced = false;     // it was sent SIGKILL
-    bool settled = false;    // a result is already recorded
+    bool walk = false;                  // its children belong to the tree
+    bool touched = false;               // a signal reached it
+    bool terminated = false;            // it was sent SIGTERM
+    bool forced = false;                // it was sent SIGKILL
+    bool settled = false;               // a result is already recorded
     ActionResult result;
 };
 
@@ -156,7 +156,9 @@ bool signal(Target& t, ProcessAction action)
 
 bool frozenOrGone(const platform::ProcessIdentity* live)
 {
-    return !live || live->state == ProcessState::Stopped || live->state == ProcessState::Zombie;
+    // Unknown: the system does not say (Windows); the suspension is trusted.
+    return !live || live->state == ProcessState::Stopped || live->state == ProcessState::Zombie ||
+           live->state == ProcessState::Unknown;
 }
 
 // The processes one action works on: the targets asked for and, with a
@@ -210,7 +212,8 @@ class Run {
                 t.key = child->key;
                 t.name = child->name;
                 vet(t, *child, options_, guard_);
-                t.walk = !(t.settled && t.result.outcome == ActionOutcome::Refused && guard_.covers(t.key.pid));
+                t.walk =
+                    !(t.settled && t.result.outcome == ActionOutcome::Refused && guard_.covers(t.key.pid));
                 targets.push_back(std::move(t));
                 added.push_back(targets.size() - 1);
                 if (targets.back().walk)
@@ -224,7 +227,8 @@ class Run {
     // every member is seen stopped: from then on none of them can fork.
     void freezeTree()
     {
-        const auto until = Clock::now() + std::chrono::seconds(2);
+        auto lastChange = Clock::now();
+        bool settledOnce = false;
         for (;;) {
             const auto all = listed();
             const auto added = discover(all);
@@ -232,17 +236,47 @@ class Run {
                 if (!targets[i].settled)
                     signal(targets[i], ProcessAction::Pause);
             }
-            if (!added.empty())
+            if (!added.empty()) {
+                lastChange = Clock::now();
+                settledOnce = false;
                 continue;
+            }
             // A signal is acted on when the process next leaves the kernel;
             // until it is seen stopped it may still be in fork().
             bool running = false;
-            for (const auto& t : targets) {
-                if (!t.settled && t.touched && !frozenOrGone(find(all, t.key)))
-                    running = true;
+            bool onlyInKernel = true;
+            std::vector<Target*> resume;
+            for (auto& t : targets) {
+                if (t.settled || !t.touched)
+                    continue;
+                const auto* live = find(all, t.key);
+                if (frozenOrGone(live))
+                    continue;
+                running = true;
+                if (live->state != ProcessState::DiskSleep)
+                    onlyInKernel = false;
+                resume.push_back(&t);
             }
-            // One stuck in the kernel (state D) may never stop: give up waiting on it.
-            if (!running || Clock::now() >= until)
+            // Seen running although stopped: the kernel continues a process
+            // group left orphaned by an exit (and others may send SIGCONT).
+            if (Clock::now() - lastChange >= std::chrono::milliseconds(20)) {
+                for (Target* t : resume)
+                    platform::sendSignal(t->key, ProcessAction::Pause);
+            }
+            // The listing reads /proc in chunks: a child forked just before its
+            // parent stopped can be missing from the very listing that shows
+            // the parent stopped. Only a listing begun after that is proof.
+            if (!running && settledOnce)
+                return;
+            settledOnce = !running;
+            if (!running)
+                continue;
+            // One stuck in the kernel (state D, or a vfork() parent) may not
+            // stop for a long time and cannot fork meanwhile; any other stops
+            // as soon as the scheduler lets it run, however busy the machine.
+            const auto patience =
+                onlyInKernel ? std::chrono::milliseconds(200) : std::chrono::milliseconds(5000);
+            if (Clock::now() - lastChange >= patience)
                 return;
             std::this_thread::sleep_for(std::chrono::milliseconds(1));
         }
@@ -298,6 +332,21 @@ std::chrono::milliseconds killWait(std::size_t count)
 {
     const auto wait = std::chrono::milliseconds(2000) + std::chrono::milliseconds(5) * count;
     return std::min<std::chrono::milliseconds>(wait, std::chrono::seconds(60));
+}
+
+// Killed processes can take seconds to go when thousands exit together:
+// wait as long as they keep going, give up on those that make no progress.
+std::vector<ProcessKey> awaitKilled(const std::vector<ProcessKey>& keys)
+{
+    const auto cap = Clock::now() + std::chrono::seconds(120);
+    auto left = platform::waitForExit(keys, killWait(keys.size()));
+    while (!left.empty() && Clock::now() < cap) {
+        const std::size_t before = left.size();
+        left = platform::waitForExit(left, std::chrono::seconds(3));
+        if (left.size() == before)
+            break; // none went for 3 s: these are stuck
+    }
+    return left;
 }
 
 std::string survivorWords(const Target& t)
@@ -413,8 +462,8 @@ std::optional<std::string> ProcessControl::protectedReason(Pid pid)
     // A thread id stands for its whole process wherever a signal is concerned.
     if (auto live = platform::identify(pid); live && live->threadOf != 0 && live->threadOf != pid) {
         if (auto reason = protectedReason(live->threadOf))
-            return "pid " + std::to_string(pid) + " is a thread of process " + std::to_string(live->threadOf) +
-                   ": " + *reason;
+            return "pid " + std::to_string(pid) + " is a thread of process " +
+                   std::to_string(live->threadOf) + ": " + *reason;
     }
     // Ancestors: the terminal, the session, the desktop that started us.
     Pid at = self;
@@ -469,8 +518,8 @@ ActionReport ProcessControl::apply(const std::vector<ProcessTarget>& requested, 
         for (std::size_t i : run.open()) {
             if (targets[i].touched)
                 settle(targets[i], ActionOutcome::Done,
-                       label(targets[i].name, targets[i].key.pid) + " " + std::string(actionVerbPast(action)) +
-                           ".");
+                       label(targets[i].name, targets[i].key.pid) + " " +
+                           std::string(actionVerbPast(action)) + ".");
         }
     };
 
@@ -501,7 +550,9 @@ ActionReport ProcessControl::apply(const std::vector<ProcessTarget>& requested, 
     }
 
     if (action == ProcessAction::Terminate) {
-        for (std::size_t i : run.open())
+        auto members = run.open();
+        std::reverse(members.begin(), members.end()); // children first, as for SIGKILL below
+        for (std::size_t i : members)
             targets[i].terminated = signal(targets[i], ProcessAction::Terminate);
         if (tree) {
             // A stopped process acts on a SIGTERM it handles only once it runs again.
@@ -549,7 +600,12 @@ ActionReport ProcessControl::apply(const std::vector<ProcessTarget>& requested, 
     // between the last look and SIGKILL; then kill it all.
     const auto killRemaining = [&]() {
         std::vector<ProcessKey> killed;
-        for (std::size_t i : run.open()) {
+        // Children before parents: a parent's death can orphan its process
+        // group, and the kernel then sends SIGCONT to every stopped member;
+        // by then they must have their SIGKILL already.
+        auto members = run.open();
+        std::reverse(members.begin(), members.end());
+        for (std::size_t i : members) {
             if (!platform::isAlive(targets[i].key))
                 continue;
             if (signal(targets[i], ProcessAction::Kill)) {
@@ -566,13 +622,15 @@ ActionReport ProcessControl::apply(const std::vector<ProcessTarget>& requested, 
                 alive.push_back(i);
         }
         if (!alive.empty()) {
+            // Already stopped once; a second request only matters for those
+            // woken since, so its outcome is not the action's.
             for (std::size_t i : alive)
-                signal(targets[i], ProcessAction::Pause);
+                platform::sendSignal(targets[i].key, ProcessAction::Pause);
             run.freezeTree();
         }
     }
     std::vector<ProcessKey> killed = killRemaining();
-    std::vector<ProcessKey> survivors = platform::waitForExit(killed, killWait(killed.size()));
+    std::vector<ProcessKey> survivors = awaitKilled(killed);
     if (tree) {
         // Killed members' children (if any appeared after all) are killed too.
         for (int round = 0; round < 4; ++round) {
@@ -587,7 +645,7 @@ ActionReport ProcessControl::apply(const std::vector<ProcessTarget>& requested, 
                 }
             }
             more.insert(more.end(), survivors.begin(), survivors.end());
-            survivors = platform::waitForExit(more, killWait(more.size()));
+            survivors = awaitKilled(more);
         }
     }
 

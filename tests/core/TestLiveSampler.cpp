@@ -8,6 +8,7 @@
 #include <QProcess>
 #include <QtTest>
 
+#include <csignal>
 #include <fstream>
 #include <unistd.h>
 
@@ -158,6 +159,35 @@ class TestLiveSampler : public QObject {
         QCOMPARE(byRoot[second]->duplicates.size(), std::size_t(1));
         QCOMPARE(s.builds[byRoot[first]->duplicates[0]].root.pid, second);
         QVERIFY(byRoot[third]->duplicates.empty());
+    }
+
+    void execKeepingTheNameShowsTheNewArguments()
+    {
+        // exec() of the same program keeps the pid, the start time, the name and
+        // the executable; only the arguments tell the new image apart.
+        ProcessSpawner spawner;
+        const Pid pid = spawner.start("reexec", {"--reexec-on-usr1", "first-image"});
+        auto sampler = SystemSampler::create();
+        const Snapshot before = sampleOrFail(*sampler);
+        const auto* p = before.find(pid);
+        QVERIFY(p);
+        QCOMPARE(p->argv.back(), std::string("first-image"));
+        const std::string exe = p->exe;
+        QCOMPARE(::kill(static_cast<pid_t>(pid), SIGUSR1), 0);
+        const QString cmdline = QString("/proc/%1/cmdline").arg(pid);
+        QTRY_VERIFY_WITH_TIMEOUT(
+            [&] {
+                QFile f(cmdline);
+                return f.open(QIODevice::ReadOnly) && f.readAll().contains("--generation-two");
+            }(),
+            5000);
+        const Snapshot after = sampleOrFail(*sampler);
+        p = after.find(pid);
+        QVERIFY(p);
+        QCOMPARE(p->key, before.find(pid)->key);
+        QCOMPARE(p->name, std::string("reexec"));
+        QCOMPARE(p->exe, exe);
+        QCOMPARE(p->argv.back(), std::string("--generation-two"));
     }
 
     void exitedProcessLeavesTheTable()

@@ -22,9 +22,11 @@ namespace {
 
 constexpr const char* kProc = "/proc";
 
-// `full`: also the executable and, for a thread id, the process it belongs
-// to; a few more reads, so only for one process at a time.
-std::optional<ProcessIdentity> identifyAt(int procFd, const char* pidName, bool full)
+enum Detail : unsigned { kStatOnly = 0, kThreadGroup = 1, kExe = 2, kFull = 3 };
+
+// kThreadGroup: for a thread id, the process it belongs to; kExe: the
+// executable. A few more reads each, so only for one process at a time.
+std::optional<ProcessIdentity> identifyAt(int procFd, const char* pidName, unsigned detail)
 {
     procfs::Fd dir(::openat(procFd, pidName, O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (!dir.valid())
@@ -45,7 +47,7 @@ std::optional<ProcessIdentity> identifyAt(int procFd, const char* pidName, bool 
     struct stat info {};
     if (::fstat(dir.get(), &info) == 0)
         id.uid = info.st_uid;
-    if (full) {
+    if (detail & kThreadGroup) {
         // readdir() on /proc lists processes only, but /proc/<tid> opens for
         // any thread id too, and its stat then describes the thread.
         std::string status;
@@ -57,20 +59,20 @@ std::optional<ProcessIdentity> identifyAt(int procFd, const char* pidName, bool 
                     id.threadOf = group;
             }
         }
-        if (!id.kernelThread)
-            procfs::readLinkAt(dir.get(), "exe", id.exe);
     }
+    if ((detail & kExe) && !id.kernelThread)
+        procfs::readLinkAt(dir.get(), "exe", id.exe);
     return id;
 }
 
-std::optional<ProcessIdentity> identifyPid(Pid pid, bool full)
+std::optional<ProcessIdentity> identifyPid(Pid pid, unsigned detail)
 {
     if (pid <= 0)
         return std::nullopt;
     procfs::Fd proc(::open(kProc, O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (!proc.valid())
         return std::nullopt;
-    return identifyAt(proc.get(), std::to_string(pid).c_str(), full);
+    return identifyAt(proc.get(), std::to_string(pid).c_str(), detail);
 }
 
 SignalResult fromErrno(int error)
@@ -137,7 +139,7 @@ int openPidfd(Pid pid)
 
 std::optional<ProcessIdentity> identify(Pid pid)
 {
-    return identifyPid(pid, true);
+    return identifyPid(pid, kFull);
 }
 
 std::vector<ProcessIdentity> listIdentities()
@@ -150,7 +152,7 @@ std::vector<ProcessIdentity> listIdentities()
     while (const dirent* entry = ::readdir(dir)) {
         if (entry->d_name[0] < '1' || entry->d_name[0] > '9')
             continue;
-        if (auto id = identifyAt(procFd, entry->d_name, false))
+        if (auto id = identifyAt(procFd, entry->d_name, kStatOnly))
             out.push_back(std::move(*id));
     }
     ::closedir(dir);
@@ -159,7 +161,7 @@ std::vector<ProcessIdentity> listIdentities()
 
 bool isAlive(const ProcessKey& key)
 {
-    return matches(identifyPid(key.pid, false), key);
+    return matches(identifyPid(key.pid, kStatOnly), key);
 }
 
 SignalResult sendSignal(const ProcessKey& key, ProcessAction action, const SignalExpectation& expected)
@@ -172,7 +174,9 @@ SignalResult sendSignal(const ProcessKey& key, ProcessAction action, const Signa
     // is the one we mean: the handle cannot move to another process later.
     procfs::Fd pidfd(openPidfd(key.pid));
     if (pidfd.valid()) {
-        if (auto wrong = mismatch(identify(key.pid), key, expected))
+        // pidfd_open() takes process ids only, so this is no thread.
+        if (auto wrong =
+                mismatch(identifyPid(key.pid, expected.exe.empty() ? kStatOnly : kExe), key, expected))
             return *wrong;
         if (::syscall(SYS_pidfd_send_signal, pidfd.get(), sig, nullptr, 0) == 0)
             return {ActionOutcome::Done, {}};
@@ -181,16 +185,19 @@ SignalResult sendSignal(const ProcessKey& key, ProcessAction action, const Signa
     const int error = errno;
     if (error == ESRCH)
         return {ActionOutcome::AlreadyGone, {}};
-    if (error == EINVAL) {
-        // pidfd_open() takes process ids only; kill() on a thread id would
-        // signal the whole process behind it, past every check made here.
+    if (error != ENOSYS) {
+        // pidfd_open() takes process ids only (EINVAL, or ENOENT on newer
+        // kernels, for a thread id); kill() on a thread id would signal the
+        // whole process behind it, past every check made here.
         auto live = identify(key.pid);
         if (live && live->threadOf != 0)
             return threadRefusal(key.pid, live->threadOf);
+        if (error == ENOENT)
+            return {ActionOutcome::AlreadyGone, {}};
     }
     if (error != ENOSYS)
         return fromErrno(error);
-    // ENOSYS: a kernel before 5.3; only then check-then-kill below.
+        // ENOSYS: a kernel before 5.3; only then check-then-kill below.
 #endif
     if (auto wrong = mismatch(identify(key.pid), key, expected))
         return *wrong;
@@ -240,7 +247,8 @@ std::vector<ProcessKey> waitForExit(const std::vector<ProcessKey>& keys, std::ch
             const int ready = ::poll(polls.data(), polls.size(), remainingMs());
             if (ready < 0 && errno != EINTR)
                 break;
-            std::erase_if(polls, [](const pollfd& p) { return (p.revents & (POLLIN | POLLHUP | POLLERR)) != 0; });
+            std::erase_if(polls,
+                          [](const pollfd& p) { return (p.revents & (POLLIN | POLLHUP | POLLERR)) != 0; });
             if (ready == 0 && remainingMs() == 0)
                 break;
         }

@@ -30,10 +30,50 @@ struct StaticInfo {
     std::string cwd;
     std::optional<std::string> cargoTargetDir;
     std::uint32_t uid = 0;
+    std::uint64_t image = 0; // execImage() when it was read
     std::uint64_t generation = 0;
     bool complete = false; // false: read again next time
     int attempts = 0;
 };
+
+// exec() keeps the pid, the start time and, for the same program, the name;
+// it gives the process a new stack, so the stack's start and where argv lies
+// (fields 28, 48 and 49 of stat) tell one image from the next. Zero when the
+// kernel hides them (another user's process without ptrace access).
+std::uint64_t execImage(std::string_view stat)
+{
+    const auto close = stat.rfind(')');
+    if (close == std::string_view::npos)
+        return 0;
+    std::uint64_t startStack = 0;
+    std::uint64_t argStart = 0;
+    std::uint64_t argEnd = 0;
+    int field = 2;
+    std::size_t at = close + 1;
+    while (at < stat.size() && field < 49) {
+        while (at < stat.size() && stat[at] == ' ')
+            ++at;
+        std::size_t end = at;
+        while (end < stat.size() && stat[end] != ' ' && stat[end] != '\n')
+            ++end;
+        ++field;
+        std::uint64_t value = 0;
+        if (field == 28 || field == 48 || field == 49) {
+            for (std::size_t k = at; k < end && stat[k] >= '0' && stat[k] <= '9'; ++k)
+                value = value * 10 + static_cast<std::uint64_t>(stat[k] - '0');
+        }
+        if (field == 28)
+            startStack = value;
+        else if (field == 48)
+            argStart = value;
+        else if (field == 49)
+            argEnd = value;
+        at = end;
+    }
+    if (startStack == 0 && argStart == 0)
+        return 0;
+    return startStack ^ (argStart * 0x9E3779B97F4A7C15ull) ^ (argEnd << 1);
+}
 
 class LinuxSampler final : public SystemSampler {
   public:
@@ -141,10 +181,19 @@ bool LinuxSampler::scanProcess(int procFd, const char* pidName, ProcessSample& o
     if (!stat)
         return false;
 
+    const std::uint64_t image = execImage(std::string_view(buffer, static_cast<std::size_t>(n)));
     auto found = statics_.find(stat->pid);
-    const bool known = found != statics_.end() && found->second.complete &&
-                       found->second.startTimeTicks == stat->startTimeTicks &&
-                       found->second.comm == stat->comm;
+    bool known = found != statics_.end() && found->second.complete &&
+                 found->second.startTimeTicks == stat->startTimeTicks && found->second.comm == stat->comm &&
+                 found->second.image == image;
+    if (known && image == 0 && !stat->kernelThread()) {
+        // No image to compare: the executable at least changes with most exec()s.
+        std::string exe;
+        char link[64];
+        std::snprintf(link, sizeof link, "%s/exe", pidName);
+        if (procfs::readLinkAt(procFd, link, exe) == 0 && exe != found->second.exe)
+            known = false;
+    }
     if (!known) {
         StaticInfo fresh;
         if (found != statics_.end() && found->second.startTimeTicks == stat->startTimeTicks)
@@ -198,6 +247,7 @@ bool LinuxSampler::readStatics(int procFd, const char* pidName, const procfs::St
 
     info.startTimeTicks = stat.startTimeTicks;
     info.comm = again->comm;
+    info.image = execImage(std::string_view(buffer, static_cast<std::size_t>(n)));
     info.uid = owner.st_uid;
     info.complete = true;
     const bool hasProgram =
