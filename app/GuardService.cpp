@@ -150,6 +150,7 @@ void GuardService::request(std::vector<ProcessKey> targets, ProcessAction action
 {
     ui::ActionRequest r;
     r.targets = std::move(targets);
+    r.seen = snapshot_;
     r.action = action;
     r.tree = tree;
     r.onlyCurrentUser = true; // the guard and the tray only ever touch the user's own processes

@@ -43,7 +43,7 @@ void ProcessActions::request(const ui::ActionRequest& request)
     ++pending_;
     pool_.start([this, request, options] {
         const ProcessControl control;
-        ActionReport report = control.apply(request.targets, request.action, options);
+        ActionReport report = control.apply(request.identities(), request.action, options);
         for (const ActionResult& result : report.results) {
             const auto level =
                 result.outcome == ActionOutcome::Done || result.outcome == ActionOutcome::AlreadyGone

@@ -20,6 +20,12 @@ struct ActionRequest {
     // Runaway-build stops only ever touch the user's own processes.
     bool onlyCurrentUser = false;
     QString description; // "Terminate cargo (4711)", "Stop runaway builds (2 builds)"
+    // The sample the user (or the guard) chose from: each target's name and
+    // executable there are checked again just before the signal, so a pid
+    // reused within one clock tick by another program is never hit.
+    SnapshotPtr seen;
+
+    std::vector<ProcessTarget> identities() const;
 };
 
 QString actionLabel(ProcessAction action, bool tree); // "Terminate", "Kill tree"

@@ -57,6 +57,17 @@ QString describeTargets(const std::vector<const ProcessSample*>& processes)
 
 } // namespace
 
+std::vector<ProcessTarget> ActionRequest::identities() const
+{
+    std::vector<ProcessTarget> out;
+    out.reserve(targets.size());
+    for (const ProcessKey& key : targets) {
+        const ProcessSample* sample = seen ? seen->find(key) : nullptr;
+        out.push_back(sample ? ProcessTarget::of(*sample) : ProcessTarget{key, {}, {}});
+    }
+    return out;
+}
+
 QString actionLabel(ProcessAction action, bool tree)
 {
     QString verb;
@@ -131,6 +142,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
             [this](const std::vector<ProcessKey>& roots, const QString& description) {
                 ActionRequest request;
                 request.targets = roots;
+                request.seen = snapshot_;
                 request.action = ProcessAction::Terminate;
                 request.tree = true;
                 request.onlyCurrentUser = true;
@@ -391,6 +403,7 @@ void MainWindow::requestOnSelection(ProcessAction which, bool tree)
         return;
     }
     ActionRequest request;
+    request.seen = snapshot_;
     request.action = which;
     request.tree = tree;
     for (const ProcessSample* process : selected)
@@ -415,6 +428,7 @@ StopBuildsDialog* MainWindow::openStopBuildsDialog()
             return;
         ActionRequest request;
         request.targets = roots;
+        request.seen = snapshot_;
         request.action = ProcessAction::Terminate;
         request.tree = true;
         request.onlyCurrentUser = true;

@@ -376,6 +376,47 @@ class TestLauncherPanel : public QObject {
                     .contains("example validate needs --features heavy"));
     }
 
+    // "Try Auto with -j 1" after an OOM kill builds the same target with
+    // that -j, not with what Auto would pick again.
+    void nextStepCarriesTheSuggestedJobs()
+    {
+        CratesWorkspace ws(1);
+        QTemporaryDir dir;
+        LauncherController controller(dir.path() + "/history.sqlite", dir.path() + "/launcher.ini");
+        controller.observe(live());
+        LauncherPanel panel(&controller);
+        QSignalSpy loaded(&controller, &LauncherController::workspaceLoaded);
+        panel.setProject(ws.root());
+        QVERIFY(loaded.wait(30000));
+        panel.targetKindBox()->setCurrentIndex(panel.targetKindBox()->findData(int(TargetKind::Example)));
+        panel.targetNameBox()->setCurrentIndex(panel.targetNameBox()->findData(QStringLiteral("validate")));
+
+        BuildRunResult killed;
+        killed.signal = 9;
+        killed.diagnosis.verdict = BuildVerdict::OutOfMemory;
+        killed.diagnosis.summary = "Out of memory";
+        killed.diagnosis.nextPreset = BuildPreset::Auto;
+        killed.diagnosis.nextJobs = 1;
+        emit controller.finished(killed);
+
+        QSignalSpy started(&controller, &LauncherController::planStarted);
+        QPushButton* next = panel.nextButton();
+        QVERIFY(!next->isHidden());
+        next->click();
+        QVERIFY(started.wait(30000) || started.count() > 0);
+        const auto plan = started.first().at(0).value<BuildPlan>();
+        QCOMPARE(plan.preset, BuildPreset::Auto);
+        QCOMPARE(plan.jobs, std::optional<unsigned>(1u));
+        QVERIFY(panel.commandPreview()->toPlainText().contains("--example validate"));
+        controller.stop();
+        QTRY_COMPARE_WITH_TIMEOUT(controller.state(), LauncherController::State::Idle, 60000);
+
+        // Choosing a preset by hand forgets the suggested -j.
+        panel.presetBox()->setCurrentIndex(panel.presetBox()->findData(int(BuildPreset::A)));
+        panel.presetBox()->setCurrentIndex(panel.presetBox()->findData(int(BuildPreset::Auto)));
+        QVERIFY(!panel.request().jobs);
+    }
+
     void checksGrowWithTheirText()
     {
         CargoWorkspace ws(300);

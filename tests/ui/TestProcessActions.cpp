@@ -129,6 +129,32 @@ class TestProcessActions : public QObject {
         QVERIFY(shown);
     }
 
+    // The window asks with the sample it showed: if the pid now belongs to a
+    // different program (a pid reused within one tick of the start time), the
+    // name and executable no longer match and nothing is signalled.
+    void aDifferentProgramUnderTheSameKeyIsNotHit()
+    {
+        const Pid victim = spawner_->start(QStringLiteral("victim"), {});
+        auto seen = live::sampleOnly(*sampler_, spawner_->binDir());
+        QVERIFY(seen && seen->find(ProcessSpawner::keyOf(victim)));
+        auto altered = std::make_shared<Snapshot>(*seen);
+        for (ProcessSample& p : altered->processes) {
+            if (p.key.pid == victim) {
+                p.exe = "/usr/bin/some-other-program";
+                p.name = "some-other-pro";
+            }
+        }
+        window_->showSnapshot(altered);
+        window_->processes()->selectKeys({ProcessSpawner::keyOf(victim)});
+        QSignalSpy finished(actions_.get(), &app::ProcessActions::finished);
+        window_->action(ProcessAction::Kill, false)->trigger();
+        QVERIFY(finished.wait(15000));
+        const auto report = finished.first().at(1).value<ActionReport>();
+        QCOMPARE(report.count(ActionOutcome::Refused), std::size_t(1));
+        QTest::qWait(200);
+        QCOMPARE(::kill(static_cast<pid_t>(victim), 0), 0);
+    }
+
     void protectedProcessesAreRefusedAloud()
     {
         // pid 1 and the dashboard's own process: a clear refusal each, never a silent no-op.

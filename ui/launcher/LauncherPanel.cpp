@@ -390,6 +390,7 @@ void LauncherPanel::buildForm()
     connect(targetName_, &QComboBox::currentIndexChanged, this, &LauncherPanel::addRequiredFeatures);
     connect(features_, &QLineEdit::textChanged, this, &LauncherPanel::syncFeatureMenu);
     connect(preset_, &QComboBox::currentIndexChanged, this, &LauncherPanel::applyPresetProfile);
+    connect(preset_, &QComboBox::currentIndexChanged, this, [this] { jobsAsked_.reset(); });
     connect(package_, &QComboBox::currentIndexChanged, this, [this] { fillFromWorkspace(); });
 
     connect(start_, &QPushButton::clicked, this, &LauncherPanel::startRequested);
@@ -409,6 +410,8 @@ void LauncherPanel::buildForm()
         if (!suggested_)
             return;
         setPreset(*suggested_);
+        jobsAsked_ = suggestedJobs_;
+        refreshPreview();
         startRequested();
     });
 }
@@ -638,6 +641,7 @@ BuildRequest LauncherPanel::request() const
         r.extraArgs = *extra;
     if (auto then = splitArguments(s(thenRun_->text())))
         r.thenRun = *then;
+    r.jobs = jobsAsked_;
     if (r.targetKind == TargetKind::Default && controller_->workspace()) {
         const auto& ws = *controller_->workspace();
         const auto* only = !r.package.empty()        ? ws.package(q(r.package))

@@ -50,6 +50,7 @@ class LauncherPanel : public QWidget {
     QComboBox* profileBox() const { return profile_; }
     QComboBox* targetNameBox() const { return targetName_; }
     QComboBox* targetKindBox() const { return targetKind_; }
+    QComboBox* presetBox() const { return preset_; }
     QLineEdit* featuresEdit() const { return features_; }
     QLineEdit* extraArgsEdit() const { return extraArgs_; }
     QPushButton* waitButton() const { return wait_; }
@@ -93,6 +94,9 @@ class LauncherPanel : public QWidget {
     QStringList recent_;
     std::optional<BuildPreset> suggested_;
     std::optional<unsigned> suggestedJobs_;
+    // The -j the last diagnosis suggested, taken with "Try ..."; any other
+    // choice of preset drops it.
+    std::optional<unsigned> jobsAsked_;
     bool errorMarked_ = false;
     int logLines_ = 0;
     // Cargo's last "Building [..] N/M" of the running build.
