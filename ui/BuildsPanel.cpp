@@ -73,7 +73,8 @@ BuildsPanel::BuildsPanel(QWidget* parent)
     for (int column : {BuildsModel::Rustc, BuildsModel::Linkers, BuildsModel::Tests, BuildsModel::Memory,
                        BuildsModel::Elapsed})
         view_->header()->setSectionResizeMode(column, QHeaderView::ResizeToContents);
-    view_->setColumnWidth(BuildsModel::Build, 150);
+    // Wide enough for "cargo build -p name · pid N · holds the lock".
+    view_->setColumnWidth(BuildsModel::Build, 300);
     layout->addWidget(view_, 1);
 
     empty_ = new QLabel(tr("No build running. Builds of cargo, make, ninja and cmake show up here."), this);
