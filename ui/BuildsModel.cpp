@@ -2,12 +2,16 @@
 #include "BuildsModel.h"
 
 #include "DashboardColors.h"
+#include "headroom/BuildDuplicates.h"
+#include "headroom/SafeText.h"
 #include "headroom/Units.h"
 
 #include <QApplication>
 #include <QBrush>
 #include <QDir>
 #include <QStyle>
+
+#include <algorithm>
 
 namespace headroom::ui {
 
@@ -65,11 +69,15 @@ QVariant BuildsModel::data(const QModelIndex& index, int role) const
     case Qt::DisplayRole:
         switch (index.column()) {
         case Build: {
-            QString text = QString::fromStdString(build->tool);
-            if (!build->subcommand.empty())
-                text += QLatin1Char(' ') + QString::fromStdString(build->subcommand);
+            // Enough to tell two builds of one workspace apart: packages,
+            // profile, pid and who holds the lock (the age has its column).
+            QString text = QString::fromStdString(buildName(*snapshot_, *build));
             if (!build->profile.empty() && build->profile != "dev")
-                text += QStringLiteral(" (%1)").arg(QString::fromStdString(build->profile));
+                text += QStringLiteral(" · ") + QString::fromStdString(safeText(build->profile, 40));
+            text += tr(" · pid %1").arg(build->root.pid);
+            const std::string_view lock = lockStateText(build->lock);
+            if (!lock.empty())
+                text += QStringLiteral(" · ") + QString::fromUtf8(lock.data(), static_cast<int>(lock.size()));
             return text;
         }
         case Workspace: {
@@ -98,8 +106,16 @@ QVariant BuildsModel::data(const QModelIndex& index, int role) const
         if (!build->targetDir.empty())
             tip += QStringLiteral("<br>target: %1")
                        .arg(QString::fromStdString(build->targetDir).toHtmlEscaped());
-        if (duplicate)
+        if (duplicate) {
             tip += tr("<br><b>Another build works on the same workspace or target folder.</b>");
+            for (const DuplicateGroup& group : duplicateGroups(*snapshot_)) {
+                const auto at = static_cast<std::size_t>(index.row());
+                if (std::find(group.builds.begin(), group.builds.end(), at) != group.builds.end())
+                    tip += (at == group.kept ? tr("<br>Kept by “Stop the extra builds”: %1")
+                                             : tr("<br>Stopped by “Stop the extra builds”: %1"))
+                               .arg(QString::fromStdString(duplicateVerdict(*snapshot_, group, at)));
+            }
+        }
         return tip;
     }
     case Qt::DecorationRole:

@@ -5,7 +5,11 @@
 #include "CachedTextDelegate.h"
 #include "DashboardColors.h"
 #include "RunawayBuilds.h"
+#include "StopBuildsDialog.h"
+#include "headroom/BuildDuplicates.h"
 #include "headroom/BuildTrees.h"
+#include "headroom/Platform.h"
+#include "headroom/SafeText.h"
 #include "headroom/Units.h"
 
 #include <QDir>
@@ -19,7 +23,8 @@
 
 namespace headroom::ui {
 
-BuildsPanel::BuildsPanel(QWidget* parent) : QWidget(parent)
+BuildsPanel::BuildsPanel(QWidget* parent)
+    : QWidget(parent), uid_(platform::currentUid()), selfPid_(platform::currentPid())
 {
     setObjectName(QStringLiteral("buildsPanel"));
     auto* layout = new QVBoxLayout(this);
@@ -68,7 +73,8 @@ BuildsPanel::BuildsPanel(QWidget* parent) : QWidget(parent)
     for (int column : {BuildsModel::Rustc, BuildsModel::Linkers, BuildsModel::Tests, BuildsModel::Memory,
                        BuildsModel::Elapsed})
         view_->header()->setSectionResizeMode(column, QHeaderView::ResizeToContents);
-    view_->setColumnWidth(BuildsModel::Build, 150);
+    // Wide enough for "cargo build -p name · pid N · holds the lock".
+    view_->setColumnWidth(BuildsModel::Build, 300);
     layout->addWidget(view_, 1);
 
     empty_ = new QLabel(tr("No build running. Builds of cargo, make, ninja and cmake show up here."), this);
@@ -78,12 +84,8 @@ BuildsPanel::BuildsPanel(QWidget* parent) : QWidget(parent)
     empty_->setForegroundRole(QPalette::PlaceholderText);
     layout->addWidget(empty_);
 
-    connect(stopExtra_, &QPushButton::clicked, this, [this] {
-        if (extra_.empty())
-            return;
-        emit stopBuildsRequested(extra_,
-                                 tr("Stopping %n extra build(s)", nullptr, static_cast<int>(extra_.size())));
-    });
+    // Like every other stop, this one shows what it stops and what that frees first.
+    connect(stopExtra_, &QPushButton::clicked, this, [this] { openStopExtraDialog(); });
     connect(view_, &QTreeView::activated, this, [this](const QModelIndex& index) {
         emit buildActivated(index.data(BuildsModel::RootKeyRole).value<ProcessKey>());
     });
@@ -112,35 +114,77 @@ void BuildsPanel::setSnapshot(const SnapshotPtr& snapshot)
     view_->setVisible(any);
     empty_->setVisible(!any);
 
-    extra_ = extraDuplicateBuilds(*snapshot);
+    extra_ = headroom::extraDuplicateBuilds(*snapshot);
     if (extra_.empty()) {
         warning_->hide();
         return;
     }
-    QStringList where;
-    std::uint64_t extraBytes = 0;
-    for (const ProcessKey& root : extra_) {
-        for (const BuildTree& build : snapshot->builds) {
-            if (build.root == root) {
-                extraBytes += build.residentBytes;
-                QString workspace = QString::fromStdString(build.workspace);
-                const QString home = QDir::homePath();
-                if (home.size() > 1 && workspace.startsWith(home + QLatin1Char('/')))
-                    workspace = QLatin1Char('~') + workspace.mid(home.size());
-                if (!where.contains(workspace))
-                    where << workspace;
-            }
+    QStringList parts;
+    for (const DuplicateGroup& group : duplicateGroups(*snapshot)) {
+        const BuildTree& kept = snapshot->builds[group.kept];
+        std::uint64_t extraBytes = 0;
+        QStringList waiting, others;
+        for (std::size_t index : group.extra()) {
+            const BuildTree& build = snapshot->builds[index];
+            extraBytes += build.residentBytes;
+            (build.lock == BuildLockState::Waiting ? waiting : others) << tr("pid %1").arg(build.root.pid);
         }
+        QString workspace = QString::fromStdString(safeText(kept.workspace, 200));
+        const QString home = QDir::homePath();
+        if (home.size() > 1 && workspace.startsWith(home + QLatin1Char('/')))
+            workspace = QLatin1Char('~') + workspace.mid(home.size());
+        QString part = tr("<b>%1 builds of %2</b> at once. Kept: %3 (%4).")
+                           .arg(group.builds.size())
+                           .arg(workspace.toHtmlEscaped(),
+                                QString::fromStdString(buildLabel(*snapshot, kept, false)).toHtmlEscaped(),
+                                QString::fromStdString(duplicateVerdict(*snapshot, group, group.kept)));
+        if (!waiting.isEmpty())
+            part +=
+                QLatin1Char(' ') + tr("Waiting for its lock: %1.").arg(waiting.join(QStringLiteral(", ")));
+        if (!others.isEmpty())
+            part += QLatin1Char(' ') + tr("Also extra: %1.").arg(others.join(QStringLiteral(", ")));
+        part += QLatin1Char(' ') +
+                tr("The extra ones use %1.").arg(QString::fromStdString(formatBytes(extraBytes)));
+        parts << part;
     }
-    warningText_->setText(tr("<b>Duplicate builds</b> of %1: %n extra build(s) using %2. "
-                             "The one that has run longest is kept.",
-                             nullptr, static_cast<int>(extra_.size()))
-                              .arg(where.join(QStringLiteral(", ")).toHtmlEscaped(),
-                                   QString::fromStdString(formatBytes(extraBytes))));
+    warningText_->setText(parts.join(QStringLiteral("<br>")));
     QPalette pal = warning_->palette();
     pal.setColor(QPalette::Window, tint(levelColor(MemoryLevel::Warning, palette()), palette(), 0.25));
     warning_->setPalette(pal);
     warning_->show();
+}
+
+void BuildsPanel::setIdentity(std::uint32_t uid, Pid selfPid)
+{
+    uid_ = uid;
+    selfPid_ = selfPid;
+}
+
+StopBuildsDialog* BuildsPanel::openStopExtraDialog()
+{
+    if (!snapshot_ || extra_.empty())
+        return nullptr;
+    auto* dialog =
+        new StopBuildsDialog(collectExtraBuilds(*snapshot_, uid_, selfPid_), graceSeconds_, window());
+    dialog->setObjectName(QStringLiteral("stopExtraBuildsDialog"));
+    dialog->setWindowTitle(tr("Stop the extra builds"));
+    dialog->setIntro(tr("These builds work on the same workspace or target folder. The one marked "
+                        "<i>Kept</i> is doing the work (it holds cargo's lock, or runs compilers, or has "
+                        "done the most); the ticked ones are stopped with everything they started: asked "
+                        "to terminate, then killed after %1 s. Nothing else is touched.")
+                         .arg(graceSeconds_, 0, 'g', 3));
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    dialog->setWindowModality(Qt::WindowModal);
+    connect(dialog, &QDialog::accepted, this, [this, dialog] {
+        const std::vector<ProcessKey> roots = dialog->chosenRoots();
+        if (roots.empty())
+            return;
+        emit stopBuildsRequested(
+            roots, tr("Stop the extra builds (%n build(s), %1)", nullptr, static_cast<int>(roots.size()))
+                       .arg(QString::fromStdString(formatBytes(dialog->chosenBytes()))));
+    });
+    dialog->open();
+    return dialog;
 }
 
 QString BuildsPanel::roleTotalsText() const

@@ -15,6 +15,7 @@ class QTreeView;
 namespace headroom::ui {
 
 class BuildsModel;
+class StopBuildsDialog;
 
 // Every build tree running now, the role totals, and a warning with a one-click
 // fix when two builds fight over one workspace.
@@ -24,6 +25,14 @@ class BuildsPanel : public QWidget {
     explicit BuildsPanel(QWidget* parent = nullptr);
 
     void setSnapshot(const SnapshotPtr& snapshot);
+    // Whose builds the extra-builds confirmation offers, and which process
+    // (with its ancestors) it must never offer: the dashboard itself.
+    void setIdentity(std::uint32_t uid, Pid selfPid);
+    void setGraceSeconds(double seconds) { graceSeconds_ = seconds; }
+
+    // The confirmation "Stop the extra builds" opens: the extra builds ticked,
+    // the kept one shown; emits stopBuildsRequested on accept.
+    StopBuildsDialog* openStopExtraDialog();
 
     BuildsModel* model() const { return model_; }
     QTreeView* view() const { return view_; }
@@ -46,6 +55,9 @@ class BuildsPanel : public QWidget {
     QLabel* warningText_ = nullptr;
     QPushButton* stopExtra_ = nullptr;
     std::vector<ProcessKey> extra_;
+    std::uint32_t uid_ = 0;
+    Pid selfPid_ = 0;
+    double graceSeconds_ = 3.0;
 };
 
 } // namespace headroom::ui

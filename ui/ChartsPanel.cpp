@@ -266,6 +266,10 @@ void ChartsPanel::syncBuildGraphs()
                 graph->addData(series->points[i].seconds, TimeChart::toGiB(series->points[i].residentBytes));
             changed = true;
         } else if (!series->points.empty()) {
+            if (graph->name() != series->label) {
+                graph->setName(series->label);
+                changed = true;
+            }
             const BuildPoint& last = series->points.back();
             if (graph->data()->isEmpty() || graph->data()->constEnd()[-1].key < last.seconds)
                 graph->addData(last.seconds, TimeChart::toGiB(last.residentBytes));

@@ -325,6 +325,7 @@ void MainWindow::setIdentity(std::uint32_t uid, Pid selfPid)
 {
     uid_ = uid;
     selfPid_ = selfPid;
+    builds_->setIdentity(uid, selfPid);
 }
 
 void MainWindow::applySettings(const DashboardSettings& settings)
@@ -332,6 +333,7 @@ void MainWindow::applySettings(const DashboardSettings& settings)
     const bool historyChanged = settings.historyMinutes != settings_.historyMinutes ||
                                 settings.intervalSeconds != settings_.intervalSeconds;
     settings_ = settings;
+    builds_->setGraceSeconds(settings.graceSeconds);
     if (historyChanged)
         charts_->configure(settings.historyMinutes * 60.0, settings.intervalSeconds);
     updateStatus();

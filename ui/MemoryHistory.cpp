@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "MemoryHistory.h"
 
+#include "headroom/BuildDuplicates.h"
+#include "headroom/SafeText.h"
+
 #include <QDir>
 #include <QFileInfo>
 
@@ -36,11 +39,19 @@ void MemoryHistory::clear()
     builds_.clear();
 }
 
-QString MemoryHistory::buildLabel(const BuildTree& build)
+QString MemoryHistory::buildLabel(const Snapshot& snapshot, const BuildTree& build)
 {
-    QString label = QString::fromStdString(build.tool);
-    if (!build.subcommand.empty())
-        label += QLatin1Char(' ') + QString::fromStdString(build.subcommand);
+    QString label = QString::fromStdString(headroom::buildName(snapshot, build));
+    if (!build.duplicates.empty()) {
+        // Builds of one workspace differ by pid, profile and lock, not by folder.
+        if (!build.profile.empty())
+            label += QStringLiteral(" · ") + QString::fromStdString(safeText(build.profile, 40));
+        label += QStringLiteral(" · pid %1").arg(build.root.pid);
+        const std::string_view lock = lockStateText(build.lock);
+        if (!lock.empty())
+            label += QStringLiteral(" · ") + QString::fromUtf8(lock.data(), static_cast<int>(lock.size()));
+        return label;
+    }
     if (!build.workspace.empty()) {
         QString where = QString::fromStdString(build.workspace);
         const QString home = QDir::homePath();
@@ -77,12 +88,13 @@ void MemoryHistory::append(const Snapshot& snapshot)
         if (it == builds_.end()) {
             BuildSeries series;
             series.root = build.root;
-            series.label = buildLabel(build);
             series.points.setCapacity(buildCapacity());
             builds_.push_back(std::move(series));
             it = builds_.end() - 1;
         }
         it->running = true;
+        // Named again each sample: the lock holder changes as builds finish.
+        it->label = buildLabel(snapshot, build);
         it->points.push({point.seconds, build.residentBytes});
     }
 

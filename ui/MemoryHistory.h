@@ -60,7 +60,7 @@ class MemoryHistory {
     const HistoryPoint* nearest(double seconds) const;
 
     static double toSeconds(std::int64_t steadyNs) { return static_cast<double>(steadyNs) / 1e9; }
-    static QString buildLabel(const BuildTree& build);
+    static QString buildLabel(const Snapshot& snapshot, const BuildTree& build);
 
     // Never more build series than this: a machine that ran fifty builds in
     // the span still draws a readable chart.

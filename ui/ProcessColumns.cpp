@@ -140,7 +140,9 @@ QVariant data(const ProcessSample& process, int column, int role, const SubtreeS
         case Started:
             return startedText(process.startedAtMs);
         case Command:
-            return QString::fromStdString(process.commandLine());
+            // The program's name, not its path, so the arguments stay in sight;
+            // the full line is in the tooltip.
+            return QString::fromStdString(process.displayCommand());
         }
         return {};
     case SortRole:

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "RunawayBuilds.h"
 
+#include "headroom/BuildDuplicates.h"
+#include "headroom/SafeText.h"
+
 #include <QDir>
 
 #include <algorithm>
-#include <numeric>
 #include <unordered_set>
 
 namespace headroom::ui {
@@ -52,11 +54,9 @@ std::vector<RunawayGroup> collectRunawayBuilds(const Snapshot& snapshot, std::ui
         RunawayGroup group;
         group.root = build.root;
         group.isBuildTree = true;
-        group.title = QString::fromStdString(build.tool);
-        if (!build.subcommand.empty())
-            group.title += QLatin1Char(' ') + QString::fromStdString(build.subcommand);
+        group.title = QString::fromStdString(buildName(snapshot, build));
         if (!build.profile.empty() && build.profile != "dev")
-            group.title += QStringLiteral(" (%1)").arg(QString::fromStdString(build.profile));
+            group.title += QStringLiteral(" · ") + QString::fromStdString(safeText(build.profile, 40));
         group.where = shortPath(build.workspace);
         group.elapsedSeconds = build.elapsedSeconds;
         for (const ProcessKey& key : build.members) {
@@ -110,42 +110,42 @@ std::vector<RunawayGroup> collectRunawayBuilds(const Snapshot& snapshot, std::ui
     std::stable_sort(groups.begin(), groups.end(), [](const RunawayGroup& a, const RunawayGroup& b) {
         return a.residentBytes > b.residentBytes;
     });
+    for (const DuplicateGroup& duplicates : duplicateGroups(snapshot)) {
+        for (std::size_t index : duplicates.builds) {
+            const ProcessKey root = snapshot.builds[index].root;
+            for (RunawayGroup& group : groups) {
+                if (group.root != root)
+                    continue;
+                const QString verdict = QString::fromStdString(duplicateVerdict(snapshot, duplicates, index));
+                group.note = index == duplicates.kept
+                                 ? QObject::tr("duplicate, the one to keep: %1").arg(verdict)
+                                 : QObject::tr("extra duplicate: %1").arg(verdict);
+            }
+        }
+    }
     return groups;
 }
 
-std::vector<ProcessKey> extraDuplicateBuilds(const Snapshot& snapshot)
+std::vector<RunawayGroup> collectExtraBuilds(const Snapshot& snapshot, std::uint32_t uid, Pid selfPid)
 {
-    const std::size_t count = snapshot.builds.size();
-    // Union the duplicate relation into clusters.
-    std::vector<std::size_t> cluster(count);
-    std::iota(cluster.begin(), cluster.end(), 0);
-    auto find = [&](std::size_t i) {
-        while (cluster[i] != i)
-            i = cluster[i] = cluster[cluster[i]];
-        return i;
-    };
-    for (std::size_t i = 0; i < count; ++i) {
-        for (std::size_t other : snapshot.builds[i].duplicates) {
-            if (other < count)
-                cluster[find(i)] = find(other);
+    std::vector<RunawayGroup> all = collectRunawayBuilds(snapshot, uid, selfPid);
+    std::vector<RunawayGroup> chosen;
+    for (const DuplicateGroup& duplicates : duplicateGroups(snapshot)) {
+        std::vector<RunawayGroup> part;
+        for (std::size_t index : duplicates.builds) {
+            const ProcessKey root = snapshot.builds[index].root;
+            auto it =
+                std::find_if(all.begin(), all.end(), [&](const RunawayGroup& g) { return g.root == root; });
+            if (it == all.end())
+                continue; // another user's, or the one that runs this window
+            part.push_back(*it);
+            part.back().kept = index == duplicates.kept;
         }
+        // Nothing of the user's to stop in this group: leave it out.
+        if (std::any_of(part.begin(), part.end(), [](const RunawayGroup& g) { return !g.kept; }))
+            chosen.insert(chosen.end(), part.begin(), part.end());
     }
-    // In each cluster keep the build that has run longest: it is closest to done.
-    std::vector<std::size_t> keeper(count, count);
-    for (std::size_t i = 0; i < count; ++i) {
-        const std::size_t c = find(i);
-        if (keeper[c] == count ||
-            snapshot.builds[i].elapsedSeconds > snapshot.builds[keeper[c]].elapsedSeconds)
-            keeper[c] = i;
-    }
-    std::vector<ProcessKey> extra;
-    for (std::size_t i = 0; i < count; ++i) {
-        if (snapshot.builds[i].duplicates.empty())
-            continue;
-        if (keeper[find(i)] != i)
-            extra.push_back(snapshot.builds[i].root);
-    }
-    return extra;
+    return chosen;
 }
 
 } // namespace headroom::ui

@@ -28,6 +28,11 @@ struct RunawayGroup {
     double elapsedSeconds = 0.0;
     std::vector<Member> members; // root first
     std::uint64_t residentBytes = 0;
+    // For duplicate builds: what the duplicate rule says of it ("keep: holds
+    // the lock", "extra: waiting for the lock"); empty otherwise.
+    QString note;
+    // The build the duplicate rule keeps, shown for context only: never ticked.
+    bool kept = false;
 };
 
 // Every build process of user `uid` in the snapshot, grouped by build tree.
@@ -35,9 +40,9 @@ struct RunawayGroup {
 // dashboard), pids 0 and 1 and kernel threads. Heaviest group first.
 std::vector<RunawayGroup> collectRunawayBuilds(const Snapshot& snapshot, std::uint32_t uid, Pid selfPid);
 
-// For each set of builds that work on the same workspace, every build but the
-// one that has run longest: the "extra" builds a duplicate warning offers to
-// stop. Returns root keys.
-std::vector<ProcessKey> extraDuplicateBuilds(const Snapshot& snapshot);
+// The duplicate builds the core's rule would stop, as groups for the
+// confirmation, each with its verdict; the build each duplicate group keeps
+// comes first in its group, marked `kept`. Same filters as collectRunawayBuilds.
+std::vector<RunawayGroup> collectExtraBuilds(const Snapshot& snapshot, std::uint32_t uid, Pid selfPid);
 
 } // namespace headroom::ui

@@ -32,7 +32,8 @@ StopBuildsDialog::StopBuildsDialog(std::vector<RunawayGroup> groups, double grac
     setWindowTitle(tr("Stop runaway builds"));
     auto* layout = new QVBoxLayout(this);
 
-    auto* intro = new QLabel(this);
+    auto* intro = intro_ = new QLabel(this);
+    intro->setObjectName(QStringLiteral("stopBuildsIntro"));
     intro->setWordWrap(true);
     if (groups_.empty()) {
         intro->setText(
@@ -65,9 +66,19 @@ StopBuildsDialog::StopBuildsDialog(std::vector<RunawayGroup> groups, double grac
         QString detail = group.where;
         if (group.isBuildTree && group.elapsedSeconds > 0)
             detail += tr("  ·  running %1").arg(QString::fromStdString(formatDuration(group.elapsedSeconds)));
+        if (!group.note.isEmpty())
+            detail += QStringLiteral("  ·  ") + group.note;
         item->setText(Detail, detail);
-        item->setFlags(item->flags() | Qt::ItemIsUserCheckable);
-        item->setCheckState(What, Qt::Checked);
+        item->setToolTip(Detail, detail.toHtmlEscaped());
+        if (group.kept) {
+            // Shown so the choice can be checked, never offered for stopping.
+            item->setText(What, tr("Kept: %1").arg(group.title));
+            item->setFlags(item->flags() & ~Qt::ItemIsUserCheckable);
+            item->setForeground(What, pal.color(QPalette::Disabled, QPalette::Text));
+        } else {
+            item->setFlags(item->flags() | Qt::ItemIsUserCheckable);
+            item->setCheckState(What, Qt::Checked);
+        }
         item->setData(What, Qt::UserRole, static_cast<qulonglong>(g));
         QFont bold = item->font(What);
         bold.setBold(true);
@@ -144,13 +155,20 @@ std::uint64_t StopBuildsDialog::chosenBytes() const
 
 void StopBuildsDialog::setAllChecked(bool checked)
 {
-    for (int i = 0; i < list_->topLevelItemCount(); ++i)
-        list_->topLevelItem(i)->setCheckState(What, checked ? Qt::Checked : Qt::Unchecked);
+    for (int i = 0; i < list_->topLevelItemCount(); ++i) {
+        if (list_->topLevelItem(i)->flags() & Qt::ItemIsUserCheckable)
+            list_->topLevelItem(i)->setCheckState(What, checked ? Qt::Checked : Qt::Unchecked);
+    }
+}
+
+void StopBuildsDialog::setIntro(const QString& text)
+{
+    intro_->setText(text);
 }
 
 void StopBuildsDialog::setChecked(std::size_t group, bool checked)
 {
-    if (group < static_cast<std::size_t>(list_->topLevelItemCount()))
+    if (group < static_cast<std::size_t>(list_->topLevelItemCount()) && !groups_[group].kept)
         list_->topLevelItem(static_cast<int>(group))
             ->setCheckState(What, checked ? Qt::Checked : Qt::Unchecked);
 }

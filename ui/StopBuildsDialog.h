@@ -27,6 +27,9 @@ class StopBuildsDialog : public QDialog {
     void setAllChecked(bool checked);
     void setChecked(std::size_t group, bool checked);
 
+    // Replaces the explanation above the list (the duplicate builds' confirmation says why these).
+    void setIntro(const QString& text);
+
     QTreeWidget* list() const { return list_; }
     QPushButton* stopButton() const { return stop_; }
 
@@ -35,6 +38,7 @@ class StopBuildsDialog : public QDialog {
 
     std::vector<RunawayGroup> groups_;
     QTreeWidget* list_ = nullptr;
+    QLabel* intro_ = nullptr;
     QLabel* total_ = nullptr;
     QPushButton* stop_ = nullptr;
 };

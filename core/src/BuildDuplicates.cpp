@@ -233,20 +233,31 @@ std::vector<DuplicateGroup> duplicateGroups(const Snapshot& snapshot)
                 }
             }
             if (!decided) {
-                std::uint64_t most = 0;
-                for (std::size_t i : candidates)
-                    most = std::max(most, builds[i].cpuTimeNs);
-                std::vector<std::size_t> busiest;
+                // More work only counts when it is clearly more: a second of
+                // CPU and a tenth more, else noise picks the build.
+                auto clearlyMore = [&](std::size_t a, std::size_t b) {
+                    const std::uint64_t ca = builds[a].cpuTimeNs, cb = builds[b].cpuTimeNs;
+                    return ca > cb + std::max<std::uint64_t>(1'000'000'000ull, cb / 10);
+                };
+                std::size_t busiest = candidates.front();
                 for (std::size_t i : candidates) {
-                    if (builds[i].cpuTimeNs == most)
-                        busiest.push_back(i);
+                    if (builds[i].cpuTimeNs > builds[busiest].cpuTimeNs)
+                        busiest = i;
                 }
-                if (busiest.size() == 1 && candidates.size() > 1) {
-                    group.kept = busiest.front();
+                const bool clear = std::all_of(candidates.begin(), candidates.end(), [&](std::size_t i) {
+                    return i == busiest || clearlyMore(busiest, i);
+                });
+                if (clear && candidates.size() > 1) {
+                    group.kept = busiest;
                     group.reason = DuplicateGroup::Reason::MostProgress;
                 } else {
+                    std::vector<std::size_t> close;
+                    for (std::size_t i : candidates) {
+                        if (!clearlyMore(busiest, i))
+                            close.push_back(i);
+                    }
                     group.kept =
-                        *std::max_element(busiest.begin(), busiest.end(), [&](std::size_t a, std::size_t b) {
+                        *std::max_element(close.begin(), close.end(), [&](std::size_t a, std::size_t b) {
                             return builds[a].elapsedSeconds < builds[b].elapsedSeconds;
                         });
                     group.reason = DuplicateGroup::Reason::StartedFirst;

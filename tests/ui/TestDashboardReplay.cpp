@@ -373,6 +373,7 @@ class TestDashboardReplay : public QObject {
     {
         MainWindow window;
         window.show();
+        window.setIdentity(1000, 99999);
         std::vector<ProcessSample> processes = {
             process(1, 0, "systemd", {"/sbin/init"}, 12, "/"),
             process(500, 1, "cargo", {"cargo", "build", "--profile", "dist-fast", "-p", "tsz-cli"}, 60,
@@ -395,6 +396,12 @@ class TestDashboardReplay : public QObject {
 
         QSignalSpy requested(&window, &MainWindow::actionRequested);
         QTest::mouseClick(builds->stopExtraButton(), Qt::LeftButton);
+        // It asks first, like every stop: the extra build ticked, the kept one shown.
+        QCOMPARE(requested.count(), 0);
+        auto* dialog = window.findChild<StopBuildsDialog*>(QStringLiteral("stopExtraBuildsDialog"));
+        QVERIFY(dialog);
+        QCOMPARE(dialog->chosenRoots(), one(600, 60000));
+        dialog->stopButton()->click();
         QCOMPARE(requested.count(), 1);
         const auto request = requested.first().at(0).value<ActionRequest>();
         QCOMPARE(request.targets, one(600, 60000));

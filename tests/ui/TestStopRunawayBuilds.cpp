@@ -13,6 +13,7 @@
 #include <QFile>
 #include <QProcess>
 #include <QPushButton>
+#include <QTreeWidget>
 #include <QScopeGuard>
 #include <QSignalSpy>
 #include <QtTest>
@@ -76,7 +77,7 @@ class TestStopRunawayBuilds : public QObject {
         BuildsModel* builds = window.builds()->model();
         QCOMPARE(builds->rowCount(), 1);
         QCOMPARE(builds->index(0, BuildsModel::Build).data().toString(),
-                 QStringLiteral("cargo build (release)"));
+                 QStringLiteral("cargo build · release · pid %1").arg(cargo));
         QCOMPARE(builds->index(0, BuildsModel::Workspace).data().toString(), workspace);
         QCOMPARE(builds->index(0, BuildsModel::Rustc).data().toInt(), 2);
         QVERIFY(builds->index(0, 0).data(BuildsModel::ResidentBytesRole).toULongLong() >= 24 * MiB);
@@ -160,10 +161,40 @@ class TestStopRunawayBuilds : public QObject {
         window.showSnapshot(snapshot);
         QVERIFY(window.builds()->duplicateWarningShown());
 
+        // The two builds read differently in the list.
+        BuildsModel* model = window.builds()->model();
+        QCOMPARE(model->rowCount(), 2);
+        QVERIFY(model->index(0, BuildsModel::Build).data().toString() !=
+                model->index(1, BuildsModel::Build).data().toString());
+        QVERIFY2(model->index(0, BuildsModel::Build).data().toString().contains(QStringLiteral("pid ")),
+                 qPrintable(model->index(0, BuildsModel::Build).data().toString()));
+
         app::ProcessActions actions;
         connect(&window, &MainWindow::actionRequested, &actions, &app::ProcessActions::request);
+        QSignalSpy requested(&window, &MainWindow::actionRequested);
         QSignalSpy finished(&actions, &app::ProcessActions::finished);
+        // The button asks first: a confirmation with the extra build ticked,
+        // the kept one shown, nothing stopped yet.
         QTest::mouseClick(window.builds()->stopExtraButton(), Qt::LeftButton);
+        auto* dialog = window.findChild<StopBuildsDialog*>(QStringLiteral("stopExtraBuildsDialog"));
+        QVERIFY(dialog);
+        QTRY_VERIFY(dialog->isVisible());
+        QCOMPARE(dialog->groups().size(), std::size_t(2));
+        QVERIFY(dialog->groups()[0].kept);
+        QCOMPARE(dialog->groups()[0].root.pid, first);
+        QVERIFY(!dialog->groups()[1].kept);
+        QCOMPARE(dialog->groups()[1].root.pid, second);
+        QCOMPARE(dialog->chosenRoots(), (std::vector<ProcessKey>{dialog->groups()[1].root}));
+        QCOMPARE(dialog->chosenBytes(), dialog->groups()[1].residentBytes);
+        QVERIFY(dialog->list()->topLevelItem(0)->text(0).startsWith(QStringLiteral("Kept: ")));
+        QVERIFY2(dialog->list()->topLevelItem(0)->text(3).contains(QStringLiteral("started first")),
+                 qPrintable(dialog->list()->topLevelItem(0)->text(3)));
+        dialog->setAllChecked(true); // the kept one cannot be ticked
+        QCOMPARE(dialog->chosenRoots().size(), std::size_t(1));
+        QTest::qWait(200);
+        QCOMPARE(requested.count(), 0);
+        QVERIFY(alive(second));
+        dialog->stopButton()->click();
         QVERIFY(finished.wait(20000));
 
         spawner.waitGone(second, std::chrono::seconds(5));
