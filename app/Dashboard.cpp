@@ -152,6 +152,7 @@ void Dashboard::createLauncher()
     launcher_ =
         std::make_unique<LauncherController>(history, settingsDir.filePath(QStringLiteral("launcher.ini")));
     launcher_->setGracePeriod(settings_.grace());
+    launcher_->setOomScoreAdj(settings_.buildOomScoreAdj);
     spdlog::info("build history in {}", launcher_->history().path().toStdString());
     for (const QString& warning : {launcher_->history().warning(), launcher_->settingsWarning()}) {
         if (warning.isEmpty())
@@ -487,8 +488,10 @@ void Dashboard::changeSettings(const ui::DashboardSettings& settings)
     window_->applySettings(settings_);
     sampling_->setInterval(settings_.interval());
     actions_->setGrace(settings_.grace());
-    if (launcher_)
+    if (launcher_) {
         launcher_->setGracePeriod(settings_.grace());
+        launcher_->setOomScoreAdj(settings_.buildOomScoreAdj);
+    }
     if (classifierChanged)
         sampling_->setClassifierOptions(classifierOptions(settings_));
     applyDesktopSettings();

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "SettingsStore.h"
 
+#include "launcher/CustomPresets.h"
+
 #include <QDateTime>
 #include <QDir>
 #include <QFile>
@@ -91,6 +93,8 @@ const Field kFields[] = {
      D::kMaxHistoryMinutes},
     {"actions/graceSeconds", &D::graceSeconds, "grace period", " s", D::kMinGraceSeconds,
      D::kMaxGraceSeconds},
+    {"builds/oomScoreAdj", &D::buildOomScoreAdj, "builds' OOM score adjustment", "", D::kMinBuildOomScoreAdj,
+     D::kMaxBuildOomScoreAdj},
     {"roles/testRunners", &D::testRunners, "extra test runners"},
     {"roles/extraLinkers", &D::extraLinkers, "extra linkers"},
     {"roles/extraCompilers", &D::extraCompilers, "extra compilers"},
@@ -125,18 +129,6 @@ void visitMember(const Member& member, Visitor&& visit, Settings&... settings)
                 visit((settings.*pointer)...);
         },
         member);
-}
-
-// Binary junk or text that is not UTF-8 means the file was damaged (a crash
-// mid-write, a disk error, a wrong file copied over it).
-bool looksDamaged(const QByteArray& content)
-{
-    if (content.contains('\0'))
-        return true;
-    QStringDecoder decoder(QStringDecoder::Utf8);
-    const QString decoded = decoder.decode(content);
-    Q_UNUSED(decoded)
-    return decoder.hasError();
 }
 
 } // namespace
@@ -190,7 +182,7 @@ SettingsStore::Loaded SettingsStore::load()
         }
     };
 
-    if (looksDamaged(content)) {
+    if (settingsTextLooksDamaged(content)) {
         setAside(QStringLiteral("it holds binary data"));
         return loaded;
     }

@@ -96,10 +96,12 @@ CLI::Validator secondsIn(double lowest, double highest)
     std::snprintf(range, sizeof range, "%g to %g", lowest, highest);
     return CLI::Validator(
         [lowest, highest, text = std::string(range)](std::string& input) -> std::string {
-            double value = 0.0;
-            const char* end = input.data() + input.size();
-            const auto [stop, error] = std::from_chars(input.data(), end, value);
-            if (input.empty() || error != std::errc() || stop != end || !std::isfinite(value) ||
+            // strtod, not from_chars: macOS's libc++ has no floating-point
+            // from_chars. The CLI never sets a locale, so "." is the point.
+            const bool plain = !input.empty() && input.find_first_not_of("0123456789.") == std::string::npos;
+            char* stop = nullptr;
+            const double value = plain ? std::strtod(input.c_str(), &stop) : 0.0;
+            if (!plain || stop != input.c_str() + input.size() || !std::isfinite(value) ||
                 !(value >= lowest && value <= highest))
                 return "wants seconds from " + text + ", not \"" + safeText(input, 64) + "\"";
             return {};
@@ -124,6 +126,21 @@ int exitCodeFor(const ActionReport& report)
             return code;
     }
     return 0;
+}
+
+// Each process's outcome (failures on stderr) and the summary, or the JSON;
+// the exit code tells the most serious outcome.
+int printReport(const ActionReport& report, bool json, std::ostream& out, std::ostream& err)
+{
+    if (json) {
+        out << reportToJson(report, false) << "\n";
+    } else {
+        for (const auto& r : report.results)
+            (r.outcome == ActionOutcome::Done ? out : err) << printable(r.message) << "\n";
+        if (report.results.size() > 1)
+            out << report.summary() << "\n";
+    }
+    return exitCodeFor(report);
 }
 
 bool stdinIsTerminal()
@@ -197,16 +214,7 @@ int stopExtraBuilds(const std::string& programName, const std::string& within, b
     options.tree = true;
     options.grace = grace;
     options.onlyCurrentUser = true;
-    const ActionReport report = ProcessControl().apply(roots, ProcessAction::Terminate, options);
-    if (json) {
-        out << reportToJson(report, false) << "\n";
-    } else {
-        for (const auto& r : report.results)
-            (r.outcome == ActionOutcome::Done ? out : err) << printable(r.message) << "\n";
-        if (report.results.size() > 1)
-            out << report.summary() << "\n";
-    }
-    return exitCodeFor(report);
+    return printReport(ProcessControl().apply(roots, ProcessAction::Terminate, options), json, out, err);
 }
 
 } // namespace
@@ -337,16 +345,8 @@ int run(const std::string& programName, const std::vector<std::string>& args, st
         options.tree = tree;
         options.grace = std::chrono::milliseconds(static_cast<long long>(grace * 1000.0));
         const ProcessAction action = *actionFromId(signal);
-        const ActionReport report = ProcessControl().apply(ProcessKey{pid, startTime}, action, options);
-        if (stopJson) {
-            out << reportToJson(report, false) << "\n";
-        } else {
-            for (const auto& r : report.results)
-                (r.outcome == ActionOutcome::Done ? out : err) << printable(r.message) << "\n";
-            if (report.results.size() > 1)
-                out << report.summary() << "\n";
-        }
-        return exitCodeFor(report);
+        return printReport(ProcessControl().apply(ProcessKey{pid, startTime}, action, options), stopJson, out,
+                           err);
     }
     return kExitUsage;
 }

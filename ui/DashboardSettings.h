@@ -28,6 +28,13 @@ struct DashboardSettings {
     int historyMinutes = 30;
     double graceSeconds = 3.0;
 
+    // Builds started from Headroom get this oom_score_adj (inherited by all
+    // they start), so when the kernel must kill, it kills the build, which
+    // can be restarted, and not the window or the user's editor.
+    static constexpr int kMinBuildOomScoreAdj = 0;
+    static constexpr int kMaxBuildOomScoreAdj = 1000;
+    int buildOomScoreAdj = 500;
+
     // Extra program names per role, on top of the ones the core knows.
     QStringList testRunners;
     QStringList extraLinkers;

@@ -76,6 +76,14 @@ SettingsDialog::SettingsDialog(const DashboardSettings& settings, QWidget* paren
     grace_->setSuffix(tr(" s"));
     grace_->setToolTip(tr("Terminate asks politely first (SIGTERM) and kills (SIGKILL) after this long"));
     stoppingForm->addRow(tr("&Grace period before kill:"), grace_);
+    oomScoreAdj_ = new QSpinBox(stopping);
+    oomScoreAdj_->setObjectName(QStringLiteral("buildOomScoreAdj"));
+    oomScoreAdj_->setRange(DashboardSettings::kMinBuildOomScoreAdj, DashboardSettings::kMaxBuildOomScoreAdj);
+    oomScoreAdj_->setSingleStep(100);
+    oomScoreAdj_->setToolTip(tr("oom_score_adj of builds started from Headroom: when memory runs out, the "
+                                "kernel kills the build (which can be restarted) before the window or your "
+                                "editor. 0 leaves the kernel's own choice."));
+    stoppingForm->addRow(tr("Builds' &OOM score adjustment:"), oomScoreAdj_);
     left->addWidget(stopping);
 
     auto* roles = new QGroupBox(tr("Recognising build processes (program names, comma separated)"), this);
@@ -169,6 +177,7 @@ void SettingsDialog::load(const DashboardSettings& settings)
     interval_->setValue(settings.intervalSeconds);
     history_->setValue(settings.historyMinutes);
     grace_->setValue(settings.graceSeconds);
+    oomScoreAdj_->setValue(settings.buildOomScoreAdj);
     testRunners_->setText(settings.testRunners.join(QStringLiteral(", ")));
     linkers_->setText(settings.extraLinkers.join(QStringLiteral(", ")));
     compilers_->setText(settings.extraCompilers.join(QStringLiteral(", ")));
@@ -192,6 +201,7 @@ DashboardSettings SettingsDialog::settings() const
     settings.intervalSeconds = interval_->value();
     settings.historyMinutes = history_->value();
     settings.graceSeconds = grace_->value();
+    settings.buildOomScoreAdj = oomScoreAdj_->value();
     settings.testRunners = splitNames(testRunners_->text());
     settings.extraLinkers = splitNames(linkers_->text());
     settings.extraCompilers = splitNames(compilers_->text());

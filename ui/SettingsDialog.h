@@ -28,6 +28,7 @@ class SettingsDialog : public QDialog {
     QDoubleSpinBox* interval_ = nullptr;
     QSpinBox* history_ = nullptr;
     QDoubleSpinBox* grace_ = nullptr;
+    QSpinBox* oomScoreAdj_ = nullptr;
     QLineEdit* testRunners_ = nullptr;
     QLineEdit* linkers_ = nullptr;
     QLineEdit* compilers_ = nullptr;

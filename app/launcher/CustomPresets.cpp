@@ -7,9 +7,9 @@
 
 namespace headroom::app {
 
-namespace {
-// Settings are text: a NUL byte or invalid UTF-8 means something else wrote the file.
-bool looksDamaged(const QByteArray& content)
+// Settings are text: a NUL byte or invalid UTF-8 means something else wrote
+// the file (a crash mid-write, a disk error, a wrong file copied over it).
+bool settingsTextLooksDamaged(const QByteArray& content)
 {
     if (content.contains('\0'))
         return true;
@@ -18,7 +18,6 @@ bool looksDamaged(const QByteArray& content)
     Q_UNUSED(decoded)
     return decoder.hasError();
 }
-} // namespace
 
 LauncherSettings openLauncherSettings(const QString& path)
 {
@@ -33,7 +32,7 @@ LauncherSettings openLauncherSettings(const QString& path)
         // Bounded: the launcher's settings are a few kilobytes.
         const QByteArray content = file.read(4 << 20);
         file.close();
-        if (looksDamaged(content)) {
+        if (settingsTextLooksDamaged(content)) {
             why = QStringLiteral("it holds binary data");
         } else {
             QSettings probe(path, QSettings::IniFormat);

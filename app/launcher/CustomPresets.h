@@ -38,6 +38,10 @@ struct LauncherSettings {
 };
 LauncherSettings openLauncherSettings(const QString& path);
 
+// True when a settings file's bytes cannot be what QSettings wrote: a NUL
+// byte or invalid UTF-8.
+bool settingsTextLooksDamaged(const QByteArray& content);
+
 std::vector<CustomPreset> loadCustomPresets(QSettings& settings);
 void saveCustomPresets(QSettings& settings, const std::vector<CustomPreset>& presets);
 

@@ -42,6 +42,7 @@ class LauncherController : public QObject {
     const QString& settingsWarning() const { return settingsWarning_; }
     BuildRunner& runner() { return runner_; }
     void setGracePeriod(std::chrono::milliseconds grace) { runner_.setGracePeriod(grace); }
+    void setOomScoreAdj(int adjustment) { runner_.setOomScoreAdj(adjustment); }
     void setCargoProgram(const QString& cargo) { cargo_ = cargo; }
     void setCheckOptions(double maxUsedFraction, std::uint64_t defaultNeed);
 

@@ -274,7 +274,9 @@ void describeOtherTool(BuildTree& build, const ProcessSample& root)
 {
     std::string dir = root.cwd;
     if (build.tool == "cmake") {
-        if (auto buildDir = optionValue(root.argv, "--build"))
+        // `cmake --build --preset NAME` names no folder: the preset's binaryDir
+        // is in the project's CMakePresets.json, and cmake runs from the project.
+        if (auto buildDir = optionValue(root.argv, "--build"); buildDir && !buildDir->starts_with("-"))
             dir = resolveAgainst(*buildDir, root.cwd).string();
     } else if (auto changeDir = optionValue(root.argv, "-C")) {
         // make and ninja chdir into -C before they run, so their cwd already is

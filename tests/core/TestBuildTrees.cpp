@@ -185,9 +185,11 @@ class TestBuildTrees : public QObject {
             proc(20, 1, "make", {"make", "-C", "/abs/dir", "-j8"}, "/abs/dir"),
             proc(30, 1, "gmake", {"gmake", "-C", "sub"}, "/src/sub"),
             proc(40, 1, "cmake", {"cmake", "--build", "out"}, "/p"),
+            // The build folder comes from CMakePresets.json: the project is where it runs.
+            proc(50, 1, "cmake", {"cmake", "--build", "--preset", "dev"}, "/q"),
         });
         assembleBuilds(s, "/nonexistent");
-        QCOMPARE(s.builds.size(), std::size_t(4));
+        QCOMPARE(s.builds.size(), std::size_t(5));
         std::map<Pid, std::string> byRoot;
         for (const auto& b : s.builds)
             byRoot[b.root.pid] = b.workspace;
@@ -196,6 +198,7 @@ class TestBuildTrees : public QObject {
         QCOMPARE(byRoot[30], std::string("/src/sub"));
         // cmake --build does not chdir; its own cwd is where it was started.
         QCOMPARE(byRoot[40], std::string("/p/out"));
+        QCOMPARE(byRoot[50], std::string("/q"));
     }
 
     void hostileManifestsAreNotRead()

@@ -54,6 +54,7 @@ class TestSettingsStore : public QObject {
         settings.intervalSeconds = 2.5;
         settings.historyMinutes = 120;
         settings.graceSeconds = 7;
+        settings.buildOomScoreAdj = 800;
         settings.testRunners = {QStringLiteral("my-runner"), QStringLiteral("other")};
         settings.extraLinkers = {QStringLiteral("wild")};
         settings.thresholds.warningAvailablePercent = 22;
@@ -78,7 +79,8 @@ class TestSettingsStore : public QObject {
         QTemporaryDir dir;
         const QString path = dir.filePath(QStringLiteral("headroom.conf"));
         write(path, "[sampling]\nintervalSeconds=0.01\nhistoryMinutes=60\n[actions]\ngraceSeconds=soon\n"
-                    "[levels]\nwarningAvailablePercent=250\ncriticalAvailablePercent=4\n");
+                    "[levels]\nwarningAvailablePercent=250\ncriticalAvailablePercent=4\n"
+                    "[builds]\noomScoreAdj=1001\n");
         SettingsStore store(path);
         const auto loaded = store.load();
         QCOMPARE(loaded.settings.intervalSeconds, 1.0); // too fast: default
@@ -86,7 +88,8 @@ class TestSettingsStore : public QObject {
         QCOMPARE(loaded.settings.graceSeconds, 3.0);    // not a number: default
         QCOMPARE(loaded.settings.thresholds.warningAvailablePercent, 20.0);
         QCOMPARE(loaded.settings.thresholds.criticalAvailablePercent, 4.0);
-        QCOMPARE(loaded.warnings.size(), 3);
+        QCOMPARE(loaded.settings.buildOomScoreAdj, 500); // past the kernel's 1000: default
+        QCOMPARE(loaded.warnings.size(), 4);
         QVERIFY(loaded.warnings.join('\n').contains(QStringLiteral("sampling/intervalSeconds")));
         QVERIFY(loaded.setAsidePath.isEmpty()); // a bad value is not a damaged file
     }
