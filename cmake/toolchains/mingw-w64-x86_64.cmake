@@ -29,34 +29,8 @@ set(CMAKE_FIND_ROOT_PATH_MODE_PACKAGE ONLY)
 
 set(CMAKE_EXE_LINKER_FLAGS_INIT "-static -static-libgcc -static-libstdc++")
 
-# The header-only libraries (nlohmann-json, CLI11) are installed for the host
-# in /usr/include. Adding /usr/include to a cross build would pull glibc's
-# headers in, so a folder in the build tree links to just those two libraries
-# and their CMake package files, and find_package is pointed there.
+# nlohmann-json and CLI11 from the host, without the rest of /usr/include.
 if(NOT DEFINED HEADROOM_HOST_HEADERS)
     set(HEADROOM_HOST_HEADERS "${CMAKE_BINARY_DIR}/host-headers")
 endif()
-list(APPEND CMAKE_TRY_COMPILE_PLATFORM_VARIABLES HEADROOM_HOST_HEADERS)
-foreach(_relative include/nlohmann include/CLI)
-    if(EXISTS "/usr/${_relative}" AND NOT EXISTS "${HEADROOM_HOST_HEADERS}/${_relative}")
-        file(MAKE_DIRECTORY "${HEADROOM_HOST_HEADERS}/include")
-        file(CREATE_LINK "/usr/${_relative}" "${HEADROOM_HOST_HEADERS}/${_relative}" SYMBOLIC)
-    endif()
-endforeach()
-# The package files compute their prefix by climbing from where they are found,
-# so each is linked at the same depth as on the host (share/cmake/X,
-# lib/<multiarch>/cmake/X, ...): the prefix is then host-headers, not /usr.
-foreach(_package nlohmann_json CLI11)
-    file(GLOB _candidates LIST_DIRECTORIES true
-         /usr/share/cmake/${_package} /usr/lib/cmake/${_package} /usr/lib/*/cmake/${_package})
-    if(_candidates)
-        list(GET _candidates 0 _found)
-        file(RELATIVE_PATH _relative /usr "${_found}")
-        if(NOT EXISTS "${HEADROOM_HOST_HEADERS}/${_relative}")
-            get_filename_component(_parent "${HEADROOM_HOST_HEADERS}/${_relative}" DIRECTORY)
-            file(MAKE_DIRECTORY "${_parent}")
-            file(CREATE_LINK "${_found}" "${HEADROOM_HOST_HEADERS}/${_relative}" SYMBOLIC)
-        endif()
-        set(${_package}_DIR "${HEADROOM_HOST_HEADERS}/${_relative}" CACHE PATH "")
-    endif()
-endforeach()
+include(${CMAKE_CURRENT_LIST_DIR}/HostHeaders.cmake)
