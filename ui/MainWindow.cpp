@@ -138,17 +138,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     processes_->setContextMenu(processMenu_);
 
     connect(processes_, &ProcessPanel::selectionChanged, this, &MainWindow::updateActionStates);
-    connect(builds_, &BuildsPanel::stopBuildsRequested, this,
-            [this](const std::vector<ProcessKey>& roots, const QString& description) {
-                ActionRequest request;
-                request.targets = roots;
-                request.seen = snapshot_;
-                request.action = ProcessAction::Terminate;
-                request.tree = true;
-                request.onlyCurrentUser = true;
-                request.description = description;
-                emit actionRequested(request);
-            });
+    connect(builds_, &BuildsPanel::stopBuildsRequested, this, &MainWindow::requestBuildStop);
     connect(builds_, &BuildsPanel::buildActivated, this, [this](const ProcessKey& root) {
         processes_->setFilterText({});
         processes_->selectKeys({root});
@@ -397,6 +387,20 @@ void MainWindow::updateActionStates()
     }
 }
 
+// Build stops, from the builds panel or the Stop runaway builds dialog: whole
+// trees, the user's own processes only, checked against the sample shown.
+void MainWindow::requestBuildStop(const std::vector<ProcessKey>& roots, const QString& description)
+{
+    ActionRequest request;
+    request.targets = roots;
+    request.seen = snapshot_;
+    request.action = ProcessAction::Terminate;
+    request.tree = true;
+    request.onlyCurrentUser = true;
+    request.description = description;
+    emit actionRequested(request);
+}
+
 void MainWindow::requestOnSelection(ProcessAction which, bool tree)
 {
     const auto selected = processes_->selectedProcesses();
@@ -428,16 +432,9 @@ StopBuildsDialog* MainWindow::openStopBuildsDialog()
         const std::vector<ProcessKey> roots = dialog->chosenRoots();
         if (roots.empty())
             return;
-        ActionRequest request;
-        request.targets = roots;
-        request.seen = snapshot_;
-        request.action = ProcessAction::Terminate;
-        request.tree = true;
-        request.onlyCurrentUser = true;
-        request.description =
-            tr("Stop runaway builds (%n build(s), %1)", nullptr, static_cast<int>(roots.size()))
-                .arg(QString::fromStdString(formatBytes(dialog->chosenBytes())));
-        emit actionRequested(request);
+        requestBuildStop(roots,
+                         tr("Stop runaway builds (%n build(s), %1)", nullptr, static_cast<int>(roots.size()))
+                             .arg(QString::fromStdString(formatBytes(dialog->chosenBytes()))));
     });
     dialog->open();
     return dialog;

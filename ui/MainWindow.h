@@ -92,6 +92,7 @@ class MainWindow : public QMainWindow {
     void createToolBar();
     void updateActionStates();
     void requestOnSelection(ProcessAction action, bool tree);
+    void requestBuildStop(const std::vector<headroom::ProcessKey>& roots, const QString& description);
     void editSettings();
     void showAbout();
     void updateStatus();

@@ -2,6 +2,7 @@
 #include "headroom/BuildTrees.h"
 
 #include "headroom/BuildDuplicates.h"
+#include "headroom/FsRoot.h"
 
 #include "headroom/RoleClassifier.h"
 #include "headroom/Units.h"
@@ -25,13 +26,6 @@ namespace headroom {
 namespace fs = std::filesystem;
 
 namespace {
-
-fs::path underRoot(const fs::path& fsRoot, const fs::path& path)
-{
-    if (fsRoot.empty() || fsRoot == "/")
-        return path;
-    return fsRoot / path.relative_path();
-}
 
 std::string normalised(const fs::path& path)
 {

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "headroom/ProcLocks.h"
+#include "headroom/FsRoot.h"
 
 #include <cerrno>
 #include <fcntl.h>
@@ -12,13 +13,6 @@ namespace headroom::platform {
 namespace fs = std::filesystem;
 
 namespace {
-
-fs::path underRoot(const fs::path& fsRoot, const fs::path& path)
-{
-    if (fsRoot.empty() || fsRoot == "/")
-        return path;
-    return fsRoot / path.relative_path();
-}
 
 void addLockFile(const fs::path& dir, std::vector<LockFileId>& out)
 {
