@@ -47,7 +47,8 @@ class CargoLockScene {
         waiterA_ = launch({QStringLiteral("build"), QStringLiteral("--offline"), QStringLiteral("-p"),
                            QStringLiteral("lockdemo")});
         waiterB_ = launch({QStringLiteral("build"), QStringLiteral("--offline"), QStringLiteral("--lib")});
-        return waiterA_ && waiterB_ && waitForText(*waiterA_, timeoutMs) && waitForText(*waiterB_, timeoutMs);
+        return waiterA_ && waiterB_ && waitForText(*waiterA_, timeoutMs) && waitForText(*waiterB_, timeoutMs) &&
+               waitBlocked(waiterA_->processId(), 10000) && waitBlocked(waiterB_->processId(), 10000);
     }
 
     qint64 holder() const { return holder_ ? holder_->processId() : 0; }
@@ -89,6 +90,26 @@ class CargoLockScene {
         if (!p->waitForStarted(10000))
             return nullptr;
         return p;
+    }
+
+    // cargo prints "Blocking waiting for file lock" just before its blocking
+    // flock(): the kernel lists the waiter ("->") in /proc/locks only then.
+    static bool waitBlocked(qint64 pid, int timeoutMs)
+    {
+        const QByteArray needle = " " + QByteArray::number(pid) + " ";
+        QElapsedTimer timer;
+        timer.start();
+        while (timer.elapsed() < timeoutMs) {
+            QFile locks(QStringLiteral("/proc/locks"));
+            if (locks.open(QIODevice::ReadOnly)) {
+                for (const QByteArray& line : locks.readAll().split('\n')) {
+                    if (line.contains("->") && line.contains(needle))
+                        return true;
+                }
+            }
+            QThread::msleep(50);
+        }
+        return false;
     }
 
     bool waitForText(QProcess& p, int timeoutMs)

@@ -413,7 +413,17 @@ class TestBuildTrees : public QObject {
         CargoLockScene scene;
         QVERIFY2(scene.start(), "three cargo builds, two blocked on the first one's lock");
         auto sampler = SystemSampler::create();
+        // cargo prints "Blocking waiting for file lock" just before it calls
+        // the blocking flock(): sample until the kernel lists both waiters.
         auto sampled = sampler->sample();
+        for (int attempt = 0; attempt < 50 && sampled.ok(); ++attempt) {
+            const BuildTree* a = buildOf(sampled.value(), scene.waiterA());
+            const BuildTree* b = buildOf(sampled.value(), scene.waiterB());
+            if (a && b && a->lock == BuildLockState::Waiting && b->lock == BuildLockState::Waiting)
+                break;
+            QTest::qWait(100);
+            sampled = sampler->sample();
+        }
         QVERIFY(sampled.ok());
         const Snapshot& s = sampled.value();
         const BuildTree* holder = buildOf(s, scene.holder());
