@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-#include "CommandLine.h"
+#include "app/CommandLine.h"
 
-#include "DashboardSettings.h"
+#include "services/DashboardSettings.h"
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
@@ -119,8 +119,8 @@ ParsedCommandLine parseCommandLine(const QStringList& arguments)
         bool ok = false;
         const double seconds = parser.value(interval).toDouble(&ok);
         // Written so that NaN, which compares false to everything, fails too.
-        if (!ok || !(seconds >= ui::DashboardSettings::kMinIntervalSeconds &&
-                     seconds <= ui::DashboardSettings::kMaxIntervalSeconds)) {
+        if (!ok || !(seconds >= services::DashboardSettings::kMinIntervalSeconds &&
+                     seconds <= services::DashboardSettings::kMaxIntervalSeconds)) {
             parsed.error = QStringLiteral("--interval wants seconds between 0.5 and 10, not \"%1\"")
                                .arg(parser.value(interval));
             return parsed;
@@ -176,7 +176,8 @@ ParsedCommandLine parseCommandLine(const QStringList& arguments)
     o.verbose = parser.isSet(verbose);
     o.startHidden = parser.isSet(hidden);
     if (o.startHidden && !o.screenshotPath.isEmpty()) {
-        parsed.error = QStringLiteral("--hidden and --screenshot cannot go together: a screenshot needs the window");
+        parsed.error =
+            QStringLiteral("--hidden and --screenshot cannot go together: a screenshot needs the window");
         return parsed;
     }
     if (!parser.positionalArguments().isEmpty()) {

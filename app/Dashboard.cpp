@@ -1,18 +1,18 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-#include "Dashboard.h"
+#include "app/Dashboard.h"
 
-#include "GuardService.h"
-#include "LauncherController.h"
-#include "LauncherPanel.h"
-#include "MainWindow.h"
-#include "PressureMonitor.h"
-#include "ProcessActions.h"
-#include "SamplingService.h"
-#include "SummaryStrip.h"
-#include "SystemDesktop.h"
+#include "app/desktop/SystemDesktop.h"
 #include "headroom/Platform.h"
 #include "headroom/PressureMessage.h"
 #include "headroom/Units.h"
+#include "services/GuardService.h"
+#include "services/PressureMonitor.h"
+#include "services/ProcessActions.h"
+#include "services/SamplingService.h"
+#include "services/launcher/LauncherController.h"
+#include "ui/MainWindow.h"
+#include "ui/SummaryStrip.h"
+#include "ui/launcher/LauncherPanel.h"
 
 #include <QApplication>
 #include <QDir>
@@ -30,10 +30,11 @@ namespace headroom::app {
 
 Dashboard::Dashboard(DashboardOptions options, std::unique_ptr<DesktopIntegration> desktop, QObject* parent)
     : QObject(parent), options_(std::move(options)),
-      store_(options_.settingsPath.isEmpty() ? SettingsStore::defaultFilePath() : options_.settingsPath)
+      store_(options_.settingsPath.isEmpty() ? services::SettingsStore::defaultFilePath()
+                                             : options_.settingsPath)
 {
     desktop_ = std::move(desktop);
-    SettingsStore::Loaded loaded = store_.load();
+    services::SettingsStore::Loaded loaded = store_.load();
     settings_ = loaded.settings;
     spdlog::info("settings from {}", store_.filePath().toStdString());
     if (options_.intervalSeconds) {
@@ -54,33 +55,40 @@ Dashboard::Dashboard(DashboardOptions options, std::unique_ptr<DesktopIntegratio
         window_->showMessage(ui::ActivityLog::Severity::Warning, warning);
     }
 
-    sampling_ = std::make_unique<SamplingService>();
-    actions_ = std::make_unique<ProcessActions>();
+    sampling_ = std::make_unique<services::SamplingService>();
+    actions_ = std::make_unique<services::ProcessActions>();
     actions_->setGrace(settings_.grace());
 
-    connect(sampling_.get(), &SamplingService::snapshotReady, window_.get(), &ui::MainWindow::showSnapshot);
-    connect(sampling_.get(), &SamplingService::samplingFailed, window_.get(), [this](const QString& message) {
-        window_->showSamplingProblem(tr("Cannot read the system: %1").arg(message));
-    });
-    connect(sampling_.get(), &SamplingService::samplingStalled, window_.get(),
+    connect(sampling_.get(), &services::SamplingService::snapshotReady, window_.get(),
+            &ui::MainWindow::showSnapshot);
+    connect(sampling_.get(), &services::SamplingService::samplingFailed, window_.get(),
+            [this](const QString& message) {
+                window_->showSamplingProblem(tr("Cannot read the system: %1").arg(message));
+            });
+    connect(sampling_.get(), &services::SamplingService::samplingStalled, window_.get(),
             &ui::MainWindow::showSamplingProblem);
-    connect(window_.get(), &ui::MainWindow::actionRequested, actions_.get(), &ProcessActions::request);
-    connect(actions_.get(), &ProcessActions::started, window_.get(), &ui::MainWindow::showActionStarted);
-    connect(actions_.get(), &ProcessActions::finished, window_.get(), &ui::MainWindow::showActionReport);
+    connect(window_.get(), &ui::MainWindow::actionRequested, actions_.get(),
+            &services::ProcessActions::request);
+    connect(actions_.get(), &services::ProcessActions::started, window_.get(),
+            &ui::MainWindow::showActionStarted);
+    connect(actions_.get(), &services::ProcessActions::finished, window_.get(),
+            &ui::MainWindow::showActionReport);
     connect(window_.get(), &ui::MainWindow::settingsChangeRequested, this, &Dashboard::changeSettings);
     createLauncher();
 
     // Levels, notifications, the guard and the tray.
-    pressure_ = std::make_unique<PressureMonitor>();
-    guard_ = std::make_unique<GuardService>(actions_.get(), platform::currentUid());
+    pressure_ = std::make_unique<services::PressureMonitor>();
+    guard_ = std::make_unique<services::GuardService>(actions_.get(), platform::currentUid());
     guard_->setLaunchedRoots([this]() -> std::vector<ProcessKey> {
-        if (const auto root = launcher_->runner().rootKey(); root && launcher_->state() == LauncherController::State::Running)
+        if (const auto root = launcher_->runner().rootKey();
+            root && launcher_->state() == services::LauncherController::State::Running)
             return {*root};
         return {};
     });
-    connect(pressure_.get(), &PressureMonitor::pressureUpdated, window_.get(), &ui::MainWindow::showPressure);
-    connect(sampling_.get(), &SamplingService::snapshotReady, this, &Dashboard::observe);
-    connect(pressure_.get(), &PressureMonitor::notificationDue, this,
+    connect(pressure_.get(), &services::PressureMonitor::pressureUpdated, window_.get(),
+            &ui::MainWindow::showPressure);
+    connect(sampling_.get(), &services::SamplingService::snapshotReady, this, &Dashboard::observe);
+    connect(pressure_.get(), &services::PressureMonitor::notificationDue, this,
             [this](PressureLevel level, const QString& title, const QString& body) {
                 DesktopNotification n{DesktopNotification::Kind::Pressure, level, title, body, {}};
                 if (guard_->hasBuildProcesses())
@@ -89,22 +97,23 @@ Dashboard::Dashboard(DashboardOptions options, std::unique_ptr<DesktopIntegratio
                     n.actions << DesktopCommand::PauseTests;
                 notify(n);
             });
-    connect(guard_.get(), &GuardService::acted, this,
+    connect(guard_.get(), &services::GuardService::acted, this,
             [this](const QString& title, const QString& body, PressureLevel urgency) {
                 DesktopNotification n{DesktopNotification::Kind::Guard, urgency, title, body, {}};
                 if (guard_->holdsPaused())
                     n.actions << DesktopCommand::ResumeBuilds;
                 notify(n);
             });
-    connect(guard_.get(), &GuardService::heldChanged, this, [this] { updateTray(); });
+    connect(guard_.get(), &services::GuardService::heldChanged, this, [this] { updateTray(); });
     if (!desktop_ && options_.screenshotPath.isEmpty())
         desktop_ = std::make_unique<SystemDesktop>();
     if (desktop_) {
         connect(desktop_.get(), &DesktopIntegration::commandRequested, this, &Dashboard::runCommand);
         connect(desktop_.get(), &DesktopIntegration::trayAvailabilityChanged, this, [this](bool available) {
-            window_->showMessage(ui::ActivityLog::Severity::Info,
-                                 available ? tr("A system tray appeared: closing the window now keeps Headroom in it.")
-                                           : tr("The system tray went away: closing the window now quits Headroom."));
+            window_->showMessage(
+                ui::ActivityLog::Severity::Info,
+                available ? tr("A system tray appeared: closing the window now keeps Headroom in it.")
+                          : tr("The system tray went away: closing the window now quits Headroom."));
             if (!available && !window_->isVisible())
                 showDashboard(); // never leave Headroom running with no way back to it
         });
@@ -148,9 +157,9 @@ void Dashboard::createLauncher()
     // the window's runs from the terminal's. Only --history moves it.
     const QDir settingsDir = QFileInfo(store_.filePath()).absoluteDir();
     const QString history =
-        options_.historyPath.isEmpty() ? BuildHistory::defaultPath() : options_.historyPath;
-    launcher_ =
-        std::make_unique<LauncherController>(history, settingsDir.filePath(QStringLiteral("launcher.ini")));
+        options_.historyPath.isEmpty() ? services::BuildHistory::defaultPath() : options_.historyPath;
+    launcher_ = std::make_unique<services::LauncherController>(
+        history, settingsDir.filePath(QStringLiteral("launcher.ini")));
     launcher_->setGracePeriod(settings_.grace());
     launcher_->setOomScoreAdj(settings_.buildOomScoreAdj);
     spdlog::info("build history in {}", launcher_->history().path().toStdString());
@@ -160,26 +169,28 @@ void Dashboard::createLauncher()
         spdlog::warn("{}", warning.toStdString());
         window_->showMessage(ui::ActivityLog::Severity::Warning, warning);
     }
-    connect(launcher_.get(), &LauncherController::historyProblem, window_.get(), [this](const QString& text) {
-        spdlog::warn("{}", text.toStdString());
-        window_->showMessage(ui::ActivityLog::Severity::Warning, text);
-    });
+    connect(launcher_.get(), &services::LauncherController::historyProblem, window_.get(),
+            [this](const QString& text) {
+                spdlog::warn("{}", text.toStdString());
+                window_->showMessage(ui::ActivityLog::Severity::Warning, text);
+            });
     auto* panel = launcherPanel_ = new ui::LauncherPanel(launcher_.get());
     panel->setRecentProjects(launcher_->recentProjects());
     window_->addPage(panel, tr("&Build"));
     connect(panel, &ui::LauncherPanel::recentProjectsChanged, launcher_.get(),
-            &LauncherController::setRecentProjects);
-    connect(sampling_.get(), &SamplingService::snapshotReady, launcher_.get(), &LauncherController::observe);
+            &services::LauncherController::setRecentProjects);
+    connect(sampling_.get(), &services::SamplingService::snapshotReady, launcher_.get(),
+            &services::LauncherController::observe);
 
     // While a build runs, the status bar says so on every page.
     auto* buildStatus = new QLabel(window_.get());
     buildStatus->setObjectName(QStringLiteral("buildStatus"));
     window_->statusBar()->addPermanentWidget(buildStatus);
-    connect(&launcher_->runner(), &BuildRunner::progressChanged, buildStatus,
+    connect(&launcher_->runner(), &services::BuildRunner::progressChanged, buildStatus,
             [buildStatus](unsigned done, unsigned total, const QStringList&) {
                 buildStatus->setText(tr("Building %1/%2").arg(done).arg(total));
             });
-    connect(&launcher_->runner(), &BuildRunner::memoryChanged, buildStatus,
+    connect(&launcher_->runner(), &services::BuildRunner::memoryChanged, buildStatus,
             [buildStatus](quint64 now, quint64) {
                 const QString text = buildStatus->text().section(QStringLiteral(" · "), 0, 0);
                 buildStatus->setText(text + QStringLiteral(" · ") + QString::fromStdString(formatBytes(now)));
@@ -189,17 +200,19 @@ void Dashboard::createLauncher()
         lastBuildTitle_ = last ? last->title() : QString();
     };
     rememberLast();
-    connect(launcher_.get(), &LauncherController::planStarted, this, rememberLast);
-    connect(launcher_.get(), &LauncherController::stateChanged, this, [this] { updateTray(); });
-    connect(launcher_.get(), &LauncherController::planStarted, window_.get(), [this](const BuildPlan& plan) {
-        for (const auto& step : plan.steps)
-            spdlog::info("build step: {}", step.displayLine());
-        window_->showMessage(
-            ui::ActivityLog::Severity::Info,
-            tr("Build started: %1").arg(QString::fromStdString(std::string(presetTitle(plan.preset)))));
-    });
-    connect(launcher_.get(), &LauncherController::finished, window_.get(),
-            [this, buildStatus](const BuildRunResult& r) {
+    connect(launcher_.get(), &services::LauncherController::planStarted, this, rememberLast);
+    connect(launcher_.get(), &services::LauncherController::stateChanged, this, [this] { updateTray(); });
+    connect(
+        launcher_.get(), &services::LauncherController::planStarted, window_.get(),
+        [this](const BuildPlan& plan) {
+            for (const auto& step : plan.steps)
+                spdlog::info("build step: {}", step.displayLine());
+            window_->showMessage(
+                ui::ActivityLog::Severity::Info,
+                tr("Build started: %1").arg(QString::fromStdString(std::string(presetTitle(plan.preset)))));
+        });
+    connect(launcher_.get(), &services::LauncherController::finished, window_.get(),
+            [this, buildStatus](const services::BuildRunResult& r) {
                 buildStatus->clear();
                 const bool good = r.diagnosis.verdict == BuildVerdict::Succeeded;
                 spdlog::info("build ended: {} {}", verdictId(r.diagnosis.verdict), r.diagnosis.summary);
@@ -208,10 +221,11 @@ void Dashboard::createLauncher()
                                      QString::fromStdString(r.diagnosis.summary),
                                      QString::fromStdString(r.diagnosis.nextStep));
             });
-    connect(launcher_.get(), &LauncherController::actionsDone, window_.get(), [](const ActionReport& report) {
-        for (const auto& result : report.results)
-            spdlog::info("launcher action: {}", result.message);
-    });
+    connect(launcher_.get(), &services::LauncherController::actionsDone, window_.get(),
+            [](const ActionReport& report) {
+                for (const auto& result : report.results)
+                    spdlog::info("launcher action: {}", result.message);
+            });
     window_->setCloseGuard([this] { return mayClose(); });
 }
 
@@ -221,7 +235,7 @@ bool Dashboard::mayClose()
         hideToTray();
         return false;
     }
-    const bool building = launcher_ && launcher_->state() == LauncherController::State::Running;
+    const bool building = launcher_ && launcher_->state() == services::LauncherController::State::Running;
     if (!building) {
         QTimer::singleShot(0, qApp, &QCoreApplication::quit);
         return true;
@@ -239,13 +253,13 @@ bool Dashboard::mayClose()
     box.exec();
     if (box.clickedButton() == keep) {
         spdlog::info("window closed during a build; quitting when it ends");
-        connect(launcher_.get(), &LauncherController::finished, qApp, &QCoreApplication::quit,
+        connect(launcher_.get(), &services::LauncherController::finished, qApp, &QCoreApplication::quit,
                 Qt::QueuedConnection);
         return true;
     }
     if (box.clickedButton() == stop) {
         spdlog::info("window closed during a build; stopping it");
-        connect(launcher_.get(), &LauncherController::finished, qApp, &QCoreApplication::quit,
+        connect(launcher_.get(), &services::LauncherController::finished, qApp, &QCoreApplication::quit,
                 Qt::QueuedConnection);
         launcher_->stop();
         return true;
@@ -261,8 +275,11 @@ void Dashboard::hideToTray()
     if (!settings_.trayHintShown) {
         settings_.trayHintShown = true;
         saveSettings();
-        notify({DesktopNotification::Kind::Info, PressureLevel::Normal, tr("Headroom is still running"),
-                tr("It keeps watching memory from the tray. Open the window from the tray icon; quit from its menu."),
+        notify({DesktopNotification::Kind::Info,
+                PressureLevel::Normal,
+                tr("Headroom is still running"),
+                tr("It keeps watching memory from the tray. Open the window from the tray icon; quit from "
+                   "its menu."),
                 {}});
     }
 }
@@ -280,7 +297,7 @@ void Dashboard::showDashboard()
 void Dashboard::quit()
 {
     quitting_ = true;
-    if (launcher_ && launcher_->state() == LauncherController::State::Running)
+    if (launcher_ && launcher_->state() == services::LauncherController::State::Running)
         showDashboard(); // the question about the running build needs the window
     if (window_->isVisible()) {
         window_->close(); // asks mayClose
@@ -303,7 +320,7 @@ void Dashboard::notify(DesktopNotification n)
         spdlog::info("notification: {} | {}", n.title.toStdString(), n.body.toStdString());
 }
 
-void Dashboard::observe(const ui::SnapshotPtr& snapshot)
+void Dashboard::observe(const services::SnapshotPtr& snapshot)
 {
     if (!snapshot)
         return;
@@ -324,29 +341,34 @@ void Dashboard::updateTray()
     t.heldPaused = guard_->holdsPaused();
     t.canPause = guard_->canPause();
     t.lastBuild = lastBuildTitle_;
-    t.canStartBuild = !lastBuildTitle_.isEmpty() && launcher_->state() == LauncherController::State::Idle;
+    t.canStartBuild =
+        !lastBuildTitle_.isEmpty() && launcher_->state() == services::LauncherController::State::Idle;
     if (snapshot_) {
         const MemoryStatus& m = snapshot_->memory;
         t.hasData = true;
         t.level = pressure_->level();
         t.usedFraction = m.usedFraction();
         t.haveRunaway = guard_->hasBuildProcesses();
-        const ui::PressureState& p = pressure_->state();
+        const services::PressureState& p = pressure_->state();
         QStringList lines;
-        lines << (p.reason.isEmpty() ? tr("Headroom: memory normal")
-                                     : tr("Headroom: %1, %2").arg(ui::levelName(p.level).toLower(), p.reason));
+        lines << (p.reason.isEmpty()
+                      ? tr("Headroom: memory normal")
+                      : tr("Headroom: %1, %2").arg(services::levelName(p.level).toLower(), p.reason));
         QString ram = tr("RAM %1 of %2 used (%3 %)")
-                          .arg(QString::fromStdString(formatBytes(m.used)), QString::fromStdString(formatBytes(m.total)))
+                          .arg(QString::fromStdString(formatBytes(m.used)),
+                               QString::fromStdString(formatBytes(m.total)))
                           .arg(m.usedFraction() * 100.0, 0, 'f', 0);
         if (m.swapTotal > 0)
-            ram += tr(" · swap %1 of %2").arg(QString::fromStdString(formatBytes(m.swapUsed)),
-                                             QString::fromStdString(formatBytes(m.swapTotal)));
+            ram += tr(" · swap %1 of %2")
+                       .arg(QString::fromStdString(formatBytes(m.swapUsed)),
+                            QString::fromStdString(formatBytes(m.swapTotal)));
         lines << ram;
         const std::string top = describeTopConsumer(*snapshot_);
         if (!top.empty())
             lines << tr("Top: %1").arg(QString::fromStdString(top));
-        if (const QString left = ui::describeTimeLeft(p.secondsLeft); !left.isEmpty())
-            lines << tr("Memory runs out in %1").arg(left.startsWith(QLatin1String("about ")) ? left.mid(6) : left);
+        if (const QString left = services::describeTimeLeft(p.secondsLeft); !left.isEmpty())
+            lines << tr("Memory runs out in %1")
+                         .arg(left.startsWith(QLatin1String("about ")) ? left.mid(6) : left);
         if (t.guardOn)
             lines << tr("Build guard on");
         if (t.heldPaused)
@@ -392,7 +414,7 @@ void Dashboard::runCommand(DesktopCommand command, bool checked)
         break;
     case DesktopCommand::SetGuard:
     case DesktopCommand::SetQuiet: {
-        ui::DashboardSettings changed = settings_;
+        services::DashboardSettings changed = settings_;
         (command == DesktopCommand::SetGuard ? changed.guardEnabled : changed.quiet) = checked;
         changeSettings(changed);
         break;
@@ -409,7 +431,7 @@ void Dashboard::applyDesktopSettings()
     pressure_->setThresholds(settings_.thresholds);
     pressure_->setRepeatSeconds(settings_.notifyRepeatMinutes * 60.0);
     pressure_->setQuiet(settings_.quiet);
-    GuardService::Settings g;
+    services::GuardService::Settings g;
     g.enabled = settings_.guardEnabled;
     g.guardExternalBuilds = settings_.guardExternalBuilds;
     g.emergencyAvailablePercent = settings_.guardEmergencyPercent;
@@ -418,10 +440,10 @@ void Dashboard::applyDesktopSettings()
     updateTray();
 }
 
-ui::DashboardSettings Dashboard::settingsToSave() const
+services::DashboardSettings Dashboard::settingsToSave() const
 {
     // A --interval for this run stays out of the file.
-    ui::DashboardSettings saved = settings_;
+    services::DashboardSettings saved = settings_;
     if (intervalFromFile_)
         saved.intervalSeconds = *intervalFromFile_;
     return saved;
@@ -434,7 +456,7 @@ void Dashboard::saveSettings()
         spdlog::error("settings not saved: {}", problem.toStdString());
 }
 
-ClassifierOptions Dashboard::classifierOptions(const ui::DashboardSettings& settings)
+ClassifierOptions Dashboard::classifierOptions(const services::DashboardSettings& settings)
 {
     ClassifierOptions options;
     for (const QString& name : settings.testRunners) {
@@ -474,9 +496,9 @@ void Dashboard::start()
     }
 }
 
-void Dashboard::changeSettings(const ui::DashboardSettings& settings)
+void Dashboard::changeSettings(const services::DashboardSettings& settings)
 {
-    const QStringList changes = SettingsStore::describeChanges(settings_, settings);
+    const QStringList changes = services::SettingsStore::describeChanges(settings_, settings);
     for (const QString& change : changes)
         spdlog::info("setting changed: {}", change.toStdString());
     const bool classifierChanged = settings.testRunners != settings_.testRunners ||

@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
-#include "CommandLine.h"
-#include "DashboardSettings.h"
-#include "DesktopIntegration.h"
-#include "SnapshotPtr.h"
-#include "SettingsStore.h"
+#include "app/CommandLine.h"
+#include "app/desktop/DesktopIntegration.h"
 #include "headroom/RoleClassifier.h"
+#include "services/DashboardSettings.h"
+#include "services/SettingsStore.h"
+#include "services/SnapshotPtr.h"
 
 #include <QObject>
 
@@ -16,15 +16,17 @@
 namespace headroom::ui {
 class LauncherPanel;
 class MainWindow;
-}
+} // namespace headroom::ui
 
-namespace headroom::app {
-
+namespace headroom::services {
 class GuardService;
 class LauncherController;
 class PressureMonitor;
 class ProcessActions;
 class SamplingService;
+} // namespace headroom::services
+
+namespace headroom::app {
 
 // The composition root: settings, the sampling thread, the action service
 // and the window, wired together. The window only sees snapshots and reports;
@@ -43,13 +45,13 @@ class Dashboard : public QObject {
     void start();
 
     ui::MainWindow* window() const { return window_.get(); }
-    SamplingService* sampling() const { return sampling_.get(); }
-    ProcessActions* actions() const { return actions_.get(); }
-    LauncherController* launcher() const { return launcher_.get(); }
-    PressureMonitor* pressure() const { return pressure_.get(); }
-    GuardService* guard() const { return guard_.get(); }
+    services::SamplingService* sampling() const { return sampling_.get(); }
+    services::ProcessActions* actions() const { return actions_.get(); }
+    services::LauncherController* launcher() const { return launcher_.get(); }
+    services::PressureMonitor* pressure() const { return pressure_.get(); }
+    services::GuardService* guard() const { return guard_.get(); }
     DesktopIntegration* desktop() const { return desktop_.get(); }
-    const ui::DashboardSettings& settings() const { return settings_; }
+    const services::DashboardSettings& settings() const { return settings_; }
     const TrayStatus& trayStatus() const { return trayStatus_; }
 
   public slots:
@@ -61,33 +63,33 @@ class Dashboard : public QObject {
     void finished(int exitCode);
 
   private:
-    void changeSettings(const ui::DashboardSettings& settings);
+    void changeSettings(const services::DashboardSettings& settings);
     void applyDesktopSettings();
-    void observe(const ui::SnapshotPtr& snapshot);
+    void observe(const services::SnapshotPtr& snapshot);
     void updateTray();
     void notify(DesktopNotification notification);
     void showDashboard();
     void hideToTray();
     void quit();
     void saveSettings();
-    ui::DashboardSettings settingsToSave() const;
+    services::DashboardSettings settingsToSave() const;
     void takeScreenshot();
     void createLauncher();
     bool mayClose();
-    static ClassifierOptions classifierOptions(const ui::DashboardSettings& settings);
+    static ClassifierOptions classifierOptions(const services::DashboardSettings& settings);
 
     DashboardOptions options_;
-    SettingsStore store_;
-    ui::DashboardSettings settings_;
+    services::SettingsStore store_;
+    services::DashboardSettings settings_;
     std::unique_ptr<ui::MainWindow> window_;
-    std::unique_ptr<SamplingService> sampling_;
-    std::unique_ptr<ProcessActions> actions_;
-    std::unique_ptr<LauncherController> launcher_;
-    std::unique_ptr<PressureMonitor> pressure_;
-    std::unique_ptr<GuardService> guard_;
+    std::unique_ptr<services::SamplingService> sampling_;
+    std::unique_ptr<services::ProcessActions> actions_;
+    std::unique_ptr<services::LauncherController> launcher_;
+    std::unique_ptr<services::PressureMonitor> pressure_;
+    std::unique_ptr<services::GuardService> guard_;
     std::unique_ptr<DesktopIntegration> desktop_;
     ui::LauncherPanel* launcherPanel_ = nullptr;
-    ui::SnapshotPtr snapshot_;
+    services::SnapshotPtr snapshot_;
     QString lastBuildTitle_; // for the tray menu; read when a build starts
     TrayStatus trayStatus_;
     bool quitting_ = false;

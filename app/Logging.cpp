@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-#include "Logging.h"
+#include "app/Logging.h"
 
 #include "headroom/SafeText.h"
 

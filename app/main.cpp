@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-#include "CommandLine.h"
-#include "Dashboard.h"
-#include "HeadlessBuild.h"
-#include "HeadroomCli.h"
-#include "Logging.h"
-#include "MainWindow.h"
+#include "app/CommandLine.h"
+#include "app/Dashboard.h"
+#include "app/Logging.h"
+#include "cli/HeadroomCli.h"
 #include "headroom/Version.h"
+#include "services/launcher/HeadlessBuild.h"
+#include "ui/MainWindow.h"
 
 #include <QApplication>
 #include <QSocketNotifier>
@@ -110,7 +110,7 @@ int main(int argc, char* argv[])
     if (argc > 1 && std::string_view(argv[1]) == "build") {
         QCoreApplication app(argc, argv);
         QCoreApplication::setApplicationName(QStringLiteral("headroom"));
-        return headroom::app::runHeadlessBuild(QCoreApplication::arguments().mid(2));
+        return headroom::services::runHeadlessBuild(QCoreApplication::arguments().mid(2));
     }
 
     QCoreApplication::setApplicationName(QStringLiteral("headroom"));

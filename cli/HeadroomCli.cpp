@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-#include "HeadroomCli.h"
+#include "cli/HeadroomCli.h"
 
-#include "SnapshotJson.h"
-#include "TopTable.h"
+#include "cli/SnapshotJson.h"
+#include "cli/TopTable.h"
 #include "headroom/BuildDuplicates.h"
 #include "headroom/Platform.h"
-#include "headroom/Units.h"
 #include "headroom/ProcessControl.h"
 #include "headroom/SafeText.h"
 #include "headroom/SystemSampler.h"
+#include "headroom/Units.h"
 #include "headroom/Version.h"
 
 #include <CLI/CLI.hpp>
@@ -19,11 +19,10 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <iostream>
 #include <limits>
 #include <ostream>
 #include <thread>
-
-#include <iostream>
 
 #if defined(__unix__) || defined(__APPLE__)
 #include <sys/ioctl.h>
@@ -323,11 +322,13 @@ int run(const std::string& programName, const std::vector<std::string>& args, st
             }
             std::error_code ec;
             std::string folder =
-                within.empty() ? within : std::filesystem::absolute(within, ec).lexically_normal().generic_string();
+                within.empty() ? within
+                               : std::filesystem::absolute(within, ec).lexically_normal().generic_string();
             while (folder.size() > 1 && folder.back() == '/')
                 folder.pop_back();
             return stopExtraBuilds(programName, folder, yes, stopJson,
-                                   std::chrono::milliseconds(static_cast<long long>(grace * 1000.0)), out, err);
+                                   std::chrono::milliseconds(static_cast<long long>(grace * 1000.0)), out,
+                                   err);
         }
         if (pidOption->count() == 0) {
             err << programName << " stop: a pid is required (or --extra-builds).\n";

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-#include "SnapshotJson.h"
+#include "cli/SnapshotJson.h"
 
 #include "headroom/BuildTrees.h"
 #include "headroom/Version.h"

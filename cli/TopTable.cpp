@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-#include "TopTable.h"
+#include "cli/TopTable.h"
 
 #include "headroom/BuildDuplicates.h"
 #include "headroom/BuildTrees.h"
@@ -120,7 +120,8 @@ std::string renderTop(const Snapshot& s, const TopOptions& options)
                    "; they compete for memory and for cargo's lock.\n";
             for (std::size_t index : group.builds) {
                 const std::string verdict = (index == group.kept ? "  keep  " : "  stop  ");
-                out += fit(verdict + buildLabel(s, s.builds[index], false) + " — " + duplicateVerdict(s, group, index),
+                out += fit(verdict + buildLabel(s, s.builds[index], false) + " — " +
+                               duplicateVerdict(s, group, index),
                            width) +
                        "\n";
             }

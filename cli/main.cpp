@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-#include "HeadroomCli.h"
+#include "cli/HeadroomCli.h"
 
 #include <iostream>
 

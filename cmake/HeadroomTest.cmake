@@ -1,6 +1,7 @@
 # One executable and one ctest per test class:
 #   headroom_add_test(TestFoo SOURCES TestFoo.cpp LIBS headroom_core LABELS core)
-# Labels: "core" (Qt-free logic; also run under the sanitizers), "ui"
+# Labels: "core" (Qt-free logic; also run under the sanitizers), "services"
+# (Qt Core, no display), "ui"
 # (offscreen widgets), "desktop" (Xvfb + D-Bus end-to-end).
 function(headroom_add_test name)
     cmake_parse_arguments(T "" "TIMEOUT" "SOURCES;LIBS;LABELS;ENVIRONMENT" ${ARGN})

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-#include "ActivityLog.h"
+#include "ui/ActivityLog.h"
 
-#include "DashboardColors.h"
-#include "SafeDisplayText.h"
+#include "services/SafeDisplayText.h"
+#include "ui/DashboardColors.h"
 
 #include <QApplication>
 #include <QDateTime>
@@ -33,8 +33,8 @@ ActivityLog::ActivityLog(QWidget* parent) : QWidget(parent)
 void ActivityLog::add(Severity severity, const QString& rawText, const QString& rawDetail)
 {
     // Entries quote process names and build output.
-    const QString text = safeDisplayText(rawText);
-    const QString detail = safeDisplayLines(rawDetail);
+    const QString text = services::safeDisplayText(rawText);
+    const QString detail = services::safeDisplayLines(rawDetail);
     QStyle::StandardPixmap icon = QStyle::SP_MessageBoxInformation;
     switch (severity) {
     case Severity::Info:
@@ -56,7 +56,7 @@ void ActivityLog::add(Severity severity, const QString& rawText, const QString& 
     item->setData(Qt::UserRole + 1, text);
     item->setToolTip(detail.isEmpty() ? text : text + QStringLiteral("\n") + detail);
     if (severity == Severity::Error)
-        item->setForeground(levelColor(MemoryLevel::Critical, palette()));
+        item->setForeground(levelColor(services::MemoryLevel::Critical, palette()));
     list_->insertItem(0, item);
     while (list_->count() > kMaxEntries)
         delete list_->takeItem(list_->count() - 1);

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-#include "BuildsModel.h"
+#include "ui/BuildsModel.h"
 
-#include "DashboardColors.h"
 #include "headroom/BuildDuplicates.h"
 #include "headroom/SafeText.h"
 #include "headroom/Units.h"
+#include "ui/DashboardColors.h"
 
 #include <QApplication>
 #include <QBrush>
@@ -17,7 +17,7 @@ namespace headroom::ui {
 
 BuildsModel::BuildsModel(QObject* parent) : QAbstractTableModel(parent) {}
 
-void BuildsModel::setSnapshot(SnapshotPtr snapshot)
+void BuildsModel::setSnapshot(services::SnapshotPtr snapshot)
 {
     if (!snapshot)
         return;
@@ -124,7 +124,7 @@ QVariant BuildsModel::data(const QModelIndex& index, int role) const
         return {};
     case Qt::BackgroundRole:
         if (duplicate)
-            return QBrush(tint(levelColor(MemoryLevel::Warning, QApplication::palette()),
+            return QBrush(tint(levelColor(services::MemoryLevel::Warning, QApplication::palette()),
                                QApplication::palette(), 0.2));
         return {};
     case Qt::TextAlignmentRole:

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
-#include "SnapshotPtr.h"
+#include "services/SnapshotPtr.h"
 
 #include <QAbstractTableModel>
 
@@ -19,7 +19,7 @@ class BuildsModel : public QAbstractTableModel {
 
     explicit BuildsModel(QObject* parent = nullptr);
 
-    void setSnapshot(SnapshotPtr snapshot);
+    void setSnapshot(services::SnapshotPtr snapshot);
     const BuildTree* build(int row) const;
 
     int rowCount(const QModelIndex& parent = {}) const override;
@@ -28,7 +28,7 @@ class BuildsModel : public QAbstractTableModel {
     QVariant headerData(int section, Qt::Orientation orientation, int role = Qt::DisplayRole) const override;
 
   private:
-    SnapshotPtr snapshot_;
+    services::SnapshotPtr snapshot_;
     std::vector<ProcessKey> roots_;
 };
 

@@ -1,16 +1,16 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-#include "BuildsPanel.h"
+#include "ui/BuildsPanel.h"
 
-#include "BuildsModel.h"
-#include "CachedTextDelegate.h"
-#include "DashboardColors.h"
-#include "RunawayBuilds.h"
-#include "StopBuildsDialog.h"
 #include "headroom/BuildDuplicates.h"
 #include "headroom/BuildTrees.h"
 #include "headroom/Platform.h"
 #include "headroom/SafeText.h"
 #include "headroom/Units.h"
+#include "services/RunawayBuilds.h"
+#include "ui/BuildsModel.h"
+#include "ui/CachedTextDelegate.h"
+#include "ui/DashboardColors.h"
+#include "ui/StopBuildsDialog.h"
 
 #include <QDir>
 #include <QHBoxLayout>
@@ -91,7 +91,7 @@ BuildsPanel::BuildsPanel(QWidget* parent)
     });
 }
 
-void BuildsPanel::setSnapshot(const SnapshotPtr& snapshot)
+void BuildsPanel::setSnapshot(const services::SnapshotPtr& snapshot)
 {
     if (!snapshot)
         return;
@@ -149,7 +149,8 @@ void BuildsPanel::setSnapshot(const SnapshotPtr& snapshot)
     }
     warningText_->setText(parts.join(QStringLiteral("<br>")));
     QPalette pal = warning_->palette();
-    pal.setColor(QPalette::Window, tint(levelColor(MemoryLevel::Warning, palette()), palette(), 0.25));
+    pal.setColor(QPalette::Window,
+                 tint(levelColor(services::MemoryLevel::Warning, palette()), palette(), 0.25));
     warning_->setPalette(pal);
     warning_->show();
 }
@@ -164,8 +165,8 @@ StopBuildsDialog* BuildsPanel::openStopExtraDialog()
 {
     if (!snapshot_ || extra_.empty())
         return nullptr;
-    auto* dialog =
-        new StopBuildsDialog(collectExtraBuilds(*snapshot_, uid_, selfPid_), graceSeconds_, window());
+    auto* dialog = new StopBuildsDialog(services::collectExtraBuilds(*snapshot_, uid_, selfPid_),
+                                        graceSeconds_, window());
     dialog->setObjectName(QStringLiteral("stopExtraBuildsDialog"));
     dialog->setWindowTitle(tr("Stop the extra builds"));
     dialog->setIntro(tr("These builds work on the same workspace or target folder. The one marked "

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
-#include "SnapshotPtr.h"
+#include "services/SnapshotPtr.h"
 
 #include <QWidget>
 
@@ -24,7 +24,7 @@ class BuildsPanel : public QWidget {
   public:
     explicit BuildsPanel(QWidget* parent = nullptr);
 
-    void setSnapshot(const SnapshotPtr& snapshot);
+    void setSnapshot(const services::SnapshotPtr& snapshot);
     // Whose builds the extra-builds confirmation offers, and which process
     // (with its ancestors) it must never offer: the dashboard itself.
     void setIdentity(std::uint32_t uid, Pid selfPid);
@@ -46,7 +46,7 @@ class BuildsPanel : public QWidget {
     void buildActivated(const headroom::ProcessKey& root);
 
   private:
-    SnapshotPtr snapshot_;
+    services::SnapshotPtr snapshot_;
     BuildsModel* model_ = nullptr;
     QTreeView* view_ = nullptr;
     QLabel* totals_ = nullptr;

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-#include "CachedTextDelegate.h"
+#include "ui/CachedTextDelegate.h"
 
 #include <QApplication>
 #include <QPainter>

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-#include "ChartsPanel.h"
+#include "ui/ChartsPanel.h"
 
-#include "DashboardColors.h"
-#include "TimeChart.h"
 #include "headroom/Units.h"
+#include "ui/DashboardColors.h"
+#include "ui/TimeChart.h"
 
 #include <QComboBox>
 #include <QDateTime>
@@ -221,7 +221,7 @@ void ChartsPanel::changeEvent(QEvent* event)
     }
 }
 
-void ChartsPanel::addPoint(const HistoryPoint& point)
+void ChartsPanel::addPoint(const services::HistoryPoint& point)
 {
     const double x = point.seconds;
     used_->addData(x, TimeChart::toGiB(point.used));
@@ -244,8 +244,8 @@ void ChartsPanel::syncBuildGraphs()
 {
     // Graphs follow the history's build series: new builds get a graph, builds
     // that aged out of the history lose theirs.
-    std::map<ProcessKey, const BuildSeries*> live;
-    for (const BuildSeries& series : history_.builds())
+    std::map<ProcessKey, const services::BuildSeries*> live;
+    for (const services::BuildSeries& series : history_.builds())
         live.emplace(series.root, &series);
     bool changed = false;
     for (auto it = buildGraphs_.begin(); it != buildGraphs_.end();) {
@@ -270,7 +270,7 @@ void ChartsPanel::syncBuildGraphs()
                 graph->setName(series->label);
                 changed = true;
             }
-            const BuildPoint& last = series->points.back();
+            const services::BuildPoint& last = series->points.back();
             if (graph->data()->isEmpty() || graph->data()->constEnd()[-1].key < last.seconds)
                 graph->addData(last.seconds, TimeChart::toGiB(last.residentBytes));
         }
@@ -329,7 +329,7 @@ void ChartsPanel::updateRanges()
     if (history_.points().empty())
         return;
 
-    const HistoryPoint& last = history_.points().back();
+    const services::HistoryPoint& last = history_.points().back();
     const QCPRange visible(latest - visibleSpan_, latest);
     // The memory chart spans the whole of RAM (or swap when larger), so the eye
     // reads "how full" from the height alone. Zoomed, it spans the used line in
@@ -366,7 +366,7 @@ void ChartsPanel::replotNow()
 
 QString ChartsPanel::memoryHover(double seconds) const
 {
-    const HistoryPoint* point = history_.nearest(seconds);
+    const services::HistoryPoint* point = history_.nearest(seconds);
     if (!point)
         return {};
     return tr("<b>%1</b><br>used %2 of %3<br>available %4<br>swap used %5")
@@ -376,7 +376,7 @@ QString ChartsPanel::memoryHover(double seconds) const
 
 QString ChartsPanel::roleHover(double seconds) const
 {
-    const HistoryPoint* point = history_.nearest(seconds);
+    const services::HistoryPoint* point = history_.nearest(seconds);
     if (!point)
         return {};
     QString text = QStringLiteral("<b>%1</b>").arg(wallTime(point->wallMs));
@@ -392,17 +392,17 @@ QString ChartsPanel::roleHover(double seconds) const
 
 QString ChartsPanel::buildsHover(double seconds) const
 {
-    const HistoryPoint* point = history_.nearest(seconds);
+    const services::HistoryPoint* point = history_.nearest(seconds);
     if (!point)
         return {};
     QString text = QStringLiteral("<b>%1</b>").arg(wallTime(point->wallMs));
     int shown = 0;
-    for (const BuildSeries& series : history_.builds()) {
+    for (const services::BuildSeries& series : history_.builds()) {
         const auto& points = series.points;
         if (points.empty())
             continue;
         const std::size_t index =
-            points.lowerBound([](const BuildPoint& p) { return p.seconds; }, point->seconds - 1e-6);
+            points.lowerBound([](const services::BuildPoint& p) { return p.seconds; }, point->seconds - 1e-6);
         if (index >= points.size() || std::abs(points[index].seconds - point->seconds) > 1e-6)
             continue;
         text += QStringLiteral("<br>%1: %2")

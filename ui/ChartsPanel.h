@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
-#include "MemoryHistory.h"
+#include "services/MemoryHistory.h"
 
 #include <QHash>
 #include <QWidget>
@@ -35,7 +35,7 @@ class ChartsPanel : public QWidget {
     bool memoryFitToData() const { return memoryFit_; }
     QToolButton* fitToDataButton() const { return fitButton_; }
 
-    const MemoryHistory& history() const { return history_; }
+    const services::MemoryHistory& history() const { return history_; }
     TimeChart* memoryChart() const { return memoryChart_; }
     TimeChart* roleChart() const { return roleChart_; }
     TimeChart* buildsChart() const { return buildsChart_; }
@@ -54,7 +54,7 @@ class ChartsPanel : public QWidget {
 
   private:
     void rebuild();
-    void addPoint(const HistoryPoint& point);
+    void addPoint(const services::HistoryPoint& point);
     void syncBuildGraphs();
     void updateRanges();
     void styleGraphs();
@@ -63,7 +63,7 @@ class ChartsPanel : public QWidget {
     QString roleHover(double seconds) const;
     QString buildsHover(double seconds) const;
 
-    MemoryHistory history_;
+    services::MemoryHistory history_;
     double intervalSeconds_ = 1.0;
     double visibleSpan_ = 5 * 60.0;
     bool memoryFit_ = false;

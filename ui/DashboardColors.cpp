@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-#include "DashboardColors.h"
+#include "ui/DashboardColors.h"
 
 #include <array>
 
@@ -34,14 +34,14 @@ QColor roleColor(ProcessRole role, const QPalette& palette)
     return forPalette(colors[roleIndex(role)], palette);
 }
 
-QColor levelColor(MemoryLevel level, const QPalette& palette)
+QColor levelColor(services::MemoryLevel level, const QPalette& palette)
 {
     switch (level) {
-    case MemoryLevel::Normal:
+    case services::MemoryLevel::Normal:
         return forPalette(QColor(0x2e, 0x9e, 0x5b), palette);
-    case MemoryLevel::Warning:
+    case services::MemoryLevel::Warning:
         return forPalette(QColor(0xd9, 0x8e, 0x04), palette);
-    case MemoryLevel::Critical:
+    case services::MemoryLevel::Critical:
         return forPalette(QColor(0xd6, 0x3a, 0x3a), palette);
     }
     return palette.color(QPalette::Text);

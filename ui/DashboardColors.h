@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
-#include "MemoryLevel.h"
 #include "headroom/ProcessRole.h"
+#include "services/MemoryLevel.h"
 
 #include <QColor>
 #include <QPalette>
@@ -14,7 +14,7 @@ namespace headroom::ui {
 // palette itself.
 bool isDarkPalette(const QPalette& palette);
 QColor roleColor(ProcessRole role, const QPalette& palette);
-QColor levelColor(MemoryLevel level, const QPalette& palette);
+QColor levelColor(services::MemoryLevel level, const QPalette& palette);
 // Line colours of the memory chart.
 QColor usedColor(const QPalette& palette);
 QColor availableColor(const QPalette& palette);

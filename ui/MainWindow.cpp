@@ -1,15 +1,15 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-#include "MainWindow.h"
+#include "ui/MainWindow.h"
 
-#include "BuildsPanel.h"
-#include "ChartsPanel.h"
-#include "ProcessPanel.h"
-#include "RunawayBuilds.h"
-#include "SettingsDialog.h"
-#include "StopBuildsDialog.h"
-#include "SummaryStrip.h"
 #include "headroom/Units.h"
 #include "headroom/Version.h"
+#include "services/RunawayBuilds.h"
+#include "ui/BuildsPanel.h"
+#include "ui/ChartsPanel.h"
+#include "ui/ProcessPanel.h"
+#include "ui/SettingsDialog.h"
+#include "ui/StopBuildsDialog.h"
+#include "ui/SummaryStrip.h"
 
 #include <QAction>
 #include <QApplication>
@@ -56,37 +56,6 @@ QString describeTargets(const std::vector<const ProcessSample*>& processes)
 }
 
 } // namespace
-
-std::vector<ProcessTarget> ActionRequest::identities() const
-{
-    std::vector<ProcessTarget> out;
-    out.reserve(targets.size());
-    for (const ProcessKey& key : targets) {
-        const ProcessSample* sample = seen ? seen->find(key) : nullptr;
-        out.push_back(sample ? ProcessTarget::of(*sample) : ProcessTarget{key, {}, {}});
-    }
-    return out;
-}
-
-QString actionLabel(ProcessAction action, bool tree)
-{
-    QString verb;
-    switch (action) {
-    case ProcessAction::Pause:
-        verb = QObject::tr("Pause");
-        break;
-    case ProcessAction::Resume:
-        verb = QObject::tr("Resume");
-        break;
-    case ProcessAction::Terminate:
-        verb = QObject::tr("Terminate");
-        break;
-    case ProcessAction::Kill:
-        verb = QObject::tr("Kill");
-        break;
-    }
-    return tree ? QObject::tr("%1 Tree").arg(verb) : verb;
-}
 
 MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
 {
@@ -188,8 +157,8 @@ void MainWindow::createActions()
     };
     for (int a = 0; a < 4; ++a) {
         for (int tree = 0; tree < 2; ++tree) {
-            auto* action =
-                new QAction(themedIcon(icons[a], fallbacks[a]), actionLabel(kActions[a], tree == 1), this);
+            auto* action = new QAction(themedIcon(icons[a], fallbacks[a]),
+                                       services::actionLabel(kActions[a], tree == 1), this);
             action->setObjectName(QStringLiteral("action%1%2")
                                       .arg(QString::fromLatin1(actionId(kActions[a]).data()))
                                       .arg(tree ? QStringLiteral("Tree") : QString()));
@@ -318,7 +287,7 @@ void MainWindow::setIdentity(std::uint32_t uid, Pid selfPid)
     builds_->setIdentity(uid, selfPid);
 }
 
-void MainWindow::applySettings(const DashboardSettings& settings)
+void MainWindow::applySettings(const services::DashboardSettings& settings)
 {
     const bool historyChanged = settings.historyMinutes != settings_.historyMinutes ||
                                 settings.intervalSeconds != settings_.intervalSeconds;
@@ -329,12 +298,12 @@ void MainWindow::applySettings(const DashboardSettings& settings)
     updateStatus();
 }
 
-void MainWindow::showPressure(const PressureState& state)
+void MainWindow::showPressure(const services::PressureState& state)
 {
     summary_->showPressure(state);
 }
 
-void MainWindow::showSnapshot(const SnapshotPtr& snapshot)
+void MainWindow::showSnapshot(const services::SnapshotPtr& snapshot)
 {
     if (!snapshot)
         return;
@@ -391,7 +360,7 @@ void MainWindow::updateActionStates()
 // trees, the user's own processes only, checked against the sample shown.
 void MainWindow::requestBuildStop(const std::vector<ProcessKey>& roots, const QString& description)
 {
-    ActionRequest request;
+    services::ActionRequest request;
     request.targets = roots;
     request.seen = snapshot_;
     request.action = ProcessAction::Terminate;
@@ -408,13 +377,14 @@ void MainWindow::requestOnSelection(ProcessAction which, bool tree)
         statusBar()->showMessage(tr("Select a process first."), 4000);
         return;
     }
-    ActionRequest request;
+    services::ActionRequest request;
     request.seen = snapshot_;
     request.action = which;
     request.tree = tree;
     for (const ProcessSample* process : selected)
         request.targets.push_back(process->key);
-    request.description = QStringLiteral("%1 %2").arg(actionLabel(which, tree), describeTargets(selected));
+    request.description =
+        QStringLiteral("%1 %2").arg(services::actionLabel(which, tree), describeTargets(selected));
     emit actionRequested(request);
 }
 
@@ -424,8 +394,8 @@ StopBuildsDialog* MainWindow::openStopBuildsDialog()
         statusBar()->showMessage(tr("No sample yet; try again in a moment."), 4000);
         return nullptr;
     }
-    auto* dialog =
-        new StopBuildsDialog(collectRunawayBuilds(*snapshot_, uid_, selfPid_), settings_.graceSeconds, this);
+    auto* dialog = new StopBuildsDialog(services::collectRunawayBuilds(*snapshot_, uid_, selfPid_),
+                                        settings_.graceSeconds, this);
     dialog->setAttribute(Qt::WA_DeleteOnClose);
     dialog->setWindowModality(Qt::WindowModal);
     connect(dialog, &QDialog::accepted, this, [this, dialog] {
@@ -440,13 +410,13 @@ StopBuildsDialog* MainWindow::openStopBuildsDialog()
     return dialog;
 }
 
-void MainWindow::showActionStarted(const ActionRequest& request)
+void MainWindow::showActionStarted(const services::ActionRequest& request)
 {
     activity_->add(ActivityLog::Severity::Info, tr("%1…").arg(request.description));
     statusBar()->showMessage(tr("%1…").arg(request.description));
 }
 
-void MainWindow::showActionReport(const ActionRequest& request, const ActionReport& report)
+void MainWindow::showActionReport(const services::ActionRequest& request, const ActionReport& report)
 {
     const QString summary = QString::fromStdString(report.summary());
     const bool clean = report.allSucceeded();
@@ -497,7 +467,7 @@ void MainWindow::editSettings()
     auto* dialog = new SettingsDialog(settings_, this);
     dialog->setAttribute(Qt::WA_DeleteOnClose);
     connect(dialog, &QDialog::accepted, this, [this, dialog] {
-        const DashboardSettings edited = dialog->settings();
+        const services::DashboardSettings edited = dialog->settings();
         if (!(edited == settings_))
             emit settingsChangeRequested(edited);
     });

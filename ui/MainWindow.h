@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
-#include "ActionRequest.h"
-#include "ActivityLog.h"
-#include "DashboardSettings.h"
-#include "MemoryLevel.h"
-#include "SnapshotPtr.h"
+#include "services/ActionRequest.h"
+#include "services/DashboardSettings.h"
+#include "services/MemoryLevel.h"
+#include "services/SnapshotPtr.h"
+#include "ui/ActivityLog.h"
 
 #include <QMainWindow>
 
@@ -39,10 +39,10 @@ class MainWindow : public QMainWindow {
     // Who runs the dashboard: "Stop runaway builds" offers only this user's
     // processes and never the dashboard itself or its ancestors.
     void setIdentity(std::uint32_t uid, Pid selfPid);
-    void applySettings(const DashboardSettings& settings);
-    const DashboardSettings& settings() const { return settings_; }
+    void applySettings(const services::DashboardSettings& settings);
+    const services::DashboardSettings& settings() const { return settings_; }
 
-    const SnapshotPtr& latestSnapshot() const { return snapshot_; }
+    const services::SnapshotPtr& latestSnapshot() const { return snapshot_; }
     std::size_t snapshotsShown() const { return snapshotsShown_; }
 
     // Window size, splitters, columns, chart span and table modes, to restore
@@ -70,17 +70,18 @@ class MainWindow : public QMainWindow {
     StopBuildsDialog* openStopBuildsDialog(); // non-modal to callers; emits on accept
 
   public slots:
-    void showSnapshot(const headroom::ui::SnapshotPtr& snapshot);
-    void showPressure(const headroom::ui::PressureState& state);
-    void showActionStarted(const headroom::ui::ActionRequest& request);
-    void showActionReport(const headroom::ui::ActionRequest& request, const headroom::ActionReport& report);
+    void showSnapshot(const headroom::services::SnapshotPtr& snapshot);
+    void showPressure(const headroom::services::PressureState& state);
+    void showActionStarted(const headroom::services::ActionRequest& request);
+    void showActionReport(const headroom::services::ActionRequest& request,
+                          const headroom::ActionReport& report);
     void showMessage(headroom::ui::ActivityLog::Severity severity, const QString& text,
                      const QString& detail = {});
     void showSamplingProblem(const QString& text);
 
   signals:
-    void actionRequested(const headroom::ui::ActionRequest& request);
-    void settingsChangeRequested(const headroom::ui::DashboardSettings& settings);
+    void actionRequested(const headroom::services::ActionRequest& request);
+    void settingsChangeRequested(const headroom::services::DashboardSettings& settings);
     void snapshotShown(std::size_t count);
 
   protected:
@@ -97,8 +98,8 @@ class MainWindow : public QMainWindow {
     void showAbout();
     void updateStatus();
 
-    DashboardSettings settings_;
-    SnapshotPtr snapshot_;
+    services::DashboardSettings settings_;
+    services::SnapshotPtr snapshot_;
     std::size_t snapshotsShown_ = 0;
     std::uint32_t uid_ = 0;
     Pid selfPid_ = 0;

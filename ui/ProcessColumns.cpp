@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-#include "ProcessColumns.h"
+#include "ui/ProcessColumns.h"
 
-#include "DashboardColors.h"
-#include "SnapshotPtr.h"
 #include "headroom/Units.h"
+#include "services/SnapshotPtr.h"
+#include "ui/DashboardColors.h"
 
 #include <QApplication>
 #include <QBrush>
@@ -169,7 +169,7 @@ QVariant data(const ProcessSample& process, int column, int role, const SubtreeS
         if (column == Role && isBuildRole(process.role))
             return QBrush(roleColor(process.role, QApplication::palette()));
         if (column == State && process.state == ProcessState::Stopped)
-            return QBrush(levelColor(MemoryLevel::Warning, QApplication::palette()));
+            return QBrush(levelColor(services::MemoryLevel::Warning, QApplication::palette()));
         return {};
     case Qt::FontRole:
         if (column == Role && isBuildRole(process.role)) {

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-#include "ProcessFilterProxy.h"
+#include "ui/ProcessFilterProxy.h"
 
-#include "ProcessColumns.h"
-#include "SnapshotPtr.h"
 #include "headroom/ProcessRole.h"
+#include "services/SnapshotPtr.h"
+#include "ui/ProcessColumns.h"
 
 namespace headroom::ui {
 

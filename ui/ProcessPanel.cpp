@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-#include "ProcessPanel.h"
+#include "ui/ProcessPanel.h"
 
-#include "CachedTextDelegate.h"
-#include "ProcessColumns.h"
-#include "ProcessFilterProxy.h"
-#include "ProcessTableModel.h"
-#include "ProcessTreeModel.h"
+#include "ui/CachedTextDelegate.h"
+#include "ui/ProcessColumns.h"
+#include "ui/ProcessFilterProxy.h"
+#include "ui/ProcessTableModel.h"
+#include "ui/ProcessTreeModel.h"
 
 #include <QCheckBox>
 #include <QHBoxLayout>
@@ -146,7 +146,7 @@ void ProcessPanel::expandSubtree(const QModelIndex& index)
         expandSubtree(proxy_->index(row, 0, index));
 }
 
-void ProcessPanel::setSnapshot(const SnapshotPtr& snapshot)
+void ProcessPanel::setSnapshot(const services::SnapshotPtr& snapshot)
 {
     snapshot_ = snapshot;
     // Only the model on screen follows every refresh; the other catches up

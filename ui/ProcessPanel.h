@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
-#include "SnapshotPtr.h"
+#include "services/SnapshotPtr.h"
 
 #include <QWidget>
 
@@ -27,7 +27,7 @@ class ProcessPanel : public QWidget {
   public:
     explicit ProcessPanel(QWidget* parent = nullptr);
 
-    void setSnapshot(const SnapshotPtr& snapshot);
+    void setSnapshot(const services::SnapshotPtr& snapshot);
     void setContextMenu(QMenu* menu) { contextMenu_ = menu; }
 
     void setTreeMode(bool tree);
@@ -57,7 +57,7 @@ class ProcessPanel : public QWidget {
     void expandSubtree(const QModelIndex& index);
     void updateCount();
 
-    SnapshotPtr snapshot_;
+    services::SnapshotPtr snapshot_;
     QLineEdit* filter_ = nullptr;
     QCheckBox* buildOnly_ = nullptr;
     QCheckBox* tree_ = nullptr;

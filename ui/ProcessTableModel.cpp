@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-#include "ProcessTableModel.h"
+#include "ui/ProcessTableModel.h"
 
-#include "ProcessColumns.h"
+#include "ui/ProcessColumns.h"
 
 #include <unordered_map>
 
@@ -9,7 +9,7 @@ namespace headroom::ui {
 
 ProcessTableModel::ProcessTableModel(QObject* parent) : QAbstractTableModel(parent) {}
 
-void ProcessTableModel::setSnapshot(SnapshotPtr snapshot)
+void ProcessTableModel::setSnapshot(services::SnapshotPtr snapshot)
 {
     if (!snapshot)
         return;

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
-#include "SnapshotPtr.h"
+#include "services/SnapshotPtr.h"
 
 #include <QAbstractTableModel>
 
@@ -19,8 +19,8 @@ class ProcessTableModel : public QAbstractTableModel {
   public:
     explicit ProcessTableModel(QObject* parent = nullptr);
 
-    void setSnapshot(SnapshotPtr snapshot);
-    const SnapshotPtr& snapshot() const { return snapshot_; }
+    void setSnapshot(services::SnapshotPtr snapshot);
+    const services::SnapshotPtr& snapshot() const { return snapshot_; }
 
     int rowCount(const QModelIndex& parent = {}) const override;
     int columnCount(const QModelIndex& parent = {}) const override;
@@ -35,7 +35,7 @@ class ProcessTableModel : public QAbstractTableModel {
         ProcessKey key;
         std::size_t sampleIndex = 0;
     };
-    SnapshotPtr snapshot_;
+    services::SnapshotPtr snapshot_;
     std::vector<Row> rows_;
 };
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-#include "ProcessTreeModel.h"
+#include "ui/ProcessTreeModel.h"
 
 #include <algorithm>
 
@@ -80,7 +80,7 @@ void ProcessTreeModel::removeSubtree(Node* node)
     endRemoveRows();
 }
 
-void ProcessTreeModel::setSnapshot(SnapshotPtr snapshot)
+void ProcessTreeModel::setSnapshot(services::SnapshotPtr snapshot)
 {
     if (!snapshot)
         return;

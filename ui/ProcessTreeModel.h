@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
-#include "ProcessColumns.h"
-#include "SnapshotPtr.h"
+#include "services/SnapshotPtr.h"
+#include "ui/ProcessColumns.h"
 
 #include <QAbstractItemModel>
 
@@ -23,8 +23,8 @@ class ProcessTreeModel : public QAbstractItemModel {
     explicit ProcessTreeModel(QObject* parent = nullptr);
     ~ProcessTreeModel() override;
 
-    void setSnapshot(SnapshotPtr snapshot);
-    const SnapshotPtr& snapshot() const { return snapshot_; }
+    void setSnapshot(services::SnapshotPtr snapshot);
+    const services::SnapshotPtr& snapshot() const { return snapshot_; }
 
     void setExpanded(const QModelIndex& index, bool expanded);
     bool isExpanded(const ProcessKey& key) const { return expanded_.contains(key); }
@@ -57,7 +57,7 @@ class ProcessTreeModel : public QAbstractItemModel {
     void computeSums(Node* node);
     void emitChanged(Node* parent, const std::unordered_set<const Node*>& changed);
 
-    SnapshotPtr snapshot_;
+    services::SnapshotPtr snapshot_;
     Node root_;
     std::unordered_map<ProcessKey, std::unique_ptr<Node>, ProcessKeyHash> nodes_;
     std::unordered_set<ProcessKey, ProcessKeyHash> expanded_;

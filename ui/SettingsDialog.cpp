@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-#include "SettingsDialog.h"
+#include "ui/SettingsDialog.h"
 
 #include <QCheckBox>
 #include <QDialogButtonBox>
@@ -37,7 +37,7 @@ QStringList splitNames(const QString& text)
 
 } // namespace
 
-SettingsDialog::SettingsDialog(const DashboardSettings& settings, QWidget* parent) : QDialog(parent)
+SettingsDialog::SettingsDialog(const services::DashboardSettings& settings, QWidget* parent) : QDialog(parent)
 {
     setObjectName(QStringLiteral("settingsDialog"));
     setWindowTitle(tr("Headroom Settings"));
@@ -54,13 +54,15 @@ SettingsDialog::SettingsDialog(const DashboardSettings& settings, QWidget* paren
     auto* samplingForm = new QFormLayout(sampling);
     interval_ = new QDoubleSpinBox(sampling);
     interval_->setObjectName(QStringLiteral("interval"));
-    interval_->setRange(DashboardSettings::kMinIntervalSeconds, DashboardSettings::kMaxIntervalSeconds);
+    interval_->setRange(services::DashboardSettings::kMinIntervalSeconds,
+                        services::DashboardSettings::kMaxIntervalSeconds);
     interval_->setSingleStep(0.5);
     interval_->setDecimals(1);
     interval_->setSuffix(tr(" s"));
     history_ = new QSpinBox(sampling);
     history_->setObjectName(QStringLiteral("history"));
-    history_->setRange(DashboardSettings::kMinHistoryMinutes, DashboardSettings::kMaxHistoryMinutes);
+    history_->setRange(services::DashboardSettings::kMinHistoryMinutes,
+                       services::DashboardSettings::kMaxHistoryMinutes);
     history_->setSingleStep(5);
     history_->setSuffix(tr(" min"));
     samplingForm->addRow(tr("&Refresh every:"), interval_);
@@ -71,14 +73,16 @@ SettingsDialog::SettingsDialog(const DashboardSettings& settings, QWidget* paren
     auto* stoppingForm = new QFormLayout(stopping);
     grace_ = new QDoubleSpinBox(stopping);
     grace_->setObjectName(QStringLiteral("grace"));
-    grace_->setRange(DashboardSettings::kMinGraceSeconds, DashboardSettings::kMaxGraceSeconds);
+    grace_->setRange(services::DashboardSettings::kMinGraceSeconds,
+                     services::DashboardSettings::kMaxGraceSeconds);
     grace_->setDecimals(1);
     grace_->setSuffix(tr(" s"));
     grace_->setToolTip(tr("Terminate asks politely first (SIGTERM) and kills (SIGKILL) after this long"));
     stoppingForm->addRow(tr("&Grace period before kill:"), grace_);
     oomScoreAdj_ = new QSpinBox(stopping);
     oomScoreAdj_->setObjectName(QStringLiteral("buildOomScoreAdj"));
-    oomScoreAdj_->setRange(DashboardSettings::kMinBuildOomScoreAdj, DashboardSettings::kMaxBuildOomScoreAdj);
+    oomScoreAdj_->setRange(services::DashboardSettings::kMinBuildOomScoreAdj,
+                           services::DashboardSettings::kMaxBuildOomScoreAdj);
     oomScoreAdj_->setSingleStep(100);
     oomScoreAdj_->setToolTip(tr("oom_score_adj of builds started from Headroom: when memory runs out, the "
                                 "kernel kills the build (which can be restarted) before the window or your "
@@ -125,7 +129,8 @@ SettingsDialog::SettingsDialog(const DashboardSettings& settings, QWidget* paren
     auto* notifyForm = new QFormLayout(notify);
     repeat_ = new QDoubleSpinBox(notify);
     repeat_->setObjectName(QStringLiteral("repeat"));
-    repeat_->setRange(DashboardSettings::kMinRepeatMinutes, DashboardSettings::kMaxRepeatMinutes);
+    repeat_->setRange(services::DashboardSettings::kMinRepeatMinutes,
+                      services::DashboardSettings::kMaxRepeatMinutes);
     repeat_->setDecimals(0);
     repeat_->setSuffix(tr(" min"));
     quiet_ = new QCheckBox(tr("&Don't disturb: no notifications at all"), notify);
@@ -147,7 +152,8 @@ SettingsDialog::SettingsDialog(const DashboardSettings& settings, QWidget* paren
                                    "available RAM falls this low, before the kernel picks a victim"));
     guardRest_ = new QDoubleSpinBox(guard);
     guardRest_->setObjectName(QStringLiteral("guardRest"));
-    guardRest_->setRange(DashboardSettings::kMinGuardRestSeconds, DashboardSettings::kMaxGuardRestSeconds);
+    guardRest_->setRange(services::DashboardSettings::kMinGuardRestSeconds,
+                         services::DashboardSettings::kMaxGuardRestSeconds);
     guardRest_->setDecimals(0);
     guardRest_->setSuffix(tr(" s"));
     guardRest_->setToolTip(tr("The guard never acts on one process twice within this time"));
@@ -166,13 +172,13 @@ SettingsDialog::SettingsDialog(const DashboardSettings& settings, QWidget* paren
     connect(buttons, &QDialogButtonBox::accepted, this, &QDialog::accept);
     connect(buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
     connect(buttons->button(QDialogButtonBox::RestoreDefaults), &QPushButton::clicked, this,
-            [this] { load(DashboardSettings{}); });
+            [this] { load(services::DashboardSettings{}); });
 
     base_ = settings;
     load(settings);
 }
 
-void SettingsDialog::load(const DashboardSettings& settings)
+void SettingsDialog::load(const services::DashboardSettings& settings)
 {
     interval_->setValue(settings.intervalSeconds);
     history_->setValue(settings.historyMinutes);
@@ -195,9 +201,9 @@ void SettingsDialog::load(const DashboardSettings& settings)
     guardRest_->setValue(settings.guardRestSeconds);
 }
 
-DashboardSettings SettingsDialog::settings() const
+services::DashboardSettings SettingsDialog::settings() const
 {
-    DashboardSettings settings = base_;
+    services::DashboardSettings settings = base_;
     settings.intervalSeconds = interval_->value();
     settings.historyMinutes = history_->value();
     settings.graceSeconds = grace_->value();

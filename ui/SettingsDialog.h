@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
-#include "DashboardSettings.h"
+#include "services/DashboardSettings.h"
 
 #include <QDialog>
 
@@ -16,10 +16,10 @@ namespace headroom::ui {
 class SettingsDialog : public QDialog {
     Q_OBJECT
   public:
-    explicit SettingsDialog(const DashboardSettings& settings, QWidget* parent = nullptr);
+    explicit SettingsDialog(const services::DashboardSettings& settings, QWidget* parent = nullptr);
 
-    DashboardSettings settings() const;
-    void load(const DashboardSettings& settings);
+    services::DashboardSettings settings() const;
+    void load(const services::DashboardSettings& settings);
 
     QDoubleSpinBox* intervalBox() const { return interval_; }
     QSpinBox* historyBox() const { return history_; }
@@ -44,7 +44,7 @@ class SettingsDialog : public QDialog {
     QCheckBox* guardExternal_ = nullptr;
     QDoubleSpinBox* guardEmergency_ = nullptr;
     QDoubleSpinBox* guardRest_ = nullptr;
-    DashboardSettings base_; // what the dialog does not edit is kept as it was
+    services::DashboardSettings base_; // what the dialog does not edit is kept as it was
 };
 
 } // namespace headroom::ui

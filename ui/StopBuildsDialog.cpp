@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-#include "StopBuildsDialog.h"
+#include "ui/StopBuildsDialog.h"
 
-#include "DashboardColors.h"
-#include "ProcessColumns.h"
 #include "headroom/Units.h"
+#include "ui/DashboardColors.h"
+#include "ui/ProcessColumns.h"
 
 #include <QDialogButtonBox>
 #include <QHBoxLayout>
@@ -25,7 +25,8 @@ QString bytes(std::uint64_t value)
 
 } // namespace
 
-StopBuildsDialog::StopBuildsDialog(std::vector<RunawayGroup> groups, double graceSeconds, QWidget* parent)
+StopBuildsDialog::StopBuildsDialog(std::vector<services::RunawayGroup> groups, double graceSeconds,
+                                   QWidget* parent)
     : QDialog(parent), groups_(std::move(groups))
 {
     setObjectName(QStringLiteral("stopBuildsDialog"));
@@ -57,7 +58,7 @@ StopBuildsDialog::StopBuildsDialog(std::vector<RunawayGroup> groups, double grac
     list_->header()->setStretchLastSection(true);
     const QPalette pal = palette();
     for (std::size_t g = 0; g < groups_.size(); ++g) {
-        const RunawayGroup& group = groups_[g];
+        const services::RunawayGroup& group = groups_[g];
         auto* item = new QTreeWidgetItem(list_);
         item->setText(What, group.isBuildTree ? group.title : tr("%1 (not in a build)").arg(group.title));
         item->setText(Memory, bytes(group.residentBytes));
@@ -83,7 +84,7 @@ StopBuildsDialog::StopBuildsDialog(std::vector<RunawayGroup> groups, double grac
         QFont bold = item->font(What);
         bold.setBold(true);
         item->setFont(What, bold);
-        for (const RunawayGroup::Member& member : group.members) {
+        for (const services::RunawayGroup::Member& member : group.members) {
             auto* child = new QTreeWidgetItem(item);
             const QString role = ProcessColumns::roleText(member.role);
             child->setText(What,

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
-#include "RunawayBuilds.h"
+#include "services/RunawayBuilds.h"
 
 #include <QDialog>
 
@@ -19,9 +19,10 @@ namespace headroom::ui {
 class StopBuildsDialog : public QDialog {
     Q_OBJECT
   public:
-    StopBuildsDialog(std::vector<RunawayGroup> groups, double graceSeconds, QWidget* parent = nullptr);
+    StopBuildsDialog(std::vector<services::RunawayGroup> groups, double graceSeconds,
+                     QWidget* parent = nullptr);
 
-    const std::vector<RunawayGroup>& groups() const { return groups_; }
+    const std::vector<services::RunawayGroup>& groups() const { return groups_; }
     std::vector<ProcessKey> chosenRoots() const;
     std::uint64_t chosenBytes() const;
     void setAllChecked(bool checked);
@@ -36,7 +37,7 @@ class StopBuildsDialog : public QDialog {
   private:
     void updateTotal();
 
-    std::vector<RunawayGroup> groups_;
+    std::vector<services::RunawayGroup> groups_;
     QTreeWidget* list_ = nullptr;
     QLabel* intro_ = nullptr;
     QLabel* total_ = nullptr;

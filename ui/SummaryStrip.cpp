@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-#include "SummaryStrip.h"
+#include "ui/SummaryStrip.h"
 
-#include "DashboardColors.h"
 #include "headroom/Units.h"
+#include "ui/DashboardColors.h"
 
 #include <QEvent>
 #include <QHBoxLayout>
@@ -128,13 +128,13 @@ void SummaryStrip::showMemory(const MemoryStatus& memory)
 
     if (memory.pressure.available) {
         pressureTile_.value->setText(tr("%1 % · %2 %")
-                                     .arg(memory.pressure.some.avg10, 0, 'f', 1)
-                                     .arg(memory.pressure.full.avg10, 0, 'f', 1));
+                                         .arg(memory.pressure.some.avg10, 0, 'f', 1)
+                                         .arg(memory.pressure.full.avg10, 0, 'f', 1));
         pressureTile_.detail->setText(tr("some · full stalled (PSI)"));
     } else if (memory.pressure.kernelLevel != 0) {
         pressureTile_.value->setText(memory.pressure.kernelLevel >= 4   ? tr("critical")
-                                 : memory.pressure.kernelLevel >= 2 ? tr("warning")
-                                                                    : tr("normal"));
+                                     : memory.pressure.kernelLevel >= 2 ? tr("warning")
+                                                                        : tr("normal"));
         pressureTile_.detail->setText(tr("as the kernel reports it"));
     } else {
         pressureTile_.value->setText(tr("n/a"));
@@ -144,7 +144,7 @@ void SummaryStrip::showMemory(const MemoryStatus& memory)
     updateLevelTile();
 }
 
-void SummaryStrip::showPressure(const PressureState& state)
+void SummaryStrip::showPressure(const services::PressureState& state)
 {
     pressure_ = state;
     hasLevel_ = true;
@@ -160,10 +160,10 @@ void SummaryStrip::updateLevelTile()
 {
     if (!hasData_ || !hasLevel_)
         return;
-    level_.value->setText(levelName(pressure_.level));
-    QString detail = pressure_.reason.isEmpty() ? tr("%1 of headroom").arg(bytes(last_.headroom()))
-                                                : pressure_.reason;
-    const QString left = describeTimeLeft(pressure_.secondsLeft);
+    level_.value->setText(services::levelName(pressure_.level));
+    QString detail =
+        pressure_.reason.isEmpty() ? tr("%1 of headroom").arg(bytes(last_.headroom())) : pressure_.reason;
+    const QString left = services::describeTimeLeft(pressure_.secondsLeft);
     if (!left.isEmpty())
         detail += QStringLiteral(" · ") + left;
     level_.detail->setText(detail);

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
-#include "DashboardSettings.h"
-#include "MemoryLevel.h"
 #include "headroom/Memory.h"
+#include "services/DashboardSettings.h"
+#include "services/MemoryLevel.h"
 
 #include <QFrame>
 
@@ -21,9 +21,9 @@ class SummaryStrip : public QFrame {
 
     void showMemory(const MemoryStatus& memory);
     // The level as the app's level machine decided it, with the time left.
-    void showPressure(const PressureState& state);
+    void showPressure(const services::PressureState& state);
 
-    MemoryLevel level() const { return pressure_.level; }
+    services::MemoryLevel level() const { return pressure_.level; }
     QString levelReason() const { return pressure_.reason; }
     QString levelDetail() const;
 
@@ -47,7 +47,7 @@ class SummaryStrip : public QFrame {
     Tile pressureTile_;
     Tile level_;
     QProgressBar* ramBar_ = nullptr;
-    PressureState pressure_;
+    services::PressureState pressure_;
     bool hasLevel_ = false;
     MemoryStatus last_;
     bool hasData_ = false;

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-#include "TimeChart.h"
+#include "ui/TimeChart.h"
 
 #include <QToolTip>
 

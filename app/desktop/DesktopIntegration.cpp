@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-#include "DesktopIntegration.h"
+#include "app/desktop/DesktopIntegration.h"
 
-#include "SafeDisplayText.h"
+#include "services/SafeDisplayText.h"
 
 #include <QCoreApplication>
 
@@ -35,8 +35,8 @@ QString commandLabel(DesktopCommand command)
 
 DesktopNotification safeNotification(DesktopNotification n)
 {
-    n.title = ui::safeDisplayText(n.title, 512);
-    n.body = ui::safeDisplayLines(n.body);
+    n.title = services::safeDisplayText(n.title, 512);
+    n.body = services::safeDisplayLines(n.body);
     return n;
 }
 

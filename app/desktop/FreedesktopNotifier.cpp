@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-#include "FreedesktopNotifier.h"
+#include "app/desktop/FreedesktopNotifier.h"
 
 #include <QDBusMessage>
 #include <QDBusPendingCallWatcher>
@@ -48,7 +48,8 @@ FreedesktopNotifier::FreedesktopNotifier(const QDBusConnection& bus, QObject* pa
 
 void FreedesktopNotifier::queryServer()
 {
-    auto* caps = new QDBusPendingCallWatcher(bus_.asyncCall(call(QStringLiteral("GetCapabilities")), kCallTimeoutMs), this);
+    auto* caps = new QDBusPendingCallWatcher(
+        bus_.asyncCall(call(QStringLiteral("GetCapabilities")), kCallTimeoutMs), this);
     connect(caps, &QDBusPendingCallWatcher::finished, this, [this](QDBusPendingCallWatcher* w) {
         w->deleteLater();
         const QDBusPendingReply<QStringList> reply = *w;
@@ -60,8 +61,8 @@ void FreedesktopNotifier::queryServer()
         capabilities_ = reply.value();
         emit capabilitiesKnown(capabilities_);
     });
-    auto* info =
-        new QDBusPendingCallWatcher(bus_.asyncCall(call(QStringLiteral("GetServerInformation")), kCallTimeoutMs), this);
+    auto* info = new QDBusPendingCallWatcher(
+        bus_.asyncCall(call(QStringLiteral("GetServerInformation")), kCallTimeoutMs), this);
     connect(info, &QDBusPendingCallWatcher::finished, this, [this](QDBusPendingCallWatcher* w) {
         w->deleteLater();
         const QDBusPendingReply<QString, QString, QString, QString> reply = *w;

@@ -7,7 +7,7 @@
 // so a bus without a server never blocks the dashboard; a failed delivery is
 // reported so the caller can fall back to the tray balloon.
 
-#include "DesktopIntegration.h"
+#include "app/desktop/DesktopIntegration.h"
 
 #include <QDBusConnection>
 #include <QHash>
@@ -52,7 +52,7 @@ class FreedesktopNotifier : public QObject {
     QDBusConnection bus_;
     QStringList capabilities_;
     QString serverName_;
-    QHash<int, uint> lastIdByKind_;          // replaces_id per kind of notification
+    QHash<int, uint> lastIdByKind_;              // replaces_id per kind of notification
     QHash<uint, QList<DesktopCommand>> offered_; // id -> the commands its buttons stand for
 };
 

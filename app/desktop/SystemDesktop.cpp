@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-#include "SystemDesktop.h"
+#include "app/desktop/SystemDesktop.h"
 
 #if HEADROOM_FREEDESKTOP_NOTIFICATIONS
-#include "FreedesktopNotifier.h"
+#include "app/desktop/FreedesktopNotifier.h"
 #endif
 
-#include "SafeDisplayText.h"
+#include "services/SafeDisplayText.h"
 
 #include <spdlog/spdlog.h>
 
@@ -59,7 +59,8 @@ void SystemDesktop::checkTray()
     if (available == trayAvailable_)
         return;
     trayAvailable_ = available;
-    spdlog::info(available ? "a system tray appeared: Headroom's icon is in it" : "the system tray went away");
+    spdlog::info(available ? "a system tray appeared: Headroom's icon is in it"
+                           : "the system tray went away");
     if (available) {
         // Re-show so the icon is (re)embedded in the new tray.
         tray_.hide();
@@ -71,7 +72,8 @@ void SystemDesktop::checkTray()
 void SystemDesktop::createMenu()
 {
     auto command = [this](QAction* action, DesktopCommand c) {
-        connect(action, &QAction::triggered, this, [this, c](bool checked) { emit commandRequested(c, checked); });
+        connect(action, &QAction::triggered, this,
+                [this, c](bool checked) { emit commandRequested(c, checked); });
     };
     show_ = menu_.addAction(commandLabel(DesktopCommand::ShowDashboard));
     command(show_, DesktopCommand::ShowDashboard);
@@ -83,7 +85,8 @@ void SystemDesktop::createMenu()
     command(stopRunaway_, DesktopCommand::StopRunawayBuilds);
     pauseResume_ = menu_.addAction(commandLabel(DesktopCommand::PauseBuilds));
     connect(pauseResume_, &QAction::triggered, this, [this] {
-        emit commandRequested(status_.heldPaused ? DesktopCommand::ResumeBuilds : DesktopCommand::PauseBuilds, true);
+        emit commandRequested(status_.heldPaused ? DesktopCommand::ResumeBuilds : DesktopCommand::PauseBuilds,
+                              true);
     });
     menu_.addSeparator();
     guard_ = menu_.addAction(tr("Build guard: pause builds on critical memory"));
@@ -100,12 +103,14 @@ void SystemDesktop::createMenu()
 
 void SystemDesktop::updateMenu()
 {
-    startLast_->setText(status_.lastBuild.isEmpty()
-                            ? commandLabel(DesktopCommand::StartLastBuild)
-                            : tr("Start last build (%1)").arg(ui::safeDisplayText(status_.lastBuild, 200)));
+    startLast_->setText(
+        status_.lastBuild.isEmpty()
+            ? commandLabel(DesktopCommand::StartLastBuild)
+            : tr("Start last build (%1)").arg(services::safeDisplayText(status_.lastBuild, 200)));
     startLast_->setEnabled(status_.canStartBuild);
     stopRunaway_->setEnabled(status_.haveRunaway);
-    pauseResume_->setText(commandLabel(status_.heldPaused ? DesktopCommand::ResumeBuilds : DesktopCommand::PauseBuilds));
+    pauseResume_->setText(
+        commandLabel(status_.heldPaused ? DesktopCommand::ResumeBuilds : DesktopCommand::PauseBuilds));
     pauseResume_->setEnabled(status_.heldPaused || status_.canPause);
     guard_->setChecked(status_.guardOn);
     quiet_->setChecked(status_.quiet);
@@ -120,7 +125,7 @@ void SystemDesktop::setTrayStatus(const TrayStatus& status)
         iconSet_ = true;
     }
     if (status.tooltip != status_.tooltip)
-        tray_.setToolTip(ui::safeDisplayLines(status.tooltip));
+        tray_.setToolTip(services::safeDisplayLines(status.tooltip));
     status_ = status;
     updateMenu();
 }
@@ -146,9 +151,10 @@ void SystemDesktop::showBalloon(const DesktopNotification& n, const QString& why
         spdlog::info("no tray to show the notification in; it is in the activity log");
         return;
     }
-    const QSystemTrayIcon::MessageIcon icon = n.urgency == PressureLevel::Critical  ? QSystemTrayIcon::Critical
-                                              : n.urgency == PressureLevel::Warning ? QSystemTrayIcon::Warning
-                                                                                    : QSystemTrayIcon::Information;
+    const QSystemTrayIcon::MessageIcon icon = n.urgency == PressureLevel::Critical ? QSystemTrayIcon::Critical
+                                              : n.urgency == PressureLevel::Warning
+                                                  ? QSystemTrayIcon::Warning
+                                                  : QSystemTrayIcon::Information;
     tray_.showMessage(n.title, n.body, icon, 10000);
 }
 

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
-#include "DesktopIntegration.h"
-#include "TrayGauge.h"
+#include "app/desktop/DesktopIntegration.h"
+#include "app/desktop/TrayGauge.h"
 
 #include <QMenu>
 #include <QPointer>

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-#include "TrayGauge.h"
+#include "app/desktop/TrayGauge.h"
 
-#include "DashboardColors.h"
+#include "ui/DashboardColors.h"
 
 #include <QPainter>
 #include <QPainterPath>
@@ -38,8 +38,9 @@ QImage paintTrayGauge(const GaugeLook& look, int size)
 
     const QColor color = look.hasData ? trayLevelColor(look.level) : QColor(0x9e, 0x9e, 0x9e);
     const double pen = std::max(1.0, size / 12.0);
-    const QRectF tank = QRectF(0, 0, size, size).adjusted(size * 0.12 + pen / 2, pen / 2 + size * 0.04,
-                                                          -size * 0.12 - pen / 2, -pen / 2 - size * 0.04);
+    const QRectF tank = QRectF(0, 0, size, size)
+                            .adjusted(size * 0.12 + pen / 2, pen / 2 + size * 0.04, -size * 0.12 - pen / 2,
+                                      -pen / 2 - size * 0.04);
     const double radius = size / 7.0;
     QPainterPath outline;
     outline.addRoundedRect(tank, radius, radius);

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-#include "CargoLockScene.h"
 #include "headroom/BuildDuplicates.h"
 #include "headroom/BuildTrees.h"
-#include "headroom/SystemSampler.h"
 #include "headroom/RoleClassifier.h"
+#include "headroom/SystemSampler.h"
 #include "headroom/Units.h"
+#include "support/CargoLockScene.h"
 
 #include <QTemporaryDir>
 #include <QtTest>
@@ -69,10 +69,12 @@ std::size_t indexOf(const Snapshot& s, Pid root)
 // Three cargo builds of /ws: 10 started first, 20 next, 30 last (the youngest).
 Snapshot threeCargoBuilds(bool youngestCompiles)
 {
-    auto a = proc(10, 1, "cargo", {"/home/u/.rustup/toolchains/stable-x86_64-unknown-linux-gnu/bin/cargo",
-                                   "build", "--release", "-p", "tsz-cli"},
+    auto a = proc(10, 1, "cargo",
+                  {"/home/u/.rustup/toolchains/stable-x86_64-unknown-linux-gnu/bin/cargo", "build",
+                   "--release", "-p", "tsz-cli"},
                   "/ws");
-    auto b = proc(20, 1, "cargo", {"cargo", "build", "--release", "-p", "tsz-cli", "-p", "tsz-conformance"}, "/ws");
+    auto b = proc(20, 1, "cargo", {"cargo", "build", "--release", "-p", "tsz-cli", "-p", "tsz-conformance"},
+                  "/ws");
     auto c = proc(30, 1, "cargo", {"cargo", "build", "--release", "--package=tsz-lsp"}, "/ws");
     a.startedAtMs = 1000;
     b.startedAtMs = 1010;
@@ -87,7 +89,6 @@ Snapshot threeCargoBuilds(bool youngestCompiles)
     assembleBuilds(s, "/nonexistent");
     return s;
 }
-
 
 // Peak resident memory of this process so far (VmHWM), in KiB.
 std::uint64_t peakResidentKiB()
@@ -319,7 +320,7 @@ class TestBuildTrees : public QObject {
         // 30 holds target/release/.cargo-lock (inode 500); 10 and 20, both
         // older, are blocked on it. Both also share the package cache (inode 7).
         const std::vector<FileLockEntry> locks = {
-            {"FLOCK", false, false, 10, 0xfe, 0, 7}, {"FLOCK", false, false, 20, 0xfe, 0, 7},
+            {"FLOCK", false, false, 10, 0xfe, 0, 7},  {"FLOCK", false, false, 20, 0xfe, 0, 7},
             {"FLOCK", true, false, 30, 0xfe, 0, 500}, {"FLOCK", true, true, 10, 0xfe, 0, 500},
             {"FLOCK", true, true, 20, 0xfe, 0, 500},
         };
@@ -400,8 +401,9 @@ class TestBuildTrees : public QObject {
         p.name = "cargo";
         p.argv = {"/root/.rustup/toolchains/stable-x86_64-unknown-linux-gnu/bin/cargo", "build", "-p", "a b"};
         QCOMPARE(p.displayCommand(), std::string("cargo build -p 'a b'"));
-        QCOMPARE(p.commandLine(),
-                 std::string("/root/.rustup/toolchains/stable-x86_64-unknown-linux-gnu/bin/cargo build -p 'a b'"));
+        QCOMPARE(
+            p.commandLine(),
+            std::string("/root/.rustup/toolchains/stable-x86_64-unknown-linux-gnu/bin/cargo build -p 'a b'"));
         p.argv = {"C:\\Users\\u\\.cargo\\bin\\cargo.exe", "check"};
         QCOMPARE(p.displayCommand(), std::string("cargo check"));
         p.argv.clear();

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // The Linux backend on the live /proc, against the kernel's own files,
 // `free -b`, and real process trees this test starts.
-#include "ProcessSpawner.h"
 #include "headroom/SystemSampler.h"
 #include "headroom/Units.h"
+#include "support/ProcessSpawner.h"
 
 #include <QProcess>
 #include <QtTest>

@@ -1,12 +1,11 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // Stopping real processes: the right ones, all of them, and nothing else.
-#include "ProcessSpawner.h"
 #include "headroom/Platform.h"
 #include "headroom/ProcessControl.h"
-
-#include <QtTest>
+#include "support/ProcessSpawner.h"
 
 #include <QFile>
+#include <QtTest>
 
 #include <future>
 #include <set>
@@ -281,7 +280,8 @@ class TestProcessControl : public QObject {
         ActionOptions options;
         options.tree = true;
         options.grace = 300ms;
-        const auto report = ProcessControl().apply(ProcessSpawner::keyOf(cargo), ProcessAction::Terminate, options);
+        const auto report =
+            ProcessControl().apply(ProcessSpawner::keyOf(cargo), ProcessAction::Terminate, options);
         QVERIFY2(report.allSucceeded(), outcomes(report).c_str());
         QCOMPARE(report.count(ActionOutcome::Done), std::size_t(2));
         QVERIFY(!alive(members[0]));
@@ -296,7 +296,8 @@ class TestProcessControl : public QObject {
         ProcessSpawner spawner;
         const auto building = std::chrono::steady_clock::now();
         const Pid head = spawner.start("chain", {"--mem", "0", "--chain", QString::number(kDepth)});
-        QTRY_COMPARE_WITH_TIMEOUT(ProcessSpawner::liveDescendants(head).size(), std::size_t(kDepth - 1), 40000);
+        QTRY_COMPARE_WITH_TIMEOUT(ProcessSpawner::liveDescendants(head).size(), std::size_t(kDepth - 1),
+                                  40000);
         qInfo("built a chain of %d in %lld ms", kDepth,
               static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(
                                          std::chrono::steady_clock::now() - building)
@@ -305,7 +306,8 @@ class TestProcessControl : public QObject {
         options.tree = true;
         const auto start = std::chrono::steady_clock::now();
         const auto report = ProcessControl().apply(ProcessSpawner::keyOf(head), ProcessAction::Kill, options);
-        const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
+        const auto took =
+            std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
         qInfo("killed a chain of %d in %lld ms", kDepth, static_cast<long long>(took.count()));
         QCOMPARE(report.results.size(), std::size_t(kDepth));
         QCOMPARE(report.survivors(), std::size_t(0));
@@ -383,7 +385,8 @@ class TestProcessControl : public QObject {
             for (bool tree : {false, true}) {
                 ActionOptions options;
                 options.tree = tree;
-                const auto report = ProcessControl().apply(std::vector<ProcessTarget>{seen}, ProcessAction::Kill, options);
+                const auto report =
+                    ProcessControl().apply(std::vector<ProcessTarget>{seen}, ProcessAction::Kill, options);
                 QCOMPARE(report.results.size(), std::size_t(1));
                 QCOMPARE(report.results[0].outcome, ActionOutcome::Refused);
                 QVERIFY2(report.results[0].message.find("another process now") != std::string::npos,
@@ -396,8 +399,8 @@ class TestProcessControl : public QObject {
         sample.key = live->key;
         sample.name = "victim";
         sample.exe = live->exe;
-        const auto report =
-            ProcessControl().apply(std::vector<ProcessTarget>{ProcessTarget::of(sample)}, ProcessAction::Kill);
+        const auto report = ProcessControl().apply(std::vector<ProcessTarget>{ProcessTarget::of(sample)},
+                                                   ProcessAction::Kill);
         QVERIFY2(report.allSucceeded(), outcomes(report).c_str());
         QVERIFY(spawner.waitGone(pid, 3s));
     }
@@ -406,7 +409,8 @@ class TestProcessControl : public QObject {
     {
         ActionReport report;
         report.action = ProcessAction::Terminate;
-        report.results.push_back({{10, 1}, "cargo", ActionOutcome::Done, "cargo (pid 10) terminated.", false});
+        report.results.push_back(
+            {{10, 1}, "cargo", ActionOutcome::Done, "cargo (pid 10) terminated.", false});
         report.results.push_back({{11, 1}, "rustc", ActionOutcome::Failed, "still alive", true});
         report.results.push_back({{12, 1}, "rustc", ActionOutcome::Failed, "could not", false});
         QVERIFY(!report.allSucceeded());

@@ -1,18 +1,18 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-#include "ActivityLog.h"
-#include "BuildsModel.h"
-#include "BuildsPanel.h"
-#include "ChartsPanel.h"
-#include "MainWindow.h"
-#include "PressureMonitor.h"
-#include "ProcessColumns.h"
-#include "ProcessFilterProxy.h"
-#include "ProcessPanel.h"
-#include "ProcessTreeModel.h"
-#include "ReplaySeries.h"
-#include "StopBuildsDialog.h"
-#include "SummaryStrip.h"
-#include "TimeChart.h"
+#include "services/PressureMonitor.h"
+#include "support/ReplaySeries.h"
+#include "ui/ActivityLog.h"
+#include "ui/BuildsModel.h"
+#include "ui/BuildsPanel.h"
+#include "ui/ChartsPanel.h"
+#include "ui/MainWindow.h"
+#include "ui/ProcessColumns.h"
+#include "ui/ProcessFilterProxy.h"
+#include "ui/ProcessPanel.h"
+#include "ui/ProcessTreeModel.h"
+#include "ui/StopBuildsDialog.h"
+#include "ui/SummaryStrip.h"
+#include "ui/TimeChart.h"
 
 #include <QAction>
 #include <QLabel>
@@ -71,9 +71,9 @@ class TestDashboardReplay : public QObject {
     {
         MainWindow window;
         window.show();
-        app::PressureMonitor monitor;
-        connect(&monitor, &app::PressureMonitor::pressureUpdated, &window, &MainWindow::showPressure);
-        auto feed = [&](const SnapshotPtr& s) {
+        services::PressureMonitor monitor;
+        connect(&monitor, &services::PressureMonitor::pressureUpdated, &window, &MainWindow::showPressure);
+        auto feed = [&](const services::SnapshotPtr& s) {
             window.showSnapshot(s);
             monitor.observe(s);
         };
@@ -89,17 +89,17 @@ class TestDashboardReplay : public QObject {
         QCOMPARE(labelText(&window, "swapValue"), QStringLiteral("0 B / 2.0 GiB"));
         QCOMPARE(labelText(&window, "pressureValue"), QStringLiteral("0.0 % · 0.0 %"));
         QCOMPARE(labelText(&window, "levelValue"), QStringLiteral("Normal"));
-        QCOMPARE(window.summary()->level(), MemoryLevel::Normal);
+        QCOMPARE(window.summary()->level(), services::MemoryLevel::Normal);
 
         // Available falls to 3 % and the kernel stalls: critical, with the reasons.
         MemoryStatus tight = replay::memory(16, 16 * 1024 - 490, 2, 1900);
         tight.pressure.some.avg10 = 42.5;
         tight.pressure.full.avg10 = 17.25;
-        const SnapshotPtr tightSnapshot =
+        const services::SnapshotPtr tightSnapshot =
             replay::snapshot(10, tight, {process(1, 0, "systemd", {"/sbin/init"}, 12, "/")});
         feed(tightSnapshot);
         QCOMPARE(labelText(&window, "levelValue"), QStringLiteral("Critical"));
-        QCOMPARE(window.summary()->level(), MemoryLevel::Critical);
+        QCOMPARE(window.summary()->level(), services::MemoryLevel::Critical);
         QVERIFY2(window.summary()->levelReason().contains(QStringLiteral("of RAM is available")),
                  qPrintable(window.summary()->levelReason()));
         QCOMPARE(labelText(&window, "pressureValue"), QStringLiteral("42.5 % · 17.3 %"));
@@ -109,9 +109,10 @@ class TestDashboardReplay : public QObject {
         PressureThresholds relaxed;
         relaxed.criticalAvailablePercent = 1;
         relaxed.criticalPsiFull = 50;
-        app::PressureMonitor relaxedMonitor;
+        services::PressureMonitor relaxedMonitor;
         relaxedMonitor.setThresholds(relaxed);
-        connect(&relaxedMonitor, &app::PressureMonitor::pressureUpdated, &window, &MainWindow::showPressure);
+        connect(&relaxedMonitor, &services::PressureMonitor::pressureUpdated, &window,
+                &MainWindow::showPressure);
         relaxedMonitor.observe(tightSnapshot);
         QCOMPARE(labelText(&window, "levelValue"), QStringLiteral("Warning"));
     }
@@ -120,8 +121,8 @@ class TestDashboardReplay : public QObject {
     {
         MainWindow window;
         window.show();
-        app::PressureMonitor monitor;
-        connect(&monitor, &app::PressureMonitor::pressureUpdated, &window, &MainWindow::showPressure);
+        services::PressureMonitor monitor;
+        connect(&monitor, &services::PressureMonitor::pressureUpdated, &window, &MainWindow::showPressure);
         auto feed = [&](std::int64_t i, std::uint64_t usedMiB) {
             const auto s = replay::snapshot(i, replay::memory(16, usedMiB, 0, 0), {});
             window.showSnapshot(s);
@@ -176,7 +177,7 @@ class TestDashboardReplay : public QObject {
         QVERIFY(build->name().startsWith(QStringLiteral("cargo build")));
 
         // Hover at the newest instant reads the same figures back.
-        const double now = MemoryHistory::toSeconds(last->steadyNs);
+        const double now = services::MemoryHistory::toSeconds(last->steadyNs);
         const QString hover = charts->memoryChart()->hoverTextAt(now);
         QVERIFY2(hover.contains(bytes(last->memory.used)), qPrintable(hover));
         QVERIFY2(hover.contains(bytes(last->memory.available)), qPrintable(hover));
@@ -353,7 +354,7 @@ class TestDashboardReplay : public QObject {
 
         QTest::keyClick(window.processes()->view(), Qt::Key_Delete);
         QCOMPARE(requested.count(), 1);
-        auto request = requested.takeFirst().at(0).value<ActionRequest>();
+        auto request = requested.takeFirst().at(0).value<services::ActionRequest>();
         QCOMPARE(request.action, ProcessAction::Terminate);
         QVERIFY(!request.tree);
         QCOMPARE(request.targets, one(501, 50100));
@@ -361,12 +362,12 @@ class TestDashboardReplay : public QObject {
 
         QTest::keyClick(window.processes()->view(), Qt::Key_Delete, Qt::AltModifier | Qt::ShiftModifier);
         QCOMPARE(requested.count(), 1);
-        request = requested.takeFirst().at(0).value<ActionRequest>();
+        request = requested.takeFirst().at(0).value<services::ActionRequest>();
         QCOMPARE(request.action, ProcessAction::Kill);
         QVERIFY(request.tree);
 
         window.action(ProcessAction::Pause, false)->trigger();
-        QCOMPARE(requested.takeFirst().at(0).value<ActionRequest>().action, ProcessAction::Pause);
+        QCOMPARE(requested.takeFirst().at(0).value<services::ActionRequest>().action, ProcessAction::Pause);
     }
 
     void duplicateBuildsWarnAndStopTheExtraOnes()
@@ -403,7 +404,7 @@ class TestDashboardReplay : public QObject {
         QCOMPARE(dialog->chosenRoots(), one(600, 60000));
         dialog->stopButton()->click();
         QCOMPARE(requested.count(), 1);
-        const auto request = requested.first().at(0).value<ActionRequest>();
+        const auto request = requested.first().at(0).value<services::ActionRequest>();
         QCOMPARE(request.targets, one(600, 60000));
         QCOMPARE(request.action, ProcessAction::Terminate);
         QVERIFY(request.tree);
@@ -442,7 +443,7 @@ class TestDashboardReplay : public QObject {
         QVERIFY(dialog);
         std::vector<Pid> roots;
         std::vector<Pid> listed;
-        for (const RunawayGroup& group : dialog->groups()) {
+        for (const services::RunawayGroup& group : dialog->groups()) {
             roots.push_back(group.root.pid);
             for (const auto& member : group.members)
                 listed.push_back(member.key.pid);
@@ -458,7 +459,7 @@ class TestDashboardReplay : public QObject {
 
         // Every box is ticked at first; the total is what stopping them frees.
         std::uint64_t expected = 0;
-        for (const RunawayGroup& group : dialog->groups())
+        for (const services::RunawayGroup& group : dialog->groups())
             expected += group.residentBytes;
         QCOMPARE(dialog->chosenBytes(), expected);
         QCOMPARE(dialog->chosenRoots().size(), dialog->groups().size());
@@ -470,7 +471,7 @@ class TestDashboardReplay : public QObject {
         const ProcessKey spared = dialog->groups()[0].root;
         dialog->stopButton()->click();
         QCOMPARE(requested.count(), 1);
-        const auto request = requested.first().at(0).value<ActionRequest>();
+        const auto request = requested.first().at(0).value<services::ActionRequest>();
         QCOMPARE(request.targets.size(), dialog->groups().size() - 1);
         QVERIFY(std::find(request.targets.begin(), request.targets.end(), spared) == request.targets.end());
         QCOMPARE(request.action, ProcessAction::Terminate);
@@ -482,7 +483,7 @@ class TestDashboardReplay : public QObject {
     {
         MainWindow window;
         window.show();
-        ActionRequest request;
+        services::ActionRequest request;
         request.description = QStringLiteral("Terminate 3 processes");
         ActionReport report;
         report.action = ProcessAction::Terminate;

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-#include "ActivityLog.h"
-#include "LiveSnapshot.h"
-#include "MainWindow.h"
-#include "ProcessActions.h"
-#include "ProcessPanel.h"
-#include "core/ProcessSpawner.h"
 #include "headroom/Platform.h"
+#include "services/ProcessActions.h"
+#include "support/LiveSnapshot.h"
+#include "support/ProcessSpawner.h"
+#include "ui/ActivityLog.h"
+#include "ui/MainWindow.h"
+#include "ui/ProcessPanel.h"
 
 #include <QSignalSpy>
 #include <QStatusBar>
@@ -26,14 +26,14 @@ class TestProcessActions : public QObject {
     std::unique_ptr<ProcessSpawner> spawner_;
     std::unique_ptr<SystemSampler> sampler_;
     std::unique_ptr<MainWindow> window_;
-    std::unique_ptr<app::ProcessActions> actions_;
+    std::unique_ptr<services::ProcessActions> actions_;
 
     // Shows a fresh narrowed snapshot, selects `pid` and runs `action` on it.
     ActionReport run(Pid pid, ProcessAction action, bool tree = false)
     {
         window_->showSnapshot(live::sampleOnly(*sampler_, spawner_->binDir()));
         window_->processes()->selectKeys({ProcessSpawner::keyOf(pid)});
-        QSignalSpy finished(actions_.get(), &app::ProcessActions::finished);
+        QSignalSpy finished(actions_.get(), &services::ProcessActions::finished);
         window_->action(action, tree)->trigger();
         if (!finished.wait(15000))
             return {};
@@ -48,10 +48,12 @@ class TestProcessActions : public QObject {
         window_ = std::make_unique<MainWindow>();
         window_->setIdentity(platform::currentUid(), platform::currentPid());
         window_->show();
-        actions_ = std::make_unique<app::ProcessActions>();
+        actions_ = std::make_unique<services::ProcessActions>();
         actions_->setGrace(std::chrono::milliseconds(1500));
-        connect(window_.get(), &MainWindow::actionRequested, actions_.get(), &app::ProcessActions::request);
-        connect(actions_.get(), &app::ProcessActions::finished, window_.get(), &MainWindow::showActionReport);
+        connect(window_.get(), &MainWindow::actionRequested, actions_.get(),
+                &services::ProcessActions::request);
+        connect(actions_.get(), &services::ProcessActions::finished, window_.get(),
+                &MainWindow::showActionReport);
     }
 
     void cleanup()
@@ -93,7 +95,7 @@ class TestProcessActions : public QObject {
         QVERIFY(ignoresTerm > 0);
         window_->showSnapshot(live::sampleOnly(*sampler_, spawner_->binDir()));
         window_->processes()->selectKeys({ProcessSpawner::keyOf(ignoresTerm)});
-        QSignalSpy finished(actions_.get(), &app::ProcessActions::finished);
+        QSignalSpy finished(actions_.get(), &services::ProcessActions::finished);
         QElapsedTimer clock;
         clock.start();
         window_->action(ProcessAction::Terminate, false)->trigger();
@@ -118,7 +120,7 @@ class TestProcessActions : public QObject {
         ::kill(static_cast<pid_t>(shortLived), SIGKILL);
         QVERIFY(spawner_->waitGone(shortLived));
 
-        QSignalSpy finished(actions_.get(), &app::ProcessActions::finished);
+        QSignalSpy finished(actions_.get(), &services::ProcessActions::finished);
         window_->action(ProcessAction::Kill, false)->trigger();
         QVERIFY(finished.wait(15000));
         const auto report = finished.first().at(1).value<ActionReport>();
@@ -146,7 +148,7 @@ class TestProcessActions : public QObject {
         }
         window_->showSnapshot(altered);
         window_->processes()->selectKeys({ProcessSpawner::keyOf(victim)});
-        QSignalSpy finished(actions_.get(), &app::ProcessActions::finished);
+        QSignalSpy finished(actions_.get(), &services::ProcessActions::finished);
         window_->action(ProcessAction::Kill, false)->trigger();
         QVERIFY(finished.wait(15000));
         const auto report = finished.first().at(1).value<ActionReport>();
@@ -168,7 +170,7 @@ class TestProcessActions : public QObject {
         window_->processes()->setFilterText({});
         window_->processes()->selectKeys({init->key, self->key});
         QCOMPARE(window_->processes()->selectedKeys().size(), std::size_t(2));
-        QSignalSpy finished(actions_.get(), &app::ProcessActions::finished);
+        QSignalSpy finished(actions_.get(), &services::ProcessActions::finished);
         window_->action(ProcessAction::Kill, false)->trigger();
         QVERIFY(finished.wait(15000));
         const auto report = finished.first().at(1).value<ActionReport>();

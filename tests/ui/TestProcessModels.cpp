@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-#include "ProcessColumns.h"
-#include "ProcessFilterProxy.h"
-#include "ProcessTableModel.h"
-#include "ProcessTreeModel.h"
-#include "ReplaySeries.h"
+#include "support/ReplaySeries.h"
+#include "ui/ProcessColumns.h"
+#include "ui/ProcessFilterProxy.h"
+#include "ui/ProcessTableModel.h"
+#include "ui/ProcessTreeModel.h"
 
 #include <QAbstractItemModelTester>
 #include <QSignalSpy>
@@ -15,7 +15,7 @@ using replay::process;
 
 namespace {
 
-SnapshotPtr snap(std::int64_t index, std::vector<ProcessSample> processes)
+services::SnapshotPtr snap(std::int64_t index, std::vector<ProcessSample> processes)
 {
     return replay::snapshot(index, replay::memory(16, 4000), std::move(processes));
 }

@@ -1,21 +1,21 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-#include "ActivityLog.h"
-#include "BuildsModel.h"
-#include "BuildsPanel.h"
-#include "LiveSnapshot.h"
-#include "MainWindow.h"
-#include "ProcessActions.h"
-#include "StopBuildsDialog.h"
-#include "core/ProcessSpawner.h"
 #include "headroom/Platform.h"
 #include "headroom/Units.h"
+#include "services/ProcessActions.h"
+#include "support/LiveSnapshot.h"
+#include "support/ProcessSpawner.h"
+#include "ui/ActivityLog.h"
+#include "ui/BuildsModel.h"
+#include "ui/BuildsPanel.h"
+#include "ui/MainWindow.h"
+#include "ui/StopBuildsDialog.h"
 
 #include <QFile>
 #include <QProcess>
 #include <QPushButton>
-#include <QTreeWidget>
 #include <QScopeGuard>
 #include <QSignalSpy>
+#include <QTreeWidget>
 #include <QtTest>
 
 #include <csignal>
@@ -65,7 +65,7 @@ class TestStopRunawayBuilds : public QObject {
 
         auto sampler = SystemSampler::create();
         QVERIFY(live::sampleOnly(*sampler, spawner.binDir())); // a first poll for CPU %
-        const SnapshotPtr snapshot = live::sampleOnly(*sampler, spawner.binDir());
+        const services::SnapshotPtr snapshot = live::sampleOnly(*sampler, spawner.binDir());
         QVERIFY(snapshot);
 
         MainWindow window;
@@ -82,11 +82,11 @@ class TestStopRunawayBuilds : public QObject {
         QCOMPARE(builds->index(0, BuildsModel::Rustc).data().toInt(), 2);
         QVERIFY(builds->index(0, 0).data(BuildsModel::ResidentBytesRole).toULongLong() >= 24 * MiB);
 
-        app::ProcessActions actions;
+        services::ProcessActions actions;
         actions.setGrace(std::chrono::milliseconds(2000));
-        connect(&window, &MainWindow::actionRequested, &actions, &app::ProcessActions::request);
-        connect(&actions, &app::ProcessActions::finished, &window, &MainWindow::showActionReport);
-        QSignalSpy finished(&actions, &app::ProcessActions::finished);
+        connect(&window, &MainWindow::actionRequested, &actions, &services::ProcessActions::request);
+        connect(&actions, &services::ProcessActions::finished, &window, &MainWindow::showActionReport);
+        QSignalSpy finished(&actions, &services::ProcessActions::finished);
 
         // Stop runaway builds: the dialog lists the build with both rustc, not the editor.
         StopBuildsDialog* dialog = window.openStopBuildsDialog();
@@ -169,10 +169,10 @@ class TestStopRunawayBuilds : public QObject {
         QVERIFY2(model->index(0, BuildsModel::Build).data().toString().contains(QStringLiteral("pid ")),
                  qPrintable(model->index(0, BuildsModel::Build).data().toString()));
 
-        app::ProcessActions actions;
-        connect(&window, &MainWindow::actionRequested, &actions, &app::ProcessActions::request);
+        services::ProcessActions actions;
+        connect(&window, &MainWindow::actionRequested, &actions, &services::ProcessActions::request);
         QSignalSpy requested(&window, &MainWindow::actionRequested);
-        QSignalSpy finished(&actions, &app::ProcessActions::finished);
+        QSignalSpy finished(&actions, &services::ProcessActions::finished);
         // The button asks first: a confirmation with the extra build ticked,
         // the kept one shown, nothing stopped yet.
         QTest::mouseClick(window.builds()->stopExtraButton(), Qt::LeftButton);

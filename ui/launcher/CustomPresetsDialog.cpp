@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-#include "CustomPresetsDialog.h"
+#include "ui/launcher/CustomPresetsDialog.h"
 
 #include <QDialogButtonBox>
 #include <QHBoxLayout>
@@ -15,7 +15,7 @@ namespace {
 enum Column { Name, Program, Arguments, Environment, Folder, ColumnCount };
 }
 
-CustomPresetsDialog::CustomPresetsDialog(const std::vector<app::CustomPreset>& presets, QWidget* parent)
+CustomPresetsDialog::CustomPresetsDialog(const std::vector<services::CustomPreset>& presets, QWidget* parent)
     : QDialog(parent)
 {
     setWindowTitle(tr("Custom presets"));
@@ -36,7 +36,8 @@ CustomPresetsDialog::CustomPresetsDialog(const std::vector<app::CustomPreset>& p
     auto* add = new QPushButton(tr("&Add"));
     auto* remove = new QPushButton(tr("&Remove"));
     connect(add, &QPushButton::clicked, this, [this] {
-        addRow(app::CustomPreset{tr("New preset"), QStringLiteral("make"), QStringLiteral("-j2"), {}, {}});
+        addRow(
+            services::CustomPreset{tr("New preset"), QStringLiteral("make"), QStringLiteral("-j2"), {}, {}});
         table_->editItem(table_->item(table_->rowCount() - 1, Name));
     });
     connect(remove, &QPushButton::clicked, this, [this] {
@@ -64,7 +65,7 @@ CustomPresetsDialog::CustomPresetsDialog(const std::vector<app::CustomPreset>& p
     resize(860, 380);
 }
 
-void CustomPresetsDialog::addRow(const app::CustomPreset& p)
+void CustomPresetsDialog::addRow(const services::CustomPreset& p)
 {
     const int row = table_->rowCount();
     table_->insertRow(row);
@@ -75,14 +76,14 @@ void CustomPresetsDialog::addRow(const app::CustomPreset& p)
         table_->setItem(row, c, new QTableWidgetItem(cells[c]));
 }
 
-std::vector<app::CustomPreset> CustomPresetsDialog::presets() const
+std::vector<services::CustomPreset> CustomPresetsDialog::presets() const
 {
-    std::vector<app::CustomPreset> out;
+    std::vector<services::CustomPreset> out;
     for (int row = 0; row < table_->rowCount(); ++row) {
         auto text = [&](int c) {
             return table_->item(row, c) ? table_->item(row, c)->text().trimmed() : QString();
         };
-        app::CustomPreset p;
+        services::CustomPreset p;
         p.name = text(Name);
         p.program = text(Program);
         p.arguments = text(Arguments);

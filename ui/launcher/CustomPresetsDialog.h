@@ -3,7 +3,7 @@
 // Edits the user's own presets: name, program, arguments, environment and
 // working folder, for builds that are not plain cargo builds.
 
-#include "CustomPresets.h"
+#include "services/launcher/CustomPresets.h"
 
 #include <QDialog>
 
@@ -16,16 +16,17 @@ class CustomPresetsDialog : public QDialog {
     Q_OBJECT
 
   public:
-    explicit CustomPresetsDialog(const std::vector<app::CustomPreset>& presets, QWidget* parent = nullptr);
+    explicit CustomPresetsDialog(const std::vector<services::CustomPreset>& presets,
+                                 QWidget* parent = nullptr);
 
-    std::vector<app::CustomPreset> presets() const;
+    std::vector<services::CustomPreset> presets() const;
     QTableWidget* table() const { return table_; }
 
   public slots:
     void accept() override;
 
   private:
-    void addRow(const app::CustomPreset& preset);
+    void addRow(const services::CustomPreset& preset);
 
     QTableWidget* table_ = nullptr;
     QLabel* problems_ = nullptr;

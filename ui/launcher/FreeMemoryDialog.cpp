@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-#include "FreeMemoryDialog.h"
+#include "ui/launcher/FreeMemoryDialog.h"
 
 #include "headroom/Units.h"
 

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-#include "LauncherPanel.h"
+#include "ui/launcher/LauncherPanel.h"
 
-#include "CustomPresetsDialog.h"
-#include "FreeMemoryDialog.h"
 #include "headroom/Units.h"
+#include "ui/launcher/CustomPresetsDialog.h"
+#include "ui/launcher/FreeMemoryDialog.h"
 
 #include <QApplication>
 #include <QClipboard>
@@ -32,7 +32,7 @@
 
 namespace headroom::ui {
 
-using app::LauncherController;
+using services::LauncherController;
 
 namespace {
 QString q(const std::string& s)
@@ -68,12 +68,12 @@ QTableWidget* table(const QStringList& headers)
 }
 } // namespace
 
-LauncherPanel::LauncherPanel(LauncherController* controller, QWidget* parent)
+LauncherPanel::LauncherPanel(services::LauncherController* controller, QWidget* parent)
     : QWidget(parent), controller_(controller)
 {
     buildForm();
 
-    connect(controller_, &LauncherController::workspaceLoaded, this, [this](const QString& dir) {
+    connect(controller_, &services::LauncherController::workspaceLoaded, this, [this](const QString& dir) {
         if (dir != project_->currentText())
             return;
         const bool otherProject = formDir_ != dir;
@@ -96,7 +96,7 @@ LauncherPanel::LauncherPanel(LauncherController* controller, QWidget* parent)
             startRequested();
         }
     });
-    connect(controller_, &LauncherController::workspaceFailed, this,
+    connect(controller_, &services::LauncherController::workspaceFailed, this,
             [this](const QString& dir, const QString& why) {
                 if (dir != project_->currentText())
                     return;
@@ -108,15 +108,17 @@ LauncherPanel::LauncherPanel(LauncherController* controller, QWidget* parent)
                 emit status(why);
                 updateButtons();
             });
-    connect(controller_, &LauncherController::stateChanged, this, [this] { updateButtons(); });
-    connect(controller_, &LauncherController::checksFailed, this,
+    connect(controller_, &services::LauncherController::stateChanged, this, [this] { updateButtons(); });
+    connect(controller_, &services::LauncherController::checksFailed, this,
             [this](const std::vector<BuildCheck>& checks) { showChecks(checks, true); });
-    connect(controller_, &LauncherController::waiting, this, [this](const QString& reason, int seconds) {
-        state_->setText(waitMode_ == LauncherController::StartMode::WaitForBuild
-                            ? tr("Waiting for the other build to finish (%1 s): %2").arg(seconds).arg(reason)
-                            : tr("Waiting for memory (%1 s): %2").arg(seconds).arg(reason));
-    });
-    connect(controller_, &LauncherController::planStarted, this, [this](const BuildPlan&) {
+    connect(controller_, &services::LauncherController::waiting, this,
+            [this](const QString& reason, int seconds) {
+                state_->setText(
+                    waitMode_ == services::LauncherController::StartMode::WaitForBuild
+                        ? tr("Waiting for the other build to finish (%1 s): %2").arg(seconds).arg(reason)
+                        : tr("Waiting for memory (%1 s): %2").arg(seconds).arg(reason));
+            });
+    connect(controller_, &services::LauncherController::planStarted, this, [this](const BuildPlan&) {
         log_->clear();
         logLines_ = 0;
         errorMarked_ = false;
@@ -127,30 +129,31 @@ LauncherPanel::LauncherPanel(LauncherController* controller, QWidget* parent)
         next_->hide();
         state_->setText(tr("Building…"));
     });
-    connect(controller_, &LauncherController::actionsDone, this, [this](const ActionReport& report) {
-        for (const auto& r : report.results)
-            appendLog(q(r.message) + '\n');
-        emit status(q(report.summary()));
-    });
-    connect(controller_, &LauncherController::message, this, [this](const QString& text) {
+    connect(controller_, &services::LauncherController::actionsDone, this,
+            [this](const ActionReport& report) {
+                for (const auto& r : report.results)
+                    appendLog(q(r.message) + '\n');
+                emit status(q(report.summary()));
+            });
+    connect(controller_, &services::LauncherController::message, this, [this](const QString& text) {
         diagnosis_->setText(text);
         emit status(text);
     });
-    connect(controller_, &LauncherController::finished, this, &LauncherPanel::showResult);
-    connect(controller_, &LauncherController::historyProblem, this, [this](const QString& text) {
+    connect(controller_, &services::LauncherController::finished, this, &LauncherPanel::showResult);
+    connect(controller_, &services::LauncherController::historyProblem, this, [this](const QString& text) {
         // Beside the result, which stays: the build itself is not what failed.
         diagnosis_->setText(diagnosis_->text() + QStringLiteral("<br><b>%1</b>").arg(text.toHtmlEscaped()));
         emit status(text);
     });
-    connect(controller_, &LauncherController::historyChanged, this, &LauncherPanel::refreshHistory);
+    connect(controller_, &services::LauncherController::historyChanged, this, &LauncherPanel::refreshHistory);
 
     auto& runner = controller_->runner();
-    connect(&runner, &app::BuildRunner::stepStarted, this,
+    connect(&runner, &services::BuildRunner::stepStarted, this,
             [this](int, const QString& title, const QString& line) {
                 appendLog(QStringLiteral("==> %1\n$ %2\n").arg(title, line));
             });
-    connect(&runner, &app::BuildRunner::outputArrived, this, &LauncherPanel::appendLog);
-    connect(&runner, &app::BuildRunner::progressChanged, this,
+    connect(&runner, &services::BuildRunner::outputArrived, this, &LauncherPanel::appendLog);
+    connect(&runner, &services::BuildRunner::progressChanged, this,
             [this](unsigned done, unsigned total, const QStringList& now) {
                 lastDone_ = done;
                 lastTotal_ = total;
@@ -159,16 +162,17 @@ LauncherPanel::LauncherPanel(LauncherController* controller, QWidget* parent)
                 progress_->setFormat(tr("%v / %m units"));
                 compiling_->setText(now.isEmpty() ? QString() : tr("Compiling: %1").arg(now.join(", ")));
             });
-    connect(&runner, &app::BuildRunner::waitingForLock, this, [this](bool waiting, const QString& holder) {
-        if (!waiting) {
-            state_->setText(tr("Building…"));
-            return;
-        }
-        state_->setText(holder.isEmpty()
-                            ? tr("Waiting for the build folder's lock, held by another cargo.")
-                            : tr("Waiting for the build folder's lock, held by %1.").arg(holder));
-    });
-    connect(&runner, &app::BuildRunner::memoryChanged, this, [this](quint64 now, quint64 peak) {
+    connect(&runner, &services::BuildRunner::waitingForLock, this,
+            [this](bool waiting, const QString& holder) {
+                if (!waiting) {
+                    state_->setText(tr("Building…"));
+                    return;
+                }
+                state_->setText(holder.isEmpty()
+                                    ? tr("Waiting for the build folder's lock, held by another cargo.")
+                                    : tr("Waiting for the build folder's lock, held by %1.").arg(holder));
+            });
+    connect(&runner, &services::BuildRunner::memoryChanged, this, [this](quint64 now, quint64 peak) {
         memory_->setText(tr("Build memory %1 (peak %2)").arg(q(formatBytes(now)), q(formatBytes(peak))));
     });
 
@@ -403,9 +407,9 @@ void LauncherPanel::buildForm()
         stopOther_->hide();
     });
     connect(anyway_, &QPushButton::clicked, this,
-            [this] { startWith(LauncherController::StartMode::Anyway); });
+            [this] { startWith(services::LauncherController::StartMode::Anyway); });
     connect(wait_, &QPushButton::clicked, this, [this] { startWith(waitMode_); });
-    connect(stop_, &QPushButton::clicked, controller_, &LauncherController::stop);
+    connect(stop_, &QPushButton::clicked, controller_, &services::LauncherController::stop);
     connect(next_, &QPushButton::clicked, this, [this] {
         if (!suggested_)
             return;
@@ -459,7 +463,7 @@ void LauncherPanel::setProject(const QString& dir)
         project_->setEditText(dir);
     diagnosis_->clear();
     diagnosis_->setStyleSheet({});
-    const QString problem = app::checkProject(dir, QStringLiteral("cargo"));
+    const QString problem = services::checkProject(dir, QStringLiteral("cargo"));
     if (!problem.isEmpty() && QFileInfo(dir).isDir() && !QFileInfo::exists(dir + "/Cargo.toml")) {
         // make, ninja and cmake projects can still run custom presets.
         diagnosis_->setText(
@@ -554,7 +558,7 @@ void LauncherPanel::addRequiredFeatures()
     QStringList missing;
     for (const auto& p : ws->packages) {
         if (r.package.empty() || p.name == q(r.package))
-            missing += app::missingRequiredFeatures(r, p, *ws);
+            missing += services::missingRequiredFeatures(r, p, *ws);
     }
     missing.removeDuplicates();
     if (missing.isEmpty())
@@ -682,7 +686,7 @@ void LauncherPanel::refreshPreview()
     if (!plan.artifactPath.empty())
         note += "\n" + tr("Expected result: %1").arg(q(plan.artifactPath));
     presetNote_->setText(note);
-    if (controller_->state() == LauncherController::State::Idle)
+    if (controller_->state() == services::LauncherController::State::Idle)
         showChecks(controller_->checks(request(), p), false);
 }
 
@@ -716,8 +720,8 @@ void LauncherPanel::showChecks(const std::vector<BuildCheck>& checks, bool offer
     }
     // A duplicate build is not a memory shortage: what to wait for is its end.
     const bool waitForBuild = otherBuild && !memoryShort;
-    waitMode_ = waitForBuild ? LauncherController::StartMode::WaitForBuild
-                             : LauncherController::StartMode::WaitForMemory;
+    waitMode_ = waitForBuild ? services::LauncherController::StartMode::WaitForBuild
+                             : services::LauncherController::StartMode::WaitForMemory;
     wait_->setText(waitForBuild ? tr("&Wait for that build to finish")
                                 : tr("&Wait until memory is available"));
     wait_->setToolTip(waitForBuild ? tr("Starts by itself once the other build on this workspace has ended")
@@ -753,7 +757,7 @@ bool LauncherPanel::startLast()
     return true;
 }
 
-void LauncherPanel::applyLast(const app::LauncherController::LastBuild& last)
+void LauncherPanel::applyLast(const services::LauncherController::LastBuild& last)
 {
     int presetIndex = preset_->findData(int(last.preset));
     if (last.preset == BuildPreset::Custom) {
@@ -784,10 +788,10 @@ void LauncherPanel::startRequested()
         chooseFreeMemory();
         return;
     }
-    startWith(LauncherController::StartMode::CheckFirst);
+    startWith(services::LauncherController::StartMode::CheckFirst);
 }
 
-void LauncherPanel::startWith(LauncherController::StartMode mode)
+void LauncherPanel::startWith(services::LauncherController::StartMode mode)
 {
     if (controller_->workspace() && formDir_ == project_->currentText())
         controller_->rememberProjectForm(formToRemember());
@@ -798,7 +802,7 @@ void LauncherPanel::startWith(LauncherController::StartMode mode)
         emit status(problem.section('\n', 0, 0));
         return;
     }
-    if (controller_->state() == LauncherController::State::Idle)
+    if (controller_->state() == services::LauncherController::State::Idle)
         return; // a check failed: its choices stay on screen
     anyway_->hide();
     wait_->hide();
@@ -847,7 +851,7 @@ void LauncherPanel::appendLog(const QString& text)
         log_->verticalScrollBar()->setValue(log_->verticalScrollBar()->maximum());
 }
 
-void LauncherPanel::showResult(const app::BuildRunResult& r)
+void LauncherPanel::showResult(const services::BuildRunResult& r)
 {
     const auto& d = r.diagnosis;
     QString text =
@@ -944,16 +948,17 @@ void LauncherPanel::refreshHistory()
 void LauncherPanel::updateButtons()
 {
     const auto state = controller_->state();
-    const bool idle = state == LauncherController::State::Idle;
+    const bool idle = state == services::LauncherController::State::Idle;
     const bool custom = preset_ && preset() == BuildPreset::Custom;
     start_->setEnabled(idle && (controller_->workspace().has_value() ||
                                 (custom && QFileInfo(project_->currentText()).isDir())));
-    stop_->setEnabled(state == LauncherController::State::Running ||
-                      state == LauncherController::State::Waiting);
-    stop_->setText(state == LauncherController::State::Waiting ? tr("Cancel &waiting") : tr("St&op build"));
+    stop_->setEnabled(state == services::LauncherController::State::Running ||
+                      state == services::LauncherController::State::Waiting);
+    stop_->setText(state == services::LauncherController::State::Waiting ? tr("Cancel &waiting")
+                                                                         : tr("St&op build"));
     for (QWidget* w : std::initializer_list<QWidget*>{project_, browse_, package_, targetKind_, targetName_,
                                                       features_, profile_, extraArgs_, thenRun_, preset_})
-        w->setEnabled(idle || state == LauncherController::State::LoadingProject);
+        w->setEnabled(idle || state == services::LauncherController::State::LoadingProject);
     if (preset_ && preset() == BuildPreset::B)
         profile_->setEnabled(false); // B always builds dev
     if (idle) {

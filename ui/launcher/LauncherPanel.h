@@ -6,7 +6,7 @@
 // and the project's history. It binds to a LauncherController and never
 // touches the operating system itself.
 
-#include "LauncherController.h"
+#include "services/launcher/LauncherController.h"
 
 #include <QWidget>
 
@@ -26,7 +26,7 @@ class LauncherPanel : public QWidget {
     Q_OBJECT
 
   public:
-    explicit LauncherPanel(app::LauncherController* controller, QWidget* parent = nullptr);
+    explicit LauncherPanel(services::LauncherController* controller, QWidget* parent = nullptr);
 
     // The request as the form says now.
     BuildRequest request() const;
@@ -71,14 +71,14 @@ class LauncherPanel : public QWidget {
     void fillPresets();
     void fillFromWorkspace();
     void showChecks(const std::vector<BuildCheck>& checks, bool offerChoices);
-    void showResult(const app::BuildRunResult& result);
+    void showResult(const services::BuildRunResult& result);
     void refreshHistory();
     void updateButtons();
     void appendLog(const QString& text);
     void chooseFreeMemory();
     void rememberProject(const QString& dir);
-    void startWith(app::LauncherController::StartMode mode);
-    void applyLast(const app::LauncherController::LastBuild& last);
+    void startWith(services::LauncherController::StartMode mode);
+    void applyLast(const services::LauncherController::LastBuild& last);
     // Fills package, target, features, profile and arguments from a request.
     void applyForm(const BuildRequest& form);
     // The form with the profile the person chose (not the one the preset forces).
@@ -88,9 +88,9 @@ class LauncherPanel : public QWidget {
     void syncFeatureMenu();
     // Shows in the profile field the profile the preset will build.
     void applyPresetProfile();
-    std::optional<app::LauncherController::LastBuild> pendingLast_;
+    std::optional<services::LauncherController::LastBuild> pendingLast_;
 
-    app::LauncherController* controller_;
+    services::LauncherController* controller_;
     QStringList recent_;
     std::optional<BuildPreset> suggested_;
     std::optional<unsigned> suggestedJobs_;
@@ -106,7 +106,8 @@ class LauncherPanel : public QWidget {
     QString chosenProfile_;
     // The project whose form the widgets hold.
     QString formDir_;
-    app::LauncherController::StartMode waitMode_ = app::LauncherController::StartMode::WaitForMemory;
+    services::LauncherController::StartMode waitMode_ =
+        services::LauncherController::StartMode::WaitForMemory;
 
     QComboBox* project_ = nullptr;
     QToolButton* browse_ = nullptr;

@@ -1,0 +1,455 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "services/launcher/HeadlessBuild.h"
+
+#include "headroom/BuildChecks.h"
+#include "headroom/BuildTrees.h"
+#include "headroom/ProcessControl.h"
+#include "headroom/SafeText.h"
+#include "headroom/SystemSampler.h"
+#include "headroom/Units.h"
+#include "services/launcher/BuildGate.h"
+#include "services/launcher/BuildHistory.h"
+#include "services/launcher/BuildRunner.h"
+#include "services/launcher/WorkspaceInfo.h"
+
+#include <QCommandLineParser>
+#include <QCoreApplication>
+#include <QDateTime>
+#include <QSocketNotifier>
+#include <QThread>
+#include <QTimer>
+
+#include <algorithm>
+#include <cmath>
+#include <csignal>
+#include <cstdio>
+
+#ifdef Q_OS_UNIX
+#include <fcntl.h>
+#include <unistd.h>
+#endif
+
+namespace headroom::services {
+
+namespace {
+
+void say(const QString& text)
+{
+    std::fputs(text.toLocal8Bit().constData(), stdout);
+    std::fputc('\n', stdout);
+    std::fflush(stdout);
+}
+
+void complain(const QString& text)
+{
+    std::fputs(("headroom build: " + text).toLocal8Bit().constData(), stderr);
+    std::fputc('\n', stderr);
+}
+
+QString q(const std::string& s)
+{
+    return QString::fromStdString(s);
+}
+
+QString safe(const std::string& s, std::size_t max = kSafeTextDefaultMax)
+{
+    return QString::fromStdString(safeText(s, max));
+}
+
+#ifdef Q_OS_UNIX
+// Ctrl+C and SIGTERM reach Headroom only (the build has its own process
+// group): the handler writes the signal number into a pipe that the event
+// loop reads, where stopping the build tree is safe.
+int gSignalPipe[2] = {-1, -1};
+
+void onTerminationSignal(int signal)
+{
+    const unsigned char byte = static_cast<unsigned char>(signal);
+    [[maybe_unused]] const auto written = ::write(gSignalPipe[1], &byte, 1);
+}
+#endif
+
+// Test processes and rustc first, then everything else, heaviest first.
+std::vector<const ProcessSample*> heaviest(const Snapshot& s, std::size_t limit)
+{
+    std::vector<const ProcessSample*> rows;
+    for (const auto& p : s.processes) {
+        if (!p.kernelThread)
+            rows.push_back(&p);
+    }
+    auto rank = [](const ProcessSample* p) {
+        return p->role == ProcessRole::Test ? 0 : p->role == ProcessRole::Rustc ? 1 : 2;
+    };
+    std::sort(rows.begin(), rows.end(), [&](auto* a, auto* b) {
+        return rank(a) != rank(b) ? rank(a) < rank(b) : a->residentBytes > b->residentBytes;
+    });
+    if (rows.size() > limit)
+        rows.resize(limit);
+    return rows;
+}
+
+} // namespace
+
+int runHeadlessBuild(const QStringList& arguments)
+{
+    QCommandLineParser parser;
+    parser.setApplicationDescription("Build a cargo project with a memory-safe preset: A release with one "
+                                     "job, B debug, C library then target, D "
+                                     "pause heavy test processes then A, auto (jobs from free memory).");
+    parser.addHelpOption();
+    const QCommandLineOption project("project", "The folder that holds Cargo.toml.", "DIR");
+    const QCommandLineOption preset("preset", "A, B, C, D or auto (default A).", "PRESET", "A");
+    const QCommandLineOption package({"p", "package"}, "Package to build.", "NAME");
+    const QCommandLineOption example("example", "Example to build.", "NAME");
+    const QCommandLineOption bin("bin", "Binary to build.", "NAME");
+    const QCommandLineOption lib("lib", "Build only the library.");
+    const QCommandLineOption features("features", "Features, comma-separated.", "LIST");
+    const QCommandLineOption profile("profile", "release, dev or a custom profile (default release).", "NAME",
+                                     "release");
+    const QCommandLineOption extra("args", "Extra arguments for cargo, as one string.", "ARGS");
+    const QCommandLineOption thenRun("then-run", "A command to run after a successful build.", "COMMAND");
+    const QCommandLineOption wait("wait-for-memory", "Wait until the memory checks pass, then start.");
+    const QCommandLineOption maxUsed(
+        "max-used", "Highest share of RAM in use to start at, percent (default 80).", "PCT", "80");
+    const QCommandLineOption need(
+        "need", "RAM + free swap the build needs, GiB (default: learned peak, else 8).", "GIB");
+    const QCommandLineOption history("history", "Build history database (default: in the app-data folder).",
+                                     "FILE");
+    const QCommandLineOption cargo("cargo", "The cargo program (default: cargo on PATH).", "PROGRAM",
+                                   "cargo");
+    const QCommandLineOption jobsOption("jobs", "Parallel jobs (1..1024), instead of the preset's choice.",
+                                        "N");
+    const QCommandLineOption oomScoreAdj(
+        "oom-score-adj",
+        "oom_score_adj of the build's processes, 0..1000 (default 500): the kernel kills the build first.",
+        "N", "500");
+    parser.addOptions({project, preset, package, example, bin, lib, features, profile, extra, thenRun, wait,
+                       maxUsed, need, history, cargo, jobsOption, oomScoreAdj});
+    if (!parser.parse(QStringList{"headroom build"} + arguments)) {
+        complain(parser.errorText());
+        return 2;
+    }
+    if (parser.isSet("help")) {
+        say(parser.helpText());
+        return 0;
+    }
+    if (!parser.isSet(project)) {
+        complain("--project DIR is required: the folder that holds Cargo.toml.");
+        return 2;
+    }
+    const auto presetChoice = presetFromId(parser.value(preset).toStdString());
+    if (!presetChoice || *presetChoice == BuildPreset::Custom) {
+        complain(QStringLiteral("unknown preset \"%1\": use A, B, C, D or auto.").arg(parser.value(preset)));
+        return 2;
+    }
+
+    BuildRequest request;
+    if (parser.isSet(jobsOption)) {
+        bool ok = false;
+        const uint n = parser.value(jobsOption).toUInt(&ok);
+        if (!ok || n < 1 || n > 1024) {
+            complain(QStringLiteral("--jobs must be a whole number from 1 to 1024, not \"%1\".")
+                         .arg(safe(parser.value(jobsOption).toStdString(), 64)));
+            return 2;
+        }
+        request.jobs = n;
+    }
+    bool adjOk = false;
+    const int adjValue = parser.value(oomScoreAdj).toInt(&adjOk);
+    if (!adjOk || adjValue < 0 || adjValue > 1000) {
+        complain(QStringLiteral("--oom-score-adj must be a whole number from 0 to 1000, not \"%1\".")
+                     .arg(safe(parser.value(oomScoreAdj).toStdString(), 64)));
+        return 2;
+    }
+    bool maxUsedOk = false;
+    const double maxUsedValue = parser.value(maxUsed).toDouble(&maxUsedOk);
+    if (!maxUsedOk || !std::isfinite(maxUsedValue) || maxUsedValue < 1.0 || maxUsedValue > 100.0) {
+        complain(QStringLiteral("--max-used must be a percentage from 1 to 100, not \"%1\".")
+                     .arg(safe(parser.value(maxUsed).toStdString(), 64)));
+        return 2;
+    }
+    std::optional<double> needGiB;
+    if (parser.isSet(need)) {
+        bool ok = false;
+        const double v = parser.value(need).toDouble(&ok);
+        // 64 TiB is beyond any machine; larger figures are typing mistakes.
+        if (!ok || !std::isfinite(v) || v <= 0.0 || v > 65536.0) {
+            complain(QStringLiteral("--need must be a positive number of GiB (at most 65536), not \"%1\".")
+                         .arg(safe(parser.value(need).toStdString(), 64)));
+            return 2;
+        }
+        needGiB = v;
+    }
+    request.projectDir = parser.value(project).toStdString();
+    request.cargoProgram = parser.value(cargo).toStdString();
+    request.package = parser.value(package).toStdString();
+    request.features = parser.value(features).toStdString();
+    request.profile = parser.value(profile).toStdString();
+    if (parser.isSet(example)) {
+        request.targetKind = TargetKind::Example;
+        request.targetName = parser.value(example).toStdString();
+    } else if (parser.isSet(bin)) {
+        request.targetKind = TargetKind::Bin;
+        request.targetName = parser.value(bin).toStdString();
+    } else if (parser.isSet(lib)) {
+        request.targetKind = TargetKind::Lib;
+    }
+    if (parser.isSet(extra)) {
+        auto split = splitArguments(parser.value(extra).toStdString());
+        if (!split) {
+            complain("--args has an unmatched quote.");
+            return 2;
+        }
+        request.extraArgs = *split;
+    }
+    if (parser.isSet(thenRun)) {
+        auto split = splitArguments(parser.value(thenRun).toStdString());
+        if (!split || split->empty()) {
+            complain("--then-run needs a command (quotes must match).");
+            return 2;
+        }
+        request.thenRun = *split;
+    }
+
+    QString error;
+    const auto info = WorkspaceInfo::load(q(request.projectDir), q(request.cargoProgram), &error);
+    if (!info) {
+        complain(error);
+        return 2;
+    }
+    const QStringList problems = checkRequest(request, *info);
+    if (!problems.isEmpty()) {
+        for (const auto& p : problems)
+            complain(p);
+        return 2;
+    }
+    request.targetDir = info->targetDir.toStdString();
+    if (request.targetKind == TargetKind::Default) {
+        const CargoPackageInfo* only = !request.package.empty()     ? info->package(q(request.package))
+                                       : info->packages.size() == 1 ? &info->packages.front()
+                                                                    : nullptr;
+        if (only && only->bins.size() == 1)
+            request.targetName = only->bins.front().toStdString();
+    }
+
+    BuildHistory historyDb(parser.isSet(history) ? parser.value(history) : BuildHistory::defaultPath());
+    if (!historyDb.warning().isEmpty())
+        complain(historyDb.warning());
+    const QString projectKey = info->root;
+
+    auto sampler = SystemSampler::create();
+    auto first = sampler->sample();
+    if (!first) {
+        complain(q(first.error()));
+        return 1;
+    }
+    auto snapshot = std::make_shared<const Snapshot>(std::move(first.value()));
+
+    std::optional<JobsChoice> jobs;
+    if (*presetChoice == BuildPreset::Auto) {
+        AutoJobsInput in;
+        in.availableBytes = snapshot->memory.available;
+        in.learnedPeakPerJob = historyDb.learnedPeakPerJob(projectKey, in.defaultPeakPerJob);
+        in.cpus = unsigned(std::max(1, QThread::idealThreadCount()));
+        jobs = chooseJobs(in);
+    }
+    const BuildPlan plan = planBuild(request, *presetChoice, jobs);
+
+    BuildCheckOptions checkOptions;
+    checkOptions.workspace = info->root.toStdString();
+    checkOptions.targetDir = info->targetDir.toStdString();
+    checkOptions.maxUsedFraction = maxUsedValue / 100.0;
+    if (needGiB)
+        checkOptions.requiredHeadroom = std::uint64_t(*needGiB * double(GiB));
+    else if (auto peak = historyDb.learnedPeak(projectKey, q(std::string(presetId(plan.preset))),
+                                               RunTarget::of(request), checkOptions.requiredHeadroom))
+        checkOptions.requiredHeadroom = *peak;
+
+    say(QStringLiteral("Preset %1. %2").arg(q(std::string(presetTitle(plan.preset))), q(plan.note)));
+    if (!plan.jobsExplanation.empty())
+        say("Jobs: " + q(plan.jobsExplanation));
+    for (const auto& step : plan.steps)
+        say(QStringLiteral("  %1:\n    %2").arg(q(step.title), q(step.displayLine())));
+
+    const auto checks = runBuildChecks(*snapshot, checkOptions);
+    for (const auto& c : checks)
+        say(QStringLiteral("  [%1] %2").arg(c.passed ? "ok" : "!!", q(c.verdict)));
+
+    QCoreApplication* app = QCoreApplication::instance();
+    BuildRunner runner;
+    runner.setOomScoreAdj(adjValue);
+    BuildGate gate;
+    std::vector<ProcessKey> paused;
+    int exitCode = 1;
+    int stoppedBySignal = 0; // SIGINT or SIGTERM that Headroom received
+    qint64 startedMs = 0;
+    unsigned lastDone = ~0u;
+
+    const auto startBuild = [&] {
+        if (plan.freeMemoryFirst) {
+            say("Heaviest processes (tests and rustc first):");
+            for (const auto* p : heaviest(*snapshot, 10))
+                say(QStringLiteral("  %1  %2  pid %3  %4")
+                        .arg(q(formatBytes(p->residentBytes)), q(std::string(roleId(p->role))))
+                        .arg(p->key.pid)
+                        .arg(safe(p->commandLine(), 100)));
+            std::vector<ProcessKey> tests;
+            for (const auto& p : snapshot->processes) {
+                if (p.role == ProcessRole::Test && !p.kernelThread && snapshot->buildOf(p.key) == nullptr)
+                    tests.push_back(p.key);
+            }
+            ActionOptions options;
+            options.onlyCurrentUser = true;
+            const ActionReport report = ProcessControl().apply(tests, ProcessAction::Pause, options);
+            for (const auto& r : report.results) {
+                say("  " + q(r.message));
+                if (r.outcome == ActionOutcome::Done)
+                    paused.push_back(r.key);
+            }
+            if (tests.empty())
+                say("  No test processes to pause.");
+        }
+        startedMs = QDateTime::currentMSecsSinceEpoch();
+        QString startError;
+        if (!runner.start(request, plan, &startError)) {
+            complain(startError);
+            app->exit(1);
+            return;
+        }
+        runner.observe(snapshot); // the OOM counter and memory as the build starts
+    };
+
+    QObject::connect(&runner, &BuildRunner::stepStarted, [&](int, const QString& title, const QString& line) {
+        say(QStringLiteral("==> %1\n    %2").arg(title, line));
+    });
+    QObject::connect(&runner, &BuildRunner::outputArrived, [&](const QString& text) {
+        std::fputs(text.toLocal8Bit().constData(), stdout);
+        std::fflush(stdout);
+    });
+    QObject::connect(
+        &runner, &BuildRunner::progressChanged, [&](unsigned done, unsigned total, const QStringList& now) {
+            if (done == lastDone)
+                return;
+            lastDone = done;
+            say(QStringLiteral("    progress %1/%2: %3").arg(done).arg(total).arg(now.join(", ")));
+        });
+    QObject::connect(&runner, &BuildRunner::waitingForLock, [&](bool waiting, const QString& holder) {
+        if (waiting)
+            say("    waiting for the build folder's lock" +
+                (holder.isEmpty() ? QString() : ", held by " + holder));
+    });
+    QObject::connect(&runner, &BuildRunner::finished, [&](const BuildRunResult& r) {
+        if (!paused.empty()) {
+            const ActionReport report = ProcessControl().apply(paused, ProcessAction::Resume);
+            say("Resumed the paused test processes: " + q(report.summary()));
+        }
+        const auto& d = r.diagnosis;
+        say(QStringLiteral("\n%1 (%2)").arg(q(d.summary), q(formatDuration(r.seconds))));
+        if (!d.detail.empty())
+            say(q(d.detail));
+        if (r.artifactSize >= 0)
+            say(QStringLiteral("Artifact: %1 (%2)")
+                    .arg(r.artifactPath, q(formatBytes(quint64(r.artifactSize)))));
+        if (r.peakTreeBytes > 0)
+            say(QStringLiteral("Peak memory of the build: %1; peak system memory used: %2.")
+                    .arg(q(formatBytes(r.peakTreeBytes)), q(formatBytes(r.peakSystemUsed))));
+        else
+            say("Peak memory: not measured (the build was over before the first sample).");
+        if (!d.nextStep.empty())
+            say("Next: " + q(d.nextStep));
+        if (d.nextPreset)
+            say("Suggested: " + safe(nextBuildCommandLine(request, *d.nextPreset, d.nextJobs)));
+        if (r.thenRunExitCode)
+            say(QStringLiteral("Then-run command exited with %1.").arg(*r.thenRunExitCode));
+        if (const RecordResult recorded =
+                historyDb.record(projectKey, plan, r, startedMs, RunTarget::of(request));
+            !recorded)
+            complain("could not record this run in the history: " + recorded.message);
+        if (stoppedBySignal)
+            exitCode = 128 + stoppedBySignal;
+        else if (d.verdict == BuildVerdict::Succeeded)
+            exitCode = r.thenRunExitCode.value_or(0);
+        else if (r.signal)
+            exitCode = 128 + *r.signal;
+        else
+            exitCode = r.exitCode.value_or(1) == 0 ? 1 : r.exitCode.value_or(1);
+        app->exit(exitCode);
+    });
+
+    QTimer poll;
+    poll.setInterval(500);
+    QObject::connect(&poll, &QTimer::timeout, [&] {
+        auto next = sampler->sample();
+        if (!next)
+            return;
+        snapshot = std::make_shared<const Snapshot>(std::move(next.value()));
+        gate.observe(snapshot);
+        runner.observe(snapshot);
+    });
+    poll.start();
+
+#ifdef Q_OS_UNIX
+    std::unique_ptr<QSocketNotifier> signalNotifier;
+    if (::pipe2(gSignalPipe, O_CLOEXEC | O_NONBLOCK) == 0) {
+        signalNotifier = std::make_unique<QSocketNotifier>(gSignalPipe[0], QSocketNotifier::Read);
+        QObject::connect(signalNotifier.get(), &QSocketNotifier::activated, [&] {
+            unsigned char byte = 0;
+            while (::read(gSignalPipe[0], &byte, 1) == 1) {
+                if (stoppedBySignal)
+                    continue;
+                stoppedBySignal = byte;
+                const char* name = byte == SIGINT ? "SIGINT" : "SIGTERM";
+                if (runner.isRunning()) {
+                    say(QStringLiteral("\n%1: stopping the build's whole process tree.").arg(name));
+                    runner.stop(); // `finished` resumes what was paused and exits
+                } else {
+                    say(QStringLiteral("\n%1: not started; giving up.").arg(name));
+                    if (!paused.empty()) {
+                        const ActionReport report = ProcessControl().apply(paused, ProcessAction::Resume);
+                        say("Resumed the paused test processes: " + q(report.summary()));
+                    }
+                    app->exit(128 + stoppedBySignal);
+                }
+            }
+        });
+        struct sigaction action {};
+        action.sa_handler = onTerminationSignal;
+        sigemptyset(&action.sa_mask);
+        action.sa_flags = SA_RESTART;
+        ::sigaction(SIGINT, &action, nullptr);
+        ::sigaction(SIGTERM, &action, nullptr);
+    }
+#endif
+
+    bool blocked = false;
+    for (const auto& c : checks)
+        blocked = blocked || BuildGate::blocks(c);
+    if (blocked && parser.isSet(wait)) {
+        say("Waiting until memory is available (Ctrl+C to give up)...");
+        QObject::connect(&gate, &BuildGate::stillWaiting,
+                         [&](const QString& reason) { say("  waiting: " + reason); });
+        QObject::connect(&gate, &BuildGate::ready, [&] {
+            say("The checks pass now: starting.");
+            startBuild();
+        });
+        gate.arm(checkOptions);
+    } else {
+        if (blocked)
+            say("Starting anyway (add --wait-for-memory to wait until the checks pass).");
+        QTimer::singleShot(0, startBuild);
+    }
+    const int rc = app->exec();
+#ifdef Q_OS_UNIX
+    if (signalNotifier) {
+        ::signal(SIGINT, SIG_DFL);
+        ::signal(SIGTERM, SIG_DFL);
+        signalNotifier.reset();
+        ::close(gSignalPipe[0]);
+        ::close(gSignalPipe[1]);
+        gSignalPipe[0] = gSignalPipe[1] = -1;
+    }
+#endif
+    return rc;
+}
+
+} // namespace headroom::services
