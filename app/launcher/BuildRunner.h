@@ -6,11 +6,11 @@
 // how it ended.
 
 #include "TerminalTextDecoder.h"
+#include "headroom/BuildContainment.h"
 #include "headroom/BuildDiagnosis.h"
 #include "headroom/BuildPlan.h"
 #include "headroom/CgroupMemory.h"
 #include "headroom/CargoOutput.h"
-#include "headroom/JobObject.h"
 #include "headroom/Snapshot.h"
 
 #include <QElapsedTimer>
@@ -103,7 +103,7 @@ class BuildRunner : public QObject {
     QString pendingLine_;
     TerminalTextDecoder output_;                      // the current step's output
     std::shared_ptr<TerminalTextDecoder> thenOutput_; // the then-run command's
-    std::unique_ptr<JobObject> job_;
+    std::unique_ptr<BuildContainment> job_;
     bool running_ = false;
     bool finishing_ = false;
     bool cancelled_ = false;
