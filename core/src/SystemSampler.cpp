@@ -24,13 +24,17 @@ void SystemSampler::setClassifierOptions(ClassifierOptions options)
 
 Result<Snapshot> SystemSampler::sample()
 {
-    if (!machine_)
+    const bool firstRead = !machine_;
+    if (firstRead)
         machine_ = readMachineFacts();
     const auto steady = std::chrono::steady_clock::now();
     const auto wall = std::chrono::system_clock::now();
     Result<Snapshot> collected = collect();
-    if (!collected)
+    if (!collected) {
+        if (firstRead)
+            machine_.reset(); // read while the system could not be: again next time
         return collected;
+    }
     Snapshot& snapshot = collected.value();
     // Sorted here, once for every backend: readers look processes up by pid.
     const auto byPid = [](const ProcessSample& a, const ProcessSample& b) { return a.key.pid < b.key.pid; };

@@ -272,6 +272,23 @@ class TestLinuxFixtures : public QObject {
         QCOMPARE(reused->startedAtMs, std::int64_t(1700000000) * 1000 + 5000 * 1000 / ticks);
     }
 
+    void machineFactsWaitForAReadableSystem()
+    {
+        // Sampled before procfs is there, then after: the boot time (a
+        // machine fact, read once) still comes from the tree.
+        QTemporaryDir dir;
+        const QString root = dir.path() + "/proc";
+        SamplerOptions options;
+        options.procRoot = root.toStdString();
+        auto sampler = SystemSampler::create(options);
+        QVERIFY(!sampler->sample().ok());
+        QVERIFY(QProcess::execute("cp", {"-a", QString::fromStdString(kData + "/proc-nopsi"), root}) == 0);
+        auto later = sampler->sample();
+        QVERIFY2(later.ok(), later.error().c_str());
+        const long ticks = ::sysconf(_SC_CLK_TCK);
+        QCOMPARE(later->find(Pid(1))->startedAtMs, std::int64_t(1700000000) * 1000 + 1000 * 1000 / ticks);
+    }
+
     void identifyReadsTheTreeItIsGiven()
     {
         const std::string root = kData + "/proc-report";

@@ -21,7 +21,8 @@ struct SamplerOptions {
 };
 
 // What does not change about the machine while Headroom runs. Each backend
-// reads it once (SystemSampler::readMachineFacts), on the first sample.
+// reads it once (SystemSampler::readMachineFacts), on the first sample that
+// succeeds.
 struct MachineFacts {
     std::uint64_t pageSize = 4096; // bytes in a memory page
     // Physical memory in bytes, where it is read apart from the memory
@@ -115,8 +116,9 @@ class SystemSampler {
     // Platform part: memory + raw process list in any order, no roles, no
     // CPU %. Called by sample(), after readMachineFacts() has been.
     virtual Result<Snapshot> collect() = 0;
-    // The machine's fixed facts; sample() calls it once, before the first
-    // collect(), and keeps the answer in machine(). The defaults by default.
+    // The machine's fixed facts; sample() calls it before the first
+    // collect() that succeeds and keeps the answer in machine(). The
+    // defaults by default.
     virtual MachineFacts readMachineFacts() { return {}; }
 
     const SamplerOptions& options() const { return options_; }

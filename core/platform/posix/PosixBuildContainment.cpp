@@ -41,12 +41,13 @@ ContainmentResult BuildContainment::attach(Pid pid)
     // exec (EACCES after), and so closes the race with prepareChild().
     ::setpgid(static_cast<pid_t>(pid), static_cast<pid_t>(pid));
     const pid_t group = ::getpgid(static_cast<pid_t>(pid));
-    if (group < 0 && errno == ESRCH)
+    const int error = errno;
+    if (group < 0 && error == ESRCH)
         return {true, who + " has exited already: there is nothing left to contain."};
     if (group != static_cast<pid_t>(pid)) {
         return {false,
                 "Cannot contain " + who + ": it is not the leader of its own process group (" +
-                    (group < 0 ? std::string(std::strerror(errno)) : "group " + std::to_string(group)) +
+                    (group < 0 ? std::string(std::strerror(error)) : "group " + std::to_string(group)) +
                     "). Stopping the build will stop its process tree one by one instead."};
     }
     const auto id = platform::identify(pid);
