@@ -3,6 +3,7 @@
 
 #include "headroom/BuildTrees.h"
 
+#include <algorithm>
 #include <chrono>
 
 namespace headroom {
@@ -23,12 +24,22 @@ void SystemSampler::setClassifierOptions(ClassifierOptions options)
 
 Result<Snapshot> SystemSampler::sample()
 {
+    const bool firstRead = !machine_;
+    if (firstRead)
+        machine_ = readMachineFacts();
     const auto steady = std::chrono::steady_clock::now();
     const auto wall = std::chrono::system_clock::now();
     Result<Snapshot> collected = collect();
-    if (!collected)
+    if (!collected) {
+        if (firstRead)
+            machine_.reset(); // read while the system could not be: again next time
         return collected;
+    }
     Snapshot& snapshot = collected.value();
+    // Sorted here, once for every backend: readers look processes up by pid.
+    const auto byPid = [](const ProcessSample& a, const ProcessSample& b) { return a.key.pid < b.key.pid; };
+    if (!std::is_sorted(snapshot.processes.begin(), snapshot.processes.end(), byPid))
+        std::sort(snapshot.processes.begin(), snapshot.processes.end(), byPid);
     // Stamped here, once for every backend: series use the steady clock, people the wall clock.
     snapshot.steadyNs =
         std::chrono::duration_cast<std::chrono::nanoseconds>(steady.time_since_epoch()).count();

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "services/launcher/BuildRunner.h"
 
-#include "headroom/JobObject.h"
+#include "headroom/BuildContainment.h"
 #include "headroom/Platform.h"
 #include "headroom/ProcessControl.h"
 
@@ -110,14 +110,14 @@ void BuildRunner::startStep(int index)
 #ifdef Q_OS_UNIX
     // Its own process group: a Ctrl+C in Headroom's terminal does not reach it,
     // and the whole build can be signalled as one.
-    process->setChildProcessModifier([] { ::setpgid(0, 0); });
+    process->setChildProcessModifier([] { BuildContainment::prepareChild(); });
 #endif
 #ifdef Q_OS_LINUX
     if (oomScoreAdj_ >= 0) {
         // Formatted here: between fork and exec only async-signal-safe calls.
         const QByteArray adj = QByteArray::number(std::min(oomScoreAdj_, 1000));
         process->setChildProcessModifier([adj] {
-            ::setpgid(0, 0);
+            BuildContainment::prepareChild();
             const int fd = ::open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
             if (fd >= 0) {
                 [[maybe_unused]] const auto written = ::write(fd, adj.constData(), std::size_t(adj.size()));
@@ -139,15 +139,13 @@ void BuildRunner::startStep(int index)
     // Windows has no process groups to signal: start the step suspended and put
     // it into a job object before it runs, so nothing it starts can escape.
     process->setCreateProcessArgumentsModifier(
-        [](QProcess::CreateProcessArguments* args) { args->flags |= JobObject::suspendedCreationFlag(); });
+        [](QProcess::CreateProcessArguments* args) { args->flags |= BuildContainment::creationFlags(); });
 #endif
     connect(process, &QProcess::started, this, [this, process] {
-        if (JobObject::needed()) {
-            job_ = std::make_unique<JobObject>();
-            const JobResult adopted = job_->adopt(process->processId(), true);
-            if (!adopted.ok)
-                emit outputArrived(QString::fromStdString(adopted.message) + '\n');
-        }
+        job_ = std::make_unique<BuildContainment>();
+        const ContainmentResult attached = job_->attach(process->processId());
+        if (!attached.ok)
+            emit outputArrived(QString::fromStdString(attached.message) + '\n');
         if (auto id = platform::identify(process->processId()))
             rootKey_ = id->key;
 #ifdef Q_OS_LINUX

@@ -5,11 +5,11 @@
 // the snapshots it is shown; stops the whole tree on request; and diagnoses
 // how it ended.
 
+#include "headroom/BuildContainment.h"
 #include "headroom/BuildDiagnosis.h"
 #include "headroom/BuildPlan.h"
 #include "headroom/CargoOutput.h"
 #include "headroom/CgroupMemory.h"
-#include "headroom/JobObject.h"
 #include "headroom/Snapshot.h"
 #include "services/launcher/TerminalTextDecoder.h"
 
@@ -103,7 +103,7 @@ class BuildRunner : public QObject {
     QString pendingLine_;
     TerminalTextDecoder output_;                      // the current step's output
     std::shared_ptr<TerminalTextDecoder> thenOutput_; // the then-run command's
-    std::unique_ptr<JobObject> job_;
+    std::unique_ptr<BuildContainment> job_;
     bool running_ = false;
     bool finishing_ = false;
     bool cancelled_ = false;

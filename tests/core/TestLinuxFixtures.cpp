@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // The Linux backend on recorded procfs trees (tests/data/make-fixtures.py).
 #include "headroom/BuildTrees.h"
+#include "headroom/CgroupMemory.h"
+#include "headroom/Platform.h"
 #include "headroom/SystemSampler.h"
 #include "headroom/Units.h"
 
@@ -233,6 +235,183 @@ class TestLinuxFixtures : public QObject {
         QCOMPARE(second->find(Pid(50))->role, ProcessRole::Cargo);
         // ...one fully read is not: argv does not change without an exec.
         QCOMPARE(second->find(Pid(1))->argv, (std::vector<std::string>{"/sbin/init"}));
+    }
+
+    void aReusedPidIsReadAfreshAndMachineFactsOnce()
+    {
+        QTemporaryDir dir;
+        const QString root = dir.path() + "/proc";
+        QVERIFY(QProcess::execute("cp", {"-a", QString::fromStdString(kData + "/proc-nopsi"), root}) == 0);
+        const auto write = [&](const QString& file, const QByteArray& bytes) {
+            QFile f(root + file);
+            QVERIFY(f.open(QIODevice::WriteOnly | QIODevice::Truncate));
+            f.write(bytes);
+        };
+        SamplerOptions options;
+        options.procRoot = root.toStdString();
+        auto sampler = SystemSampler::create(options);
+        auto first = sampler->sample();
+        QVERIFY(first.ok());
+        QCOMPARE(first->find(Pid(1))->argv, (std::vector<std::string>{"/sbin/init"}));
+        const long ticks = ::sysconf(_SC_CLK_TCK);
+        QCOMPARE(first->find(Pid(1))->startedAtMs, std::int64_t(1700000000) * 1000 + 1000 * 1000 / ticks);
+
+        // Pid 1 is now another process (a later start time) running another
+        // program; the boot time in stat changes too, which no kernel does.
+        write("/1/stat", "1 (init) S 0 1 1 0 -1 4194304 10 0 0 0 0 0 0 0 20 0 1 0 5000 1000000 512 "
+                         "18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n");
+        write("/1/cmdline", QByteArray("/sbin/other-init\0", 17));
+        write("/stat", "cpu  1 2 3 4\nbtime 1800000000\n");
+        auto second = sampler->sample();
+        QVERIFY(second.ok());
+        const ProcessSample* reused = second->find(Pid(1));
+        QVERIFY(reused);
+        QCOMPARE(reused->key, (ProcessKey{1, 5000}));
+        QCOMPARE(reused->argv, (std::vector<std::string>{"/sbin/other-init"}));
+        QCOMPARE(reused->residentBytes, 512 * std::uint64_t(::sysconf(_SC_PAGESIZE)));
+        QCOMPARE(reused->startedAtMs, std::int64_t(1700000000) * 1000 + 5000 * 1000 / ticks);
+    }
+
+    void machineFactsWaitForAReadableSystem()
+    {
+        // Sampled before procfs is there, then after: the boot time (a
+        // machine fact, read once) still comes from the tree.
+        QTemporaryDir dir;
+        const QString root = dir.path() + "/proc";
+        SamplerOptions options;
+        options.procRoot = root.toStdString();
+        auto sampler = SystemSampler::create(options);
+        QVERIFY(!sampler->sample().ok());
+        QVERIFY(QProcess::execute("cp", {"-a", QString::fromStdString(kData + "/proc-nopsi"), root}) == 0);
+        auto later = sampler->sample();
+        QVERIFY2(later.ok(), later.error().c_str());
+        const long ticks = ::sysconf(_SC_CLK_TCK);
+        QCOMPARE(later->find(Pid(1))->startedAtMs, std::int64_t(1700000000) * 1000 + 1000 * 1000 / ticks);
+    }
+
+    void identifyReadsTheTreeItIsGiven()
+    {
+        const std::string root = kData + "/proc-report";
+        const auto cargo = platform::identify(200, root);
+        QVERIFY(cargo);
+        QCOMPARE(cargo->key, (ProcessKey{200, 400000}));
+        QCOMPARE(cargo->parentPid, Pid(1));
+        QCOMPARE(cargo->name, std::string("cargo"));
+        QCOMPARE(cargo->state, ProcessState::Sleeping);
+        QVERIFY(!cargo->kernelThread);
+        QCOMPARE(cargo->threadOf, Pid(0));
+        QCOMPARE(cargo->exe, std::string("/home/dev/.rustup/toolchains/stable/bin/cargo"));
+        struct stat info {};
+        QCOMPARE(::stat((root + "/200").c_str(), &info), 0);
+        QCOMPARE(cargo->uid, std::uint32_t(info.st_uid));
+
+        const auto odd = platform::identify(101, root);
+        QVERIFY(odd);
+        QCOMPARE(odd->name, std::string("a) b\n(c"));
+        QCOMPARE(odd->exe, std::string("/usr/bin/weird"));
+
+        const auto kthreadd = platform::identify(2, root);
+        QVERIFY(kthreadd && kthreadd->kernelThread);
+        QCOMPARE(kthreadd->parentPid, Pid(0));
+        QVERIFY(kthreadd->exe.empty());
+        QCOMPARE(platform::identify(103, root)->state, ProcessState::Zombie);
+
+        QVERIFY2(!platform::identify(104, root), "a process whose stat vanished is no process");
+        QVERIFY(!platform::identify(999, root));
+        QVERIFY(!platform::identify(0, root));
+        QVERIFY(!platform::identify(-200, root));
+        QVERIFY(!platform::identify(200, kData + "/no-such-proc"));
+        // Only the tree given is read, never the machine's own /proc.
+        QVERIFY(!platform::identify(200, kData + "/proc-nopsi"));
+        const auto init = platform::identify(1, kData + "/proc-nopsi");
+        QVERIFY(init && init->name == "init" && init->exe == "/sbin/init" && init->key.startTime == 1000);
+    }
+
+    void identifyTellsAThreadFromItsProcess()
+    {
+        // /proc/<tid> opens for any thread id and its stat describes the
+        // thread; status's Tgid names the process it belongs to.
+        QTemporaryDir dir;
+        const QString root = dir.path() + "/proc";
+        QVERIFY(QProcess::execute("cp", {"-a", QString::fromStdString(kData + "/proc-report"), root}) == 0);
+        QDir().mkpath(root + "/205");
+        const auto write = [&](const QString& file, const QByteArray& bytes) {
+            QFile f(root + file);
+            QVERIFY(f.open(QIODevice::WriteOnly | QIODevice::Truncate));
+            f.write(bytes);
+        };
+        write("/205/stat", "205 (rustc) R 200 200 200 0 -1 4194368 0 0 0 0 7 3 0 0 20 0 2 0 450020 1000 10 "
+                           "18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n");
+        write("/205/status", "Name:\trustc\nState:\tR (running)\nTgid:\t201\nPid:\t205\nPPid:\t200\n");
+        const auto thread = platform::identify(205, root.toStdString());
+        QVERIFY(thread);
+        QCOMPARE(thread->threadOf, Pid(201));
+        QCOMPARE(thread->key, (ProcessKey{205, 450020}));
+        QCOMPARE(platform::identify(201, root.toStdString())->threadOf, Pid(0));
+    }
+
+    void listIdentitiesReadsTheTreeItIsGiven()
+    {
+        const std::string root = kData + "/proc-report";
+        const auto all = platform::listIdentities(root);
+        std::vector<Pid> pids;
+        for (const auto& id : all) {
+            pids.push_back(id.key.pid);
+            QVERIFY2(id.exe.empty(), "listIdentities() reads no executables");
+        }
+        std::sort(pids.begin(), pids.end());
+        // 104 vanished mid-scan: its folder is there, its stat is not.
+        QCOMPARE(pids, (std::vector<Pid>{1, 2, 3, 100, 101, 102, 103, 200, 201, 202, 203, 204, 300, 301, 400,
+                                         500, 501, 502, 600}));
+        // The same processes, keys and parents as the sampler sees in the tree.
+        QCOMPARE(all.size(), report.processes.size());
+        for (const auto& id : all) {
+            const ProcessSample* p = report.find(id.key.pid);
+            QVERIFY(p);
+            QCOMPARE(id.key, p->key);
+            QCOMPARE(id.parentPid, p->parentPid);
+            QCOMPARE(id.name, p->name);
+            QCOMPARE(id.state, p->state);
+            QCOMPARE(id.kernelThread, p->kernelThread);
+        }
+        const auto one = platform::listIdentities(kData + "/proc-nopsi");
+        QCOMPARE(one.size(), std::size_t(1));
+        QCOMPARE(one[0].key, (ProcessKey{1, 1000}));
+        QVERIFY(platform::listIdentities(kData + "/no-such-proc").empty());
+    }
+
+    void isAliveReadsTheTreeItIsGiven()
+    {
+        const std::string root = kData + "/proc-report";
+        QVERIFY(platform::isAlive(ProcessKey{200, 400000}, root));
+        QVERIFY2(!platform::isAlive(ProcessKey{200, 400001}, root), "another start time is another process");
+        QVERIFY2(!platform::isAlive(ProcessKey{103, 1000}, root), "a zombie has exited");
+        QVERIFY(!platform::isAlive(ProcessKey{104, 1000}, root));
+    }
+
+    void cgroupOfAProcessInTheTree()
+    {
+        const std::string proc = kData + "/proc-report";
+        const std::string cgroups = kData + "/fs-report/sys/fs/cgroup";
+        const auto v2 = readProcessCgroupMemory(201, cgroups, proc);
+        QVERIFY(v2);
+        QVERIFY(v2->v2);
+        QCOMPARE(v2->dir, cgroups + "/user.slice/user-1000.slice/session-2.scope");
+        QCOMPARE(v2->oomKills.value_or(0), 2u);
+        QCOMPARE(v2->peakBytes.value_or(0), 30 * GiB);
+        QCOMPARE(v2->limitBytes.value_or(0), 31 * GiB);
+        QVERIFY(v2->nearLimit());
+
+        const auto v1 = readProcessCgroupMemory(300, cgroups, proc);
+        QVERIFY(v1);
+        QVERIFY(!v1->v2);
+        QCOMPARE(v1->dir, cgroups + "/memory/build");
+        QCOMPARE(v1->oomKills.value_or(0), 1u);
+        QCOMPARE(v1->peakBytes.value_or(0), 6 * GiB);
+        QVERIFY2(!v1->limitBytes, "v1's huge page-aligned limit means none");
+
+        QVERIFY2(!readProcessCgroupMemory(200, cgroups, proc), "pid 200 of the tree has no cgroup file");
+        QVERIFY(!readProcessCgroupMemory(201, cgroups, kData + "/proc-nopsi"));
     }
 
     void missingProcfsIsAClearFailure()

@@ -29,13 +29,22 @@ def write(path, data, mode="w"):
         f.write(data)
 
 
+def status_text(name, state, pid, ppid, tgid=None):
+    # proc(5) status: the kernel escapes a newline in the name as "\n".
+    return (b"Name:\t" + name.replace(b"\n", b"\\n") + b"\nState:\t" + state.encode() +
+            f"\nTgid:\t{tgid or pid}\nPid:\t{pid}\nPPid:\t{ppid}\n".encode())
+
+
 def process(root, pid, comm, state="S", ppid=1, argv=None, exe=None, cwd=None, rss_mib=0, comm_bytes=None,
-            environ=None, **kw):
+            environ=None, cgroup=None, **kw):
     d = os.path.join(root, str(pid))
     os.makedirs(d, exist_ok=True)
     line = stat_line(pid, "@@COMM@@", state, ppid, rss_pages=rss_mib * 256, **kw).encode()
     name = comm_bytes if comm_bytes is not None else comm.encode()
     write(os.path.join(d, "stat"), line.replace(b"@@COMM@@", name), "wb")
+    write(os.path.join(d, "status"), status_text(name, state, pid, ppid), "wb")
+    if cgroup is not None:
+        write(os.path.join(d, "cgroup"), cgroup)
     write(os.path.join(d, "cmdline"), b"".join(a.encode() + b"\0" for a in (argv or [])), "wb")
     if environ is not None:
         write(os.path.join(d, "environ"), b"".join(e.encode() + b"\0" for e in environ), "wb")
@@ -68,6 +77,14 @@ def report_tree():
     shutil.rmtree(fs, ignore_errors=True)
     write(os.path.join(fs, ws.lstrip("/"), "Cargo.toml"), '[workspace]\nmembers = ["crates/*"]\n')
     write(os.path.join(fs, ws.lstrip("/"), "crates", "core", "Cargo.toml"), '[package]\nname = "pyphi-core"\n')
+    scope = os.path.join(fs, "sys/fs/cgroup/user.slice/user-1000.slice/session-2.scope")
+    write(os.path.join(scope, "memory.events"), "low 0\nhigh 0\nmax 40\noom 3\noom_kill 2\n")
+    write(os.path.join(scope, "memory.peak"), f"{30 * 1024 ** 3}\n")
+    write(os.path.join(scope, "memory.max"), f"{31 * 1024 ** 3}\n")
+    v1 = os.path.join(fs, "sys/fs/cgroup/memory/build")
+    write(os.path.join(v1, "memory.oom_control"), "oom_kill_disable 0\nunder_oom 0\noom_kill 1\n")
+    write(os.path.join(v1, "memory.max_usage_in_bytes"), f"{6 * 1024 ** 3}\n")
+    write(os.path.join(v1, "memory.limit_in_bytes"), "9223372036854771712\n")  # unlimited
 
     process(root, 1, "systemd", argv=["/sbin/init"], exe="/usr/lib/systemd/systemd", cwd="/", rss_mib=12)
     process(root, 2, "kthreadd", ppid=0, flags=0x208040)
@@ -83,8 +100,11 @@ def report_tree():
     process(root, 200, "cargo", ppid=1, argv=["cargo", "build", "--example", "pyphi_validation", "--features",
             "pyphi", "--release"], exe="/home/dev/.rustup/toolchains/stable/bin/cargo", cwd=ws + "/crates/core",
             rss_mib=150, start=400000, environ=["HOME=/home/dev", "CARGO_BUILD_JOBS=1"])
+    # rustc 201 runs in a cgroup v2 scope that saw two OOM kills, cargo 300
+    # in a v1 memory cgroup (fs-report/sys/fs/cgroup holds both).
     process(root, 201, "rustc", ppid=200, argv=["rustc", "--crate-name", "pyphi", "--edition=2021"],
-            exe="/home/dev/.rustup/toolchains/stable/bin/rustc", cwd=ws, rss_mib=3000, start=450000)
+            exe="/home/dev/.rustup/toolchains/stable/bin/rustc", cwd=ws, rss_mib=3000, start=450000,
+            cgroup="0::/user.slice/user-1000.slice/session-2.scope\n")
     process(root, 202, "rustc", ppid=200, argv=["rustc", "--crate-name", "numpy"],
             exe="/home/dev/.rustup/toolchains/stable/bin/rustc", cwd=ws, rss_mib=2500, start=450100)
     process(root, 203, "cc", ppid=201, argv=["cc", "-m64", "x.o", "-o", "pyphi_validation"], exe="/usr/bin/x86_64-linux-gnu-gcc-12",
@@ -94,7 +114,8 @@ def report_tree():
     # A second cargo on the same workspace (from another terminal), with a target dir from its environment.
     process(root, 300, "cargo", ppid=1, argv=["cargo", "test", "--release"],
             exe="/home/dev/.cargo/bin/cargo", cwd=ws, rss_mib=90, start=420000,
-            environ=["CARGO_TARGET_DIR=/home/dev/pyphi/target"])
+            environ=["CARGO_TARGET_DIR=/home/dev/pyphi/target"],
+            cgroup="13:pids:/build\n12:memory:/build\n0::/build\n")
     process(root, 301, "rustc", ppid=300, argv=["rustc", "--crate-name", "pyphi"], exe="/usr/bin/rustc", cwd=ws,
             rss_mib=1000, start=470000)
     # Test processes: a test binary under deps/ and a nextest run with a child.

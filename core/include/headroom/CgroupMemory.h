@@ -24,9 +24,10 @@ struct CgroupMemoryState {
     bool nearLimit() const { return peakBytes && limitBytes && *peakBytes * 10 >= *limitBytes * 9; }
 };
 
-// The memory cgroup of `pid` (from /proc/<pid>/cgroup), read under `root`.
-// Nullopt where there is none to read (not Linux, no memory controller).
-std::optional<CgroupMemoryState> readProcessCgroupMemory(Pid pid, const std::string& root = "/sys/fs/cgroup");
+// The memory cgroup of `pid` (from <procRoot>/<pid>/cgroup), read under
+// `root`. Nullopt where there is none to read (not Linux, no memory controller).
+std::optional<CgroupMemoryState> readProcessCgroupMemory(Pid pid, const std::string& root = "/sys/fs/cgroup",
+                                                         const std::string& procRoot = "/proc");
 // The same cgroup read again, by its folder (the process may be gone).
 std::optional<CgroupMemoryState> readCgroupMemory(const std::string& dir, bool v2);
 

@@ -7,6 +7,7 @@
 #include "headroom/ProcessControl.h"
 
 #include <chrono>
+#include <filesystem>
 #include <optional>
 #include <string>
 #include <vector>
@@ -27,10 +28,16 @@ struct ProcessIdentity {
     std::string exe; // executable path where identify() can read it; listIdentities() leaves it empty
 };
 
+// Where Linux's procfs is mounted. Every reader of the process table takes
+// it, so tests run them on recorded trees (tests/data); macOS and Windows ask
+// the kernel and ignore it. sendSignal() and waitForExit() act on live
+// processes, so they always read the system's own.
+inline constexpr const char* kSystemProcRoot = "/proc";
+
 // The live process with this pid, or nullopt when there is none.
-std::optional<ProcessIdentity> identify(Pid pid);
+std::optional<ProcessIdentity> identify(Pid pid, const std::filesystem::path& procRoot = kSystemProcRoot);
 // Every live process, cheaply (no command lines, no memory, no threads).
-std::vector<ProcessIdentity> listIdentities();
+std::vector<ProcessIdentity> listIdentities(const std::filesystem::path& procRoot = kSystemProcRoot);
 
 Pid currentPid();
 std::uint32_t currentUid();
@@ -56,7 +63,7 @@ struct SignalExpectation {
 SignalResult sendSignal(const ProcessKey& key, ProcessAction action, const SignalExpectation& expected = {});
 
 // True while the process `key` names exists and is not a zombie.
-bool isAlive(const ProcessKey& key);
+bool isAlive(const ProcessKey& key, const std::filesystem::path& procRoot = kSystemProcRoot);
 
 // Waits until every process in `keys` has exited (a zombie counts as exited)
 // or `timeout` has passed; returns the ones still alive.

@@ -75,9 +75,10 @@ std::optional<CgroupMemoryState> readCgroupMemory(const std::string& dir, bool v
     return s;
 }
 
-std::optional<CgroupMemoryState> readProcessCgroupMemory(Pid pid, const std::string& root)
+std::optional<CgroupMemoryState> readProcessCgroupMemory(Pid pid, const std::string& root,
+                                                         const std::string& procRoot)
 {
-    const auto text = readSmall("/proc/" + std::to_string(pid) + "/cgroup");
+    const auto text = readSmall(procRoot + "/" + std::to_string(pid) + "/cgroup");
     if (!text)
         return std::nullopt;
     std::istringstream in(*text);

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// Linux side of the platform contract: identify processes from /proc and
+// Linux side of the platform contract: identify processes from procfs and
 // signal them through pidfds, so a pid reused after the check is never hit.
+// Every reader takes the proc root it reads (tests pass recorded trees);
+// signals and waits go to live processes, through the system's own /proc.
 #include "PosixSignal.h"
 #include "ProcFiles.h"
 #include "ProcParsers.h"
@@ -19,8 +21,6 @@
 namespace headroom::platform {
 
 namespace {
-
-constexpr const char* kProc = "/proc";
 
 enum Detail : unsigned { kStatOnly = 0, kThreadGroup = 1, kExe = 2, kFull = 3 };
 
@@ -65,11 +65,11 @@ std::optional<ProcessIdentity> identifyAt(int procFd, const char* pidName, unsig
     return id;
 }
 
-std::optional<ProcessIdentity> identifyPid(Pid pid, unsigned detail)
+std::optional<ProcessIdentity> identifyPid(const std::filesystem::path& procRoot, Pid pid, unsigned detail)
 {
     if (pid <= 0)
         return std::nullopt;
-    procfs::Fd proc(::open(kProc, O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    procfs::Fd proc(::open(procRoot.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (!proc.valid())
         return std::nullopt;
     return identifyAt(proc.get(), std::to_string(pid).c_str(), detail);
@@ -137,15 +137,15 @@ int openPidfd(Pid pid)
 
 } // namespace
 
-std::optional<ProcessIdentity> identify(Pid pid)
+std::optional<ProcessIdentity> identify(Pid pid, const std::filesystem::path& procRoot)
 {
-    return identifyPid(pid, kFull);
+    return identifyPid(procRoot, pid, kFull);
 }
 
-std::vector<ProcessIdentity> listIdentities()
+std::vector<ProcessIdentity> listIdentities(const std::filesystem::path& procRoot)
 {
     std::vector<ProcessIdentity> out;
-    DIR* dir = ::opendir(kProc);
+    DIR* dir = ::opendir(procRoot.c_str());
     if (!dir)
         return out;
     const int procFd = ::dirfd(dir);
@@ -159,9 +159,9 @@ std::vector<ProcessIdentity> listIdentities()
     return out;
 }
 
-bool isAlive(const ProcessKey& key)
+bool isAlive(const ProcessKey& key, const std::filesystem::path& procRoot)
 {
-    return matches(identifyPid(key.pid, kStatOnly), key);
+    return matches(identifyPid(procRoot, key.pid, kStatOnly), key);
 }
 
 SignalResult sendSignal(const ProcessKey& key, ProcessAction action, const SignalExpectation& expected)
@@ -176,7 +176,8 @@ SignalResult sendSignal(const ProcessKey& key, ProcessAction action, const Signa
     if (pidfd.valid()) {
         // pidfd_open() takes process ids only, so this is no thread.
         if (auto wrong =
-                mismatch(identifyPid(key.pid, expected.exe.empty() ? kStatOnly : kExe), key, expected))
+                mismatch(identifyPid(kSystemProcRoot, key.pid, expected.exe.empty() ? kStatOnly : kExe), key,
+                         expected))
             return *wrong;
         if (::syscall(SYS_pidfd_send_signal, pidfd.get(), sig, nullptr, 0) == 0)
             return {ActionOutcome::Done, {}};
@@ -189,7 +190,7 @@ SignalResult sendSignal(const ProcessKey& key, ProcessAction action, const Signa
         // pidfd_open() takes process ids only (EINVAL, or ENOENT on newer
         // kernels, for a thread id); kill() on a thread id would signal the
         // whole process behind it, past every check made here.
-        auto live = identify(key.pid);
+        auto live = identify(key.pid, kSystemProcRoot);
         if (live && live->threadOf != 0)
             return threadRefusal(key.pid, live->threadOf);
         if (error == ENOENT)
@@ -199,7 +200,7 @@ SignalResult sendSignal(const ProcessKey& key, ProcessAction action, const Signa
         return fromErrno(error);
         // ENOSYS: a kernel before 5.3; only then check-then-kill below.
 #endif
-    if (auto wrong = mismatch(identify(key.pid), key, expected))
+    if (auto wrong = mismatch(identify(key.pid, kSystemProcRoot), key, expected))
         return *wrong;
     if (::kill(static_cast<pid_t>(key.pid), sig) == 0)
         return {ActionOutcome::Done, {}};
@@ -234,7 +235,7 @@ std::vector<ProcessKey> waitForExit(const std::vector<ProcessKey>& keys, std::ch
                 continue;
             }
             // Opened on the pid: only good if it is still the process meant.
-            if (!isAlive(keys[i]))
+            if (!isAlive(keys[i], kSystemProcRoot))
                 continue;
             polls.push_back(pollfd{fd.get(), POLLIN, 0});
             fds.push_back(std::move(fd));
@@ -263,7 +264,7 @@ std::vector<ProcessKey> waitForExit(const std::vector<ProcessKey>& keys, std::ch
     for (;;) {
         alive.clear();
         for (const auto& key : unwatched) {
-            if (isAlive(key))
+            if (isAlive(key, kSystemProcRoot))
                 alive.push_back(key);
         }
         if (alive.empty() || remainingMs() == 0)

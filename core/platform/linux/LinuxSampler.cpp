@@ -2,18 +2,15 @@
 // The Linux backend: one pass over procfs per snapshot. Each /proc/<pid>
 // directory is opened once and read relative to its descriptor, so all the
 // files read belong to the same process even if its pid is reused meanwhile.
+#include "PosixUsers.h"
 #include "ProcFiles.h"
 #include "ProcParsers.h"
 #include "headroom/SystemSampler.h"
 
-#include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <dirent.h>
-#include <pwd.h>
 #include <sys/stat.h>
-#include <unordered_map>
 
 namespace headroom {
 
@@ -23,7 +20,6 @@ using procfs::Fd;
 
 // What does not change while a process runs the same program: read once.
 struct StaticInfo {
-    std::uint64_t startTimeTicks = 0;
     std::string comm; // changes on exec, which also changes everything below
     std::string exe;
     std::vector<std::string> argv;
@@ -31,8 +27,7 @@ struct StaticInfo {
     std::optional<std::string> cargoTargetDir;
     std::uint32_t uid = 0;
     std::uint64_t image = 0; // execImage() when it was read
-    std::uint64_t generation = 0;
-    bool complete = false; // false: read again next time
+    bool complete = false;   // false: read again next time
     int attempts = 0;
 };
 
@@ -77,31 +72,39 @@ std::uint64_t execImage(std::string_view stat)
 
 class LinuxSampler final : public SystemSampler {
   public:
-    explicit LinuxSampler(SamplerOptions options) : SystemSampler(std::move(options))
-    {
-        const long ticks = ::sysconf(_SC_CLK_TCK);
-        ticksPerSecond_ = ticks > 0 ? static_cast<std::uint64_t>(ticks) : 100;
-        const long page = ::sysconf(_SC_PAGESIZE);
-        pageSize_ = page > 0 ? static_cast<std::uint64_t>(page) : 4096;
-    }
+    explicit LinuxSampler(SamplerOptions options) : SystemSampler(std::move(options)) {}
 
   protected:
     Result<Snapshot> collect() override;
+    MachineFacts readMachineFacts() override;
 
   private:
     bool scanProcess(int procFd, const char* pidName, ProcessSample& out);
     bool readStatics(int procFd, const char* pidName, const procfs::StatFields& stat, StaticInfo& info);
-    const std::string& userName(std::uint32_t uid);
     std::string rootPath(const char* relative) const { return (options().procRoot / relative).string(); }
 
-    std::uint64_t ticksPerSecond_ = 100;
-    std::uint64_t pageSize_ = 4096;
-    std::optional<std::int64_t> bootTime_;
-    std::uint64_t generation_ = 0;
-    std::unordered_map<Pid, StaticInfo> statics_;
-    std::unordered_map<std::uint32_t, std::string> users_;
+    StaticCache<StaticInfo> statics_;
+    posix::UserNames users_;
     std::string scratch_;
 };
+
+MachineFacts LinuxSampler::readMachineFacts()
+{
+    MachineFacts facts;
+    const long page = ::sysconf(_SC_PAGESIZE);
+    if (page > 0)
+        facts.pageSize = static_cast<std::uint64_t>(page);
+    // /proc counts CPU and start times in clock ticks (USER_HZ, 100 almost
+    // everywhere, which divides a second's nanoseconds exactly).
+    const long ticks = ::sysconf(_SC_CLK_TCK);
+    facts.cpuTimeNumer = 1'000'000'000ull / (ticks > 0 ? static_cast<std::uint64_t>(ticks) : 100);
+    // The boot time of the tree sampled, which a fixture records too.
+    if (procfs::readFileAt(AT_FDCWD, rootPath("stat").c_str(), scratch_) == 0) {
+        if (auto boot = procfs::parseBootTime(scratch_))
+            facts.bootTimeMs = *boot * 1000;
+    }
+    return facts;
+}
 
 Result<Snapshot> LinuxSampler::collect()
 {
@@ -141,10 +144,7 @@ Result<Snapshot> LinuxSampler::collect()
         snapshot.memory.oomKillCount = procfs::parseOomKillCount(scratch_);
     if (procfs::readFileAt(procFd, "uptime", scratch_) == 0)
         snapshot.uptimeSeconds = procfs::parseUptime(scratch_).value_or(0.0);
-    if (!bootTime_ && procfs::readFileAt(procFd, "stat", scratch_) == 0)
-        bootTime_ = procfs::parseBootTime(scratch_);
 
-    ++generation_;
     snapshot.processes.reserve(statics_.size() + 64);
     while (const dirent* entry = ::readdir(dir)) {
         if (entry->d_name[0] < '1' || entry->d_name[0] > '9')
@@ -154,16 +154,7 @@ Result<Snapshot> LinuxSampler::collect()
             snapshot.processes.push_back(std::move(sample));
     }
     ::closedir(dir);
-
-    // Forget processes that are gone, so the cache follows the live table.
-    std::erase_if(statics_, [&](const auto& item) { return item.second.generation != generation_; });
-
-    if (!std::is_sorted(
-            snapshot.processes.begin(), snapshot.processes.end(),
-            [](const ProcessSample& a, const ProcessSample& b) { return a.key.pid < b.key.pid; })) {
-        std::sort(snapshot.processes.begin(), snapshot.processes.end(),
-                  [](const ProcessSample& a, const ProcessSample& b) { return a.key.pid < b.key.pid; });
-    }
+    statics_.sweep(); // the cache follows the live table
     return Result<Snapshot>::success(std::move(snapshot));
 }
 
@@ -182,44 +173,42 @@ bool LinuxSampler::scanProcess(int procFd, const char* pidName, ProcessSample& o
         return false;
 
     const std::uint64_t image = execImage(std::string_view(buffer, static_cast<std::size_t>(n)));
-    auto found = statics_.find(stat->pid);
-    bool known = found != statics_.end() && found->second.complete &&
-                 found->second.startTimeTicks == stat->startTimeTicks && found->second.comm == stat->comm &&
-                 found->second.image == image;
+    const ProcessKey key{stat->pid, stat->startTimeTicks};
+    StaticInfo* found = statics_.find(key);
+    bool known = found && found->complete && found->comm == stat->comm && found->image == image;
     if (known && image == 0 && !stat->kernelThread()) {
         // No image to compare: the executable at least changes with most exec()s.
         std::string exe;
         char link[64];
         std::snprintf(link, sizeof link, "%s/exe", pidName);
-        if (procfs::readLinkAt(procFd, link, exe) == 0 && exe != found->second.exe)
+        if (procfs::readLinkAt(procFd, link, exe) == 0 && exe != found->exe)
             known = false;
     }
     if (!known) {
         StaticInfo fresh;
-        if (found != statics_.end() && found->second.startTimeTicks == stat->startTimeTicks)
-            fresh.attempts = found->second.attempts;
+        if (found)
+            fresh.attempts = found->attempts;
         if (!readStatics(procFd, pidName, *stat, fresh)) {
-            if (found != statics_.end())
-                statics_.erase(found);
+            statics_.forget(stat->pid);
             return false;
         }
-        found = statics_.insert_or_assign(stat->pid, std::move(fresh)).first;
+        found = &statics_.store(key, std::move(fresh));
     }
-    StaticInfo& info = found->second;
-    info.generation = generation_;
+    const StaticInfo& info = *found;
+    const MachineFacts& facts = machine();
 
-    out.key = ProcessKey{stat->pid, stat->startTimeTicks};
+    out.key = key;
     out.parentPid = stat->parentPid;
     out.uid = info.uid;
-    out.user = userName(info.uid);
+    out.user = users_.userName(info.uid);
     out.state = procfs::stateFromLetter(stat->state);
     out.kernelThread = stat->kernelThread();
-    out.residentBytes = stat->rssPages * pageSize_;
-    out.cpuTimeNs = (stat->utimeTicks + stat->stimeTicks) * (1'000'000'000ull / ticksPerSecond_);
+    out.residentBytes = stat->rssPages * facts.pageSize;
+    out.cpuTimeNs = facts.cpuTimeNs(stat->utimeTicks + stat->stimeTicks);
     out.threads = stat->threads;
-    if (bootTime_)
+    if (facts.bootTimeMs)
         out.startedAtMs =
-            *bootTime_ * 1000 + static_cast<std::int64_t>(stat->startTimeTicks * 1000 / ticksPerSecond_);
+            *facts.bootTimeMs + static_cast<std::int64_t>(facts.cpuTimeNs(stat->startTimeTicks) / 1'000'000);
     out.name = info.comm;
     out.exe = info.exe;
     out.argv = info.argv;
@@ -245,7 +234,6 @@ bool LinuxSampler::readStatics(int procFd, const char* pidName, const procfs::St
     if (!again || again->startTimeTicks != stat.startTimeTicks)
         return false; // not the process whose stat we parsed: next time
 
-    info.startTimeTicks = stat.startTimeTicks;
     info.comm = again->comm;
     info.image = execImage(std::string_view(buffer, static_cast<std::size_t>(n)));
     info.uid = owner.st_uid;
@@ -282,22 +270,6 @@ bool LinuxSampler::readStatics(int procFd, const char* pidName, const procfs::St
             info.cargoTargetDir = procfs::findEnvironmentValue(scratch_, "CARGO_TARGET_DIR");
     }
     return true;
-}
-
-const std::string& LinuxSampler::userName(std::uint32_t uid)
-{
-    auto it = users_.find(uid);
-    if (it != users_.end())
-        return it->second;
-    std::string name;
-    passwd entry{};
-    passwd* result = nullptr;
-    char buffer[4096];
-    if (::getpwuid_r(uid, &entry, buffer, sizeof buffer, &result) == 0 && result)
-        name = result->pw_name;
-    else
-        name = std::to_string(uid);
-    return users_.emplace(uid, std::move(name)).first->second;
 }
 
 } // namespace

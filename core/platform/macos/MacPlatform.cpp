@@ -30,7 +30,7 @@ ProcessIdentity identityOf(Pid pid, const proc_bsdinfo& info)
 
 } // namespace
 
-std::optional<ProcessIdentity> identify(Pid pid)
+std::optional<ProcessIdentity> identify(Pid pid, const std::filesystem::path& /* procRoot: Linux only */)
 {
     proc_bsdinfo info{};
     if (pid < 0 || !mac::bsdInfo(pid, info))
@@ -38,7 +38,7 @@ std::optional<ProcessIdentity> identify(Pid pid)
     return identityOf(pid, info);
 }
 
-std::vector<ProcessIdentity> listIdentities()
+std::vector<ProcessIdentity> listIdentities(const std::filesystem::path& /* procRoot: Linux only */)
 {
     std::vector<ProcessIdentity> out;
     for (pid_t pid : mac::allPids()) {
@@ -49,7 +49,7 @@ std::vector<ProcessIdentity> listIdentities()
     return out;
 }
 
-bool isAlive(const ProcessKey& key)
+bool isAlive(const ProcessKey& key, const std::filesystem::path& /* procRoot: Linux only */)
 {
     auto live = identify(key.pid);
     return live && live->key.startTime == key.startTime && live->state != ProcessState::Zombie;

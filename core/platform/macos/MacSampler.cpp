@@ -6,18 +6,16 @@
 // unless Headroom runs as root, so other users' processes are listed with
 // their BSD facts alone.
 #include "MacProc.h"
+#include "PosixUsers.h"
 #include "headroom/SystemSampler.h"
 
 #include <algorithm>
-#include <cerrno>
 #include <chrono>
 #include <cstring>
 #include <mach/mach.h>
 #include <mach/mach_error.h>
 #include <mach/mach_time.h>
-#include <pwd.h>
 #include <sys/sysctl.h>
-#include <unordered_map>
 
 namespace headroom {
 
@@ -79,23 +77,16 @@ std::optional<ProcArgs> readProcArgs(Pid pid, std::vector<char>& buffer)
 }
 
 struct StaticInfo {
-    std::uint64_t startTime = 0;
     std::string exe;
     std::vector<std::string> argv;
     std::string cwd;
     std::optional<std::string> cargoTargetDir;
-    std::uint64_t generation = 0;
 };
 
 class MacSampler final : public SystemSampler {
   public:
     explicit MacSampler(SamplerOptions options) : SystemSampler(std::move(options))
     {
-        mach_timebase_info_data_t timebase{};
-        if (::mach_timebase_info(&timebase) == KERN_SUCCESS && timebase.denom != 0) {
-            timebaseNumer_ = timebase.numer;
-            timebaseDenom_ = timebase.denom;
-        }
         int argmax = 0;
         int mib[2] = {CTL_KERN, KERN_ARGMAX};
         std::size_t size = sizeof argmax;
@@ -106,21 +97,39 @@ class MacSampler final : public SystemSampler {
 
   protected:
     Result<Snapshot> collect() override;
+    MachineFacts readMachineFacts() override;
 
   private:
     std::optional<std::string> readMemory(MemoryStatus& memory);
     // False when the process exited meanwhile; `readable` tells whether its
     // task (memory, CPU) could be read.
     bool readProcess(pid_t pid, ProcessSample& out, bool& readable);
-    const std::string& userName(std::uint32_t uid);
 
-    std::uint64_t timebaseNumer_ = 1;
-    std::uint64_t timebaseDenom_ = 1;
     std::vector<char> argsBuffer_;
-    std::uint64_t generation_ = 0;
-    std::unordered_map<Pid, StaticInfo> statics_;
-    std::unordered_map<std::uint32_t, std::string> users_;
+    StaticCache<StaticInfo> statics_;
+    posix::UserNames users_;
 };
+
+MachineFacts MacSampler::readMachineFacts()
+{
+    MachineFacts facts;
+    sysctlValue("hw.memsize", facts.totalMemory); // 0 if unreadable: collect() says so
+    vm_size_t pageSize = 0;
+    mach_port_t host = ::mach_host_self();
+    if (::host_page_size(host, &pageSize) != KERN_SUCCESS || pageSize == 0)
+        pageSize = vm_kernel_page_size;
+    ::mach_port_deallocate(mach_task_self(), host);
+    facts.pageSize = pageSize;
+    mach_timebase_info_data_t timebase{};
+    if (::mach_timebase_info(&timebase) == KERN_SUCCESS && timebase.numer != 0 && timebase.denom != 0) {
+        facts.cpuTimeNumer = timebase.numer;
+        facts.cpuTimeDenom = timebase.denom;
+    }
+    timeval boot{};
+    if (sysctlValue("kern.boottime", boot) && boot.tv_sec > 0)
+        facts.bootTimeMs = std::int64_t(boot.tv_sec) * 1000 + std::int64_t(boot.tv_usec) / 1000;
+    return facts;
+}
 
 // Activity Monitor's figures (Memory tab):
 //   App Memory   = internal (anonymous) pages - purgeable pages
@@ -132,15 +141,9 @@ class MacSampler final : public SystemSampler {
 // files and free pages, which the kernel hands out without swapping.
 std::optional<std::string> MacSampler::readMemory(MemoryStatus& memory)
 {
-    std::uint64_t physical = 0;
-    if (!sysctlValue("hw.memsize", physical) || physical == 0)
-        return "sysctl hw.memsize failed: " + std::string(std::strerror(errno)) + ".";
-
-    vm_size_t pageSize = 0;
-    mach_port_t host = ::mach_host_self();
-    if (::host_page_size(host, &pageSize) != KERN_SUCCESS || pageSize == 0)
-        pageSize = vm_kernel_page_size;
+    const std::uint64_t physical = machine().totalMemory;
     vm_statistics64_data_t vm{};
+    mach_port_t host = ::mach_host_self();
     mach_msg_type_number_t count = HOST_VM_INFO64_COUNT;
     const kern_return_t status =
         ::host_statistics64(host, HOST_VM_INFO64, reinterpret_cast<host_info64_t>(&vm), &count);
@@ -148,7 +151,7 @@ std::optional<std::string> MacSampler::readMemory(MemoryStatus& memory)
     if (status != KERN_SUCCESS)
         return "host_statistics64(HOST_VM_INFO64) failed: " + std::string(::mach_error_string(status)) + ".";
 
-    const std::uint64_t page = pageSize;
+    const std::uint64_t page = machine().pageSize;
     const std::uint64_t internal = std::uint64_t(vm.internal_page_count) * page;
     const std::uint64_t purgeable = std::uint64_t(vm.purgeable_count) * page;
     const std::uint64_t app = internal > purgeable ? internal - purgeable : 0;
@@ -190,21 +193,17 @@ Result<Snapshot> MacSampler::collect()
     Snapshot snapshot;
     // snapshot.wallMs is stamped by SystemSampler::sample() after collect()
     // returns, so it is still 0 here: read the clock itself.
-    timeval boot{};
-    if (sysctlValue("kern.boottime", boot) && boot.tv_sec > 0) {
-        const auto now = std::chrono::system_clock::now().time_since_epoch();
-        snapshot.uptimeSeconds = std::max(
-            0.0, std::chrono::duration<double>(now).count() - double(boot.tv_sec) - double(boot.tv_usec) / 1e6);
+    if (const auto boot = machine().bootTimeMs) {
+        const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+            std::chrono::system_clock::now().time_since_epoch());
+        snapshot.uptimeSeconds = std::max(0.0, double(now.count() - *boot) / 1000.0);
     }
 
-    std::uint64_t physical = 0;
-    if (!sysctlValue("hw.memsize", physical) || physical == 0)
-        return Result<Snapshot>::failure("Cannot read the amount of memory (sysctl hw.memsize: " +
-                                         std::string(std::strerror(errno)) + ").");
+    if (machine().totalMemory == 0)
+        return Result<Snapshot>::failure("Cannot read the amount of memory (sysctl hw.memsize failed).");
     if (auto note = readMemory(snapshot.memory))
         snapshot.notes.push_back(*note);
 
-    ++generation_;
     const auto pids = mac::allPids();
     if (pids.empty())
         snapshot.notes.push_back("proc_listallpids failed: the process list is empty.");
@@ -219,14 +218,12 @@ Result<Snapshot> MacSampler::collect()
             ++unreadable;
         snapshot.processes.push_back(std::move(sample));
     }
-    std::erase_if(statics_, [&](const auto& item) { return item.second.generation != generation_; });
+    statics_.sweep();
     if (unreadable > 0) {
         snapshot.notes.push_back(std::to_string(unreadable) +
                                  " processes belong to other users: they are listed without memory, CPU and "
                                  "arguments, which macOS shows only to their owner and root.");
     }
-    std::sort(snapshot.processes.begin(), snapshot.processes.end(),
-              [](const ProcessSample& a, const ProcessSample& b) { return a.key.pid < b.key.pid; });
     return Result<Snapshot>::success(std::move(snapshot));
 }
 
@@ -238,7 +235,7 @@ bool MacSampler::readProcess(pid_t pid, ProcessSample& out, bool& readable)
     out.key = ProcessKey{pid, mac::startTimeOf(bsd)};
     out.parentPid = bsd.pbi_ppid;
     out.uid = bsd.pbi_uid;
-    out.user = userName(bsd.pbi_uid);
+    out.user = users_.userName(bsd.pbi_uid);
     out.name = mac::nameOf(bsd);
     out.state = mac::stateOf(bsd);
     out.kernelThread = pid == 0;
@@ -250,16 +247,15 @@ bool MacSampler::readProcess(pid_t pid, ProcessSample& out, bool& readable)
         readable = true;
         out.residentBytes = task.pti_resident_size;
         // Mach absolute time units: nanoseconds on Intel, 125/3 ns on Apple silicon.
-        out.cpuTimeNs = (task.pti_total_user + task.pti_total_system) * timebaseNumer_ / timebaseDenom_;
+        out.cpuTimeNs = machine().cpuTimeNs(task.pti_total_user + task.pti_total_system);
         out.threads = static_cast<std::uint32_t>(std::max(task.pti_threadnum, 0));
         if (out.state == ProcessState::Running && task.pti_numrunning == 0)
             out.state = ProcessState::Sleeping;
     }
 
-    StaticInfo& info = statics_[pid];
-    if (info.generation == 0 || info.startTime != out.key.startTime) {
-        info = StaticInfo{};
-        info.startTime = out.key.startTime;
+    bool fresh = false;
+    StaticInfo& info = statics_.findOrAdd(out.key, fresh);
+    if (fresh) {
         if (out.state != ProcessState::Zombie && !out.kernelThread) {
             char path[PROC_PIDPATHINFO_MAXSIZE];
             const int length = proc_pidpath(pid, path, sizeof path);
@@ -274,26 +270,11 @@ bool MacSampler::readProcess(pid_t pid, ProcessSample& out, bool& readable)
                 info.cwd = mac::boundedString(vnodes.pvi_cdir.vip_path);
         }
     }
-    info.generation = generation_;
     out.exe = info.exe;
     out.argv = info.argv;
     out.cwd = info.cwd;
     out.cargoTargetDir = info.cargoTargetDir;
     return true;
-}
-
-const std::string& MacSampler::userName(std::uint32_t uid)
-{
-    auto it = users_.find(uid);
-    if (it != users_.end())
-        return it->second;
-    std::string name = std::to_string(uid);
-    passwd entry{};
-    passwd* result = nullptr;
-    char buffer[4096];
-    if (::getpwuid_r(uid, &entry, buffer, sizeof buffer, &result) == 0 && result)
-        name = result->pw_name;
-    return users_.emplace(uid, std::move(name)).first->second;
 }
 
 } // namespace

@@ -1,15 +1,11 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "headroom/JobObject.h"
 
+#include "WinApi.h"
+
 #include <utility>
 
-#ifdef _WIN32
-#include "WinApi.h"
-#endif
-
 namespace headroom {
-
-#ifdef _WIN32
 
 JobObject::JobObject()
 {
@@ -37,11 +33,6 @@ void JobObject::close()
     handle_ = nullptr;
 }
 
-bool JobObject::needed()
-{
-    return true;
-}
-
 std::uint32_t JobObject::suspendedCreationFlag()
 {
     return CREATE_SUSPENDED;
@@ -50,15 +41,15 @@ std::uint32_t JobObject::suspendedCreationFlag()
 JobResult JobObject::adopt(Pid pid, bool resume)
 {
     if (!handle_)
-        return {false, false, error_};
+        return {false, error_};
     const std::string who = "process " + std::to_string(pid);
     win::Handle process =
         win::openProcess(pid, PROCESS_SET_QUOTA | PROCESS_TERMINATE | (resume ? PROCESS_SUSPEND_RESUME : 0));
     if (!process.valid()) {
         const DWORD error = ::GetLastError();
         if (error == ERROR_INVALID_PARAMETER)
-            return {false, false, "Cannot put " + who + " into the build's job: it has already exited."};
-        return {false, false, "Cannot put " + who + " into the build's job: " + win::errorText(error) + "."};
+            return {false, "Cannot put " + who + " into the build's job: it has already exited."};
+        return {false, "Cannot put " + who + " into the build's job: " + win::errorText(error) + "."};
     }
     if (!::AssignProcessToJobObject(static_cast<HANDLE>(handle_), process.get())) {
         const DWORD error = ::GetLastError();
@@ -66,25 +57,24 @@ JobResult JobObject::adopt(Pid pid, bool resume)
             if (const auto r = win::NtApi::get().resumeProcess)
                 r(process.get()); // never leave it frozen
         }
-        return {false, false,
-                "Cannot put " + who + " into the build's job: " + win::errorText(error) +
-                    ". Stopping the build will stop its process tree one by one instead."};
+        return {false, "Cannot put " + who + " into the build's job: " + win::errorText(error) +
+                           ". Stopping the build will stop its process tree one by one instead."};
     }
     if (resume) {
         const auto r = win::NtApi::get().resumeProcess;
         if (!r || r(process.get()) < 0)
-            return {false, false, "Put " + who + " into the build's job but could not resume it."};
+            return {false, "Put " + who + " into the build's job but could not resume it."};
     }
-    return {true, false, who + " and every process it starts are in the build's job."};
+    return {true, who + " and every process it starts are in the build's job."};
 }
 
 JobResult JobObject::terminate(std::uint32_t exitCode)
 {
     if (!handle_)
-        return {false, false, error_};
+        return {false, error_};
     if (!::TerminateJobObject(static_cast<HANDLE>(handle_), exitCode))
-        return {false, false, "Cannot end the build's processes: " + win::errorText(::GetLastError()) + "."};
-    return {true, false, "Every process of the build was ended."};
+        return {false, "Cannot end the build's processes: " + win::errorText(::GetLastError()) + "."};
+    return {true, "Every process of the build was ended."};
 }
 
 std::vector<Pid> JobObject::processes() const
@@ -103,47 +93,6 @@ std::vector<Pid> JobObject::processes() const
         out.push_back(static_cast<Pid>(list->ProcessIdList[i]));
     return out;
 }
-
-#else
-
-namespace {
-constexpr const char* kNotNeeded =
-    "Not needed on this system: a build is stopped as a whole by walking its process tree.";
-}
-
-JobObject::JobObject() = default;
-
-void JobObject::close()
-{
-    handle_ = nullptr;
-}
-
-bool JobObject::needed()
-{
-    return false;
-}
-
-std::uint32_t JobObject::suspendedCreationFlag()
-{
-    return 0;
-}
-
-JobResult JobObject::adopt(Pid, bool)
-{
-    return {true, true, kNotNeeded};
-}
-
-JobResult JobObject::terminate(std::uint32_t)
-{
-    return {true, true, kNotNeeded};
-}
-
-std::vector<Pid> JobObject::processes() const
-{
-    return {};
-}
-
-#endif
 
 JobObject::~JobObject()
 {
@@ -167,7 +116,7 @@ JobObject& JobObject::operator=(JobObject&& other) noexcept
 
 bool JobObject::valid() const
 {
-    return handle_ != nullptr || !needed();
+    return handle_ != nullptr;
 }
 
 } // namespace headroom

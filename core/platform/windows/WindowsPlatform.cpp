@@ -108,7 +108,7 @@ constexpr UINT kStoppedExitCode = 1;
 
 } // namespace
 
-std::optional<ProcessIdentity> identify(Pid pid)
+std::optional<ProcessIdentity> identify(Pid pid, const std::filesystem::path& /* procRoot: Linux only */)
 {
     if (pid < 0 || pid > kMaxPid)
         return std::nullopt;
@@ -147,7 +147,7 @@ std::optional<ProcessIdentity> identify(Pid pid)
     return id;
 }
 
-std::vector<ProcessIdentity> listIdentities()
+std::vector<ProcessIdentity> listIdentities(const std::filesystem::path& /* procRoot: Linux only */)
 {
     std::vector<ProcessIdentity> out;
     const auto rows = win::toolhelpProcesses();
@@ -197,7 +197,7 @@ std::uint32_t currentUid()
     return uid;
 }
 
-bool isAlive(const ProcessKey& key)
+bool isAlive(const ProcessKey& key, const std::filesystem::path& /* procRoot: Linux only */)
 {
     if (key.pid <= 0 || key.pid > kMaxPid)
         return false;

@@ -71,13 +71,11 @@ std::optional<PageFiles> queryPageFiles()
 
 // What does not change while a process lives: read once per (pid, creation).
 struct StaticInfo {
-    std::uint64_t creation = 0;
     std::string exe;
     std::vector<std::string> argv;
     std::string cwd;
     std::uint32_t uid = win::kUnknownUid;
     std::string user;
-    std::uint64_t generation = 0;
 };
 
 class WindowsSampler final : public SystemSampler {
@@ -86,6 +84,7 @@ class WindowsSampler final : public SystemSampler {
 
   protected:
     Result<Snapshot> collect() override;
+    MachineFacts readMachineFacts() override;
 
   private:
     std::optional<std::string> readMemory(MemoryStatus& memory);
@@ -93,10 +92,19 @@ class WindowsSampler final : public SystemSampler {
     bool readProcess(const win::ToolhelpEntry& row, ProcessSample& out, bool& opened);
     const std::string& userName(const std::string& sid);
 
-    std::uint64_t generation_ = 0;
-    std::unordered_map<Pid, StaticInfo> statics_;
+    StaticCache<StaticInfo> statics_;
     std::unordered_map<std::string, std::string> users_;
 };
+
+MachineFacts WindowsSampler::readMachineFacts()
+{
+    MachineFacts facts;
+    SYSTEM_INFO system{};
+    ::GetSystemInfo(&system);
+    if (system.dwPageSize > 0)
+        facts.pageSize = system.dwPageSize;
+    return facts;
+}
 
 // How Windows' figures map onto Headroom's (the words are Task Manager's):
 //  - total / available: physical memory and "Available" (free + zeroed +
@@ -125,7 +133,7 @@ std::optional<std::string> WindowsSampler::readMemory(MemoryStatus& memory)
     perf.cb = sizeof perf;
     std::optional<std::string> note;
     if (::GetPerformanceInfo(&perf, sizeof perf)) {
-        const std::uint64_t page = perf.PageSize ? perf.PageSize : 4096;
+        const std::uint64_t page = perf.PageSize ? perf.PageSize : machine().pageSize;
         memory.cache = std::min<std::uint64_t>(std::uint64_t(perf.SystemCache) * page, memory.total);
         memory.free = memory.available > memory.cache ? memory.available - memory.cache : 0;
         memory.committed = std::uint64_t(perf.CommitTotal) * page;
@@ -185,7 +193,6 @@ Result<Snapshot> WindowsSampler::collect()
         snapshot.notes.push_back("The process list could not be read (CreateToolhelp32Snapshot: " +
                                  win::errorText(::GetLastError()) + ").");
     }
-    ++generation_;
     std::size_t closed = 0;
     snapshot.processes.reserve(rows.size());
     for (const auto& row : rows) {
@@ -197,7 +204,7 @@ Result<Snapshot> WindowsSampler::collect()
             ++closed;
         snapshot.processes.push_back(std::move(sample));
     }
-    std::erase_if(statics_, [&](const auto& item) { return item.second.generation != generation_; });
+    statics_.sweep();
 
     // Parents that were born after their children hold a reused pid.
     std::unordered_map<Pid, std::uint64_t> creation;
@@ -216,8 +223,6 @@ Result<Snapshot> WindowsSampler::collect()
                                  "their name and parent only. Run Headroom as administrator to see their "
                                  "memory.");
     }
-    std::sort(snapshot.processes.begin(), snapshot.processes.end(),
-              [](const ProcessSample& a, const ProcessSample& b) { return a.key.pid < b.key.pid; });
     return Result<Snapshot>::success(std::move(snapshot));
 }
 
@@ -265,10 +270,9 @@ bool WindowsSampler::readProcess(const win::ToolhelpEntry& row, ProcessSample& o
             out.privateBytes = privateBytes;
     }
 
-    StaticInfo& info = statics_[row.pid];
-    if (info.generation == 0 || info.creation != times.creation) {
-        info = StaticInfo{};
-        info.creation = times.creation;
+    bool fresh = false;
+    StaticInfo& info = statics_.findOrAdd(out.key, fresh);
+    if (fresh) {
         info.exe = win::imagePath(h.get());
         info.argv = win::commandLine(h.get());
         win::ProcessParameters parameters;
@@ -286,7 +290,6 @@ bool WindowsSampler::readProcess(const win::ToolhelpEntry& row, ProcessSample& o
             info.user = userName(owner.sid);
         }
     }
-    info.generation = generation_;
     out.exe = info.exe;
     out.argv = info.argv;
     out.cwd = info.cwd;
