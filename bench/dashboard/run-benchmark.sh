@@ -18,7 +18,7 @@
 #
 # Before/after a change: build the old commit in its own worktree, then
 #   git worktree add /tmp/headroom-old <old-commit>
-#   cmake -S /tmp/headroom-old --preset dev && cmake --build /tmp/headroom-old/build/dev --target headroom
+#   (cd /tmp/headroom-old && cmake --preset dev && cmake --build build/dev --target headroom)
 #   bench/dashboard/run-benchmark.sh --minutes 10 \
 #       --headroom /tmp/headroom-old/build/dev/app/headroom --headroom build/dev/app/headroom
 # A is the first --headroom, B the second; the legend under the table names
@@ -46,7 +46,7 @@
 # Exit status: 0 measured, 1 a program is missing or failed, 2 bad arguments.
 set -euo pipefail
 
-usage() { sed -n '3,45p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '3,/^set -euo/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//'; }
 bad() { echo "run-benchmark.sh: $*" >&2; echo "run 'run-benchmark.sh --help' for the options" >&2; exit 2; }
 
 command_line="bench/dashboard/run-benchmark.sh $*"
@@ -151,7 +151,7 @@ cleanup() {
     tmux -L "$tmux_socket" kill-server 2>/dev/null
     local i pid
     killed=()
-    stop 10 "${dashboards[@]}"
+    stop 5 "${dashboards[@]}"
     for i in "${!dashboards[@]}"; do
         for pid in "${killed[@]}"; do
             [[ $pid == "${dashboards[$i]}" ]] || continue
@@ -349,6 +349,7 @@ done
 entries=(/proc/[0-9]*)
 processes=${#entries[@]}
 start=$EPOCHREALTIME
+read -r load0 _ </proc/loadavg
 step=5
 elapsed=0
 while ((elapsed < total)); do
@@ -369,6 +370,7 @@ for ((i = 0; i < count; i++)); do
     samp1[i]=$(sampling_ticks "${pids[$i]}")
 done
 end=$EPOCHREALTIME
+read -r load1 _ </proc/loadavg
 seconds=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.3f", b - a }')
 
 # -- The report. ---------------------------------------------------------------
@@ -395,6 +397,7 @@ r_max() { mib "${rssMax[$1]}"; }
 echo
 echo "Dashboard benchmark: $minutes min at 1 s refresh, $processes processes ($extra extra sleeping), $(nproc) cores"
 echo "$command_line"
+echo "load average (1 min) $load0 at the start, $load1 at the end: other work on the machine shows in the figures"
 echo "$(uname -sr), $(date -u '+%Y-%m-%d %H:%M UTC'); Xvfb $DISPLAY 1920x1080, $wm_note, $tray_note, $bus_note"
 echo
 printf '| %-22s |' "Figure"
