@@ -29,7 +29,7 @@ QString ramLine(const MemoryStatus& m)
 {
     QString line = QStringLiteral("RAM %1 of %2 used (%3 %)")
                        .arg(bytes(m.used), bytes(m.total))
-                       .arg(std::lround(m.usedFraction() * 100.0));
+                       .arg(m.usedFraction() * 100.0, 0, 'f', 0);
     if (m.swapTotal > 0)
         line += QStringLiteral(" · swap %1 of %2").arg(bytes(m.swapUsed), bytes(m.swapTotal));
     return line;
