@@ -177,10 +177,13 @@ void Dashboard::createLauncher()
             &services::LauncherController::observe);
 
     connect(&launcher_->runner(), &services::BuildRunner::progressChanged, window_.get(),
-            [this](unsigned done, unsigned total, const QStringList&) { window_->showBuildProgress(done, total); });
+            [this](unsigned done, unsigned total, const QStringList&) {
+                window_->showBuildProgress(done, total);
+            });
     connect(&launcher_->runner(), &services::BuildRunner::memoryChanged, window_.get(),
             [this](quint64 now, quint64) { window_->showBuildMemory(now); });
-    connect(panel, &ui::LauncherPanel::status, window_.get(), [this](const QString& text) { window_->showStatus(text); });
+    connect(panel, &ui::LauncherPanel::status, window_.get(),
+            [this](const QString& text) { window_->showStatus(text); });
     const auto rememberLast = [this] {
         const auto last = launcher_->lastBuild();
         lastBuildTitle_ = last ? last->title() : QString();

@@ -36,7 +36,8 @@ QString formatTimeLeft(std::optional<double> secondsLeft)
 QString describeTimeLeft(std::optional<double> secondsLeft)
 {
     const QString duration = formatTimeLeft(secondsLeft);
-    return duration.isEmpty() ? QString() : QCoreApplication::translate("MemoryLevel", "%1 left").arg(duration);
+    return duration.isEmpty() ? QString()
+                              : QCoreApplication::translate("MemoryLevel", "%1 left").arg(duration);
 }
 
 } // namespace headroom::services

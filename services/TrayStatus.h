@@ -15,11 +15,11 @@ struct TrayStatus {
     double usedFraction = 0.0; // RAM used, 0..1: how full the gauge is
     bool hasData = false;      // false until the first sample
     QString tooltip;
-    QString lastBuild;       // "Preset A · tsz" for the menu; empty: no build to repeat
+    QString lastBuild; // "Preset A · tsz" for the menu; empty: no build to repeat
     bool canStartBuild = false;
-    bool haveRunaway = false;   // build processes of the user that could be stopped
-    bool canPause = false;      // build or test processes of the user are running
-    bool heldPaused = false;    // Headroom holds paused builds: the menu offers Resume
+    bool haveRunaway = false; // build processes of the user that could be stopped
+    bool canPause = false;    // build or test processes of the user are running
+    bool heldPaused = false;  // Headroom holds paused builds: the menu offers Resume
     bool guardOn = false;
     bool quiet = false;
 

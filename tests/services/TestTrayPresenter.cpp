@@ -63,7 +63,8 @@ class TestTrayPresenter : public QObject {
         guard.heldPaused = true;
         guard.canPause = true;
         guard.haveRunaway = true;
-        const TrayStatus s = TrayPresenter::present(nullptr, {}, guard, {QStringLiteral("Preset A · tsz"), true});
+        const TrayStatus s =
+            TrayPresenter::present(nullptr, {}, guard, {QStringLiteral("Preset A · tsz"), true});
         QVERIFY(!s.hasData);
         QCOMPARE(s.tooltip, QStringLiteral("Headroom: waiting for the first sample"));
         QCOMPARE(s.usedFraction, 0.0);
@@ -81,9 +82,11 @@ class TestTrayPresenter : public QObject {
     void lastBuildIsOfferedOnlyWhenTheLauncherIsIdle()
     {
         const SnapshotPtr snapshot = replay::buildAt(0);
-        QVERIFY(!TrayPresenter::present(snapshot, {}, {}, {QStringLiteral("Preset A · tsz"), false}).canStartBuild);
+        QVERIFY(!TrayPresenter::present(snapshot, {}, {}, {QStringLiteral("Preset A · tsz"), false})
+                     .canStartBuild);
         QVERIFY(!TrayPresenter::present(snapshot, {}, {}, {QString(), true}).canStartBuild);
-        const TrayStatus s = TrayPresenter::present(snapshot, {}, {}, {QStringLiteral("Preset A · tsz"), true});
+        const TrayStatus s =
+            TrayPresenter::present(snapshot, {}, {}, {QStringLiteral("Preset A · tsz"), true});
         QVERIFY(s.canStartBuild);
         QCOMPARE(s.lastBuild, QStringLiteral("Preset A · tsz"));
     }
@@ -96,9 +99,9 @@ class TestTrayPresenter : public QObject {
         spawner.installAs(QStringLiteral("rustc"));
         const Pid root = spawner.start(QStringLiteral("cargo"),
                                        {QStringLiteral("build"), QStringLiteral("{"), QStringLiteral("rustc"),
-                                        QStringLiteral("--mem"), QStringLiteral("64"), QStringLiteral("--sleep"),
-                                        QStringLiteral("60"), QStringLiteral("}"), QStringLiteral("--sleep"),
-                                        QStringLiteral("60")},
+                                        QStringLiteral("--mem"), QStringLiteral("64"),
+                                        QStringLiteral("--sleep"), QStringLiteral("60"), QStringLiteral("}"),
+                                        QStringLiteral("--sleep"), QStringLiteral("60")},
                                        work, 2);
         QVERIFY(root > 0);
         auto sampler = SystemSampler::create();
@@ -163,7 +166,8 @@ class TestTrayPresenter : public QObject {
         QVERIFY2(lines.at(0).startsWith(QStringLiteral("Headroom: warning, ")), qPrintable(lines.at(0)));
         QCOMPARE(lines.at(0), QStringLiteral("Headroom: warning, %1").arg(monitor.state().reason));
         QCOMPARE(lines.at(1), ramLine(runningOutAt(20)->memory));
-        QVERIFY2(lines.at(2).startsWith(QStringLiteral("Top: cargo build in app · ")), qPrintable(lines.at(2)));
+        QVERIFY2(lines.at(2).startsWith(QStringLiteral("Top: cargo build in app · ")),
+                 qPrintable(lines.at(2)));
         QCOMPARE(lines.at(3), QStringLiteral("Memory runs out in about 2 min"));
         QCOMPARE(s.usedFraction, 13400.0 / 16384.0);
 

@@ -31,8 +31,8 @@ std::string describeConsumers(const Snapshot& snapshot, std::size_t maxItems = 3
 std::string describeTopConsumer(const Snapshot& snapshot);
 
 struct PressureMessage {
-    std::string title; // "Memory warning: only 12% of RAM is available"
-    std::string body;  // "3 rustc · 9.8 GiB, 14 test processes · 17.2 GiB"
+    std::string title;                 // "Memory warning: only 12% of RAM is available"
+    std::string body;                  // "3 rustc · 9.8 GiB, 14 test processes · 17.2 GiB"
     std::optional<double> secondsLeft; // worth showing beside the body; see timeLeftWorthShowing
 };
 
