@@ -3,25 +3,19 @@
 
 #include "app/desktop/SystemDesktop.h"
 #include "headroom/Platform.h"
-#include "headroom/PressureMessage.h"
-#include "headroom/Units.h"
 #include "services/GuardService.h"
 #include "services/PressureMonitor.h"
 #include "services/ProcessActions.h"
 #include "services/SamplingService.h"
+#include "services/TrayPresenter.h"
 #include "services/launcher/LauncherController.h"
 #include "ui/MainWindow.h"
-#include "ui/SummaryStrip.h"
 #include "ui/launcher/LauncherPanel.h"
 
 #include <QApplication>
 #include <QDir>
 #include <QFileInfo>
 #include <QImage>
-#include <QLabel>
-#include <QMessageBox>
-#include <QPushButton>
-#include <QStatusBar>
 #include <QTimer>
 
 #include <spdlog/spdlog.h>
@@ -182,19 +176,14 @@ void Dashboard::createLauncher()
     connect(sampling_.get(), &services::SamplingService::snapshotReady, launcher_.get(),
             &services::LauncherController::observe);
 
-    // While a build runs, the status bar says so on every page.
-    auto* buildStatus = new QLabel(window_.get());
-    buildStatus->setObjectName(QStringLiteral("buildStatus"));
-    window_->statusBar()->addPermanentWidget(buildStatus);
-    connect(&launcher_->runner(), &services::BuildRunner::progressChanged, buildStatus,
-            [buildStatus](unsigned done, unsigned total, const QStringList&) {
-                buildStatus->setText(tr("Building %1/%2").arg(done).arg(total));
+    connect(&launcher_->runner(), &services::BuildRunner::progressChanged, window_.get(),
+            [this](unsigned done, unsigned total, const QStringList&) {
+                window_->showBuildProgress(done, total);
             });
-    connect(&launcher_->runner(), &services::BuildRunner::memoryChanged, buildStatus,
-            [buildStatus](quint64 now, quint64) {
-                const QString text = buildStatus->text().section(QStringLiteral(" · "), 0, 0);
-                buildStatus->setText(text + QStringLiteral(" · ") + QString::fromStdString(formatBytes(now)));
-            });
+    connect(&launcher_->runner(), &services::BuildRunner::memoryChanged, window_.get(),
+            [this](quint64 now, quint64) { window_->showBuildMemory(now); });
+    connect(panel, &ui::LauncherPanel::status, window_.get(),
+            [this](const QString& text) { window_->showStatus(text); });
     const auto rememberLast = [this] {
         const auto last = launcher_->lastBuild();
         lastBuildTitle_ = last ? last->title() : QString();
@@ -212,8 +201,8 @@ void Dashboard::createLauncher()
                 tr("Build started: %1").arg(QString::fromStdString(std::string(presetTitle(plan.preset)))));
         });
     connect(launcher_.get(), &services::LauncherController::finished, window_.get(),
-            [this, buildStatus](const services::BuildRunResult& r) {
-                buildStatus->clear();
+            [this](const services::BuildRunResult& r) {
+                window_->clearBuildStatus();
                 const bool good = r.diagnosis.verdict == BuildVerdict::Succeeded;
                 spdlog::info("build ended: {} {}", verdictId(r.diagnosis.verdict), r.diagnosis.summary);
                 window_->showMessage(good ? ui::ActivityLog::Severity::Success
@@ -240,29 +229,20 @@ bool Dashboard::mayClose()
         QTimer::singleShot(0, qApp, &QCoreApplication::quit);
         return true;
     }
-    QMessageBox box(QMessageBox::Question, tr("A build is running"),
-                    tr("A build started from Headroom is still running."), QMessageBox::NoButton,
-                    window_.get());
-    box.setInformativeText(
-        tr("Keep it running: the window closes now and Headroom quits when the build ends, "
-           "after recording it in the history. Stop it: the whole build stops now."));
-    QPushButton* keep = box.addButton(tr("&Keep it running"), QMessageBox::AcceptRole);
-    QPushButton* stop = box.addButton(tr("&Stop the build"), QMessageBox::DestructiveRole);
-    box.addButton(QMessageBox::Cancel);
-    box.setDefaultButton(keep);
-    box.exec();
-    if (box.clickedButton() == keep) {
+    switch (window_->askCloseDuringBuild()) {
+    case ui::MainWindow::CloseDuringBuild::KeepRunning:
         spdlog::info("window closed during a build; quitting when it ends");
         connect(launcher_.get(), &services::LauncherController::finished, qApp, &QCoreApplication::quit,
                 Qt::QueuedConnection);
         return true;
-    }
-    if (box.clickedButton() == stop) {
+    case ui::MainWindow::CloseDuringBuild::StopBuild:
         spdlog::info("window closed during a build; stopping it");
         connect(launcher_.get(), &services::LauncherController::finished, qApp, &QCoreApplication::quit,
                 Qt::QueuedConnection);
         launcher_->stop();
         return true;
+    case ui::MainWindow::CloseDuringBuild::Cancel:
+        break;
     }
     quitting_ = false;
     return false;
@@ -335,53 +315,16 @@ void Dashboard::observe(const services::SnapshotPtr& snapshot)
 
 void Dashboard::updateTray()
 {
-    TrayStatus t;
-    t.guardOn = settings_.guardEnabled;
-    t.quiet = settings_.quiet;
-    t.heldPaused = guard_->holdsPaused();
-    t.canPause = guard_->canPause();
-    t.lastBuild = lastBuildTitle_;
-    t.canStartBuild =
-        !lastBuildTitle_.isEmpty() && launcher_->state() == services::LauncherController::State::Idle;
-    if (snapshot_) {
-        const MemoryStatus& m = snapshot_->memory;
-        t.hasData = true;
-        t.level = pressure_->level();
-        t.usedFraction = m.usedFraction();
-        t.haveRunaway = guard_->hasBuildProcesses();
-        const services::PressureState& p = pressure_->state();
-        QStringList lines;
-        lines << (p.reason.isEmpty()
-                      ? tr("Headroom: memory normal")
-                      : tr("Headroom: %1, %2").arg(services::levelName(p.level).toLower(), p.reason));
-        QString ram = tr("RAM %1 of %2 used (%3 %)")
-                          .arg(QString::fromStdString(formatBytes(m.used)),
-                               QString::fromStdString(formatBytes(m.total)))
-                          .arg(m.usedFraction() * 100.0, 0, 'f', 0);
-        if (m.swapTotal > 0)
-            ram += tr(" · swap %1 of %2")
-                       .arg(QString::fromStdString(formatBytes(m.swapUsed)),
-                            QString::fromStdString(formatBytes(m.swapTotal)));
-        lines << ram;
-        const std::string top = describeTopConsumer(*snapshot_);
-        if (!top.empty())
-            lines << tr("Top: %1").arg(QString::fromStdString(top));
-        if (const QString left = services::describeTimeLeft(p.secondsLeft); !left.isEmpty())
-            lines << tr("Memory runs out in %1")
-                         .arg(left.startsWith(QLatin1String("about ")) ? left.mid(6) : left);
-        if (t.guardOn)
-            lines << tr("Build guard on");
-        if (t.heldPaused)
-            lines << tr("Builds paused by Headroom");
-        t.tooltip = lines.join(QLatin1Char('\n'));
-    } else {
-        t.tooltip = tr("Headroom: waiting for the first sample");
-    }
-    if (t == trayStatus_)
-        return;
-    trayStatus_ = t;
-    if (desktop_)
-        desktop_->setTrayStatus(trayStatus_);
+    services::TrayGuardState guard;
+    guard.guardOn = settings_.guardEnabled;
+    guard.quiet = settings_.quiet;
+    guard.heldPaused = guard_->holdsPaused();
+    guard.canPause = guard_->canPause();
+    guard.haveRunaway = guard_->hasBuildProcesses();
+    const services::TrayLastBuild last{lastBuildTitle_,
+                                       launcher_->state() == services::LauncherController::State::Idle};
+    if (tray_.update(snapshot_, pressure_->state(), guard, last) && desktop_)
+        desktop_->setTrayStatus(tray_.status());
 }
 
 void Dashboard::runCommand(DesktopCommand command, bool checked)

@@ -7,6 +7,7 @@
 #include "services/DashboardSettings.h"
 #include "services/SettingsStore.h"
 #include "services/SnapshotPtr.h"
+#include "services/TrayPresenter.h"
 
 #include <QObject>
 
@@ -52,7 +53,7 @@ class Dashboard : public QObject {
     services::GuardService* guard() const { return guard_.get(); }
     DesktopIntegration* desktop() const { return desktop_.get(); }
     const services::DashboardSettings& settings() const { return settings_; }
-    const TrayStatus& trayStatus() const { return trayStatus_; }
+    const TrayStatus& trayStatus() const { return tray_.status(); }
 
   public slots:
     // What the tray menu and the notifications' buttons ask for.
@@ -91,7 +92,7 @@ class Dashboard : public QObject {
     ui::LauncherPanel* launcherPanel_ = nullptr;
     services::SnapshotPtr snapshot_;
     QString lastBuildTitle_; // for the tray menu; read when a build starts
-    TrayStatus trayStatus_;
+    services::TrayPresenter tray_;
     bool quitting_ = false;
     std::optional<double> intervalFromFile_; // while --interval overrides it
     bool screenshotTaken_ = false;

@@ -5,6 +5,8 @@
 
 #include <QCoreApplication>
 
+#include <cmath>
+
 namespace headroom::services {
 
 QString levelName(MemoryLevel level)
@@ -20,9 +22,22 @@ QString levelName(MemoryLevel level)
     return {};
 }
 
+QString formatTimeLeft(std::optional<double> secondsLeft)
+{
+    const std::optional<double> shown = timeLeftWorthShowing(secondsLeft);
+    if (!shown)
+        return {};
+    if (*shown < 60.0)
+        return QCoreApplication::translate("MemoryLevel", "under a minute");
+    const auto minutes = static_cast<int>(std::lround(*shown / 60.0));
+    return QCoreApplication::translate("MemoryLevel", "about %n min", nullptr, minutes);
+}
+
 QString describeTimeLeft(std::optional<double> secondsLeft)
 {
-    return QString::fromStdString(headroom::describeTimeLeft(secondsLeft));
+    const QString duration = formatTimeLeft(secondsLeft);
+    return duration.isEmpty() ? QString()
+                              : QCoreApplication::translate("MemoryLevel", "%1 left").arg(duration);
 }
 
 } // namespace headroom::services

@@ -21,7 +21,13 @@ struct PressureState {
 };
 
 QString levelName(MemoryLevel level);
-// "about 2 min left", "under a minute left"; empty without an estimate under 5 min.
+
+// The words for the core's time-left estimate, written once for every view
+// (summary strip, tray, notifications), translatable. Both are empty when the
+// estimate is not worth showing (none, or beyond 5 min).
+// "about 2 min", "under a minute":
+QString formatTimeLeft(std::optional<double> secondsLeft);
+// "about 2 min left", "under a minute left":
 QString describeTimeLeft(std::optional<double> secondsLeft);
 
 } // namespace headroom::services

@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "services/PressureMonitor.h"
 
-#include "headroom/PressureMessage.h"
-
 #include <spdlog/spdlog.h>
 
 namespace headroom::services {
@@ -44,21 +42,26 @@ void PressureMonitor::observe(const SnapshotPtr& snapshot)
 
     state_.level = reading.level;
     state_.reason = QString::fromStdString(reading.reason);
-    state_.secondsLeft = estimator_.secondsLeft();
-    if (state_.secondsLeft && *state_.secondsLeft >= kShowTimeLeftBelowSeconds)
-        state_.secondsLeft.reset();
+    state_.secondsLeft = timeLeftWorthShowing(estimator_.secondsLeft());
     emit pressureUpdated(state_);
 
     if (reading.level != before) {
         spdlog::info("memory level {} -> {}{}{}", levelId(before), levelId(reading.level),
                      reading.reason.empty() ? "" : ": ", reading.reason);
-        emit levelChanged(reading.level, before);
     }
     if (policy_.shouldNotify(t, reading.level)) {
         const PressureMessage message = pressureMessage(*snapshot, reading, state_.secondsLeft);
-        emit notificationDue(reading.level, QString::fromStdString(message.title),
-                             QString::fromStdString(message.body));
+        emit notificationDue(reading.level, QString::fromStdString(message.title), notificationBody(message));
     }
+}
+
+QString PressureMonitor::notificationBody(const PressureMessage& message)
+{
+    QString body = QString::fromStdString(message.body);
+    const QString left = describeTimeLeft(message.secondsLeft);
+    if (!left.isEmpty())
+        body += body.isEmpty() ? left : QStringLiteral("; ") + left;
+    return body;
 }
 
 } // namespace headroom::services

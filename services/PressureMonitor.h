@@ -2,6 +2,7 @@
 #pragma once
 
 #include "headroom/PressureLevel.h"
+#include "headroom/PressureMessage.h"
 #include "services/MemoryLevel.h"
 #include "services/SnapshotPtr.h"
 
@@ -25,14 +26,18 @@ class PressureMonitor : public QObject {
     PressureLevel level() const { return machine_.level(); }
     const PressureState& state() const { return state_; }
 
+    // A notification's body: the core's words for what holds the memory, and
+    // the time left in this layer's words ("…; about 2 min left").
+    static QString notificationBody(const PressureMessage& message);
+
   public slots:
     void observe(const headroom::services::SnapshotPtr& snapshot);
 
   signals:
     // Every sample: the level, why, and the time left.
     void pressureUpdated(const headroom::services::PressureState& state);
-    void levelChanged(headroom::PressureLevel level, headroom::PressureLevel previous);
-    // The rate-limited moment to tell the user, with the words to use.
+    // The rate-limited moment to tell the user, with the words to use: the
+    // body names what holds the memory and, when it is near, the time left.
     void notificationDue(headroom::PressureLevel level, const QString& title, const QString& body);
 
   private:

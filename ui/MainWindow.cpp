@@ -22,6 +22,7 @@
 #include <QLineEdit>
 #include <QMenuBar>
 #include <QMessageBox>
+#include <QPushButton>
 #include <QScreen>
 #include <QSplitter>
 #include <QStatusBar>
@@ -31,6 +32,8 @@
 #include <QToolButton>
 #include <QTreeView>
 #include <QVBoxLayout>
+
+#include <algorithm>
 
 namespace headroom::ui {
 namespace {
@@ -100,6 +103,9 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     statusLabel_ = new QLabel(this);
     statusLabel_->setObjectName(QStringLiteral("samplingStatus"));
     statusBar()->addPermanentWidget(statusLabel_);
+    buildStatus_ = new QLabel(this);
+    buildStatus_->setObjectName(QStringLiteral("buildStatus"));
+    statusBar()->addPermanentWidget(buildStatus_);
 
     createActions();
     createMenus();
@@ -454,6 +460,65 @@ void MainWindow::showMessage(ActivityLog::Severity severity, const QString& text
     activity_->add(severity, text, detail);
     if (severity == ActivityLog::Severity::Warning || severity == ActivityLog::Severity::Error)
         statusBar()->showMessage(text, 15000);
+}
+
+void MainWindow::showStatus(const QString& text, int timeoutMs)
+{
+    statusBar()->showMessage(text, std::max(0, timeoutMs));
+}
+
+void MainWindow::showBuildProgress(unsigned done, unsigned total)
+{
+    buildShown_ = true;
+    buildDone_ = done;
+    buildTotal_ = total;
+    updateBuildStatus();
+}
+
+void MainWindow::showBuildMemory(quint64 residentBytes)
+{
+    buildShown_ = true;
+    buildMemory_ = residentBytes;
+    updateBuildStatus();
+}
+
+void MainWindow::clearBuildStatus()
+{
+    buildShown_ = false;
+    buildDone_ = buildTotal_ = 0;
+    buildMemory_.reset();
+    updateBuildStatus();
+}
+
+void MainWindow::updateBuildStatus()
+{
+    if (!buildShown_) {
+        buildStatus_->clear();
+        return;
+    }
+    QString text = buildTotal_ > 0 ? tr("Building %1/%2").arg(buildDone_).arg(buildTotal_) : tr("Building");
+    if (buildMemory_)
+        text += QStringLiteral(" · ") + QString::fromStdString(formatBytes(*buildMemory_));
+    buildStatus_->setText(text);
+}
+
+MainWindow::CloseDuringBuild MainWindow::askCloseDuringBuild()
+{
+    QMessageBox box(QMessageBox::Question, tr("A build is running"),
+                    tr("A build started from Headroom is still running."), QMessageBox::NoButton, this);
+    box.setInformativeText(
+        tr("Keep it running: the window closes now and Headroom quits when the build ends, "
+           "after recording it in the history. Stop it: the whole build stops now."));
+    QPushButton* keep = box.addButton(tr("&Keep it running"), QMessageBox::AcceptRole);
+    QPushButton* stop = box.addButton(tr("&Stop the build"), QMessageBox::DestructiveRole);
+    box.addButton(QMessageBox::Cancel);
+    box.setDefaultButton(keep);
+    box.exec();
+    if (box.clickedButton() == keep)
+        return CloseDuringBuild::KeepRunning;
+    if (box.clickedButton() == stop)
+        return CloseDuringBuild::StopBuild;
+    return CloseDuringBuild::Cancel;
 }
 
 void MainWindow::showSamplingProblem(const QString& text)

@@ -10,6 +10,7 @@
 #include <QMainWindow>
 
 #include <functional>
+#include <optional>
 #include <set>
 #include <string>
 
@@ -69,6 +70,10 @@ class MainWindow : public QMainWindow {
     QAction* stopRunawayAction() const { return stopRunaway_; }
     StopBuildsDialog* openStopBuildsDialog(); // non-modal to callers; emits on accept
 
+    // Closing while a build started from Headroom runs: what the user wants.
+    enum class CloseDuringBuild { KeepRunning, StopBuild, Cancel };
+    CloseDuringBuild askCloseDuringBuild();
+
   public slots:
     void showSnapshot(const headroom::services::SnapshotPtr& snapshot);
     void showPressure(const headroom::services::PressureState& state);
@@ -78,6 +83,13 @@ class MainWindow : public QMainWindow {
     void showMessage(headroom::ui::ActivityLog::Severity severity, const QString& text,
                      const QString& detail = {});
     void showSamplingProblem(const QString& text);
+    // A passing line in the status bar (gone after `timeoutMs`, 0: until the next one).
+    void showStatus(const QString& text, int timeoutMs = 15000);
+    // While a build runs, the status bar says so on every page: its progress
+    // and memory, until clearBuildStatus().
+    void showBuildProgress(unsigned done, unsigned total);
+    void showBuildMemory(quint64 residentBytes);
+    void clearBuildStatus();
 
   signals:
     void actionRequested(const headroom::services::ActionRequest& request);
@@ -97,6 +109,7 @@ class MainWindow : public QMainWindow {
     void editSettings();
     void showAbout();
     void updateStatus();
+    void updateBuildStatus();
 
     services::DashboardSettings settings_;
     services::SnapshotPtr snapshot_;
@@ -117,6 +130,11 @@ class MainWindow : public QMainWindow {
     QSplitter* lowerSplitter_ = nullptr;
     QSplitter* sideSplitter_ = nullptr;
     QLabel* statusLabel_ = nullptr;
+    QLabel* buildStatus_ = nullptr;
+    unsigned buildDone_ = 0;
+    unsigned buildTotal_ = 0;
+    std::optional<quint64> buildMemory_;
+    bool buildShown_ = false;
     QMenu* processMenu_ = nullptr;
 
     QAction* actions_[4][2] = {};

@@ -6,6 +6,7 @@
 // does not care which desktop (or none) is there, and tests substitute it.
 
 #include "headroom/PressureLevel.h"
+#include "services/TrayStatus.h"
 
 #include <QList>
 #include <QMetaType>
@@ -29,22 +30,8 @@ enum class DesktopCommand {
 
 QString commandLabel(DesktopCommand command); // "Show dashboard", "Stop builds"...
 
-// What the tray shows: the icon's colour and fill, the tooltip, the menu's state.
-struct TrayStatus {
-    PressureLevel level = PressureLevel::Normal;
-    double usedFraction = 0.0; // RAM used, 0..1: how full the gauge is
-    bool hasData = false;      // false until the first sample
-    QString tooltip;
-    QString lastBuild;       // "Preset A · tsz" for the menu; empty: no build to repeat
-    bool canStartBuild = false;
-    bool haveRunaway = false;   // build processes of the user that could be stopped
-    bool canPause = false;      // build or test processes of the user are running
-    bool heldPaused = false;    // Headroom holds paused builds: the menu offers Resume
-    bool guardOn = false;
-    bool quiet = false;
-
-    friend bool operator==(const TrayStatus&, const TrayStatus&) = default;
-};
+// What the tray shows; services::TrayPresenter makes it.
+using services::TrayStatus;
 
 struct DesktopNotification {
     // Each kind replaces its own previous notification on screen instead of piling up.

@@ -22,14 +22,12 @@ std::string safeName(std::string_view text)
 }
 } // namespace
 
-std::string describeTimeLeft(std::optional<double> secondsLeft)
+std::optional<double> timeLeftWorthShowing(std::optional<double> secondsLeft)
 {
-    if (!secondsLeft || *secondsLeft >= kShowTimeLeftBelowSeconds || *secondsLeft < 0.0)
-        return {};
-    if (*secondsLeft < 60.0)
-        return "under a minute left";
-    const long minutes = std::lround(*secondsLeft / 60.0);
-    return "about " + std::to_string(minutes) + " min left";
+    if (!secondsLeft || !std::isfinite(*secondsLeft) || *secondsLeft >= kShowTimeLeftBelowSeconds ||
+        *secondsLeft < 0.0)
+        return std::nullopt;
+    return secondsLeft;
 }
 
 std::string describeConsumers(const Snapshot& s, std::size_t maxItems)
@@ -95,9 +93,7 @@ PressureMessage pressureMessage(const Snapshot& s, const LevelReading& reading, 
     if (!reading.reason.empty())
         message.title += ": " + reading.reason;
     message.body = describeConsumers(s);
-    const std::string left = describeTimeLeft(secondsLeft);
-    if (!left.empty())
-        message.body += message.body.empty() ? left : "; " + left;
+    message.secondsLeft = timeLeftWorthShowing(secondsLeft);
     return message;
 }
 

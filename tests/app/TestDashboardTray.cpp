@@ -7,8 +7,10 @@
 
 #include <QApplication>
 #include <QFile>
+#include <QLabel>
 #include <QSettings>
 #include <QSignalSpy>
+#include <QStatusBar>
 #include <QTemporaryDir>
 #include <QTimer>
 #include <QtTest>
@@ -106,6 +108,8 @@ class TestDashboardTray : public QObject {
         options.settingsPath = settingsPath_;
         options.startHidden = startHidden;
         options.intervalSeconds = commandLineInterval;
+        // Never the user's own history: its last build would be offered.
+        options.historyPath = QFileInfo(settingsPath_).absolutePath() + QStringLiteral("/history.sqlite");
         auto desktop = std::make_unique<RecordingDesktop>(tray);
         desktop_ = desktop.get();
         dashboard_ = std::make_unique<Dashboard>(options, std::move(desktop));
@@ -299,6 +303,25 @@ class TestDashboardTray : public QObject {
         QVERIFY(desktop_->statuses.last().hasData);
         QVERIFY(desktop_->statuses.last().guardOn);
         QVERIFY(desktop_->statuses.last().tooltip.contains(QStringLiteral("Build guard on")));
+    }
+
+    void launcherPanelStatusReachesTheStatusBar()
+    {
+        // "Start last build" from the tray with no build in the history: the
+        // launcher panel says why in the window's status bar.
+        Dashboard* dashboard = makeDashboard(true);
+        QVERIFY(dashboard);
+        dashboard->start();
+        QVERIFY(!dashboard->trayStatus().canStartBuild);
+        QVERIFY(dashboard->trayStatus().lastBuild.isEmpty());
+        desktop_->request(DesktopCommand::StartLastBuild);
+        QVERIFY(dashboard->window()->isVisible());
+        QCOMPARE(dashboard->window()->statusBar()->currentMessage(),
+                 QStringLiteral("No build has been started from Headroom yet."));
+        // The build's own line in the status bar is empty while none runs.
+        auto* buildStatus = dashboard->window()->findChild<QLabel*>(QStringLiteral("buildStatus"));
+        QVERIFY(buildStatus);
+        QVERIFY(buildStatus->text().isEmpty());
     }
 
     void aLateTrayIsUsedAndALostOneShowsTheWindow()

@@ -192,17 +192,23 @@ class TestPressureLevel : public QObject {
         const LevelReading reading{PressureLevel::Critical, "only 8% of RAM is available"};
         const PressureMessage m = pressureMessage(s, reading, 100.0);
         QCOMPARE(m.title, std::string("Memory critical: only 8% of RAM is available"));
-        QCOMPARE(m.body, std::string("2 rustc · 6.0 GiB, 4 test processes · 4.0 GiB; about 2 min left"));
-        // Far from running out: no estimate in the words.
+        // The time left stays a number; its words are made where it is shown
+        // (TestTrayPresenter checks "…; about 2 min left").
+        QCOMPARE(m.body, std::string("2 rustc · 6.0 GiB, 4 test processes · 4.0 GiB"));
+        QCOMPARE(m.secondsLeft, std::optional<double>(100.0));
+        // Far from running out: no estimate.
         QCOMPARE(pressureMessage(s, reading, 900.0).body, std::string("2 rustc · 6.0 GiB, 4 test processes · 4.0 GiB"));
+        QVERIFY(!pressureMessage(s, reading, 900.0).secondsLeft);
         QCOMPARE(describeTopConsumer(s), std::string("rustc · 4.0 GiB"));
 
         // No build running: the largest processes instead.
         Snapshot quiet;
         quiet.processes = {s.processes[0]};
         QCOMPARE(describeConsumers(quiet), std::string("firefox · 3.0 GiB"));
-        QCOMPARE(describeTimeLeft(30.0), std::string("under a minute left"));
-        QCOMPARE(describeTimeLeft(std::nullopt), std::string());
+        QCOMPARE(timeLeftWorthShowing(30.0), std::optional<double>(30.0));
+        QVERIFY(!timeLeftWorthShowing(std::nullopt));
+        QVERIFY(!timeLeftWorthShowing(-1.0));
+        QVERIFY(!timeLeftWorthShowing(kShowTimeLeftBelowSeconds));
     }
 };
 

@@ -64,6 +64,7 @@ class LauncherPanel : public QWidget {
 
   signals:
     void recentProjectsChanged(const QStringList& recent);
+    // A passing line for the window's status bar: what was just read, done or refused.
     void status(const QString& text);
 
   private:

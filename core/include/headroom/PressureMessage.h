@@ -1,7 +1,9 @@
 #pragma once
 
-// The words of the tray tooltip and the pressure notifications: what uses the
+// What the tray tooltip and the pressure notifications say: what uses the
 // memory, the biggest single consumer, and the time left at the present trend.
+// The time left stays a number here; the words for it are made where it is
+// shown (services/MemoryLevel.h), so they can be translated.
 
 #include "headroom/PressureLevel.h"
 #include "headroom/Snapshot.h"
@@ -15,9 +17,9 @@ namespace headroom {
 // are noise.
 inline constexpr double kShowTimeLeftBelowSeconds = 300.0;
 
-// "about 2 min left", "under a minute left"; empty when there is no estimate
-// or it is beyond kShowTimeLeftBelowSeconds.
-std::string describeTimeLeft(std::optional<double> secondsLeft);
+// The estimate when it is worth showing: nullopt when there is none, it is
+// negative, or it is beyond kShowTimeLeftBelowSeconds.
+std::optional<double> timeLeftWorthShowing(std::optional<double> secondsLeft);
 
 // What holds the memory: build processes by kind ("3 rustc · 9.8 GiB,
 // 14 test processes · 17.2 GiB"), or, with no build running, the largest
@@ -29,8 +31,9 @@ std::string describeConsumers(const Snapshot& snapshot, std::size_t maxItems = 3
 std::string describeTopConsumer(const Snapshot& snapshot);
 
 struct PressureMessage {
-    std::string title; // "Memory warning: only 12% of RAM is available"
-    std::string body;  // "3 rustc · 9.8 GiB, 14 test processes · 17.2 GiB; about 2 min left"
+    std::string title;                 // "Memory warning: only 12% of RAM is available"
+    std::string body;                  // "3 rustc · 9.8 GiB, 14 test processes · 17.2 GiB"
+    std::optional<double> secondsLeft; // worth showing beside the body; see timeLeftWorthShowing
 };
 
 PressureMessage pressureMessage(const Snapshot& snapshot, const LevelReading& reading,
