@@ -80,8 +80,7 @@ Dashboard::Dashboard(DashboardOptions options, std::unique_ptr<DesktopIntegratio
     pressure_ = std::make_unique<services::PressureMonitor>();
     guard_ = std::make_unique<services::GuardService>(actions_.get(), platform::currentUid());
     guard_->setLaunchedRoots([this]() -> std::vector<ProcessKey> {
-        if (const auto root = launcher_->runner().rootKey();
-            root && launcher_->state() == services::LauncherController::State::Running)
+        if (const auto root = launcher_->runningBuildRoot())
             return {*root};
         return {};
     });
@@ -162,8 +161,8 @@ void Dashboard::createLauncher()
         history, settingsDir.filePath(QStringLiteral("launcher.ini")));
     launcher_->setGracePeriod(settings_.grace());
     launcher_->setOomScoreAdj(settings_.buildOomScoreAdj);
-    spdlog::info("build history in {}", launcher_->history().path().toStdString());
-    for (const QString& warning : {launcher_->history().warning(), launcher_->settingsWarning()}) {
+    spdlog::info("build history in {}", launcher_->historyPath().toStdString());
+    for (const QString& warning : {launcher_->historyWarning(), launcher_->settingsWarning()}) {
         if (warning.isEmpty())
             continue;
         spdlog::warn("{}", warning.toStdString());
@@ -186,11 +185,11 @@ void Dashboard::createLauncher()
     auto* buildStatus = new QLabel(window_.get());
     buildStatus->setObjectName(QStringLiteral("buildStatus"));
     window_->statusBar()->addPermanentWidget(buildStatus);
-    connect(&launcher_->runner(), &services::BuildRunner::progressChanged, buildStatus,
+    connect(launcher_.get(), &services::LauncherController::progressChanged, buildStatus,
             [buildStatus](unsigned done, unsigned total, const QStringList&) {
                 buildStatus->setText(tr("Building %1/%2").arg(done).arg(total));
             });
-    connect(&launcher_->runner(), &services::BuildRunner::memoryChanged, buildStatus,
+    connect(launcher_.get(), &services::LauncherController::memoryChanged, buildStatus,
             [buildStatus](quint64 now, quint64) {
                 const QString text = buildStatus->text().section(QStringLiteral(" · "), 0, 0);
                 buildStatus->setText(text + QStringLiteral(" · ") + QString::fromStdString(formatBytes(now)));
