@@ -22,8 +22,9 @@ int rank(const ProcessSample& p)
 
 BuildSession::BuildSession(BuildRequest request, BuildPreset preset, std::shared_ptr<const Snapshot> snapshot,
                            LearnedFigures learned, BuildSessionSettings settings)
-    : request_(std::move(request)), preset_(preset), snapshot_(std::move(snapshot)),
-      learned_{positive(learned.peakPerJob), positive(learned.peak)}, settings_(std::move(settings))
+    : request_(std::move(request)), preset_(preset),
+      snapshot_(std::move(snapshot)), learned_{positive(learned.peakPerJob), positive(learned.peak)},
+      settings_(std::move(settings))
 {
     if (!settings_.targetDir.empty())
         request_.targetDir = settings_.targetDir;

@@ -13,8 +13,8 @@ headroom::LearnedFigures learnedFigures(const BuildHistory& history, const QStri
 {
     headroom::LearnedFigures figures;
     figures.peakPerJob = history.learnedPeakPerJob(project, headroom::AutoJobsInput{}.defaultPeakPerJob);
-    figures.peak =
-        history.learnedPeak(project, QString::fromStdString(std::string(presetId(preset))), target, defaultNeed);
+    figures.peak = history.learnedPeak(project, QString::fromStdString(std::string(presetId(preset))), target,
+                                       defaultNeed);
     return figures;
 }
 

@@ -278,13 +278,15 @@ BuildSession headlessSession(const HeadlessOptions& options, const WorkspaceInfo
     settings.targetDir = info.targetDir.toStdString();
     const LearnedFigures learned =
         learnedFigures(history, info.root, options.preset, RunTarget::of(request), settings.defaultNeed);
-    return BuildSession(std::move(request), options.preset, std::move(snapshot), learned, std::move(settings));
+    return BuildSession(std::move(request), options.preset, std::move(snapshot), learned,
+                        std::move(settings));
 }
 
 int runHeadlessSession(const HeadlessOptions& options)
 {
     QString error;
-    const auto info = WorkspaceInfo::load(q(options.request.projectDir), q(options.request.cargoProgram), &error);
+    const auto info =
+        WorkspaceInfo::load(q(options.request.projectDir), q(options.request.cargoProgram), &error);
     if (!info) {
         complain(error);
         return 2;

@@ -43,8 +43,9 @@ LauncherController::LauncherController(const QString& historyPath, const QString
     connect(&runner_, &BuildRunner::finished, this, [this](const BuildRunResult& result) {
         // Recorded even when the history was not open at start: it may be free
         // now, and if not the run is kept to be recorded later.
-        const RecordResult recorded = history_->record(workspace_ ? workspace_->root : q(request_.projectDir),
-                                                       plan_, result, startedMs_, runTarget(request_, preset_));
+        const RecordResult recorded =
+            history_->record(workspace_ ? workspace_->root : q(request_.projectDir), plan_, result,
+                             startedMs_, runTarget(request_, preset_));
         if (recorded)
             emit historyChanged();
         resumePaused();
@@ -139,7 +140,8 @@ BuildSession LauncherController::session(const BuildRequest& request, BuildPrese
     if (workspace_) {
         settings.workspace = workspace_->root.toStdString();
         settings.targetDir = workspace_->targetDir.toStdString();
-        learned = learnedFigures(*history_, workspace_->root, preset, runTarget(request, preset), defaultNeed_);
+        learned =
+            learnedFigures(*history_, workspace_->root, preset, runTarget(request, preset), defaultNeed_);
     }
     if (preset == BuildPreset::Custom) {
         if (const CustomPreset* custom = customPreset())
@@ -231,8 +233,8 @@ bool LauncherController::start(const BuildRequest& request, BuildPreset preset, 
     if (mode == StartMode::WaitForMemory || mode == StartMode::WaitForBuild) {
         waitClock_.start();
         gate_.arm(session(request, preset).checkOptions(), mode == StartMode::WaitForBuild
-                                                     ? BuildGate::Until::CompetingBuildGone
-                                                     : BuildGate::Until::ChecksPass);
+                                                               ? BuildGate::Until::CompetingBuildGone
+                                                               : BuildGate::Until::ChecksPass);
         setState(State::Waiting);
         if (snapshot_)
             gate_.observe(snapshot_);

@@ -146,11 +146,13 @@ class TestBuildSession : public QObject {
         BuildPlan plan = fresh.plan();
         QCOMPARE(plan.jobs.value_or(0), 8u);
         QVERIFY(has(plan.steps.at(0).args, "-j"));
-        QCOMPARE(plan.steps[0].args[std::size_t(
-                     std::find(plan.steps[0].args.begin(), plan.steps[0].args.end(), "-j") -
-                     plan.steps[0].args.begin()) + 1],
+        QCOMPARE(plan.steps[0]
+                     .args[std::size_t(std::find(plan.steps[0].args.begin(), plan.steps[0].args.end(), "-j") -
+                                       plan.steps[0].args.begin()) +
+                           1],
                  std::string("8"));
-        QVERIFY2(plan.jobsExplanation.find("no history yet") != std::string::npos, plan.jobsExplanation.c_str());
+        QVERIFY2(plan.jobsExplanation.find("no history yet") != std::string::npos,
+                 plan.jobsExplanation.c_str());
 
         // A learned 4 GiB per job halves it.
         plan = BuildSession(example(), BuildPreset::Auto, snap, {4 * GiB, std::nullopt}, many).plan();
@@ -161,7 +163,8 @@ class TestBuildSession : public QObject {
         // Four CPUs cap it.
         plan = BuildSession(example(), BuildPreset::Auto, snap, {}, known()).plan();
         QCOMPARE(plan.jobs.value_or(0), 4u);
-        QVERIFY2(plan.jobsExplanation.find("capped at 4 CPUs") != std::string::npos, plan.jobsExplanation.c_str());
+        QVERIFY2(plan.jobsExplanation.find("capped at 4 CPUs") != std::string::npos,
+                 plan.jobsExplanation.c_str());
 
         // The user's -j wins.
         BuildRequest asked = example();
@@ -173,7 +176,8 @@ class TestBuildSession : public QObject {
 
     void customRunsItsOwnPlanOrNothing()
     {
-        const BuildPlan none = BuildSession(example(), BuildPreset::Custom, quietMachine(), {}, known()).plan();
+        const BuildPlan none =
+            BuildSession(example(), BuildPreset::Custom, quietMachine(), {}, known()).plan();
         QCOMPARE(none.preset, BuildPreset::Custom);
         QVERIFY(none.steps.empty());
 
@@ -182,7 +186,8 @@ class TestBuildSession : public QObject {
         custom.preset = BuildPreset::Custom;
         custom.steps.push_back(BuildStep{"Run make", "make", {"-j2"}, {}, "/home/dev/pyphi"});
         settings.customPlan = custom;
-        const BuildPlan plan = BuildSession(example(), BuildPreset::Custom, quietMachine(), {}, settings).plan();
+        const BuildPlan plan =
+            BuildSession(example(), BuildPreset::Custom, quietMachine(), {}, settings).plan();
         QCOMPARE(plan.steps.size(), std::size_t(1));
         QCOMPARE(plan.steps[0].program, std::string("make"));
         QCOMPARE(plan.steps[0].args, std::vector<std::string>{"-j2"});

@@ -203,7 +203,8 @@ class TestBuildSessionAdapters : public QObject {
     void defaultTargetIsTheOnlyBinaryOnTheTerminal()
     {
         CargoWorkspace ws;
-        CargoWorkspace::write(ws.root() + "/src/main.rs", "fn main() { println!(\"{}\", demo::answer()); }\n");
+        CargoWorkspace::write(ws.root() + "/src/main.rs",
+                              "fn main() { println!(\"{}\", demo::answer()); }\n");
         QTemporaryDir dir;
         QString error;
         const auto info = WorkspaceInfo::load(ws.root(), "cargo", &error);

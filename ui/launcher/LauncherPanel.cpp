@@ -171,9 +171,10 @@ LauncherPanel::LauncherPanel(services::LauncherController* controller, QWidget* 
                                     ? tr("Waiting for the build folder's lock, held by another cargo.")
                                     : tr("Waiting for the build folder's lock, held by %1.").arg(holder));
             });
-    connect(controller_, &services::LauncherController::memoryChanged, this, [this](quint64 now, quint64 peak) {
-        memory_->setText(tr("Build memory %1 (peak %2)").arg(q(formatBytes(now)), q(formatBytes(peak))));
-    });
+    connect(
+        controller_, &services::LauncherController::memoryChanged, this, [this](quint64 now, quint64 peak) {
+            memory_->setText(tr("Build memory %1 (peak %2)").arg(q(formatBytes(now)), q(formatBytes(peak))));
+        });
 
     updateButtons();
     refreshPreview();
