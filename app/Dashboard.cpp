@@ -74,8 +74,7 @@ Dashboard::Dashboard(DashboardOptions options, std::unique_ptr<DesktopIntegratio
     pressure_ = std::make_unique<services::PressureMonitor>();
     guard_ = std::make_unique<services::GuardService>(actions_.get(), platform::currentUid());
     guard_->setLaunchedRoots([this]() -> std::vector<ProcessKey> {
-        if (const auto root = launcher_->runner().rootKey();
-            root && launcher_->state() == services::LauncherController::State::Running)
+        if (const auto root = launcher_->runningBuildRoot())
             return {*root};
         return {};
     });
@@ -156,8 +155,8 @@ void Dashboard::createLauncher()
         history, settingsDir.filePath(QStringLiteral("launcher.ini")));
     launcher_->setGracePeriod(settings_.grace());
     launcher_->setOomScoreAdj(settings_.buildOomScoreAdj);
-    spdlog::info("build history in {}", launcher_->history().path().toStdString());
-    for (const QString& warning : {launcher_->history().warning(), launcher_->settingsWarning()}) {
+    spdlog::info("build history in {}", launcher_->historyPath().toStdString());
+    for (const QString& warning : {launcher_->historyWarning(), launcher_->settingsWarning()}) {
         if (warning.isEmpty())
             continue;
         spdlog::warn("{}", warning.toStdString());
@@ -176,11 +175,11 @@ void Dashboard::createLauncher()
     connect(sampling_.get(), &services::SamplingService::snapshotReady, launcher_.get(),
             &services::LauncherController::observe);
 
-    connect(&launcher_->runner(), &services::BuildRunner::progressChanged, window_.get(),
+    connect(launcher_.get(), &services::LauncherController::progressChanged, window_.get(),
             [this](unsigned done, unsigned total, const QStringList&) {
                 window_->showBuildProgress(done, total);
             });
-    connect(&launcher_->runner(), &services::BuildRunner::memoryChanged, window_.get(),
+    connect(launcher_.get(), &services::LauncherController::memoryChanged, window_.get(),
             [this](quint64 now, quint64) { window_->showBuildMemory(now); });
     connect(panel, &ui::LauncherPanel::status, window_.get(),
             [this](const QString& text) { window_->showStatus(text); });

@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "services/launcher/HeadlessBuild.h"
 
-#include "headroom/BuildChecks.h"
-#include "headroom/BuildTrees.h"
 #include "headroom/ProcessControl.h"
 #include "headroom/SafeText.h"
 #include "headroom/SystemSampler.h"
@@ -10,16 +8,16 @@
 #include "services/launcher/BuildGate.h"
 #include "services/launcher/BuildHistory.h"
 #include "services/launcher/BuildRunner.h"
+#include "services/launcher/BuildSessionInputs.h"
+#include "services/launcher/HeadlessSession.h"
 #include "services/launcher/WorkspaceInfo.h"
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
 #include <QDateTime>
 #include <QSocketNotifier>
-#include <QThread>
 #include <QTimer>
 
-#include <algorithm>
 #include <cmath>
 #include <csignal>
 #include <cstdio>
@@ -69,23 +67,60 @@ void onTerminationSignal(int signal)
 }
 #endif
 
-// Test processes and rustc first, then everything else, heaviest first.
-std::vector<const ProcessSample*> heaviest(const Snapshot& s, std::size_t limit)
+// Preset D: lists the heavy processes, then pauses the test processes
+// outside any build; those paused are added to `paused`.
+void pauseTestsFirst(const BuildSession& session, std::vector<ProcessKey>& paused)
 {
-    std::vector<const ProcessSample*> rows;
-    for (const auto& p : s.processes) {
-        if (!p.kernelThread)
-            rows.push_back(&p);
+    say("Heaviest processes (tests and rustc first):");
+    for (const auto& p : session.heavyProcesses())
+        say(QStringLiteral("  %1  %2  pid %3  %4")
+                .arg(q(formatBytes(p.residentBytes)), q(std::string(roleId(p.role))))
+                .arg(p.key.pid)
+                .arg(safe(p.commandLine(), 100)));
+    const std::vector<ProcessKey> tests = session.testsToPause();
+    ActionOptions options;
+    options.onlyCurrentUser = true;
+    const ActionReport report = ProcessControl().apply(tests, ProcessAction::Pause, options);
+    for (const auto& r : report.results) {
+        say("  " + q(r.message));
+        if (r.outcome == ActionOutcome::Done)
+            paused.push_back(r.key);
     }
-    auto rank = [](const ProcessSample* p) {
-        return p->role == ProcessRole::Test ? 0 : p->role == ProcessRole::Rustc ? 1 : 2;
-    };
-    std::sort(rows.begin(), rows.end(), [&](auto* a, auto* b) {
-        return rank(a) != rank(b) ? rank(a) < rank(b) : a->residentBytes > b->residentBytes;
-    });
-    if (rows.size() > limit)
-        rows.resize(limit);
-    return rows;
+    if (tests.empty())
+        say("  No test processes to pause.");
+}
+
+// What the build came to, its memory and the next step, for the terminal.
+void printOutcome(const BuildRunResult& r, const BuildRequest& request)
+{
+    const auto& d = r.diagnosis;
+    say(QStringLiteral("\n%1 (%2)").arg(q(d.summary), q(formatDuration(r.seconds))));
+    if (!d.detail.empty())
+        say(q(d.detail));
+    if (r.artifactSize >= 0)
+        say(QStringLiteral("Artifact: %1 (%2)").arg(r.artifactPath, q(formatBytes(quint64(r.artifactSize)))));
+    if (r.peakTreeBytes > 0)
+        say(QStringLiteral("Peak memory of the build: %1; peak system memory used: %2.")
+                .arg(q(formatBytes(r.peakTreeBytes)), q(formatBytes(r.peakSystemUsed))));
+    else
+        say("Peak memory: not measured (the build was over before the first sample).");
+    if (!d.nextStep.empty())
+        say("Next: " + q(d.nextStep));
+    if (d.nextPreset)
+        say("Suggested: " + safe(nextBuildCommandLine(request, *d.nextPreset, d.nextJobs)));
+    if (r.thenRunExitCode)
+        say(QStringLiteral("Then-run command exited with %1.").arg(*r.thenRunExitCode));
+}
+
+// The build's own exit code: the then-run command's after a success, 128 +
+// the signal that killed it, never 0 for a failure.
+int exitCodeOf(const BuildRunResult& r)
+{
+    if (r.diagnosis.verdict == BuildVerdict::Succeeded)
+        return r.thenRunExitCode.value_or(0);
+    if (r.signal)
+        return 128 + *r.signal;
+    return r.exitCode.value_or(1) == 0 ? 1 : r.exitCode.value_or(1);
 }
 
 } // namespace
@@ -211,28 +246,59 @@ int runHeadlessBuild(const QStringList& arguments)
         request.thenRun = *split;
     }
 
+    HeadlessOptions options;
+    options.request = std::move(request);
+    options.preset = *presetChoice;
+    options.maxUsedFraction = maxUsedValue / 100.0;
+    if (needGiB)
+        options.need = std::uint64_t(*needGiB * double(GiB));
+    if (parser.isSet(history))
+        options.historyPath = parser.value(history);
+    options.waitForMemory = parser.isSet(wait);
+    options.oomScoreAdj = adjValue;
+    return runHeadlessSession(options);
+}
+
+BuildSession headlessSession(const HeadlessOptions& options, const WorkspaceInfo& info,
+                             const BuildHistory& history, std::shared_ptr<const Snapshot> snapshot)
+{
+    BuildRequest request = options.request;
+    if (request.targetKind == TargetKind::Default) {
+        const CargoPackageInfo* only = !request.package.empty()    ? info.package(q(request.package))
+                                       : info.packages.size() == 1 ? &info.packages.front()
+                                                                   : nullptr;
+        if (only && only->bins.size() == 1)
+            request.targetName = only->bins.front().toStdString();
+    }
+    BuildSessionSettings settings;
+    settings.maxUsedFraction = options.maxUsedFraction;
+    settings.need = options.need;
+    settings.cpus = buildCpus();
+    settings.workspace = info.root.toStdString();
+    settings.targetDir = info.targetDir.toStdString();
+    const LearnedFigures learned =
+        learnedFigures(history, info.root, options.preset, RunTarget::of(request), settings.defaultNeed);
+    return BuildSession(std::move(request), options.preset, std::move(snapshot), learned,
+                        std::move(settings));
+}
+
+int runHeadlessSession(const HeadlessOptions& options)
+{
     QString error;
-    const auto info = WorkspaceInfo::load(q(request.projectDir), q(request.cargoProgram), &error);
+    const auto info =
+        WorkspaceInfo::load(q(options.request.projectDir), q(options.request.cargoProgram), &error);
     if (!info) {
         complain(error);
         return 2;
     }
-    const QStringList problems = checkRequest(request, *info);
+    const QStringList problems = checkRequest(options.request, *info);
     if (!problems.isEmpty()) {
         for (const auto& p : problems)
             complain(p);
         return 2;
     }
-    request.targetDir = info->targetDir.toStdString();
-    if (request.targetKind == TargetKind::Default) {
-        const CargoPackageInfo* only = !request.package.empty()     ? info->package(q(request.package))
-                                       : info->packages.size() == 1 ? &info->packages.front()
-                                                                    : nullptr;
-        if (only && only->bins.size() == 1)
-            request.targetName = only->bins.front().toStdString();
-    }
 
-    BuildHistory historyDb(parser.isSet(history) ? parser.value(history) : BuildHistory::defaultPath());
+    BuildHistory historyDb(options.historyPath.isEmpty() ? BuildHistory::defaultPath() : options.historyPath);
     if (!historyDb.warning().isEmpty())
         complain(historyDb.warning());
     const QString projectKey = info->root;
@@ -245,39 +311,22 @@ int runHeadlessBuild(const QStringList& arguments)
     }
     auto snapshot = std::make_shared<const Snapshot>(std::move(first.value()));
 
-    std::optional<JobsChoice> jobs;
-    if (*presetChoice == BuildPreset::Auto) {
-        AutoJobsInput in;
-        in.availableBytes = snapshot->memory.available;
-        in.learnedPeakPerJob = historyDb.learnedPeakPerJob(projectKey, in.defaultPeakPerJob);
-        in.cpus = unsigned(std::max(1, QThread::idealThreadCount()));
-        jobs = chooseJobs(in);
-    }
-    const BuildPlan plan = planBuild(request, *presetChoice, jobs);
-
-    BuildCheckOptions checkOptions;
-    checkOptions.workspace = info->root.toStdString();
-    checkOptions.targetDir = info->targetDir.toStdString();
-    checkOptions.maxUsedFraction = maxUsedValue / 100.0;
-    if (needGiB)
-        checkOptions.requiredHeadroom = std::uint64_t(*needGiB * double(GiB));
-    else if (auto peak = historyDb.learnedPeak(projectKey, q(std::string(presetId(plan.preset))),
-                                               RunTarget::of(request), checkOptions.requiredHeadroom))
-        checkOptions.requiredHeadroom = *peak;
-
+    const BuildSession session = headlessSession(options, *info, historyDb, snapshot);
+    const BuildRequest& request = session.request();
+    const BuildPlan plan = session.plan();
     say(QStringLiteral("Preset %1. %2").arg(q(std::string(presetTitle(plan.preset))), q(plan.note)));
     if (!plan.jobsExplanation.empty())
         say("Jobs: " + q(plan.jobsExplanation));
     for (const auto& step : plan.steps)
         say(QStringLiteral("  %1:\n    %2").arg(q(step.title), q(step.displayLine())));
 
-    const auto checks = runBuildChecks(*snapshot, checkOptions);
+    const auto checks = session.checks();
     for (const auto& c : checks)
         say(QStringLiteral("  [%1] %2").arg(c.passed ? "ok" : "!!", q(c.verdict)));
 
     QCoreApplication* app = QCoreApplication::instance();
     BuildRunner runner;
-    runner.setOomScoreAdj(adjValue);
+    runner.setOomScoreAdj(options.oomScoreAdj);
     BuildGate gate;
     std::vector<ProcessKey> paused;
     int exitCode = 1;
@@ -287,27 +336,8 @@ int runHeadlessBuild(const QStringList& arguments)
 
     const auto startBuild = [&] {
         if (plan.freeMemoryFirst) {
-            say("Heaviest processes (tests and rustc first):");
-            for (const auto* p : heaviest(*snapshot, 10))
-                say(QStringLiteral("  %1  %2  pid %3  %4")
-                        .arg(q(formatBytes(p->residentBytes)), q(std::string(roleId(p->role))))
-                        .arg(p->key.pid)
-                        .arg(safe(p->commandLine(), 100)));
-            std::vector<ProcessKey> tests;
-            for (const auto& p : snapshot->processes) {
-                if (p.role == ProcessRole::Test && !p.kernelThread && snapshot->buildOf(p.key) == nullptr)
-                    tests.push_back(p.key);
-            }
-            ActionOptions options;
-            options.onlyCurrentUser = true;
-            const ActionReport report = ProcessControl().apply(tests, ProcessAction::Pause, options);
-            for (const auto& r : report.results) {
-                say("  " + q(r.message));
-                if (r.outcome == ActionOutcome::Done)
-                    paused.push_back(r.key);
-            }
-            if (tests.empty())
-                say("  No test processes to pause.");
+            // What the memory looks like now, after any wait.
+            pauseTestsFirst(headlessSession(options, *info, historyDb, snapshot), paused);
         }
         startedMs = QDateTime::currentMSecsSinceEpoch();
         QString startError;
@@ -343,36 +373,12 @@ int runHeadlessBuild(const QStringList& arguments)
             const ActionReport report = ProcessControl().apply(paused, ProcessAction::Resume);
             say("Resumed the paused test processes: " + q(report.summary()));
         }
-        const auto& d = r.diagnosis;
-        say(QStringLiteral("\n%1 (%2)").arg(q(d.summary), q(formatDuration(r.seconds))));
-        if (!d.detail.empty())
-            say(q(d.detail));
-        if (r.artifactSize >= 0)
-            say(QStringLiteral("Artifact: %1 (%2)")
-                    .arg(r.artifactPath, q(formatBytes(quint64(r.artifactSize)))));
-        if (r.peakTreeBytes > 0)
-            say(QStringLiteral("Peak memory of the build: %1; peak system memory used: %2.")
-                    .arg(q(formatBytes(r.peakTreeBytes)), q(formatBytes(r.peakSystemUsed))));
-        else
-            say("Peak memory: not measured (the build was over before the first sample).");
-        if (!d.nextStep.empty())
-            say("Next: " + q(d.nextStep));
-        if (d.nextPreset)
-            say("Suggested: " + safe(nextBuildCommandLine(request, *d.nextPreset, d.nextJobs)));
-        if (r.thenRunExitCode)
-            say(QStringLiteral("Then-run command exited with %1.").arg(*r.thenRunExitCode));
+        printOutcome(r, request);
         if (const RecordResult recorded =
                 historyDb.record(projectKey, plan, r, startedMs, RunTarget::of(request));
             !recorded)
             complain("could not record this run in the history: " + recorded.message);
-        if (stoppedBySignal)
-            exitCode = 128 + stoppedBySignal;
-        else if (d.verdict == BuildVerdict::Succeeded)
-            exitCode = r.thenRunExitCode.value_or(0);
-        else if (r.signal)
-            exitCode = 128 + *r.signal;
-        else
-            exitCode = r.exitCode.value_or(1) == 0 ? 1 : r.exitCode.value_or(1);
+        exitCode = stoppedBySignal ? 128 + stoppedBySignal : exitCodeOf(r);
         app->exit(exitCode);
     });
 
@@ -424,7 +430,7 @@ int runHeadlessBuild(const QStringList& arguments)
     bool blocked = false;
     for (const auto& c : checks)
         blocked = blocked || BuildGate::blocks(c);
-    if (blocked && parser.isSet(wait)) {
+    if (blocked && options.waitForMemory) {
         say("Waiting until memory is available (Ctrl+C to give up)...");
         QObject::connect(&gate, &BuildGate::stillWaiting,
                          [&](const QString& reason) { say("  waiting: " + reason); });
@@ -432,7 +438,7 @@ int runHeadlessBuild(const QStringList& arguments)
             say("The checks pass now: starting.");
             startBuild();
         });
-        gate.arm(checkOptions);
+        gate.arm(session.checkOptions());
     } else {
         if (blocked)
             say("Starting anyway (add --wait-for-memory to wait until the checks pass).");

@@ -2,6 +2,7 @@
 #include "services/launcher/LauncherController.h"
 
 #include "headroom/ProcessControl.h"
+#include "services/launcher/BuildSessionInputs.h"
 
 #include <QCoreApplication>
 #include <QDateTime>
@@ -34,12 +35,17 @@ LauncherController::LauncherController(const QString& historyPath, const QString
     connect(&gate_, &BuildGate::ready, this, &LauncherController::launch);
     connect(&gate_, &BuildGate::stillWaiting, this,
             [this](const QString& reason) { emit waiting(reason, int(waitClock_.elapsed() / 1000)); });
+    connect(&runner_, &BuildRunner::stepStarted, this, &LauncherController::stepStarted);
+    connect(&runner_, &BuildRunner::outputArrived, this, &LauncherController::outputArrived);
+    connect(&runner_, &BuildRunner::progressChanged, this, &LauncherController::progressChanged);
+    connect(&runner_, &BuildRunner::waitingForLock, this, &LauncherController::waitingForLock);
+    connect(&runner_, &BuildRunner::memoryChanged, this, &LauncherController::memoryChanged);
     connect(&runner_, &BuildRunner::finished, this, [this](const BuildRunResult& result) {
-        lastResult_ = result;
         // Recorded even when the history was not open at start: it may be free
         // now, and if not the run is kept to be recorded later.
-        const RecordResult recorded = history_->record(workspace_ ? workspace_->root : q(request_.projectDir),
-                                                       plan_, result, startedMs_, runTarget());
+        const RecordResult recorded =
+            history_->record(workspace_ ? workspace_->root : q(request_.projectDir), plan_, result,
+                             startedMs_, runTarget(request_, preset_));
         if (recorded)
             emit historyChanged();
         resumePaused();
@@ -117,35 +123,42 @@ void LauncherController::openProject(const QString& projectDir)
     thread->start();
 }
 
+const CustomPreset* LauncherController::customPreset() const
+{
+    return customIndex_ >= 0 && customIndex_ < int(customPresets_.size())
+               ? &customPresets_[std::size_t(customIndex_)]
+               : nullptr;
+}
+
+BuildSession LauncherController::session(const BuildRequest& request, BuildPreset preset) const
+{
+    BuildSessionSettings settings;
+    settings.maxUsedFraction = maxUsedFraction_;
+    settings.defaultNeed = defaultNeed_;
+    settings.cpus = buildCpus();
+    LearnedFigures learned;
+    if (workspace_) {
+        settings.workspace = workspace_->root.toStdString();
+        settings.targetDir = workspace_->targetDir.toStdString();
+        learned =
+            learnedFigures(*history_, workspace_->root, preset, runTarget(request, preset), defaultNeed_);
+    }
+    if (preset == BuildPreset::Custom) {
+        if (const CustomPreset* custom = customPreset())
+            settings.customPlan = custom->plan(q(request.projectDir));
+    }
+    return BuildSession(request, preset, snapshot_, learned, std::move(settings));
+}
+
 BuildPlan LauncherController::plan(BuildRequest request, BuildPreset preset) const
 {
-    if (preset == BuildPreset::Custom) {
-        BuildPlan none;
-        none.preset = BuildPreset::Custom;
-        if (customIndex_ < 0 || customIndex_ >= int(customPresets_.size()))
-            return none;
-        return customPresets_[std::size_t(customIndex_)].plan(q(request.projectDir)).value_or(none);
-    }
-    if (workspace_)
-        request.targetDir = workspace_->targetDir.toStdString();
-    std::optional<JobsChoice> jobs;
-    if (preset == BuildPreset::Auto) {
-        AutoJobsInput in;
-        in.availableBytes = snapshot_ ? snapshot_->memory.available : 0;
-        if (workspace_)
-            in.learnedPeakPerJob = history_->learnedPeakPerJob(workspace_->root, in.defaultPeakPerJob);
-        in.cpus = unsigned(std::max(1, QThread::idealThreadCount()));
-        jobs = chooseJobs(in);
-        if (!snapshot_)
-            jobs->explanation = "no memory reading yet: " + jobs->explanation;
-    }
-    return planBuild(request, preset, jobs);
+    return session(request, preset).plan();
 }
 
 QStringList LauncherController::validate(const BuildRequest& request) const
 {
-    if (preset_ == BuildPreset::Custom && customIndex_ >= 0 && customIndex_ < int(customPresets_.size())) {
-        const CustomPreset& custom = customPresets_[std::size_t(customIndex_)];
+    if (const CustomPreset* chosen = preset_ == BuildPreset::Custom ? customPreset() : nullptr) {
+        const CustomPreset& custom = *chosen;
         if (!QFileInfo(q(request.projectDir)).isDir())
             return {QStringLiteral("The project folder %1 does not exist.").arg(q(request.projectDir))};
         QStringList problems = custom.problems();
@@ -162,47 +175,34 @@ QStringList LauncherController::validate(const BuildRequest& request) const
     return checkRequest(request, *workspace_);
 }
 
-BuildCheckOptions LauncherController::checkOptions(const BuildRequest& request, BuildPreset preset) const
-{
-    BuildCheckOptions o;
-    o.maxUsedFraction = maxUsedFraction_;
-    o.requiredHeadroom = defaultNeed_;
-    o.workspace = workspace_ ? workspace_->root.toStdString() : request.projectDir;
-    o.targetDir = workspace_ ? workspace_->targetDir.toStdString() : request.projectDir + "/target";
-    if (workspace_) {
-        RunTarget target = RunTarget::of(request);
-        if (auto peak = history_->learnedPeak(workspace_->root, q(std::string(presetId(preset))), target,
-                                              o.requiredHeadroom))
-            o.requiredHeadroom = *peak;
-    }
-    return o;
-}
-
 std::vector<BuildCheck> LauncherController::checks(const BuildRequest& request, BuildPreset preset) const
 {
-    if (!snapshot_)
-        return {};
-    return runBuildChecks(*snapshot_, checkOptions(request, preset));
+    return session(request, preset).checks();
 }
 
 std::vector<ProcessSample> LauncherController::heavyProcesses(std::size_t limit) const
 {
-    std::vector<ProcessSample> rows;
-    if (!snapshot_)
-        return rows;
-    for (const auto& p : snapshot_->processes) {
-        if (!p.kernelThread && p.state != ProcessState::Zombie && p.residentBytes > 0)
-            rows.push_back(p);
-    }
-    const auto rank = [](const ProcessSample& p) {
-        return p.role == ProcessRole::Test ? 0 : p.role == ProcessRole::Rustc ? 1 : 2;
-    };
-    std::sort(rows.begin(), rows.end(), [&](const ProcessSample& a, const ProcessSample& b) {
-        return rank(a) != rank(b) ? rank(a) < rank(b) : a.residentBytes > b.residentBytes;
-    });
-    if (rows.size() > limit)
-        rows.resize(limit);
-    return rows;
+    return BuildSession({}, BuildPreset::D, snapshot_).heavyProcesses(limit);
+}
+
+std::optional<ProcessKey> LauncherController::runningBuildRoot() const
+{
+    return state_ == State::Running ? runner_.rootKey() : std::nullopt;
+}
+
+std::vector<HistoryRun> LauncherController::runs(int limit) const
+{
+    return workspace_ ? history_->runs(workspace_->root, limit) : std::vector<HistoryRun>{};
+}
+
+std::vector<PresetStats> LauncherController::presetStats() const
+{
+    return workspace_ ? history_->presetStats(workspace_->root) : std::vector<PresetStats>{};
+}
+
+std::vector<CratePeak> LauncherController::hungriestCrates(int limit) const
+{
+    return workspace_ ? history_->hungriestCrates(workspace_->root, limit) : std::vector<CratePeak>{};
 }
 
 bool LauncherController::start(const BuildRequest& request, BuildPreset preset, StartMode mode,
@@ -232,9 +232,9 @@ bool LauncherController::start(const BuildRequest& request, BuildPreset preset, 
     }
     if (mode == StartMode::WaitForMemory || mode == StartMode::WaitForBuild) {
         waitClock_.start();
-        gate_.arm(checkOptions(request, preset), mode == StartMode::WaitForBuild
-                                                     ? BuildGate::Until::CompetingBuildGone
-                                                     : BuildGate::Until::ChecksPass);
+        gate_.arm(session(request, preset).checkOptions(), mode == StartMode::WaitForBuild
+                                                               ? BuildGate::Until::CompetingBuildGone
+                                                               : BuildGate::Until::ChecksPass);
         setState(State::Waiting);
         if (snapshot_)
             gate_.observe(snapshot_);
@@ -259,24 +259,40 @@ std::vector<std::string> fromList(const QStringList& list)
         items.push_back(item.toStdString());
     return items;
 }
+
+// The form's fields in the current settings group.
+void writeForm(QSettings& settings, const BuildRequest& request)
+{
+    settings.setValue(QStringLiteral("package"), q(request.package));
+    settings.setValue(QStringLiteral("targetKind"), int(request.targetKind));
+    settings.setValue(QStringLiteral("targetName"), q(request.targetName));
+    settings.setValue(QStringLiteral("features"), q(request.features));
+    settings.setValue(QStringLiteral("profile"), q(request.profile));
+    settings.setValue(QStringLiteral("extraArgs"), toList(request.extraArgs));
+    settings.setValue(QStringLiteral("thenRun"), toList(request.thenRun));
+}
+
+void readForm(const QSettings& settings, BuildRequest& r, const QString& defaultProfile)
+{
+    r.package = settings.value(QStringLiteral("package")).toString().toStdString();
+    const int kind = settings.value(QStringLiteral("targetKind"), 0).toInt();
+    r.targetKind = kind >= 0 && kind <= int(TargetKind::Lib) ? TargetKind(kind) : TargetKind::Default;
+    r.targetName = settings.value(QStringLiteral("targetName")).toString().toStdString();
+    r.features = settings.value(QStringLiteral("features")).toString().toStdString();
+    r.profile = settings.value(QStringLiteral("profile"), defaultProfile).toString().toStdString();
+    r.extraArgs = fromList(settings.value(QStringLiteral("extraArgs")).toStringList());
+    r.thenRun = fromList(settings.value(QStringLiteral("thenRun")).toStringList());
+}
 } // namespace
 
 void LauncherController::rememberLastBuild()
 {
     settings_->beginGroup(QStringLiteral("lastBuild"));
     settings_->setValue(QStringLiteral("project"), q(request_.projectDir));
-    settings_->setValue(QStringLiteral("package"), q(request_.package));
-    settings_->setValue(QStringLiteral("targetKind"), int(request_.targetKind));
-    settings_->setValue(QStringLiteral("targetName"), q(request_.targetName));
-    settings_->setValue(QStringLiteral("features"), q(request_.features));
-    settings_->setValue(QStringLiteral("profile"), q(request_.profile));
-    settings_->setValue(QStringLiteral("extraArgs"), toList(request_.extraArgs));
-    settings_->setValue(QStringLiteral("thenRun"), toList(request_.thenRun));
+    writeForm(*settings_, request_);
     settings_->setValue(QStringLiteral("preset"), q(std::string(presetId(preset_))));
-    const bool custom =
-        preset_ == BuildPreset::Custom && customIndex_ >= 0 && customIndex_ < int(customPresets_.size());
-    settings_->setValue(QStringLiteral("customPreset"),
-                        custom ? customPresets_[std::size_t(customIndex_)].name : QString());
+    const CustomPreset* custom = preset_ == BuildPreset::Custom ? customPreset() : nullptr;
+    settings_->setValue(QStringLiteral("customPreset"), custom ? custom->name : QString());
     settings_->endGroup();
 }
 
@@ -285,16 +301,7 @@ std::optional<LauncherController::LastBuild> LauncherController::lastBuild() con
     settings_->beginGroup(QStringLiteral("lastBuild"));
     LastBuild last;
     last.request.projectDir = settings_->value(QStringLiteral("project")).toString().toStdString();
-    last.request.package = settings_->value(QStringLiteral("package")).toString().toStdString();
-    const int kind = settings_->value(QStringLiteral("targetKind"), 0).toInt();
-    last.request.targetKind =
-        kind >= 0 && kind <= int(TargetKind::Lib) ? TargetKind(kind) : TargetKind::Default;
-    last.request.targetName = settings_->value(QStringLiteral("targetName")).toString().toStdString();
-    last.request.features = settings_->value(QStringLiteral("features")).toString().toStdString();
-    last.request.profile =
-        settings_->value(QStringLiteral("profile"), QStringLiteral("release")).toString().toStdString();
-    last.request.extraArgs = fromList(settings_->value(QStringLiteral("extraArgs")).toStringList());
-    last.request.thenRun = fromList(settings_->value(QStringLiteral("thenRun")).toStringList());
+    readForm(*settings_, last.request, QStringLiteral("release"));
     const auto preset = presetFromId(settings_->value(QStringLiteral("preset")).toString().toStdString());
     last.customPreset = settings_->value(QStringLiteral("customPreset")).toString();
     settings_->endGroup();
@@ -318,13 +325,7 @@ void LauncherController::rememberProjectForm(const BuildRequest& request)
     if (request.projectDir.empty())
         return;
     settings_->beginGroup(projectGroup(q(request.projectDir)));
-    settings_->setValue(QStringLiteral("package"), q(request.package));
-    settings_->setValue(QStringLiteral("targetKind"), int(request.targetKind));
-    settings_->setValue(QStringLiteral("targetName"), q(request.targetName));
-    settings_->setValue(QStringLiteral("features"), q(request.features));
-    settings_->setValue(QStringLiteral("profile"), q(request.profile));
-    settings_->setValue(QStringLiteral("extraArgs"), toList(request.extraArgs));
-    settings_->setValue(QStringLiteral("thenRun"), toList(request.thenRun));
+    writeForm(*settings_, request);
     settings_->endGroup();
 }
 
@@ -334,14 +335,7 @@ std::optional<BuildRequest> LauncherController::projectForm(const QString& proje
     const bool known = settings_->contains(QStringLiteral("targetKind"));
     BuildRequest r;
     r.projectDir = projectDir.toStdString();
-    r.package = settings_->value(QStringLiteral("package")).toString().toStdString();
-    const int kind = settings_->value(QStringLiteral("targetKind"), 0).toInt();
-    r.targetKind = kind >= 0 && kind <= int(TargetKind::Lib) ? TargetKind(kind) : TargetKind::Default;
-    r.targetName = settings_->value(QStringLiteral("targetName")).toString().toStdString();
-    r.features = settings_->value(QStringLiteral("features")).toString().toStdString();
-    r.profile = settings_->value(QStringLiteral("profile")).toString().toStdString();
-    r.extraArgs = fromList(settings_->value(QStringLiteral("extraArgs")).toStringList());
-    r.thenRun = fromList(settings_->value(QStringLiteral("thenRun")).toStringList());
+    readForm(*settings_, r, QString());
     settings_->endGroup();
     if (!known)
         return std::nullopt;
@@ -357,17 +351,16 @@ QString LauncherController::LastBuild::title() const
     return QStringLiteral("%1 · %2").arg(which, name);
 }
 
-RunTarget LauncherController::runTarget() const
+RunTarget LauncherController::runTarget(const BuildRequest& request, BuildPreset preset) const
 {
-    // A custom preset is its own target: the command it runs.
-    if (preset_ == BuildPreset::Custom) {
+    if (preset == BuildPreset::Custom) {
         RunTarget target;
         target.kind = QStringLiteral("custom");
-        if (customIndex_ >= 0 && customIndex_ < int(customPresets_.size()))
-            target.name = customPresets_[std::size_t(customIndex_)].name;
+        if (const CustomPreset* custom = customPreset())
+            target.name = custom->name;
         return target;
     }
-    return RunTarget::of(request_);
+    return RunTarget::of(request);
 }
 
 void LauncherController::launch()
@@ -388,42 +381,21 @@ void LauncherController::launch()
 void LauncherController::freeMemoryThenStart(const BuildRequest& request,
                                              const std::vector<ProcessKey>& targets, ProcessAction action)
 {
-    QPointer<LauncherController> self(this);
-    // Terminating waits out a grace period: off the GUI thread.
-    QThread* thread = QThread::create([self, request, targets, action] {
-        ActionOptions options;
-        options.onlyCurrentUser = true;
-        options.tree = action != ProcessAction::Pause;
-        const ActionReport report = ProcessControl().apply(targets, action, options);
-        QMetaObject::invokeMethod(
-            qApp,
-            [self, request, report, action] {
-                if (!self)
-                    return;
-                if (action == ProcessAction::Pause) {
-                    for (const auto& r : report.results) {
-                        if (r.outcome == ActionOutcome::Done)
-                            self->paused_.push_back(r.key);
-                    }
-                }
-                emit self->actionsDone(report);
-                QString problem;
-                if (!self->start(request, BuildPreset::D, StartMode::Anyway, &problem))
-                    emit self->message(problem);
-            },
-            Qt::QueuedConnection);
+    const bool pause = action == ProcessAction::Pause;
+    actInBackground(targets, action, !pause, pause, [this, request] {
+        QString problem;
+        if (!start(request, BuildPreset::D, StartMode::Anyway, &problem))
+            emit message(problem);
     });
-    connect(thread, &QThread::finished, thread, &QObject::deleteLater);
-    thread->start();
 }
 
 void LauncherController::actInBackground(std::vector<ProcessKey> targets, ProcessAction action, bool tree,
-                                         bool rememberPaused)
+                                         bool rememberPaused, std::function<void()> then)
 {
     QPointer<LauncherController> self(this);
     const auto grace = runner_.gracePeriod();
     // A terminate waits out the grace period: never on the GUI thread.
-    QThread* thread = QThread::create([self, targets, action, tree, rememberPaused, grace] {
+    QThread* thread = QThread::create([self, targets, action, tree, rememberPaused, grace, then] {
         ActionOptions options;
         options.onlyCurrentUser = true;
         options.tree = tree;
@@ -431,7 +403,7 @@ void LauncherController::actInBackground(std::vector<ProcessKey> targets, Proces
         const ActionReport report = ProcessControl().apply(targets, action, options);
         QMetaObject::invokeMethod(
             qApp,
-            [self, report, rememberPaused] {
+            [self, report, rememberPaused, then] {
                 if (!self)
                     return;
                 if (rememberPaused) {
@@ -441,6 +413,8 @@ void LauncherController::actInBackground(std::vector<ProcessKey> targets, Proces
                     }
                 }
                 emit self->actionsDone(report);
+                if (then)
+                    then();
             },
             Qt::QueuedConnection);
     });

@@ -3,10 +3,12 @@
 // Everything the launcher panel can ask for, without widgets: the project and
 // what its workspace offers, the plan of a preset, the pre-build checks, a
 // start that can wait for memory, freeing memory for preset D, the running
-// build and its history. The panel binds to it; the dashboard feeds it
-// snapshots.
+// build and its history. The plan, checks and heavy processes come from a
+// BuildSession, as for `headroom build`. The panel binds to it; the dashboard
+// feeds it snapshots.
 
 #include "headroom/BuildChecks.h"
+#include "headroom/BuildSession.h"
 #include "headroom/ProcessControl.h"
 #include "services/launcher/BuildGate.h"
 #include "services/launcher/BuildHistory.h"
@@ -17,6 +19,7 @@
 #include <QElapsedTimer>
 #include <QObject>
 
+#include <functional>
 #include <memory>
 #include <optional>
 
@@ -37,10 +40,8 @@ class LauncherController : public QObject {
 
     State state() const { return state_; }
     const std::optional<WorkspaceInfo>& workspace() const { return workspace_; }
-    BuildHistory& history() { return *history_; }
     // Set when the launcher's settings file was damaged and moved aside.
     const QString& settingsWarning() const { return settingsWarning_; }
-    BuildRunner& runner() { return runner_; }
     void setGracePeriod(std::chrono::milliseconds grace) { runner_.setGracePeriod(grace); }
     void setOomScoreAdj(int adjustment) { runner_.setOomScoreAdj(adjustment); }
     void setCargoProgram(const QString& cargo) { cargo_ = cargo; }
@@ -62,7 +63,9 @@ class LauncherController : public QObject {
     QStringList validate(const BuildRequest& request) const;
     std::vector<BuildCheck> checks(const BuildRequest& request, BuildPreset preset) const;
     // Heaviest processes, tests and rustc first: what preset D offers to pause or stop.
-    std::vector<ProcessSample> heavyProcesses(std::size_t limit = 15) const;
+    std::vector<ProcessSample> heavyProcesses(std::size_t limit = BuildSession::kHeavyLimit) const;
+    // The root of the build running now, if one is.
+    std::optional<ProcessKey> runningBuildRoot() const;
 
     // WaitForBuild waits only for the competing build on this workspace to end.
     enum class StartMode { CheckFirst, Anyway, WaitForMemory, WaitForBuild };
@@ -94,14 +97,27 @@ class LauncherController : public QObject {
     void rememberProjectForm(const BuildRequest& request);
     std::optional<BuildRequest> projectForm(const QString& projectDir) const;
 
-    const std::optional<BuildRunResult>& lastResult() const { return lastResult_; }
-    const BuildRequest& lastRequest() const { return request_; }
+    // The build history: where it is, what went wrong opening it, and the
+    // loaded workspace's runs, per-preset figures and hungriest crates.
+    const QString& historyPath() const { return history_->path(); }
+    const QString& historyWarning() const { return history_->warning(); }
+    // Runs that could not be written yet wait here.
+    QString pendingHistoryPath() const { return history_->pendingPath(); }
+    std::vector<HistoryRun> runs(int limit = 50) const;
+    std::vector<PresetStats> presetStats() const;
+    std::vector<CratePeak> hungriestCrates(int limit = 10) const;
 
   public slots:
     void observe(std::shared_ptr<const headroom::Snapshot> snapshot);
 
   signals:
     void stateChanged(headroom::services::LauncherController::State state);
+    // The running build, as its runner reports it.
+    void stepStarted(int index, const QString& title, const QString& commandLine);
+    void outputArrived(const QString& text);
+    void progressChanged(unsigned done, unsigned total, const QStringList& compilingNow);
+    void waitingForLock(bool waiting, const QString& holder);
+    void memoryChanged(quint64 treeBytes, quint64 peakBytes);
     void workspaceLoaded(const QString& projectDir);
     void workspaceFailed(const QString& projectDir, const QString& message);
     void checksFailed(const std::vector<headroom::BuildCheck>& checks);
@@ -118,10 +134,15 @@ class LauncherController : public QObject {
     void setState(State state);
     void launch();
     void rememberLastBuild();
-    RunTarget runTarget() const;
+    // The target a run is recorded (and its peak learned) under: a custom
+    // preset is its own target, the command it runs.
+    RunTarget runTarget(const BuildRequest& request, BuildPreset preset) const;
+    const CustomPreset* customPreset() const;
+    BuildSession session(const BuildRequest& request, BuildPreset preset) const;
+    // Applies `action` off the GUI thread, then reports it and runs `then`
+    // (unless the controller is gone by then).
     void actInBackground(std::vector<ProcessKey> targets, ProcessAction action, bool tree,
-                         bool rememberPaused);
-    BuildCheckOptions checkOptions(const BuildRequest& request, BuildPreset preset) const;
+                         bool rememberPaused, std::function<void()> then = {});
 
     std::unique_ptr<BuildHistory> history_;
     std::unique_ptr<QSettings> settings_;
@@ -141,7 +162,6 @@ class LauncherController : public QObject {
     qint64 startedMs_ = 0;
     QElapsedTimer waitClock_;
     std::vector<ProcessKey> paused_;
-    std::optional<BuildRunResult> lastResult_;
     double maxUsedFraction_ = 0.80;
     std::uint64_t defaultNeed_ = 8ull << 30;
 };

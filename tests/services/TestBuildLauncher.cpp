@@ -577,7 +577,7 @@ class TestBuildLauncher : public QObject {
         QCOMPARE(plan.steps[0].environment.at("LEVEL"), std::string("3"));
 
         QSignalSpy finished(&controller, &services::LauncherController::finished);
-        QSignalSpy output(&controller.runner(), &services::BuildRunner::outputArrived);
+        QSignalSpy output(&controller, &services::LauncherController::outputArrived);
         QString problem;
         QVERIFY2(controller.start(request, BuildPreset::Custom,
                                   services::LauncherController::StartMode::Anyway, &problem),
@@ -759,8 +759,8 @@ class TestBuildLauncher : public QObject {
         QCOMPARE(changed.size(), 0);
         const QString said = problem.first().at(0).toString();
         QVERIFY2(said.contains("could not be written") && said.contains("readonly"), qPrintable(said));
-        QVERIFY2(said.contains("kept in " + controller.history().pendingPath()), qPrintable(said));
-        QCOMPARE(lineCount(controller.history().pendingPath()), 1);
+        QVERIFY2(said.contains("kept in " + controller.pendingHistoryPath()), qPrintable(said));
+        QCOMPARE(lineCount(controller.pendingHistoryPath()), 1);
 
         // The terminal: headroom build says it on stderr.
         StderrCapture capture;
@@ -769,7 +769,7 @@ class TestBuildLauncher : public QObject {
         const QString err = capture.stop();
         QCOMPARE(exit, 0); // the build itself succeeded
         QVERIFY2(err.contains("headroom build: could not record this run in the history: "), qPrintable(err));
-        QCOMPARE(lineCount(controller.history().pendingPath()), 2);
+        QCOMPARE(lineCount(controller.pendingHistoryPath()), 2);
         // Unwritable is not unreadable: the file was never taken for corrupt.
         QCOMPARE(QDir(dir.path()).entryList({"history.sqlite.corrupt-*"}).size(), 0);
 

@@ -168,7 +168,7 @@ class TestLauncherPanel : public QObject {
         QVERIFY(panel.diagnosisLabel()->text().contains("examples/hello"));
         QVERIFY(panel.log()->toPlainText().contains("CARGO_BUILD_JOBS=1"));
         QVERIFY(panel.log()->toPlainText().contains("Compiling demo"));
-        QCOMPARE(controller.history().runs(controller.workspace()->root).size(), std::size_t(1));
+        QCOMPARE(controller.runs().size(), std::size_t(1));
 
         const QString shot = qEnvironmentVariable("HEADROOM_SCREENSHOT_DIR");
         if (!shot.isEmpty()) {
@@ -220,7 +220,7 @@ class TestLauncherPanel : public QObject {
         QCOMPARE(panel.request().targetKind, TargetKind::Example);
         QCOMPARE(panel.request().targetName, std::string("hello"));
         QVERIFY(finished.wait(240000));
-        QCOMPARE(controller.history().runs(controller.workspace()->root).size(), std::size_t(2));
+        QCOMPARE(controller.runs().size(), std::size_t(2));
     }
 
     void failedChecksOfferToPauseTestsAndStopTheOtherBuild()
@@ -290,7 +290,7 @@ class TestLauncherPanel : public QObject {
         panel.targetNameBox()->setCurrentIndex(panel.targetNameBox()->findData(QStringLiteral("validate")));
         QCOMPARE(panel.request().features, std::string("heavy"));
 
-        QSignalSpy progress(&controller.runner(), &services::BuildRunner::progressChanged);
+        QSignalSpy progress(&controller, &services::LauncherController::progressChanged);
         QSignalSpy finished(&controller, &services::LauncherController::finished);
         QVERIFY(controller.start(panel.request(), BuildPreset::B,
                                  services::LauncherController::StartMode::Anyway));

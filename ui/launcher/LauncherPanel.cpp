@@ -147,13 +147,12 @@ LauncherPanel::LauncherPanel(services::LauncherController* controller, QWidget* 
     });
     connect(controller_, &services::LauncherController::historyChanged, this, &LauncherPanel::refreshHistory);
 
-    auto& runner = controller_->runner();
-    connect(&runner, &services::BuildRunner::stepStarted, this,
+    connect(controller_, &services::LauncherController::stepStarted, this,
             [this](int, const QString& title, const QString& line) {
                 appendLog(QStringLiteral("==> %1\n$ %2\n").arg(title, line));
             });
-    connect(&runner, &services::BuildRunner::outputArrived, this, &LauncherPanel::appendLog);
-    connect(&runner, &services::BuildRunner::progressChanged, this,
+    connect(controller_, &services::LauncherController::outputArrived, this, &LauncherPanel::appendLog);
+    connect(controller_, &services::LauncherController::progressChanged, this,
             [this](unsigned done, unsigned total, const QStringList& now) {
                 lastDone_ = done;
                 lastTotal_ = total;
@@ -162,7 +161,7 @@ LauncherPanel::LauncherPanel(services::LauncherController* controller, QWidget* 
                 progress_->setFormat(tr("%v / %m units"));
                 compiling_->setText(now.isEmpty() ? QString() : tr("Compiling: %1").arg(now.join(", ")));
             });
-    connect(&runner, &services::BuildRunner::waitingForLock, this,
+    connect(controller_, &services::LauncherController::waitingForLock, this,
             [this](bool waiting, const QString& holder) {
                 if (!waiting) {
                     state_->setText(tr("Building…"));
@@ -172,9 +171,10 @@ LauncherPanel::LauncherPanel(services::LauncherController* controller, QWidget* 
                                     ? tr("Waiting for the build folder's lock, held by another cargo.")
                                     : tr("Waiting for the build folder's lock, held by %1.").arg(holder));
             });
-    connect(&runner, &services::BuildRunner::memoryChanged, this, [this](quint64 now, quint64 peak) {
-        memory_->setText(tr("Build memory %1 (peak %2)").arg(q(formatBytes(now)), q(formatBytes(peak))));
-    });
+    connect(
+        controller_, &services::LauncherController::memoryChanged, this, [this](quint64 now, quint64 peak) {
+            memory_->setText(tr("Build memory %1 (peak %2)").arg(q(formatBytes(now)), q(formatBytes(peak))));
+        });
 
     updateButtons();
     refreshPreview();
@@ -903,11 +903,9 @@ void LauncherPanel::showResult(const services::BuildRunResult& r)
 
 void LauncherPanel::refreshHistory()
 {
-    const auto& ws = controller_->workspace();
-    if (!ws)
+    if (!controller_->workspace())
         return;
-    auto& history = controller_->history();
-    const auto stats = history.presetStats(ws->root);
+    const auto stats = controller_->presetStats();
     presetTable_->setRowCount(int(stats.size()));
     for (int i = 0; i < int(stats.size()); ++i) {
         const auto& st = stats[std::size_t(i)];
@@ -920,14 +918,14 @@ void LauncherPanel::refreshHistory()
                               cell(q(formatBytes(st.peakTreeBytes)), Qt::AlignRight | Qt::AlignVCenter));
         presetTable_->setItem(i, 5, cell(st.target.label()));
     }
-    const auto crates = history.hungriestCrates(ws->root);
+    const auto crates = controller_->hungriestCrates();
     crateTable_->setRowCount(int(crates.size()));
     for (int i = 0; i < int(crates.size()); ++i) {
         crateTable_->setItem(i, 0, cell(crates[std::size_t(i)].crate));
         crateTable_->setItem(
             i, 1, cell(q(formatBytes(crates[std::size_t(i)].peakBytes)), Qt::AlignRight | Qt::AlignVCenter));
     }
-    const auto runs = history.runs(ws->root, 50);
+    const auto runs = controller_->runs(50);
     runTable_->setRowCount(int(runs.size()));
     for (int i = 0; i < int(runs.size()); ++i) {
         const auto& run = runs[std::size_t(i)];
