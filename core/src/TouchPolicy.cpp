@@ -92,7 +92,8 @@ bool TouchPolicy::covers(Pid pid) const
 TouchVerdict TouchPolicy::byPid(Pid pid) const
 {
     if (pid <= 0)
-        return refuse(TouchRule::NotOneProcess, "pid " + std::to_string(pid) + " does not name a single process.");
+        return refuse(TouchRule::NotOneProcess,
+                      "pid " + std::to_string(pid) + " does not name a single process.");
     if (pid == 1)
         return refuse(TouchRule::Init,
                       "pid 1 is the init process; stopping it would bring the whole system down.");
@@ -141,8 +142,8 @@ TouchVerdict TouchPolicy::check(const platform::ProcessIdentity& live) const
     // A thread id stands for its whole process wherever a signal is concerned:
     // refused, so that nobody stops a process by naming one of its threads.
     if (live.threadOf != 0 && live.threadOf != live.key.pid) {
-        const std::string head =
-            "pid " + std::to_string(live.key.pid) + " is a thread of process " + std::to_string(live.threadOf);
+        const std::string head = "pid " + std::to_string(live.key.pid) + " is a thread of process " +
+                                 std::to_string(live.threadOf);
         if (auto owner = protection(live.threadOf); !owner.allowed())
             return refuse(TouchRule::Thread, head + ": " + owner.reason);
         return refuse(TouchRule::Thread, head + "; stop the process instead.");
@@ -154,14 +155,15 @@ TouchVerdict TouchPolicy::check(const Snapshot& snapshot, const BuildTree& build
 {
     const ProcessSample* root = snapshot.find(build.root);
     if (!root)
-        return refuse(TouchRule::Exited, "the build of pid " + std::to_string(build.root.pid) + " has exited.");
+        return refuse(TouchRule::Exited,
+                      "the build of pid " + std::to_string(build.root.pid) + " has exited.");
     TouchScope scope = scope_;
     scope.buildRolesOnly = false; // a build tree is a build, whatever its root is called
     if (auto verdict = check(*root, scope); !verdict.allowed())
         return verdict;
     if (scope.currentUserOnly && build.uid != uid_)
-        return refuse(TouchRule::OtherUser, label(root->name, root->key.pid) + " belongs to another user (uid " +
-                                                std::to_string(build.uid) +
+        return refuse(TouchRule::OtherUser, label(root->name, root->key.pid) +
+                                                " belongs to another user (uid " + std::to_string(build.uid) +
                                                 "); Headroom only touches your own processes here.");
     for (const ProcessKey& member : build.members) {
         if (!covers(member.pid))

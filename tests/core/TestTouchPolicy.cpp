@@ -53,7 +53,8 @@ Snapshot headroomUnderCargoRun(std::uint32_t uid)
     s.memory.total = 16 * GiB;
     s.memory.available = s.memory.total * 8 / 100; // critical, above the emergency line
     s.memory.used = s.memory.total - s.memory.available;
-    auto add = [&](Pid pid, Pid parent, std::string name, std::vector<std::string> argv, std::int64_t started) {
+    auto add = [&](Pid pid, Pid parent, std::string name, std::vector<std::string> argv,
+                   std::int64_t started) {
         ProcessSample p;
         p.key = {pid, std::uint64_t(started)};
         p.parentPid = parent;
@@ -160,9 +161,7 @@ class TestTouchPolicy : public QObject {
         const Snapshot snapshot = sampleNow();
         const ProcessSample* sampled = snapshot.find(2);
         QVERIFY(sampled);
-        QCOMPARE(TouchPolicy::of(snapshot, platform::currentUid(), Pid(::getpid()))
-                     .check(*sampled)
-                     .rule,
+        QCOMPARE(TouchPolicy::of(snapshot, platform::currentUid(), Pid(::getpid())).check(*sampled).rule,
                  TouchRule::KernelThread);
     }
 
@@ -197,7 +196,8 @@ class TestTouchPolicy : public QObject {
         QVERIFY(live);
         const TouchVerdict verdict = TouchPolicy::live().check(*live);
         QCOMPARE(verdict.rule, TouchRule::Exited);
-        QVERIFY2(has(verdict.reason, "had already exited; its parent has not collected it yet"), why(verdict));
+        QVERIFY2(has(verdict.reason, "had already exited; its parent has not collected it yet"),
+                 why(verdict));
     }
 
     void nonBuildProcessUnderBuildRolesOnly()
@@ -205,7 +205,8 @@ class TestTouchPolicy : public QObject {
         ProcessSpawner spawner;
         // Detached: under ctest every descendant of this test counts as a test process.
         qint64 detached = 0;
-        QVERIFY(QProcess::startDetached(spawner.installAs("editor"), {"--sleep", "30"}, QString(), &detached));
+        QVERIFY(
+            QProcess::startDetached(spawner.installAs("editor"), {"--sleep", "30"}, QString(), &detached));
         const Pid editor = Pid(detached);
         QVERIFY(QTest::qWaitFor([&] { return ProcessSpawner::keyOf(editor).pid == editor; }));
         const Pid rustc = spawner.start("rustc", {"--crate-name", "demo"});
@@ -216,11 +217,13 @@ class TestTouchPolicy : public QObject {
         QVERIFY(e && r);
         QCOMPARE(e->role, ProcessRole::Other);
         QCOMPARE(r->role, ProcessRole::Rustc);
-        const TouchPolicy builds = TouchPolicy::of(snapshot, platform::currentUid(), Pid(::getpid()), {true, true});
+        const TouchPolicy builds =
+            TouchPolicy::of(snapshot, platform::currentUid(), Pid(::getpid()), {true, true});
         const TouchVerdict refused = builds.check(*e);
         QCOMPARE(refused.rule, TouchRule::NotBuild);
-        QVERIFY2(has(refused.reason, "editor (pid " + std::to_string(editor) + ") is not a build or test process"),
-                 why(refused));
+        QVERIFY2(
+            has(refused.reason, "editor (pid " + std::to_string(editor) + ") is not a build or test process"),
+            why(refused));
         QVERIFY2(builds.check(*r).allowed(), why(builds.check(*r)));
         // Without the rule the editor may be touched (the window's own stop).
         QVERIFY(builds.check(*e, {true, false}).allowed());
@@ -240,15 +243,17 @@ class TestTouchPolicy : public QObject {
         if (pid == 0) {
             if (::setgid(65534) != 0 || ::setuid(65534) != 0)
                 ::_exit(1);
-            ::execl(program.toLocal8Bit().constData(), "nobodys", "--sleep", "30", static_cast<char*>(nullptr));
+            ::execl(program.toLocal8Bit().constData(), "nobodys", "--sleep", "30",
+                    static_cast<char*>(nullptr));
             ::_exit(127);
         }
         QTRY_VERIFY(platform::identify(pid) && platform::identify(pid)->name == "nobodys");
         const auto live = platform::identify(pid);
         const TouchVerdict mine = TouchPolicy::live({true, false}).check(*live);
         QCOMPARE(mine.rule, TouchRule::OtherUser);
-        QVERIFY2(has(mine.reason, "nobodys (pid " + std::to_string(pid) + ") belongs to another user (uid 65534)"),
-                 why(mine));
+        QVERIFY2(
+            has(mine.reason, "nobodys (pid " + std::to_string(pid) + ") belongs to another user (uid 65534)"),
+            why(mine));
         // Without the scope (root stopping a process by hand) it is allowed.
         QVERIFY(TouchPolicy::live().check(*live).allowed());
         ::kill(pid, SIGKILL);

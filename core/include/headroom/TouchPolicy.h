@@ -31,13 +31,13 @@ enum class TouchRule {
     NotOneProcess, // pid 0 or below: a process group, or every process
     Init,          // pid 1
     KernelThread,
-    Self,          // Headroom itself
-    Ancestor,      // started Headroom
-    RunsHeadroom,  // a build tree with Headroom or one of its ancestors inside
-    Thread,        // a thread id, not a process
-    Exited,        // a zombie: nothing left to pause or stop
-    OtherUser,     // scope.currentUserOnly
-    NotBuild,      // scope.buildRolesOnly
+    Self,         // Headroom itself
+    Ancestor,     // started Headroom
+    RunsHeadroom, // a build tree with Headroom or one of its ancestors inside
+    Thread,       // a thread id, not a process
+    Exited,       // a zombie: nothing left to pause or stop
+    OtherUser,    // scope.currentUserOnly
+    NotBuild,     // scope.buildRolesOnly
 };
 
 std::string_view touchRuleId(TouchRule rule); // "allowed", "init", "kernel-thread", ...
