@@ -8,6 +8,7 @@
 #include "headroom/ProcessControl.h"
 #include "headroom/SafeText.h"
 #include "headroom/SystemSampler.h"
+#include "headroom/TouchPolicy.h"
 #include "headroom/Units.h"
 #include "headroom/Version.h"
 
@@ -164,7 +165,8 @@ int stopExtraBuilds(const std::string& programName, const std::string& within, b
         return kExitFailed;
     }
     const Snapshot& s = sampled.value();
-    const std::uint32_t uid = platform::currentUid();
+    const TouchPolicy policy =
+        TouchPolicy::of(s, platform::currentUid(), platform::currentPid(), {true, false});
     std::vector<ProcessKey> roots;
     std::uint64_t freed = 0;
     std::string plan;
@@ -175,11 +177,13 @@ int stopExtraBuilds(const std::string& programName, const std::string& within, b
         plan += "Builds of " + printable(kept.workspace.empty() ? kept.targetDir : kept.workspace) + ":\n";
         for (std::size_t index : group.builds) {
             const BuildTree& build = s.builds[index];
-            const bool stopIt = index != group.kept && build.uid == uid;
+            const TouchVerdict touch = policy.check(s, build);
+            const bool stopIt = index != group.kept && touch.allowed();
             std::string verdict = index == group.kept ? "  keep  " : stopIt ? "  stop  " : "  skip  ";
             plan += verdict + buildLabel(s, build, false) + " — " + duplicateVerdict(s, group, index);
             if (index != group.kept && !stopIt)
-                plan += "; another user's";
+                plan += touch.rule == TouchRule::OtherUser ? std::string("; another user's")
+                                                           : "; " + printable(touch.reason);
             plan += "  (" + formatBytes(build.residentBytes) + ", " + std::to_string(build.members.size()) +
                     (build.members.size() == 1 ? " process)" : " processes)") + "\n";
             if (stopIt) {

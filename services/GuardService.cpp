@@ -52,9 +52,11 @@ double GuardService::now() const
     return snapshot_ ? static_cast<double>(snapshot_->steadyNs) / 1e9 : 0.0;
 }
 
-bool GuardService::mine(const ProcessSample& p) const
+TouchPolicy GuardService::policy(bool buildRolesOnly) const
 {
-    return p.uid == uid_ && !p.kernelThread && p.state != ProcessState::Zombie;
+    static const Snapshot kEmpty;
+    return TouchPolicy::of(snapshot_ ? *snapshot_ : kEmpty, uid_, platform::currentPid(),
+                           {true, buildRolesOnly});
 }
 
 void GuardService::take(const SnapshotPtr& snapshot)
@@ -66,8 +68,9 @@ void GuardService::take(const SnapshotPtr& snapshot)
     std::erase_if(held_, [&](const Held& h) { return snapshot->find(h.key) == nullptr; });
     // What the tray menu and the notification buttons may offer, in one pass.
     presence_ = {};
+    const TouchPolicy builds = policy(true);
     for (const ProcessSample& p : snapshot->processes) {
-        if (!mine(p) || !isBuildRole(p.role))
+        if (!builds.check(p).allowed())
             continue;
         presence_.build = true;
         if (p.state != ProcessState::Stopped) {
@@ -94,6 +97,7 @@ void GuardService::act(PressureLevel level)
         options.emergencyAvailablePercent = settings_.emergencyAvailablePercent;
         options.graceSeconds = settings_.restSeconds;
         options.guardExternalBuilds = settings_.guardExternalBuilds;
+        options.selfPid = platform::currentPid();
         if (launchedRoots_)
             options.launchedRoots = launchedRoots_();
         guard_.setOptions(std::move(options));
@@ -214,8 +218,9 @@ void GuardService::pauseTests()
         return;
     std::vector<ProcessKey> tests;
     std::uint64_t bytes = 0;
+    const TouchPolicy builds = policy(true);
     for (const ProcessSample& p : snapshot_->processes) {
-        if (mine(p) && p.role == ProcessRole::Test && p.state != ProcessState::Stopped) {
+        if (p.role == ProcessRole::Test && p.state != ProcessState::Stopped && builds.check(p).allowed()) {
             tests.push_back(p.key);
             bytes += p.residentBytes;
             hold(p, false);

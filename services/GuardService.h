@@ -2,6 +2,7 @@
 #pragma once
 
 #include "headroom/BuildGuard.h"
+#include "headroom/TouchPolicy.h"
 #include "services/ActionRequest.h"
 #include "services/SnapshotPtr.h"
 
@@ -74,7 +75,9 @@ class GuardService : public QObject {
     void request(std::vector<ProcessKey> targets, ProcessAction action, bool tree,
                  const QString& description);
     void hold(const ProcessSample& p, bool tree);
-    bool mine(const ProcessSample& p) const;
+    // The user's own processes, never Headroom or what started it; with
+    // buildRolesOnly, build and test processes only.
+    TouchPolicy policy(bool buildRolesOnly) const;
     double now() const;
 
     ProcessActions* actions_;

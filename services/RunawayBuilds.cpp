@@ -3,6 +3,7 @@
 
 #include "headroom/BuildDuplicates.h"
 #include "headroom/SafeText.h"
+#include "headroom/TouchPolicy.h"
 
 #include <QDir>
 
@@ -32,24 +33,17 @@ RunawayGroup::Member memberOf(const ProcessSample& process)
 std::vector<RunawayGroup> collectRunawayBuilds(const Snapshot& snapshot, std::uint32_t uid, Pid selfPid)
 {
     const ProcessTree tree(snapshot.processes);
-    std::unordered_set<Pid> untouchable = {0, 1, selfPid};
-    for (std::size_t index : tree.ancestors(selfPid))
-        untouchable.insert(snapshot.processes[index].key.pid);
-    auto eligible = [&](const ProcessSample& process) {
-        return process.uid == uid && !process.kernelThread && !untouchable.contains(process.key.pid) &&
-               process.state != ProcessState::Zombie;
-    };
+    // The user's own processes, never Headroom or what started it; loose
+    // processes must be build or test processes themselves.
+    const TouchPolicy policy = TouchPolicy::of(snapshot, uid, selfPid, {true, false});
+    auto eligible = [&](const ProcessSample& process) { return policy.check(process).allowed(); };
 
     std::vector<RunawayGroup> groups;
     std::unordered_set<ProcessKey, ProcessKeyHash> covered;
 
     for (const BuildTree& build : snapshot.builds) {
-        const ProcessSample* root = snapshot.find(build.root);
-        if (!root || build.uid != uid || !eligible(*root))
-            continue;
         // A build that holds the dashboard (`cargo run` of it) is left alone.
-        if (std::any_of(build.members.begin(), build.members.end(),
-                        [&](const ProcessKey& key) { return untouchable.contains(key.pid); }))
+        if (!policy.check(snapshot, build).allowed())
             continue;
         RunawayGroup group;
         group.root = build.root;
@@ -72,7 +66,7 @@ std::vector<RunawayGroup> collectRunawayBuilds(const Snapshot& snapshot, std::ui
     // Build processes outside any build tree: group each under its topmost
     // ancestor that is itself such a process (a test runner and its tests).
     auto isLoose = [&](const ProcessSample& process) {
-        return isBuildRole(process.role) && eligible(process) && !covered.contains(process.key);
+        return policy.check(process, {true, true}).allowed() && !covered.contains(process.key);
     };
     std::vector<std::size_t> looseRoots;
     for (std::size_t i = 0; i < snapshot.processes.size(); ++i) {

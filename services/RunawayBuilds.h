@@ -36,8 +36,9 @@ struct RunawayGroup {
 };
 
 // Every build process of user `uid` in the snapshot, grouped by build tree.
-// Leaves out `selfPid` and its ancestors (stopping those would stop the
-// dashboard), pids 0 and 1 and kernel threads. Heaviest group first.
+// What it leaves out is TouchPolicy's to say: `selfPid` and its ancestors
+// (stopping those would stop the dashboard), pids 0 and 1, kernel threads,
+// exited processes, other users'. Heaviest group first.
 std::vector<RunawayGroup> collectRunawayBuilds(const Snapshot& snapshot, std::uint32_t uid, Pid selfPid);
 
 // The duplicate builds the core's rule would stop, as groups for the

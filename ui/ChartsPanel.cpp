@@ -2,6 +2,7 @@
 #include "ui/ChartsPanel.h"
 
 #include "headroom/Units.h"
+#include "services/WordsText.h"
 #include "ui/DashboardColors.h"
 #include "ui/TimeChart.h"
 
@@ -19,29 +20,6 @@ namespace {
 QString bytes(std::uint64_t value)
 {
     return QString::fromStdString(formatBytes(value));
-}
-
-QString roleLabel(ProcessRole role)
-{
-    switch (role) {
-    case ProcessRole::Cargo:
-        return QStringLiteral("cargo");
-    case ProcessRole::Rustc:
-        return QStringLiteral("rustc");
-    case ProcessRole::BuildScript:
-        return QStringLiteral("build scripts");
-    case ProcessRole::Linker:
-        return QStringLiteral("linker");
-    case ProcessRole::Compiler:
-        return QStringLiteral("compiler");
-    case ProcessRole::Test:
-        return QStringLiteral("tests");
-    case ProcessRole::BuildTool:
-        return QStringLiteral("make/ninja");
-    case ProcessRole::Other:
-        return QStringLiteral("other");
-    }
-    return {};
 }
 
 QString wallTime(std::int64_t wallMs)
@@ -112,7 +90,7 @@ ChartsPanel::ChartsPanel(QWidget* parent) : QWidget(parent)
     // graph i-1, so each band is exactly that role's share.
     for (ProcessRole role : kAllRoles) {
         QCPGraph* graph = roleChart_->addGraph();
-        graph->setName(roleLabel(role));
+        graph->setName(services::roleLabelText(role));
         if (roleIndex(role) > 0)
             graph->setChannelFillGraph(roleGraphs_[roleIndex(role) - 1]);
         roleGraphs_[roleIndex(role)] = graph;
@@ -384,8 +362,8 @@ QString ChartsPanel::roleHover(double seconds) const
         const std::uint64_t value = point->roleBytes[static_cast<std::size_t>(i)];
         if (value == 0)
             continue;
-        text +=
-            QStringLiteral("<br>%1: %2").arg(roleLabel(kAllRoles[static_cast<std::size_t>(i)]), bytes(value));
+        text += QStringLiteral("<br>%1: %2")
+                    .arg(services::roleLabelText(kAllRoles[static_cast<std::size_t>(i)]), bytes(value));
     }
     return text;
 }

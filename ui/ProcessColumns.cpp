@@ -3,6 +3,7 @@
 
 #include "headroom/Units.h"
 #include "services/SnapshotPtr.h"
+#include "services/WordsText.h"
 #include "ui/DashboardColors.h"
 
 #include <QApplication>
@@ -61,46 +62,13 @@ QString header(int column)
 
 QString roleText(ProcessRole role)
 {
-    switch (role) {
-    case ProcessRole::Cargo:
-        return QStringLiteral("cargo");
-    case ProcessRole::Rustc:
-        return QStringLiteral("rustc");
-    case ProcessRole::BuildScript:
-        return QStringLiteral("build script");
-    case ProcessRole::Linker:
-        return QStringLiteral("linker");
-    case ProcessRole::Compiler:
-        return QStringLiteral("compiler");
-    case ProcessRole::Test:
-        return QStringLiteral("test");
-    case ProcessRole::BuildTool:
-        return QStringLiteral("build tool");
-    case ProcessRole::Other:
-        return QString();
-    }
-    return {};
+    // Left blank for the processes that are no part of a build, so the builds stand out.
+    return role == ProcessRole::Other ? QString() : services::roleLabelText(role);
 }
 
 QString stateText(ProcessState state)
 {
-    switch (state) {
-    case ProcessState::Running:
-        return QStringLiteral("running");
-    case ProcessState::Sleeping:
-        return QStringLiteral("sleeping");
-    case ProcessState::DiskSleep:
-        return QStringLiteral("waiting (D)");
-    case ProcessState::Stopped:
-        return QStringLiteral("paused");
-    case ProcessState::Zombie:
-        return QStringLiteral("zombie");
-    case ProcessState::Idle:
-        return QStringLiteral("idle");
-    case ProcessState::Unknown:
-        return QStringLiteral("?");
-    }
-    return {};
+    return services::stateText(state);
 }
 
 bool sameCells(const ProcessSample& before, const ProcessSample& after)

@@ -7,9 +7,9 @@
 
 namespace headroom {
 
-bool BuildGuard::mayTouch(const ProcessSample& p, const Snapshot& s) const
+bool BuildGuard::mayTouch(const ProcessSample& p, const Snapshot& s, const TouchPolicy& policy) const
 {
-    if (p.kernelThread || p.uid != options_.uid || !isBuildRole(p.role) || p.state == ProcessState::Zombie)
+    if (!policy.check(p).allowed())
         return false;
     if (options_.guardExternalBuilds)
         return true;
@@ -66,6 +66,7 @@ std::vector<GuardAction> BuildGuard::decide(const Snapshot& s, PressureLevel lev
     if (level != PressureLevel::Critical)
         return actions; // warning: hold what is paused, pause nothing new
 
+    const TouchPolicy policy = TouchPolicy::of(s, options_.uid, options_.selfPid, {true, true});
     const double availablePct = s.memory.availableFraction() * 100.0;
     if (!paused_.empty() && availablePct <= options_.emergencyAvailablePercent) {
         // Paused builds did not free enough: give up the largest build tree
@@ -77,8 +78,7 @@ std::vector<GuardAction> BuildGuard::decide(const Snapshot& s, PressureLevel lev
         // stopping another one.
         const bool settling = lastTerminatedAt_ && now - *lastTerminatedAt_ < options_.graceSeconds;
         for (const auto& b : s.builds) {
-            const ProcessSample* root = s.find(b.root);
-            if (settling || !root || root->uid != options_.uid)
+            if (settling || !policy.check(s, b).allowed())
                 continue;
             const bool guarded = options_.guardExternalBuilds ||
                                  std::find(options_.launchedRoots.begin(), options_.launchedRoots.end(),
@@ -101,7 +101,7 @@ std::vector<GuardAction> BuildGuard::decide(const Snapshot& s, PressureLevel lev
     // Pause one more process per sample: the youngest, then the largest.
     const ProcessSample* next = nullptr;
     for (const auto& p : s.processes) {
-        if (paused_.count(p.key) || p.state == ProcessState::Stopped || !mayTouch(p, s) ||
+        if (paused_.count(p.key) || p.state == ProcessState::Stopped || !mayTouch(p, s, policy) ||
             !rested(p.key, now))
             continue;
         if (!next || p.startedAtMs > next->startedAtMs ||

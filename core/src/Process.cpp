@@ -2,49 +2,19 @@
 #include "headroom/Process.h"
 
 #include "headroom/RoleClassifier.h"
+#include "headroom/Words.h"
 
 namespace headroom {
 
+// The words live in one table (Words.h).
 char stateLetter(ProcessState state)
 {
-    switch (state) {
-    case ProcessState::Running:
-        return 'R';
-    case ProcessState::Sleeping:
-        return 'S';
-    case ProcessState::DiskSleep:
-        return 'D';
-    case ProcessState::Stopped:
-        return 'T';
-    case ProcessState::Zombie:
-        return 'Z';
-    case ProcessState::Idle:
-        return 'I';
-    case ProcessState::Unknown:
-        break;
-    }
-    return '?';
+    return stateWords(state).letter;
 }
 
 std::string_view stateName(ProcessState state)
 {
-    switch (state) {
-    case ProcessState::Running:
-        return "running";
-    case ProcessState::Sleeping:
-        return "sleeping";
-    case ProcessState::DiskSleep:
-        return "waiting on disk";
-    case ProcessState::Stopped:
-        return "paused";
-    case ProcessState::Zombie:
-        return "zombie";
-    case ProcessState::Idle:
-        return "idle";
-    case ProcessState::Unknown:
-        break;
-    }
-    return "unknown";
+    return stateWord(state);
 }
 
 std::string ProcessSample::displayName() const

@@ -2,6 +2,7 @@
 #include "headroom/ProcessControl.h"
 
 #include "headroom/Platform.h"
+#include "headroom/TouchPolicy.h"
 
 #include <algorithm>
 #include <array>
@@ -51,48 +52,22 @@ void settle(Target& t, ActionOutcome outcome, std::string message)
     t.result = ActionResult{t.key, t.name, outcome, std::move(message)};
 }
 
-std::string threadWords(Pid tid, const platform::ProcessIdentity& live)
+// Checks the target against the live system and the touch policy; settles
+// it when it must not or cannot be signalled.
+void vet(Target& t, const std::optional<platform::ProcessIdentity>& live, const TouchPolicy& policy)
 {
-    return "pid " + std::to_string(tid) + " is a thread of process " + label({}, live.threadOf) +
-           "; stop the process instead";
-}
-
-// Headroom itself and the processes that started it, found once per action.
-struct Protected {
-    Pid self = platform::currentPid();
-    std::unordered_set<Pid> ancestors;
-
-    Protected()
-    {
-        Pid at = self;
-        for (int depth = 0; depth < 128; ++depth) {
-            auto me = platform::identify(at);
-            if (!me || me->parentPid <= 0 || me->parentPid == at)
-                break;
-            ancestors.insert(me->parentPid);
-            at = me->parentPid;
-        }
-    }
-    bool covers(Pid pid) const { return pid <= 1 || pid == self || ancestors.count(pid) > 0; }
-};
-
-// Checks the target against the live system and the safety rules; settles it
-// when it must not or cannot be signalled.
-void vet(Target& t, const std::optional<platform::ProcessIdentity>& live, const ActionOptions& options,
-         const Protected& guard)
-{
-    if (guard.covers(t.key.pid)) {
-        if (auto reason = ProcessControl::protectedReason(t.key.pid)) {
-            settle(t, ActionOutcome::Refused, "Refused: " + *reason);
-            return;
-        }
+    // Protected by its pid alone (pid 0 or 1, Headroom, what started it):
+    // refused even when the pid is gone or names something else now.
+    if (auto verdict = policy.byPid(t.key.pid); !verdict.allowed()) {
+        settle(t, ActionOutcome::Refused, "Refused: " + verdict.reason);
+        return;
     }
     if (!live) {
         settle(t, ActionOutcome::AlreadyGone, label(t.name, t.key.pid) + " had already exited.");
         return;
     }
     if (live->threadOf != 0) {
-        settle(t, ActionOutcome::Refused, "Refused: " + threadWords(t.key.pid, *live) + ".");
+        settle(t, ActionOutcome::Refused, "Refused: " + policy.check(*live).reason);
         return;
     }
     if (t.name.empty())
@@ -106,20 +81,13 @@ void vet(Target& t, const std::optional<platform::ProcessIdentity>& live, const 
                 "has exited and the new one was left alone.");
         return;
     }
-    if (live->kernelThread) {
-        settle(t, ActionOutcome::Refused, "Refused: " + label(t.name, t.key.pid) + " is a kernel thread.");
-        return;
-    }
-    if (live->state == ProcessState::Zombie) {
-        settle(t, ActionOutcome::AlreadyGone,
-               label(t.name, t.key.pid) + " had already exited; its parent has not collected it yet.");
-        return;
-    }
-    if (options.onlyCurrentUser && live->uid != platform::currentUid()) {
-        settle(t, ActionOutcome::Refused,
-               "Refused: " + label(t.name, t.key.pid) + " belongs to another user (uid " +
-                   std::to_string(live->uid) + "); Headroom only stops your own build processes here.");
-    }
+    platform::ProcessIdentity named = *live;
+    named.name = t.name;
+    const TouchVerdict verdict = policy.check(named);
+    if (verdict.rule == TouchRule::Exited)
+        settle(t, ActionOutcome::AlreadyGone, verdict.reason);
+    else if (!verdict.allowed())
+        settle(t, ActionOutcome::Refused, "Refused: " + verdict.reason);
 }
 
 // Sends one signal and records what went wrong. True when it was delivered.
@@ -166,7 +134,10 @@ bool frozenOrGone(const platform::ProcessIdentity* live)
 // from the moment it is seen.
 class Run {
   public:
-    Run(ProcessAction action, const ActionOptions& options) : action_(action), options_(options) {}
+    Run(ProcessAction action, const ActionOptions& options)
+        : action_(action), options_(options), policy_(TouchPolicy::live({options.onlyCurrentUser, false}))
+    {
+    }
 
     std::vector<Target> targets;
 
@@ -177,7 +148,7 @@ class Run {
         Target t;
         t.key = requested.key;
         t.expect = {requested.name, requested.exe};
-        vet(t, platform::identify(t.key.pid), options_, guard_);
+        vet(t, platform::identify(t.key.pid), policy_);
         t.walk = !t.settled;
         targets.push_back(std::move(t));
     }
@@ -211,9 +182,9 @@ class Run {
                 Target t;
                 t.key = child->key;
                 t.name = child->name;
-                vet(t, *child, options_, guard_);
+                vet(t, *child, policy_);
                 t.walk =
-                    !(t.settled && t.result.outcome == ActionOutcome::Refused && guard_.covers(t.key.pid));
+                    !(t.settled && t.result.outcome == ActionOutcome::Refused && policy_.covers(t.key.pid));
                 targets.push_back(std::move(t));
                 added.push_back(targets.size() - 1);
                 if (targets.back().walk)
@@ -321,7 +292,7 @@ class Run {
   private:
     ProcessAction action_;
     const ActionOptions& options_;
-    Protected guard_;
+    TouchPolicy policy_; // Headroom and its ancestors, found once per action
     std::unordered_set<ProcessKey, ProcessKeyHash> known_;
     std::unordered_map<Pid, std::size_t> byPid_;
 };
@@ -452,33 +423,10 @@ std::string ActionReport::summary() const
 
 std::optional<std::string> ProcessControl::protectedReason(Pid pid)
 {
-    if (pid <= 0)
-        return "pid " + std::to_string(pid) + " does not name a single process.";
-    if (pid == 1)
-        return "pid 1 is the init process; stopping it would bring the whole system down.";
-    const Pid self = platform::currentPid();
-    if (pid == self)
-        return "pid " + std::to_string(pid) + " is Headroom itself.";
-    // A thread id stands for its whole process wherever a signal is concerned.
-    if (auto live = platform::identify(pid); live && live->threadOf != 0 && live->threadOf != pid) {
-        if (auto reason = protectedReason(live->threadOf))
-            return "pid " + std::to_string(pid) + " is a thread of process " +
-                   std::to_string(live->threadOf) + ": " + *reason;
-    }
-    // Ancestors: the terminal, the session, the desktop that started us.
-    Pid at = self;
-    for (int depth = 0; depth < 128; ++depth) {
-        auto me = platform::identify(at);
-        if (!me || me->parentPid <= 0 || me->parentPid == at)
-            break;
-        if (me->parentPid == pid) {
-            auto parent = platform::identify(pid);
-            return label(parent ? parent->name : std::string(), pid) +
-                   " started Headroom; stopping it would stop Headroom and the session it runs in.";
-        }
-        at = me->parentPid;
-    }
-    return std::nullopt;
+    auto verdict = TouchPolicy::live().protection(pid);
+    if (verdict.allowed())
+        return std::nullopt;
+    return std::move(verdict.reason);
 }
 
 ActionReport ProcessControl::apply(const ProcessKey& target, ProcessAction action,

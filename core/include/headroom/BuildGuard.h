@@ -4,12 +4,14 @@
 // processes (youngest and largest first) until the level falls back; resume
 // them all, oldest first, once it is normal; below the emergency line with
 // builds already paused, terminate the largest build tree before the kernel
-// picks a victim. Only ever the current user's build and test processes, and
+// picks a victim. Only ever the current user's build and test processes
+// (TouchPolicy with both scopes), and
 // never twice on one process within the grace period. Pure logic: the app
 // carries the actions out through ProcessControl.
 
 #include "headroom/PressureLevel.h"
 #include "headroom/Snapshot.h"
+#include "headroom/TouchPolicy.h"
 
 #include <map>
 #include <optional>
@@ -24,6 +26,7 @@ struct GuardOptions {
     double graceSeconds = 30.0;             // never act on one process twice within this
     bool guardExternalBuilds = false;       // also builds Headroom did not start
     std::vector<ProcessKey> launchedRoots;  // builds Headroom started: always guarded
+    Pid selfPid = 0;                        // Headroom: it and its ancestors are never touched (0: none)
 };
 
 enum class GuardActionKind { Pause, Resume, TerminateTree };
@@ -53,7 +56,7 @@ class BuildGuard {
     void release(const std::vector<ProcessKey>& keys, double now);
 
   private:
-    bool mayTouch(const ProcessSample& p, const Snapshot& s) const;
+    bool mayTouch(const ProcessSample& p, const Snapshot& s, const TouchPolicy& policy) const;
     bool rested(const ProcessKey& key, double now) const;
 
     GuardOptions options_;

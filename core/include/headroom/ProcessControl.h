@@ -92,7 +92,8 @@ class ProcessControl {
                        const ActionOptions& options = {}) const;
 
     // Why Headroom will not touch this pid (pid 0/1, itself, an ancestor, a
-    // kernel thread), or nullopt when it may.
+    // thread of one of those, a kernel thread), or nullopt when it may: the
+    // protection part of TouchPolicy, which every action goes through.
     static std::optional<std::string> protectedReason(Pid pid);
 };
 
