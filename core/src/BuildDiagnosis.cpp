@@ -216,7 +216,8 @@ BuildDiagnosis diagnoseBuild(const BuildOutcomeFacts& f, const CargoOutputParser
         std::string in;
         if (!e->target.name.empty()) {
             const std::string package = packageNameOf(e->packageId);
-            const std::string kind = e->target.kinds.empty() ? std::string("target") : e->target.kinds.front();
+            const std::string kind =
+                e->target.kinds.empty() ? std::string("target") : e->target.kinds.front();
             in = kind + " " + e->target.name;
             if (!package.empty() && package != e->target.name)
                 in += " of package " + package;

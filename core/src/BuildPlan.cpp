@@ -163,8 +163,8 @@ std::optional<BuildPreset> presetFromId(std::string_view id)
 
 bool cargoTakesMessageFormat(std::string_view subcommand)
 {
-    for (std::string_view s : {"build", "b", "check", "c", "clippy", "run", "r", "test", "t", "bench", "rustc",
-                               "doc", "d", "rustdoc", "fix"}) {
+    for (std::string_view s : {"build", "b", "check", "c", "clippy", "run", "r", "test", "t", "bench",
+                               "rustc", "doc", "d", "rustdoc", "fix"}) {
         if (s == subcommand)
             return true;
     }

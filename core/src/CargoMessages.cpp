@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "headroom/CargoMessages.h"
 
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
+#include <nlohmann/json.hpp>
 
 namespace headroom {
 
@@ -34,9 +33,9 @@ unsigned unsignedAt(const json& object, const char* key)
     if (!object.is_object())
         return 0;
     const auto it = object.find(key);
-    return it != object.end() && it->is_number_unsigned() ? unsigned(std::min<std::uint64_t>(
-                                                                it->get<std::uint64_t>(), 0xffffffffu))
-                                                          : 0u;
+    return it != object.end() && it->is_number_unsigned()
+               ? unsigned(std::min<std::uint64_t>(it->get<std::uint64_t>(), 0xffffffffu))
+               : 0u;
 }
 
 bool boolAt(const json& object, const char* key)
@@ -164,8 +163,9 @@ std::string CargoMessageParser::ignoredNote() const
     const std::size_t n = ignoredLines();
     if (n == 0)
         return {};
-    std::string note = std::to_string(n) + (n == 1 ? " line that looked like a cargo message was"
-                                                   : " lines that looked like cargo messages were") +
+    std::string note = std::to_string(n) +
+                       (n == 1 ? " line that looked like a cargo message was"
+                               : " lines that looked like cargo messages were") +
                        " not read as messages:";
     if (malformed_)
         note += " " + std::to_string(malformed_) + " not a valid message";
@@ -207,7 +207,8 @@ CargoMessageParser::Text CargoMessageParser::feed(std::string_view chunk)
             break;
         if (overflow_) {
             ++tooLong_;
-            out.log += "[a line of cargo output longer than " + mebibytes(kMaxMessageLine) + " was left out]\n";
+            out.log +=
+                "[a line of cargo output longer than " + mebibytes(kMaxMessageLine) + " was left out]\n";
         } else if (continued_) {
             if (!partial_.empty()) {
                 out.log.append(partial_).push_back('\n');

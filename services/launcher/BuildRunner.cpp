@@ -171,7 +171,8 @@ void BuildRunner::onStandardOutput(bool atEnd)
     if (!process_)
         return;
     const QByteArray bytes = process_->readAllStandardOutput();
-    CargoMessageParser::Text text = messages_.feed(std::string_view(bytes.constData(), std::size_t(bytes.size())));
+    CargoMessageParser::Text text =
+        messages_.feed(std::string_view(bytes.constData(), std::size_t(bytes.size())));
     if (atEnd) {
         CargoMessageParser::Text rest = messages_.finish();
         text.log += rest.log;
@@ -352,9 +353,10 @@ void BuildRunner::conclude()
         if (!a.executable.empty() && !result_.executables.contains(toQString(a.executable)))
             result_.executables << toQString(a.executable);
     }
-    const bool namedTarget = (request_.targetKind == TargetKind::Example || request_.targetKind == TargetKind::Bin ||
-                              request_.targetKind == TargetKind::Default) &&
-                             !request_.targetName.empty() && plan_.preset != BuildPreset::Custom;
+    const bool namedTarget =
+        (request_.targetKind == TargetKind::Example || request_.targetKind == TargetKind::Bin ||
+         request_.targetKind == TargetKind::Default) &&
+        !request_.targetName.empty() && plan_.preset != BuildPreset::Custom;
     if (namedTarget && messages_.sawMessages()) {
         const char* kind = request_.targetKind == TargetKind::Example ? "example" : "bin";
         const CargoArtifact* reported = messages_.artifactOf(kind, request_.targetName);

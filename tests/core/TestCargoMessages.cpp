@@ -77,12 +77,14 @@ class Workspace {
     Workspace()
     {
         root_ = dir_.path() + "/json ws";
-        write(root_ + "/Cargo.toml", "[package]\nname = \"jsondemo\"\nversion = \"0.1.0\"\nedition = \"2021\"\n");
+        write(root_ + "/Cargo.toml",
+              "[package]\nname = \"jsondemo\"\nversion = \"0.1.0\"\nedition = \"2021\"\n");
         write(root_ + "/src/lib.rs", "pub fn answer() -> u32 { let unused = 1; 42 }\n\n"
                                      "#[test]\nfn prints() { println!(\"{{\\\"not\\\": \\\"cargo\\\"}}\"); "
                                      "println!(\"plain line from the test\"); }\n");
         write(root_ + "/examples/hello.rs", "fn main() { println!(\"{}\", jsondemo::answer()); }\n");
-        write(root_ + "/examples/broken.rs", "fn main() {\n    let x: u32 = \"text\";\n    println!(\"{}\", x);\n}\n");
+        write(root_ + "/examples/broken.rs",
+              "fn main() {\n    let x: u32 = \"text\";\n    println!(\"{}\", x);\n}\n");
     }
     QString root() const { return root_; }
 
@@ -135,7 +137,8 @@ class TestCargoMessages : public QObject {
         const CargoArtifact* hello = p.artifactOf("example", "hello");
         QVERIFY(hello);
         QVERIFY(!hello->fresh);
-        QVERIFY2(QFileInfo(QString::fromStdString(hello->executable)).isExecutable(), hello->executable.c_str());
+        QVERIFY2(QFileInfo(QString::fromStdString(hello->executable)).isExecutable(),
+                 hello->executable.c_str());
         QVERIFY(hello->executable.ends_with("/debug/examples/hello"));
         QVERIFY(!p.artifactOf("bin", "hello"));
         const CargoArtifact* lib = p.artifactOf("lib", "jsondemo");
@@ -185,7 +188,8 @@ class TestCargoMessages : public QObject {
         QCOMPARE(d.verdict, BuildVerdict::CompileError);
         QCOMPARE(d.summary, std::string("Compile error: error[E0308]: mismatched types"));
         QVERIFY2(d.detail.find("at examples/broken.rs:2:18") != std::string::npos, d.detail.c_str());
-        QVERIFY2(d.detail.find("in example broken of package jsondemo") != std::string::npos, d.detail.c_str());
+        QVERIFY2(d.detail.find("in example broken of package jsondemo") != std::string::npos,
+                 d.detail.c_str());
         QVERIFY(d.nextStep.find("examples/broken.rs:2:18") != std::string::npos);
         // Without the messages the same run is just a failure.
         QCOMPARE(diagnoseBuild(facts, terminal, BuildPreset::B).verdict, BuildVerdict::Failed);
@@ -194,8 +198,8 @@ class TestCargoMessages : public QObject {
     void twoErrorsAreCounted()
     {
         Workspace ws;
-        write(ws.root() + "/examples/broken.rs",
-              "fn main() {\n    let x: u32 = \"text\";\n    let y: bool = 3;\n    println!(\"{} {}\", x, y);\n}\n");
+        write(ws.root() + "/examples/broken.rs", "fn main() {\n    let x: u32 = \"text\";\n    let y: bool = "
+                                                 "3;\n    println!(\"{} {}\", x, y);\n}\n");
         const CargoRun run = cargo(ws.root(), QStringList{"build", "--example", "broken"} + kJson);
         CargoMessageParser p;
         feed(p, view(run.out));
@@ -211,7 +215,8 @@ class TestCargoMessages : public QObject {
     void testOutputPassesThrough()
     {
         Workspace ws;
-        const CargoRun run = cargo(ws.root(), QStringList{"test", "--lib"} + kJson + QStringList{"--", "--nocapture"});
+        const CargoRun run =
+            cargo(ws.root(), QStringList{"test", "--lib"} + kJson + QStringList{"--", "--nocapture"});
         QCOMPARE(run.exitCode, 0);
         CargoMessageParser p;
         const auto text = feed(p, view(run.out), 5);
@@ -229,12 +234,16 @@ class TestCargoMessages : public QObject {
     {
         CargoMessageParser p;
         std::string input;
-        input += "{\"reason\":\"compiler-message\",\"message\":{\"level\":\"error\",\"message\":\"cut\"\n"; // truncated
-        input += "{\"reason\":\"compiler-message\",\"message\":{\"level\":\"error\",\"message\":\"bad \xff\xfe utf8\"}}\n";
+        input +=
+            "{\"reason\":\"compiler-message\",\"message\":{\"level\":\"error\",\"message\":\"cut\"\n"; // truncated
+        input += "{\"reason\":\"compiler-message\",\"message\":{\"level\":\"error\",\"message\":\"bad "
+                 "\xff\xfe utf8\"}}\n";
         input += "{\"reason\":\"x\"," + std::string(100000, '[') + "\n"; // nested far too deep
-        input += "{\"reason\":\"compiler-artifact\",\"target\":5,\"filenames\":\"x\",\"fresh\":\"yes\",\"executable\":7}\n";
-        input += "{\"reason\":\"compiler-message\",\"message\":{\"level\":3,\"spans\":[{\"is_primary\":\"yes\"}],"
-                 "\"code\":[]}}\n";
+        input += "{\"reason\":\"compiler-artifact\",\"target\":5,\"filenames\":\"x\",\"fresh\":\"yes\","
+                 "\"executable\":7}\n";
+        input +=
+            "{\"reason\":\"compiler-message\",\"message\":{\"level\":3,\"spans\":[{\"is_primary\":\"yes\"}],"
+            "\"code\":[]}}\n";
         input += "{\"reason\":\"build-finished\",\"success\":\"maybe\"}\n";
         input += "{\"reason\":7}\n";
         input += "[1, 2, 3]\n";
@@ -257,14 +266,16 @@ class TestCargoMessages : public QObject {
         QVERIFY(text.other.find(std::string("\0\0\0{\n", 5)) != std::string::npos);
         // Not read as a message, but not hidden either: shown as it came.
         QVERIFY(text.other.find("bad \xff\xfe utf8") != std::string::npos);
-        QVERIFY(p.ignoredNote().find("4 lines that looked like cargo messages were not read as messages: 4 not a valid message.") != std::string::npos);
+        QVERIFY(p.ignoredNote().find("4 lines that looked like cargo messages were not read as messages: 4 "
+                                     "not a valid message.") != std::string::npos);
     }
 
     void overlongLinesAreBounded()
     {
         CargoMessageParser p;
         const std::size_t big = CargoMessageParser::kMaxMessageLine + 12345;
-        std::string message = "{\"reason\":\"compiler-message\",\"message\":{\"level\":\"error\",\"message\":\"";
+        std::string message =
+            "{\"reason\":\"compiler-message\",\"message\":{\"level\":\"error\",\"message\":\"";
         message += std::string(big, 'a') + "\"}}\n";
         std::string output(big * 2 + 7, 'b');
         output += '\n';
@@ -333,11 +344,13 @@ class TestCargoMessages : public QObject {
     void linkerKilledInADiagnostic()
     {
         CargoMessageParser p;
-        feed(p, "{\"reason\":\"compiler-message\",\"package_id\":\"path+file:///w#big@0.1.0\","
-                "\"target\":{\"kind\":[\"bin\"],\"name\":\"big\"},\"message\":{\"level\":\"error\","
-                "\"message\":\"linking with `cc` failed: exit status: 1\",\"code\":null,\"spans\":[],"
-                "\"rendered\":\"\\u001b[1m\\u001b[91merror\\u001b[0m: linking with `cc` failed: exit status: 1\\n"
-                "  |\\n  = note: collect2: fatal error: ld terminated with signal 9 [Killed]\\n\"}}\n");
+        feed(
+            p,
+            "{\"reason\":\"compiler-message\",\"package_id\":\"path+file:///w#big@0.1.0\","
+            "\"target\":{\"kind\":[\"bin\"],\"name\":\"big\"},\"message\":{\"level\":\"error\","
+            "\"message\":\"linking with `cc` failed: exit status: 1\",\"code\":null,\"spans\":[],"
+            "\"rendered\":\"\\u001b[1m\\u001b[91merror\\u001b[0m: linking with `cc` failed: exit status: 1\\n"
+            "  |\\n  = note: collect2: fatal error: ld terminated with signal 9 [Killed]\\n\"}}\n");
         QCOMPARE(p.killed().size(), std::size_t(1));
         QVERIFY(p.killed()[0].linker);
         BuildOutcomeFacts facts;
@@ -370,7 +383,8 @@ class TestCargoMessages : public QObject {
         for (const auto& step : c.steps) {
             QCOMPARE(step.messageFormat, std::string("json-diagnostic-rendered-ansi"));
             const auto args = step.commandArgs();
-            QCOMPARE(std::count(args.begin(), args.end(), "--message-format=json-diagnostic-rendered-ansi"), 1);
+            QCOMPARE(std::count(args.begin(), args.end(), "--message-format=json-diagnostic-rendered-ansi"),
+                     1);
             // The line people copy is cargo's human one.
             QVERIFY(step.displayLine().find("message-format") == std::string::npos);
         }
@@ -385,7 +399,8 @@ class TestCargoMessages : public QObject {
         r.extraArgs = {"--", "--message-format=mine"};
         const BuildPlan dashes = planBuild(r, BuildPreset::B);
         const auto args = dashes.steps[0].commandArgs();
-        const auto format = std::find(args.begin(), args.end(), "--message-format=json-diagnostic-rendered-ansi");
+        const auto format =
+            std::find(args.begin(), args.end(), "--message-format=json-diagnostic-rendered-ansi");
         QVERIFY(format != args.end());
         QVERIFY(format < std::find(args.begin(), args.end(), "--"));
         QVERIFY(cargoTakesMessageFormat("build"));
