@@ -105,8 +105,14 @@ std::string_view verdictId(BuildVerdict verdict)
     return "failed";
 }
 
-BuildDiagnosis diagnoseBuild(const BuildOutcomeFacts& f, const CargoOutputParser& output, BuildPreset preset)
+BuildDiagnosis diagnoseBuild(const BuildOutcomeFacts& f, const CargoOutputParser& output, BuildPreset preset,
+                             const CargoMessageParser* messages)
 {
+    // Killed processes as the terminal text and the diagnostics tell them.
+    std::vector<KilledProcessInfo> killed = output.killed();
+    if (messages)
+        killed.insert(killed.end(), messages->killed().begin(), messages->killed().end());
+
     BuildDiagnosis d;
     if (f.cancelledByUser) {
         d.verdict = BuildVerdict::Cancelled;
@@ -116,7 +122,9 @@ BuildDiagnosis diagnoseBuild(const BuildOutcomeFacts& f, const CargoOutputParser
     if (f.exitCode && *f.exitCode == 0) {
         if (f.artifactExpected && !f.artifactExists) {
             d.verdict = BuildVerdict::MissingArtifact;
-            d.summary = "cargo reported success, but the expected file is not there.";
+            d.summary = f.artifactNotReported
+                            ? "cargo reported success, but not the file this build should make."
+                            : "cargo reported success, but the expected file is not there.";
             d.nextStep =
                 "Check the target name and profile; a custom target folder (CARGO_TARGET_DIR) moves it.";
             return d;
@@ -127,17 +135,17 @@ BuildDiagnosis diagnoseBuild(const BuildOutcomeFacts& f, const CargoOutputParser
     }
 
     const bool sigkill =
-        (f.signal && *f.signal == 9) || (f.exitCode && *f.exitCode == 137) || !output.killed().empty();
+        (f.signal && *f.signal == 9) || (f.exitCode && *f.exitCode == 137) || !killed.empty();
     if (sigkill) {
         const bool counterRose = f.oomKillsBefore && f.oomKillsAfter && *f.oomKillsAfter > *f.oomKillsBefore;
         const bool nearlyExhausted = f.lowestAvailableFraction <= 0.05 && f.lowestHeadroomFraction <= 0.10;
         std::string victim = "the build";
         bool atLink = false;
-        if (!output.killed().empty()) {
-            victim = output.killed().front().what;
-            for (const auto& k : output.killed())
+        if (!killed.empty()) {
+            victim = killed.front().what;
+            for (const auto& k : killed)
                 atLink = atLink || k.linker;
-            d.detail = output.killed().front().line;
+            d.detail = killed.front().line;
         }
         const bool cgroupCounted = f.cgroupOomKillsBefore && f.cgroupOomKillsAfter &&
                                    *f.cgroupOomKillsAfter > *f.cgroupOomKillsBefore;
@@ -195,6 +203,33 @@ BuildDiagnosis diagnoseBuild(const BuildOutcomeFacts& f, const CargoOutputParser
         d.verdict = BuildVerdict::KilledBySignal;
         d.summary = "The build was stopped by " + signalName(*f.signal) + ".";
         d.nextStep = "Nothing points at memory. Run the same preset again.";
+        return d;
+    }
+
+    if (const CargoDiagnostic* e = messages ? messages->firstError() : nullptr) {
+        d.verdict = BuildVerdict::CompileError;
+        const unsigned n = messages->errorCount();
+        d.summary = "Compile error: " + e->headline();
+        if (n > 1)
+            d.summary += " (" + std::to_string(n) + " errors)";
+        std::string where = e->location;
+        std::string in;
+        if (!e->target.name.empty()) {
+            const std::string package = packageNameOf(e->packageId);
+            const std::string kind =
+                e->target.kinds.empty() ? std::string("target") : e->target.kinds.front();
+            in = kind + " " + e->target.name;
+            if (!package.empty() && package != e->target.name)
+                in += " of package " + package;
+        }
+        d.detail = e->headline();
+        if (!where.empty())
+            d.detail += "\n  at " + where;
+        if (!in.empty())
+            d.detail += "\n  in " + in;
+        d.nextStep = where.empty()
+                         ? "Fix the error and build again; memory was not the problem."
+                         : "Fix the error at " + where + " and build again; memory was not the problem.";
         return d;
     }
 

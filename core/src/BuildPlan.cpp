@@ -161,6 +161,37 @@ std::optional<BuildPreset> presetFromId(std::string_view id)
     return std::nullopt;
 }
 
+bool cargoTakesMessageFormat(std::string_view subcommand)
+{
+    for (std::string_view s : {"build", "b", "check", "c", "clippy", "run", "r", "test", "t", "bench",
+                               "rustc", "doc", "d", "rustdoc", "fix"}) {
+        if (s == subcommand)
+            return true;
+    }
+    return false;
+}
+
+bool hasMessageFormat(const std::vector<std::string>& args)
+{
+    for (const auto& a : args) {
+        if (a == "--")
+            return false;
+        if (a == "--message-format" || a.starts_with("--message-format="))
+            return true;
+    }
+    return false;
+}
+
+std::vector<std::string> BuildStep::commandArgs() const
+{
+    std::vector<std::string> out = args;
+    if (messageFormat.empty())
+        return out;
+    const auto dashes = std::find(out.begin(), out.end(), std::string("--"));
+    out.insert(dashes, "--message-format=" + messageFormat);
+    return out;
+}
+
 std::string BuildStep::displayLine() const
 {
     std::string line;
@@ -284,6 +315,13 @@ BuildPlan planBuild(const BuildRequest& r, BuildPreset preset, std::optional<Job
         plan.jobs = *r.jobs;
         if (preset == BuildPreset::Auto)
             plan.jobsExplanation = "-j " + n + ", as asked with --jobs";
+    }
+
+    // Errors and artifacts are read from cargo's JSON messages, unless the
+    // user asked for a format of their own.
+    for (auto& step : plan.steps) {
+        if (!step.args.empty() && cargoTakesMessageFormat(step.args.front()) && !hasMessageFormat(step.args))
+            step.messageFormat = std::string(kCargoMessageFormat);
     }
 
     const std::string targetDir = r.targetDir.empty() ? r.projectDir + "/target" : r.targetDir;

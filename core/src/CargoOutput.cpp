@@ -109,6 +109,49 @@ std::optional<CargoProgress> parseProgressLine(std::string_view line)
     return progress;
 }
 
+std::optional<KilledProcessInfo> killedProcessIn(std::string_view raw)
+{
+    const std::string_view text = trimmed(raw);
+    if (!killedBySigkill(text))
+        return std::nullopt;
+    KilledProcessInfo info;
+    info.line = std::string(text);
+    const auto tick = text.find('`');
+    const auto endTick = tick == std::string_view::npos ? tick : text.find('`', tick + 1);
+    std::string_view command = tick != std::string_view::npos && endTick != std::string_view::npos
+                                   ? text.substr(tick + 1, endTick - tick - 1)
+                                   : std::string_view{};
+    info.crate = crateName(command);
+    const bool linkerLine = text.find("terminated with signal") != std::string_view::npos ||
+                            text.find("linking with") != std::string_view::npos ||
+                            text.find("collect2") != std::string_view::npos;
+    info.linker = linkerLine;
+    if (linkerLine)
+        info.what = "the linker";
+    else if (!info.crate.empty())
+        info.what = "rustc (crate " + info.crate + ")";
+    else if (command.find("build-script") != std::string_view::npos)
+        info.what = "a build script";
+    else if (!command.empty())
+        info.what = std::string(command.substr(0, command.find(' ')));
+    else
+        info.what = "a build process";
+    return info;
+}
+
+void CargoOutputParser::feedLines(std::string_view lines)
+{
+    while (!lines.empty()) {
+        const auto end = lines.find('\n');
+        const std::string_view one = lines.substr(0, end);
+        if (!one.empty())
+            line(one);
+        if (end == std::string_view::npos)
+            break;
+        lines.remove_prefix(end + 1);
+    }
+}
+
 void CargoOutputParser::feed(std::string_view chunk)
 {
     for (char c : chunk) {
@@ -156,30 +199,8 @@ void CargoOutputParser::line(std::string_view raw)
         return;
     }
 
-    if (killedBySigkill(text)) {
-        KilledProcessInfo info;
-        info.line = std::string(text);
-        const auto tick = text.find('`');
-        const auto endTick = tick == std::string_view::npos ? tick : text.find('`', tick + 1);
-        std::string_view command = tick != std::string_view::npos && endTick != std::string_view::npos
-                                       ? text.substr(tick + 1, endTick - tick - 1)
-                                       : std::string_view{};
-        info.crate = crateName(command);
-        const bool linkerLine = text.find("terminated with signal") != std::string_view::npos ||
-                                text.find("linking with") != std::string_view::npos ||
-                                text.find("collect2") != std::string_view::npos;
-        info.linker = linkerLine;
-        if (linkerLine)
-            info.what = "the linker";
-        else if (!info.crate.empty())
-            info.what = "rustc (crate " + info.crate + ")";
-        else if (command.find("build-script") != std::string_view::npos)
-            info.what = "a build script";
-        else if (!command.empty())
-            info.what = std::string(command.substr(0, command.find(' ')));
-        else
-            info.what = "a build process";
-        killed_.push_back(std::move(info));
+    if (auto killed = killedProcessIn(text)) {
+        killed_.push_back(std::move(*killed));
         return;
     }
 

@@ -15,9 +15,9 @@
 #ifdef Q_OS_UNIX
 #include <fcntl.h>
 #include <unistd.h>
+#endif
 
 namespace headroom::services {
-#endif
 
 namespace {
 QString toQString(const std::string& s)
@@ -72,6 +72,7 @@ bool BuildRunner::start(const BuildRequest& request, const BuildPlan& plan, QStr
     request_ = request;
     plan_ = plan;
     parser_ = CargoOutputParser();
+    messages_ = CargoMessageParser();
     result_ = BuildRunResult();
     result_.preset = plan.preset;
     result_.jobs = plan.jobs;
@@ -88,6 +89,7 @@ bool BuildRunner::start(const BuildRequest& request, const BuildPlan& plan, QStr
     finishing_ = false;
     pendingLine_.clear();
     output_.reset();
+    stdoutText_.reset();
     clock_.start();
     startStep(0);
     return true;
@@ -100,13 +102,15 @@ void BuildRunner::startStep(int index)
     auto* process = new QProcess(this);
     process_ = process;
     process->setProgram(toQString(step.program));
-    process->setArguments(toQStringList(step.args));
+    process->setArguments(toQStringList(step.commandArgs()));
     process->setWorkingDirectory(toQString(step.workingDir));
     QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
     for (const auto& [name, value] : step.environment)
         env.insert(toQString(name), toQString(value));
     process->setProcessEnvironment(env);
-    process->setProcessChannelMode(QProcess::MergedChannels);
+    // Standard output carries cargo's JSON messages, standard error its
+    // progress and status lines: each is read by its own reader.
+    process->setProcessChannelMode(QProcess::SeparateChannels);
 #ifdef Q_OS_UNIX
     // Its own process group: a Ctrl+C in Headroom's terminal does not reach it,
     // and the whole build can be signalled as one.
@@ -126,7 +130,8 @@ void BuildRunner::startStep(int index)
         });
     }
 #endif
-    connect(process, &QProcess::readyRead, this, &BuildRunner::onReadyRead);
+    connect(process, &QProcess::readyReadStandardError, this, &BuildRunner::onStandardError);
+    connect(process, &QProcess::readyReadStandardOutput, this, [this] { onStandardOutput(); });
     connect(process, &QProcess::finished, this, &BuildRunner::onStepFinished);
     connect(process, &QProcess::errorOccurred, this, [this, process](QProcess::ProcessError e) {
         if (e != QProcess::FailedToStart || process != process_)
@@ -159,11 +164,30 @@ void BuildRunner::startStep(int index)
     process->start();
 }
 
-void BuildRunner::onReadyRead()
+void BuildRunner::onStandardOutput(bool atEnd)
 {
     if (!process_)
         return;
-    const QByteArray bytes = process_->readAll();
+    const QByteArray bytes = process_->readAllStandardOutput();
+    CargoMessageParser::Text text =
+        messages_.feed(std::string_view(bytes.constData(), std::size_t(bytes.size())));
+    if (atEnd) {
+        CargoMessageParser::Text rest = messages_.finish();
+        text.log += rest.log;
+        text.other += rest.other;
+    }
+    // What is not a cargo message (a custom command's output, a program's)
+    // is read like the terminal text, as before.
+    parser_.feedLines(text.other);
+    if (!text.log.empty())
+        emit outputArrived(stdoutText_.decode(text.log));
+}
+
+void BuildRunner::onStandardError()
+{
+    if (!process_)
+        return;
+    const QByteArray bytes = process_->readAllStandardError();
     parser_.feed(std::string_view(bytes.constData(), std::size_t(bytes.size())));
     // Only whole lines go to the log: a read can end in the middle of one.
     QString text =
@@ -272,11 +296,13 @@ void BuildRunner::onStepFinished(int exitCode, QProcess::ExitStatus status)
 {
     if (!process_ || sender() != process_)
         return;
-    onReadyRead();
+    onStandardOutput(true);
+    onStandardError();
     // Closing the job ends whatever the step left running (Windows only).
     job_.reset();
     emitLogLines(pendingLine_);
     output_.reset();
+    stdoutText_.reset();
     pendingLine_.clear();
     process_->deleteLater();
     // On Unix a crashed child's "exit code" is the signal that ended it.
@@ -317,8 +343,34 @@ void BuildRunner::conclude()
     finishing_ = false;
     const std::optional<int> exitCode = result_.exitCode;
     const std::optional<int> signal = result_.signal;
+    // The file the build made is the one cargo reported, not a guess from the
+    // profile and target folders; the planned path only when cargo's messages
+    // were not read (a custom command, a --message-format of the user's).
+    bool notReported = false;
+    for (const auto& a : messages_.artifacts()) {
+        if (!a.executable.empty() && !result_.executables.contains(toQString(a.executable)))
+            result_.executables << toQString(a.executable);
+    }
+    const bool namedTarget =
+        (request_.targetKind == TargetKind::Example || request_.targetKind == TargetKind::Bin ||
+         request_.targetKind == TargetKind::Default) &&
+        !request_.targetName.empty() && plan_.preset != BuildPreset::Custom;
+    if (namedTarget && messages_.sawMessages()) {
+        const char* kind = request_.targetKind == TargetKind::Example ? "example" : "bin";
+        const CargoArtifact* reported = messages_.artifactOf(kind, request_.targetName);
+        if (reported && !reported->executable.empty()) {
+            result_.artifactPath = toQString(reported->executable);
+        } else {
+            notReported = true;
+        }
+    }
     const QFileInfo artifact(result_.artifactPath);
-    result_.artifactSize = !result_.artifactPath.isEmpty() && artifact.isFile() ? artifact.size() : -1;
+    result_.artifactSize =
+        !notReported && !result_.artifactPath.isEmpty() && artifact.isFile() ? artifact.size() : -1;
+    result_.errorCount = messages_.errorCount();
+    result_.warningCount = messages_.warningCount();
+    if (const std::string note = messages_.ignoredNote(); !note.empty())
+        emit outputArrived(toQString(note) + '\n');
 
     BuildOutcomeFacts facts;
     facts.exitCode = exitCode;
@@ -326,6 +378,7 @@ void BuildRunner::conclude()
     facts.cancelledByUser = cancelled_;
     facts.artifactExpected = !result_.artifactPath.isEmpty();
     facts.artifactExists = result_.artifactSize >= 0;
+    facts.artifactNotReported = notReported;
     facts.oomKillsBefore = oomBefore_;
     facts.oomKillsAfter = oomAfter_;
     facts.lowestAvailableFraction = lowestAvailable_;
@@ -337,7 +390,7 @@ void BuildRunner::conclude()
         facts.cgroupOomKillsAfter = cgroupAfter_->oomKills;
         facts.cgroupNearLimit = cgroupAfter_->nearLimit();
     }
-    result_.diagnosis = diagnoseBuild(facts, parser_, plan_.preset);
+    result_.diagnosis = diagnoseBuild(facts, parser_, plan_.preset, &messages_);
     running_ = false;
     rootKey_.reset();
 

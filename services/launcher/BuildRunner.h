@@ -8,6 +8,7 @@
 #include "headroom/BuildContainment.h"
 #include "headroom/BuildDiagnosis.h"
 #include "headroom/BuildPlan.h"
+#include "headroom/CargoMessages.h"
 #include "headroom/CargoOutput.h"
 #include "headroom/CgroupMemory.h"
 #include "headroom/Snapshot.h"
@@ -33,8 +34,11 @@ struct BuildRunResult {
     std::optional<int> exitCode; // the last step's exit code
     std::optional<int> signal;   // or the signal that ended it
     double seconds = 0.0;
-    QString artifactPath;
+    QString artifactPath;     // the executable cargo reported for the target, or the planned path
     qint64 artifactSize = -1; // -1 when it does not exist
+    QStringList executables;  // every executable cargo reported building, in order
+    unsigned errorCount = 0;  // compiler errors in cargo's JSON messages
+    unsigned warningCount = 0;
     quint64 peakTreeBytes = 0;
     quint64 peakSystemUsed = 0;
     std::map<std::string, quint64> peakByCrate; // rustc --crate-name -> peak resident bytes
@@ -66,7 +70,10 @@ class BuildRunner : public QObject {
     bool concluding() const { return finishing_; }
     // The running step's root process, once it has started.
     std::optional<headroom::ProcessKey> rootKey() const { return rootKey_; }
+    // The terminal text (standard error, and the lines of standard output
+    // that are not cargo messages) and cargo's JSON messages (standard output).
     const headroom::CargoOutputParser& output() const { return parser_; }
+    const headroom::CargoMessageParser& messages() const { return messages_; }
 
   public slots:
     // Terminates the whole build tree (SIGTERM, SIGKILL after the grace period).
@@ -86,7 +93,8 @@ class BuildRunner : public QObject {
 
   private:
     void startStep(int index);
-    void onReadyRead();
+    void onStandardError();
+    void onStandardOutput(bool atEnd = false);
     void emitLogLines(const QString& text);
     void onStepFinished(int exitCode, QProcess::ExitStatus status);
     void finish(std::optional<int> exitCode, std::optional<int> signal);
@@ -99,9 +107,11 @@ class BuildRunner : public QObject {
     headroom::BuildPlan plan_;
     QPointer<QProcess> process_;
     headroom::CargoOutputParser parser_;
+    headroom::CargoMessageParser messages_;
     QElapsedTimer clock_;
     QString pendingLine_;
-    TerminalTextDecoder output_;                      // the current step's output
+    TerminalTextDecoder output_;                      // the current step's standard error
+    TerminalTextDecoder stdoutText_;                  // and what its standard output shows
     std::shared_ptr<TerminalTextDecoder> thenOutput_; // the then-run command's
     std::unique_ptr<BuildContainment> job_;
     bool running_ = false;

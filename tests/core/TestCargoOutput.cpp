@@ -51,6 +51,35 @@ class TestCargoOutput : public QObject {
     Q_OBJECT
 
   private slots:
+    // Standard output's non-message lines come in between standard error's
+    // reads: a partial line of the one is not joined to the other's.
+    void linesOfASecondStreamLeaveAPartialLineAlone()
+    {
+        CargoOutputParser p;
+        p.feed("   Compiling de");
+        p.feedLines("error[E0599]: no method named `x`\n --> src/lib.rs:2:7\nplain\n");
+        p.feed("mo v0.1.0\n");
+        p.finish();
+        QCOMPARE(p.compiledCount(), 1u);
+        QVERIFY(p.firstError());
+        QCOMPARE(p.firstError()->headline, std::string("error[E0599]: no method named `x`"));
+        QCOMPARE(p.firstError()->location, std::string("src/lib.rs:2:7"));
+        QCOMPARE(p.lineCount(), std::size_t(4));
+    }
+
+    void killedProcessInOneLine()
+    {
+        const auto k =
+            killedProcessIn("  process didn't exit successfully: `rustc --crate-name big src/lib.rs` "
+                            "(signal: 9, SIGKILL: kill)");
+        QVERIFY(k);
+        QCOMPARE(k->crate, std::string("big"));
+        QVERIFY(!k->linker);
+        QVERIFY(
+            killedProcessIn("= note: collect2: fatal error: ld terminated with signal 9 [Killed]")->linker);
+        QVERIFY(!killedProcessIn("error[E0308]: mismatched types"));
+    }
+
     void progressFromRealOutput()
     {
         const auto p = parse(kProgress);

@@ -255,6 +255,76 @@ class TestBuildLauncher : public QObject {
         QVERIFY2(all.contains("42"), qPrintable(all.right(500)));
     }
 
+    // A real compile error: the summary, the place and the count come from
+    // cargo's JSON messages, and the log shows rustc's text as a terminal would.
+    void compileErrorIsReportedFromCargosMessages()
+    {
+        CargoWorkspace ws(400);
+        CargoWorkspace::write(ws.root() + "/examples/broken.rs",
+                              "fn main() {\n    let x: u32 = \"text\";\n    println!(\"{}\", x);\n}\n");
+        BuildRequest request = requestFor(ws);
+        request.targetName = "broken";
+        const BuildPlan plan = planBuild(request, BuildPreset::B);
+
+        services::BuildRunner runner;
+        QSignalSpy steps(&runner, &services::BuildRunner::stepStarted);
+        QSignalSpy output(&runner, &services::BuildRunner::outputArrived);
+        QSignalSpy finished(&runner, &services::BuildRunner::finished);
+        QVERIFY(runner.start(request, plan));
+        QTRY_VERIFY_WITH_TIMEOUT(runner.rootKey().has_value(), 10000);
+        // Read while the build script sleeps.
+        std::ifstream in("/proc/" + std::to_string(runner.rootKey()->pid) + "/cmdline", std::ios::binary);
+        const std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        QVERIFY2(cmdline.find(std::string("--message-format=json-diagnostic-rendered-ansi\0", 47)) !=
+                     std::string::npos,
+                 "cargo must run with the JSON message format");
+        const services::BuildRunResult result = waitFinished(finished);
+        QVERIFY2(result.diagnosis.verdict == BuildVerdict::CompileError, result.diagnosis.summary.c_str());
+        QCOMPARE(result.diagnosis.summary, std::string("Compile error: error[E0308]: mismatched types"));
+        QVERIFY2(result.diagnosis.detail.find("at examples/broken.rs:2:18") != std::string::npos,
+                 result.diagnosis.detail.c_str());
+        QVERIFY(result.diagnosis.detail.find("in example broken") != std::string::npos);
+        QCOMPARE(result.errorCount, 1u);
+        QCOMPARE(runner.messages().errorCount(), 1u);
+        QVERIFY(runner.messages().buildFinished().has_value() && !*runner.messages().buildFinished());
+        // The line people copy is cargo's human one.
+        QVERIFY(!steps.at(0).at(2).toString().contains("message-format"));
+        QString all;
+        for (const auto& chunk : output)
+            all += chunk.at(0).toString();
+        QVERIFY2(all.contains("error[E0308]: mismatched types\n"), qPrintable(all.right(800)));
+        QVERIFY(all.contains("--> examples/broken.rs:2:18"));
+        QVERIFY(all.contains("expected `u32`, found `&str`"));
+        QVERIFY(all.contains("Compiling demo")); // standard error, as before
+        QVERIFY(all.contains("could not compile `demo`"));
+        QVERIFY2(!all.contains(QChar(0x1b)), qPrintable(all.right(800))); // the log strips colours
+        QVERIFY(!all.contains("\"reason\""));                             // no raw JSON in the log
+        QVERIFY(result.artifactSize < 0);
+    }
+
+    // The target folder moved by the workspace's own cargo config: the plan's
+    // guess is wrong, the executable cargo reported is the one checked.
+    void artifactIsTheOneCargoReported()
+    {
+        CargoWorkspace ws(200);
+        QDir().mkpath(ws.root() + "/.cargo");
+        CargoWorkspace::write(ws.root() + "/.cargo/config.toml", "[build]\ntarget-dir = \"elsewhere\"\n");
+        const BuildRequest request = requestFor(ws);
+        const BuildPlan plan = planBuild(request, BuildPreset::B);
+        QVERIFY(QString::fromStdString(plan.artifactPath).endsWith("/target/debug/examples/hello"));
+
+        services::BuildRunner runner;
+        QSignalSpy finished(&runner, &services::BuildRunner::finished);
+        QVERIFY(runner.start(request, plan));
+        const services::BuildRunResult result = waitFinished(finished);
+        QVERIFY2(result.diagnosis.verdict == BuildVerdict::Succeeded, result.diagnosis.summary.c_str());
+        QVERIFY2(result.artifactPath == ws.root() + "/elsewhere/debug/examples/hello",
+                 qPrintable(result.artifactPath));
+        QVERIFY(result.artifactSize > 0);
+        QVERIFY(result.executables.contains(result.artifactPath));
+        QVERIFY(!QFileInfo::exists(QString::fromStdString(plan.artifactPath)));
+    }
+
     void oomKillIsDiagnosedOnlyWithTheOomSign()
     {
         QTemporaryDir dir;

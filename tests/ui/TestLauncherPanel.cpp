@@ -316,6 +316,13 @@ class TestLauncherPanel : public QObject {
                                  services::LauncherController::StartMode::Anyway));
         QVERIFY(finished.wait(240000));
         QVERIFY(panel.diagnosisLabel()->text().contains("error"));
+        // Said with cargo's JSON messages: the error, its file and place.
+        QVERIFY2(panel.diagnosisLabel()->text().contains("Compile error: error[E0308]: mismatched types"),
+                 qPrintable(panel.diagnosisLabel()->text()));
+        QVERIFY2(panel.diagnosisLabel()->text().contains("at src/lib.rs:1:25"),
+                 qPrintable(panel.diagnosisLabel()->text()));
+        QVERIFY(panel.log()->toPlainText().contains("--> src/lib.rs:1:25"));
+        QVERIFY(!panel.log()->toPlainText().contains("\"reason\""));
         QVERIFY(!progress.isEmpty());
         const unsigned done = progress.last().at(0).toUInt();
         const unsigned seen = progress.last().at(1).toUInt();

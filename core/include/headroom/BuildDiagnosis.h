@@ -3,6 +3,7 @@
 // Why a build ended the way it did, in words, and the next safe step.
 
 #include "headroom/BuildPlan.h"
+#include "headroom/CargoMessages.h"
 #include "headroom/CargoOutput.h"
 
 #include <cstdint>
@@ -17,7 +18,7 @@ enum class BuildVerdict {
                     // counter rose while memory was near its limit (then the summary says "Probably")
     KilledBySignal, // killed by signal 9 (or another signal) for another reason
     CompileError,
-    MissingArtifact, // cargo said yes but the expected file is not there
+    MissingArtifact, // cargo said yes but the expected file is not there (or cargo reported none)
     Cancelled,       // stopped from Headroom
     Failed,          // any other non-zero exit
 };
@@ -30,6 +31,8 @@ struct BuildOutcomeFacts {
     bool cancelledByUser = false;
     bool artifactExpected = false;
     bool artifactExists = false;
+    // cargo's JSON messages were read and reported no artifact for the target.
+    bool artifactNotReported = false;
     std::optional<std::uint64_t> oomKillsBefore; // kernel counter at start
     std::optional<std::uint64_t> oomKillsAfter;  // and at the end
     double lowestAvailableFraction = 1.0;        // least available RAM seen during the build, of total
@@ -52,7 +55,10 @@ struct BuildDiagnosis {
     std::string nextStep;                  // the advice in words
 };
 
+// `output` read the terminal text (progress, the lock, cargo's own errors,
+// killed processes); `messages`, when given, cargo's JSON messages: their
+// errors come first, with the count, the place and the target.
 BuildDiagnosis diagnoseBuild(const BuildOutcomeFacts& facts, const CargoOutputParser& output,
-                             BuildPreset preset);
+                             BuildPreset preset, const CargoMessageParser* messages = nullptr);
 
 } // namespace headroom

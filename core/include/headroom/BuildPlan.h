@@ -12,6 +12,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace headroom {
@@ -45,8 +46,16 @@ struct BuildStep {
     std::vector<std::string> args;
     std::map<std::string, std::string> environment; // set on top of the inherited one
     std::string workingDir;
+    // The --message-format Headroom adds to read cargo's JSON messages
+    // ("json-diagnostic-rendered-ansi"); empty when it adds none (not a
+    // cargo step, or the user chose a format in the extra arguments).
+    std::string messageFormat;
 
-    // The step as one shell-quoted line, environment first, for people to copy.
+    // The arguments the step runs with: `args`, and --message-format=<messageFormat>
+    // before any "--" (what follows it is the program's).
+    std::vector<std::string> commandArgs() const;
+    // The step as one shell-quoted line, environment first, for people to copy:
+    // without the message format, so that a terminal shows cargo's own text.
     std::string displayLine() const;
 };
 
@@ -80,6 +89,14 @@ struct BuildPlan {
 // The plan for a request. `jobs` is used by Auto (pass chooseJobs().jobs).
 BuildPlan planBuild(const BuildRequest& request, BuildPreset preset, std::optional<JobsChoice> autoJobs = {},
                     bool windows = false);
+
+// The message format Headroom reads cargo's output in.
+inline constexpr std::string_view kCargoMessageFormat = "json-diagnostic-rendered-ansi";
+// Whether `cargo <subcommand>` takes --message-format (build, check, run,
+// test, bench, rustc, doc, rustdoc, fix: clippy forwards it to check).
+bool cargoTakesMessageFormat(std::string_view subcommand);
+// Whether the arguments already say --message-format (before any "--").
+bool hasMessageFormat(const std::vector<std::string>& args);
 
 // target/<dir> for a cargo profile: dev and test build into "debug".
 std::string profileDirectory(const std::string& profile);

@@ -38,6 +38,10 @@ class CargoOutputParser {
     void feed(std::string_view chunk);
     // Feeds the rest of a partial line at the end of the stream.
     void finish();
+    // Feeds whole lines from a second stream (the lines of standard output
+    // that were not cargo messages) without disturbing a partial line of the
+    // first: each '\n'-ended line is read on its own.
+    void feedLines(std::string_view lines);
 
     const std::optional<CargoProgress>& progress() const { return progress_; }
     const std::optional<CompileErrorInfo>& firstError() const { return firstError_; }
@@ -64,6 +68,11 @@ class CargoOutputParser {
     unsigned compiled_ = 0;
     std::size_t lineCount_ = 0;
 };
+
+// The compiler, linker or build script that a line says was killed by
+// signal 9 ("process didn't exit successfully: `rustc --crate-name x ...`
+// (signal: 9, SIGKILL: kill)", "ld terminated with signal 9"), if it says so.
+std::optional<KilledProcessInfo> killedProcessIn(std::string_view line);
 
 // Parses one "Building [=====>   ] 12/140: foo, bar(build)" line.
 std::optional<CargoProgress> parseProgressLine(std::string_view line);
