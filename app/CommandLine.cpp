@@ -21,8 +21,8 @@ std::vector<std::string> withoutQtOptions(const std::vector<std::string>& argume
                                           const std::vector<std::string>& commands)
 {
     static const std::vector<std::string> withValue = {
-        "platform", "platformtheme", "platformpluginpath", "style", "stylesheet", "display",
-        "geometry", "qwindowgeometry", "qwindowtitle", "qwindowicon", "session", "plugin"};
+        "platform", "platformtheme",   "platformpluginpath", "style",       "stylesheet", "display",
+        "geometry", "qwindowgeometry", "qwindowtitle",       "qwindowicon", "session",    "plugin"};
     static const std::vector<std::string> flags = {"reverse", "widgetcount", "nograb", "dograb", "sync"};
     const auto has = [](const std::vector<std::string>& list, const std::string& name) {
         return std::find(list.begin(), list.end(), name) != list.end();

@@ -30,9 +30,9 @@ struct DashboardOptions {
 struct ParsedCommandLine {
     using Choice = cli::CommandLine::Choice;
     Choice choice = Choice::Exit;
-    int exitCode = 2;     // Choice::Exit: 0 after --help or --version, 2 after a usage error
-    QString error;        // non-empty: the usage error, ready to print on stderr
-    bool exitNow = false; // --help or --version was printed
+    int exitCode = 2;         // Choice::Exit: 0 after --help or --version, 2 after a usage error
+    QString error;            // non-empty: the usage error, ready to print on stderr
+    bool exitNow = false;     // --help or --version was printed
     DashboardOptions options; // Choice::Dashboard
     // The parsed command line: runCommand() for Choice::Command,
     // buildOptions() for Choice::Build.

@@ -96,7 +96,8 @@ CLI::Validator windowSize()
                        digits.find_first_not_of("0123456789") == std::string::npos &&
                        readWholeNumber(digits, value);
             };
-            if (x == std::string::npos || !side(input.substr(0, x), width) || !side(input.substr(x + 1), height))
+            if (x == std::string::npos || !side(input.substr(0, x), width) ||
+                !side(input.substr(x + 1), height))
                 return "wants WIDTHxHEIGHT such as 1366x768, not \"" + safeText(input, 64) + "\"";
             // The window's backing store grows with the area: 99999x99999 is tens of GB.
             if (width < kMinWindowSide || height < kMinWindowSide || width > kMaxWindowSide ||
@@ -183,11 +184,11 @@ struct CommandLine::State {
 
     explicit State(Program p)
         : program(p), name(p == Program::Cli ? "headroom-cli" : "headroom"),
-          app(p == Program::Cli
-                  ? "Headroom: memory, swap, pressure and build processes at a glance, and a safe way to stop "
-                    "them."
-                  : "Headroom: watch memory, see which build eats it, stop the right thing.\n"
-                    "Without a command it opens the dashboard; the commands need no display.",
+          app(p == Program::Cli ? "Headroom: memory, swap, pressure and build processes at a glance, and a "
+                                  "safe way to stop "
+                                  "them."
+                                : "Headroom: watch memory, see which build eats it, stop the right thing.\n"
+                                  "Without a command it opens the dashboard; the commands need no display.",
               name)
     {
         app.set_version_flag("--version", name + " " + HEADROOM_VERSION);
@@ -195,7 +196,8 @@ struct CommandLine::State {
             app.require_subcommand(1);
         else
             app.require_subcommand(0, 1);
-        app.footer("Run `" + name + " COMMAND --help` for a command's options. Exit codes of stop: 0 done, "
+        app.footer("Run `" + name +
+                   " COMMAND --help` for a command's options. Exit codes of stop: 0 done, "
                    "1 failed, 2 bad arguments, 3 already gone, 4 not permitted, 5 refused.");
         defineSample();
         defineTop();
@@ -229,7 +231,8 @@ struct CommandLine::State {
         topCommand->add_flag("--builds", top.table.buildsOnly, "Only build and test processes");
         topCommand->add_option("--width", top.table.width, "Line width (default: the terminal's)")
             ->check(wholeNumberIn(40, 1000));
-        topCommand->add_option("--interval", top.intervalSeconds, "Seconds between the two polls used for CPU %")
+        topCommand
+            ->add_option("--interval", top.intervalSeconds, "Seconds between the two polls used for CPU %")
             ->check(decimalIn(0.0, 60.0, "seconds"));
     }
 
@@ -248,8 +251,9 @@ struct CommandLine::State {
                                 "With --extra-builds: only builds of workspaces in this folder");
         startOption =
             stopCommand
-                ->add_option("--start-time", startTime,
-                             "The process's start time, as `top` (START) or `sample --json` (start_time) show it")
+                ->add_option(
+                    "--start-time", startTime,
+                    "The process's start time, as `top` (START) or `sample --json` (start_time) show it")
                 ->check(wholeNumberIn(0, std::numeric_limits<std::uint64_t>::max()));
         stopCommand->add_flag("--tree", stop.tree, "Also every descendant (cargo and all its rustc)");
         stopCommand
@@ -282,7 +286,9 @@ struct CommandLine::State {
         b->add_option("--example", build.example, "Example to build")
             ->type_name("NAME")
             ->check(nonEmpty("an example name"));
-        b->add_option("--bin", build.bin, "Binary to build")->type_name("NAME")->check(nonEmpty("a binary name"));
+        b->add_option("--bin", build.bin, "Binary to build")
+            ->type_name("NAME")
+            ->check(nonEmpty("a binary name"));
         b->add_flag("--lib", build.lib, "Build only the library");
         b->add_option("--features", build.features, "Features, comma-separated")->type_name("LIST");
         b->add_option("--profile", build.profile, "release, dev or a custom profile (default release)")
@@ -294,7 +300,8 @@ struct CommandLine::State {
         b->add_option("--then-run", thenRun, "A command to run after a successful build")
             ->type_name("COMMAND")
             ->check(argumentString(true));
-        b->add_flag("--wait-for-memory", build.waitForMemory, "Wait until the memory checks pass, then start");
+        b->add_flag("--wait-for-memory", build.waitForMemory,
+                    "Wait until the memory checks pass, then start");
         b->add_option("--max-used", build.maxUsedPercent,
                       "Highest share of RAM in use to start at, percent (default 80)")
             ->type_name("PCT")
@@ -303,7 +310,8 @@ struct CommandLine::State {
         b->add_option("--need", need, "RAM + free swap the build needs, GiB (default: learned peak, else 8)")
             ->type_name("GIB")
             ->check(decimalIn(0.0, 65536.0, "a number of GiB", false));
-        b->add_option("--history", build.historyPath, "Build history database (default: in the app-data folder)")
+        b->add_option("--history", build.historyPath,
+                      "Build history database (default: in the app-data folder)")
             ->type_name("FILE")
             ->check(nonEmpty("a file"));
         b->add_option("--cargo", build.cargoProgram, "The cargo program (default: cargo on PATH)")
@@ -312,8 +320,9 @@ struct CommandLine::State {
         b->add_option("--jobs", jobs, "Parallel jobs, instead of the preset's choice")
             ->type_name("N")
             ->check(wholeNumberIn(1, 1024));
-        b->add_option("--oom-score-adj", build.oomScoreAdj,
-                      "oom_score_adj of the build's processes (default 500): the kernel kills the build first")
+        b->add_option(
+             "--oom-score-adj", build.oomScoreAdj,
+             "oom_score_adj of the build's processes (default 500): the kernel kills the build first")
             ->type_name("N")
             ->check(wholeNumberIn(0, 1000));
     }
@@ -333,13 +342,15 @@ struct CommandLine::State {
         add(app.add_option("--screenshot", f.screenshotPath, "Render the window to the PNG FILE and exit"))
             ->type_name("FILE")
             ->check(nonEmpty("a file"));
-        add(app.add_option("--after", f.screenshotAfter, "With --screenshot: wait for N samples first (default 3)"))
+        add(app.add_option("--after", f.screenshotAfter,
+                           "With --screenshot: wait for N samples first (default 3)"))
             ->type_name("N")
             ->check(wholeNumberIn(1, kMaxScreenshotAfter));
         add(app.add_option("--size", size, "Window size WIDTHxHEIGHT (--screenshot defaults to 1366x768)"))
             ->type_name("WxH")
             ->check(windowSize());
-        add(app.add_option("--settings", f.settingsPath, "Read and write settings in FILE instead of the default"))
+        add(app.add_option("--settings", f.settingsPath,
+                           "Read and write settings in FILE instead of the default"))
             ->type_name("FILE")
             ->check(nonEmpty("a file"));
         add(app.add_option("--history", f.historyPath,
@@ -349,8 +360,9 @@ struct CommandLine::State {
         add(app.add_option("--color-scheme", f.colorScheme, "Palette: system (default), light or dark"))
             ->type_name("SCHEME")
             ->check(colorScheme());
-        add(app.add_flag("--hidden", f.startHidden,
-                         "Start in the system tray without opening the window (it opens when there is no tray)"));
+        add(app.add_flag(
+            "--hidden", f.startHidden,
+            "Start in the system tray without opening the window (it opens when there is no tray)"));
         add(app.add_flag("--verbose", f.verbose, "Log debug messages to stderr too"));
     }
 
@@ -390,7 +402,8 @@ struct CommandLine::State {
             std::string list;
             for (const auto& command : names)
                 list += (list.empty() ? "" : ", ") + command;
-            return usage(err, "unknown command '" + safeText(args.front(), 64) + "'. Commands: " + list + ".");
+            return usage(err,
+                         "unknown command '" + safeText(args.front(), 64) + "'. Commands: " + list + ".");
         }
         std::vector<std::string> reversed(args.rbegin(), args.rend());
         try {
@@ -411,13 +424,15 @@ struct CommandLine::State {
             for (const CLI::Option* option : dashboardOptions) {
                 if (option->count() > 0)
                     return usage(err, option->get_name() + " is an option of the dashboard, not of `" +
-                                          command->get_name() + "`; give a command's options after its name.");
+                                          command->get_name() +
+                                          "`; give a command's options after its name.");
             }
         }
         if (command == sampleCommand || command == topCommand || command == stopCommand) {
             if (command == stopCommand) {
                 stop.pid = pidOption->count() > 0 ? std::optional<Pid>(pid) : std::nullopt;
-                stop.startTime = startOption->count() > 0 ? std::optional<std::uint64_t>(startTime) : std::nullopt;
+                stop.startTime =
+                    startOption->count() > 0 ? std::optional<std::uint64_t>(startTime) : std::nullopt;
             }
             return Choice::Command;
         }

@@ -12,14 +12,14 @@
 namespace headroom {
 
 struct HeadlessBuildOptions {
-    std::string project;            // --project: the folder that holds Cargo.toml
-    std::string preset = "A";       // --preset: A, B, C, D or auto (checked)
-    std::string package;            // -p/--package
-    std::string example;            // --example (wins over --bin and --lib)
-    std::string bin;                // --bin
-    bool lib = false;               // --lib
-    std::string features;           // --features, comma-separated
-    std::string profile = "release"; // --profile
+    std::string project;                  // --project: the folder that holds Cargo.toml
+    std::string preset = "A";             // --preset: A, B, C, D or auto (checked)
+    std::string package;                  // -p/--package
+    std::string example;                  // --example (wins over --bin and --lib)
+    std::string bin;                      // --bin
+    bool lib = false;                     // --lib
+    std::string features;                 // --features, comma-separated
+    std::string profile = "release";      // --profile
     std::optional<std::string> extraArgs; // --args, one string, split by the build
     std::optional<std::string> thenRun;   // --then-run, one string, split by the build
     bool waitForMemory = false;           // --wait-for-memory
