@@ -359,7 +359,7 @@ struct CommandLine::State {
             ->check(nonEmpty("a file"));
         add(app.add_option("--color-scheme", f.colorScheme, "Palette: system (default), light or dark"))
             ->type_name("SCHEME")
-            ->check(colorScheme());
+            ->transform(colorScheme());
         add(app.add_flag(
             "--hidden", f.startHidden,
             "Start in the system tray without opening the window (it opens when there is no tray)"));
