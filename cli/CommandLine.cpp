@@ -46,16 +46,17 @@ CLI::Validator wholeNumberIn(std::uint64_t lowest, std::uint64_t highest)
                 return "wants a whole number from " + range + ", not \"" + safeText(text, 64) + "\"";
             return {};
         },
-        "INT in " + range);
+        "from " + range);
 }
 
 // A decimal number: digits and one point, nothing else (no sign, exponent,
 // "nan", "inf" or hex). `what` names the unit in the message.
 CLI::Validator decimalIn(double lowest, double highest, const std::string& what, bool lowestAllowed = true)
 {
-    char range[64];
-    std::snprintf(range, sizeof range, "%g to %g", lowest, highest);
-    const std::string wants = lowestAllowed ? what + " from " + range : what + " above " + range;
+    char range[80];
+    std::snprintf(range, sizeof range, lowestAllowed ? "from %g to %g" : "above %g, up to %g", lowest,
+                  highest);
+    const std::string wants = what + " " + range;
     return CLI::Validator(
         [lowest, highest, lowestAllowed, wants](std::string& input) -> std::string {
             // strtod, not from_chars: macOS's libc++ has no floating-point
@@ -69,7 +70,7 @@ CLI::Validator decimalIn(double lowest, double highest, const std::string& what,
                 return "wants " + wants + ", not \"" + safeText(input, 64) + "\"";
             return {};
         },
-        "NUMBER in " + std::string(range));
+        std::string(range));
 }
 
 CLI::Validator nonEmpty(const std::string& what)
@@ -106,7 +107,7 @@ CLI::Validator windowSize()
                        std::to_string(kMaxWindowSide) + " pixels, not \"" + safeText(input, 64) + "\"";
             return {};
         },
-        "WxH");
+        "");
 }
 
 CLI::Validator colorScheme()
@@ -121,7 +122,7 @@ CLI::Validator colorScheme()
             input = lower;
             return {};
         },
-        "system|light|dark");
+        "");
 }
 
 CLI::Validator presetName()
@@ -133,7 +134,7 @@ CLI::Validator presetName()
                 return "unknown preset \"" + safeText(input, 64) + "\": use A, B, C, D or auto";
             return {};
         },
-        "A|B|C|D|auto");
+        "");
 }
 
 // A command line given as one string (--args, --then-run): quotes must match.
