@@ -3,189 +3,92 @@
 
 #include "services/DashboardSettings.h"
 
-#include <QCommandLineParser>
-#include <QCoreApplication>
-#include <QRegularExpression>
-
-#include <cstdio>
+#include <algorithm>
+#include <iostream>
+#include <sstream>
 
 namespace headroom::app {
 
+static_assert(cli::kDashboardMinIntervalSeconds == services::DashboardSettings::kMinIntervalSeconds &&
+                  cli::kDashboardMaxIntervalSeconds == services::DashboardSettings::kMaxIntervalSeconds,
+              "the command line checks --interval against the settings' bounds");
+
 namespace {
-// Samples are seconds apart: a day of them is more than any screenshot needs,
-// and far from where a sample counter could overflow.
-constexpr int kMaxScreenshotAfter = 100000;
-constexpr int kMinWindowSide = 100;
-constexpr int kMaxWindowSide = 8192;
+
+// Qt's own GUI options (and their values) are meant for QApplication, which
+// reads them from argv itself; they are only looked for before a command.
+std::vector<std::string> withoutQtOptions(const std::vector<std::string>& arguments,
+                                          const std::vector<std::string>& commands)
+{
+    static const std::vector<std::string> withValue = {
+        "platform", "platformtheme",   "platformpluginpath", "style",       "stylesheet", "display",
+        "geometry", "qwindowgeometry", "qwindowtitle",       "qwindowicon", "session",    "plugin"};
+    static const std::vector<std::string> flags = {"reverse", "widgetcount", "nograb", "dograb", "sync"};
+    const auto has = [](const std::vector<std::string>& list, const std::string& name) {
+        return std::find(list.begin(), list.end(), name) != list.end();
+    };
+    std::vector<std::string> ours;
+    bool inCommand = false;
+    for (std::size_t i = 0; i < arguments.size(); ++i) {
+        const std::string& argument = arguments[i];
+        inCommand = inCommand || has(commands, argument);
+        if (!inCommand && argument.size() > 1 && argument.front() == '-') {
+            std::string name = argument.substr(argument.find_first_not_of('-'));
+            const auto equals = name.find('=');
+            if (has(withValue, name.substr(0, equals))) {
+                if (equals == std::string::npos)
+                    ++i; // its value
+                continue;
+            }
+            if (has(flags, name))
+                continue;
+        }
+        ours.push_back(argument);
+    }
+    return ours;
+}
+
 } // namespace
+
+DashboardOptions toDashboardOptions(const cli::DashboardFlags& flags)
+{
+    DashboardOptions o;
+    o.intervalSeconds = flags.intervalSeconds;
+    o.screenshotPath = QString::fromLocal8Bit(flags.screenshotPath);
+    o.screenshotAfter = flags.screenshotAfter;
+    if (flags.windowWidth > 0 && flags.windowHeight > 0)
+        o.windowSize = QSize(flags.windowWidth, flags.windowHeight);
+    o.settingsPath = QString::fromLocal8Bit(flags.settingsPath);
+    o.historyPath = QString::fromLocal8Bit(flags.historyPath);
+    o.colorScheme = QString::fromStdString(flags.colorScheme);
+    o.startHidden = flags.startHidden;
+    o.verbose = flags.verbose;
+    return o;
+}
+
+ParsedCommandLine parseArguments(const std::vector<std::string>& arguments)
+{
+    ParsedCommandLine parsed;
+    parsed.commandLine = std::make_shared<cli::CommandLine>(cli::CommandLine::Program::Dashboard);
+    std::ostringstream problems;
+    parsed.choice = parsed.commandLine->parse(withoutQtOptions(arguments, parsed.commandLine->commandNames()),
+                                              std::cout, problems);
+    parsed.exitCode = parsed.commandLine->exitCode();
+    parsed.error = QString::fromLocal8Bit(problems.str());
+    parsed.exitNow = parsed.choice == ParsedCommandLine::Choice::Exit && parsed.exitCode == 0;
+    if (parsed.choice == ParsedCommandLine::Choice::Exit && parsed.exitCode != 0 && parsed.error.isEmpty())
+        parsed.error = QStringLiteral("headroom: bad arguments\n");
+    if (parsed.choice == ParsedCommandLine::Choice::Dashboard)
+        parsed.options = toDashboardOptions(parsed.commandLine->dashboardFlags());
+    return parsed;
+}
 
 ParsedCommandLine parseCommandLine(const QStringList& arguments)
 {
-    ParsedCommandLine parsed;
-    QCommandLineParser parser;
-    parser.setApplicationDescription(
-        QStringLiteral("Headroom: watch memory, see which build eats it, stop the right thing.\n\n"
-                       "Without a command it opens the dashboard. Commands that need no display:\n"
-                       "  headroom sample [--json]      one snapshot of memory, builds and processes\n"
-                       "  headroom top                  the heaviest processes with their roles\n"
-                       "  headroom stop ...             stop processes or runaway builds safely\n"
-                       "  headroom build --project DIR  build with a memory-safe preset (A, B, C, D, auto)\n"
-                       "Run `headroom <command> --help` for a command's options."));
-    parser.addHelpOption();
-    parser.addVersionOption();
-    const QCommandLineOption interval(QStringLiteral("interval"),
-                                      QStringLiteral("Refresh every SECONDS (0.5 to 10) for this run."),
-                                      QStringLiteral("SECONDS"));
-    const QCommandLineOption screenshot(QStringLiteral("screenshot"),
-                                        QStringLiteral("Render the window to the PNG FILE and exit."),
-                                        QStringLiteral("FILE"));
-    const QCommandLineOption after(QStringLiteral("after"),
-                                   QStringLiteral("With --screenshot: wait for N samples first (default 3)."),
-                                   QStringLiteral("N"));
-    const QCommandLineOption size(
-        QStringLiteral("size"),
-        QStringLiteral("Window size WIDTHxHEIGHT (--screenshot defaults to 1366x768)."),
-        QStringLiteral("WxH"));
-    const QCommandLineOption settings(
-        QStringLiteral("settings"), QStringLiteral("Read and write settings in FILE instead of the default."),
-        QStringLiteral("FILE"));
-    const QCommandLineOption history(
-        QStringLiteral("history"),
-        QStringLiteral("Keep the build history in FILE instead of the app-data folder."),
-        QStringLiteral("FILE"));
-    const QCommandLineOption scheme(QStringLiteral("color-scheme"),
-                                    QStringLiteral("Palette: system (default), light or dark."),
-                                    QStringLiteral("SCHEME"));
-    const QCommandLineOption verbose(QStringList{QStringLiteral("verbose")},
-                                     QStringLiteral("Log debug messages to stderr too."));
-    const QCommandLineOption hidden(QStringLiteral("hidden"),
-                                    QStringLiteral("Start in the system tray without opening the window "
-                                                   "(the window opens when there is no tray)."));
-    parser.addOptions({interval, screenshot, after, size, settings, history, scheme, hidden, verbose});
-
-    // Qt's own GUI options (and their values) are meant for QApplication.
-    static const QStringList qtOptionsWithValue = {QStringLiteral("platform"),
-                                                   QStringLiteral("platformtheme"),
-                                                   QStringLiteral("platformpluginpath"),
-                                                   QStringLiteral("style"),
-                                                   QStringLiteral("stylesheet"),
-                                                   QStringLiteral("display"),
-                                                   QStringLiteral("geometry"),
-                                                   QStringLiteral("qwindowgeometry"),
-                                                   QStringLiteral("qwindowtitle"),
-                                                   QStringLiteral("qwindowicon"),
-                                                   QStringLiteral("session"),
-                                                   QStringLiteral("plugin")};
-    static const QStringList qtFlags = {QStringLiteral("reverse"), QStringLiteral("widgetcount"),
-                                        QStringLiteral("nograb"), QStringLiteral("dograb"),
-                                        QStringLiteral("sync")};
-    QStringList ours;
-    for (qsizetype i = 0; i < arguments.size(); ++i) {
-        const QString& argument = arguments[i];
-        QString name = argument;
-        while (name.startsWith(QLatin1Char('-')))
-            name.remove(0, 1);
-        const bool isOption = i > 0 && argument.startsWith(QLatin1Char('-'));
-        if (isOption && qtOptionsWithValue.contains(name.section(QLatin1Char('='), 0, 0))) {
-            if (!name.contains(QLatin1Char('=')))
-                ++i; // its value
-            continue;
-        }
-        if (isOption && qtFlags.contains(name))
-            continue;
-        ours << argument;
-    }
-    if (!parser.parse(ours)) {
-        parsed.error = parser.errorText();
-        return parsed;
-    }
-    if (parser.isSet(QStringLiteral("help"))) {
-        // Read before QCoreApplication exists, Qt does not know the program's name yet.
-        QString help = parser.helpText();
-        help.replace(QStringLiteral("<executable_name>"), QStringLiteral("headroom"));
-        std::fputs(qPrintable(help), stdout);
-        parsed.exitNow = true;
-        return parsed;
-    }
-    if (parser.isSet(QStringLiteral("version"))) {
-        std::printf("%s %s\n", qPrintable(QCoreApplication::applicationName()),
-                    qPrintable(QCoreApplication::applicationVersion()));
-        parsed.exitNow = true;
-        return parsed;
-    }
-
-    DashboardOptions& o = parsed.options;
-    if (parser.isSet(interval)) {
-        bool ok = false;
-        const double seconds = parser.value(interval).toDouble(&ok);
-        // Written so that NaN, which compares false to everything, fails too.
-        if (!ok || !(seconds >= services::DashboardSettings::kMinIntervalSeconds &&
-                     seconds <= services::DashboardSettings::kMaxIntervalSeconds)) {
-            parsed.error = QStringLiteral("--interval wants seconds between 0.5 and 10, not \"%1\"")
-                               .arg(parser.value(interval));
-            return parsed;
-        }
-        o.intervalSeconds = seconds;
-    }
-    o.screenshotPath = parser.value(screenshot);
-    if (parser.isSet(after)) {
-        bool ok = false;
-        o.screenshotAfter = parser.value(after).toInt(&ok);
-        if (!ok || o.screenshotAfter < 1 || o.screenshotAfter > kMaxScreenshotAfter) {
-            parsed.error = QStringLiteral("--after wants a number of samples from 1 to %1, not \"%2\"")
-                               .arg(QString::number(kMaxScreenshotAfter), parser.value(after));
-            return parsed;
-        }
-        if (o.screenshotPath.isEmpty()) {
-            parsed.error = QStringLiteral("--after only makes sense with --screenshot FILE");
-            return parsed;
-        }
-    }
-    if (parser.isSet(size)) {
-        const QRegularExpressionMatch match =
-            QRegularExpression(QStringLiteral("^(\\d{3,5})x(\\d{3,5})$")).match(parser.value(size));
-        if (!match.hasMatch()) {
-            parsed.error = QStringLiteral("--size wants WIDTHxHEIGHT such as 1366x768, not \"%1\"")
-                               .arg(parser.value(size));
-            return parsed;
-        }
-        const QSize wanted(match.captured(1).toInt(), match.captured(2).toInt());
-        // The window's backing store grows with the area: 99999x99999 is tens of GB.
-        if (wanted.width() < kMinWindowSide || wanted.height() < kMinWindowSide ||
-            wanted.width() > kMaxWindowSide || wanted.height() > kMaxWindowSide) {
-            parsed.error = QStringLiteral("--size wants each side from %1 to %2 pixels, not \"%3\"")
-                               .arg(QString::number(kMinWindowSide), QString::number(kMaxWindowSide),
-                                    parser.value(size));
-            return parsed;
-        }
-        o.windowSize = wanted;
-    } else if (!o.screenshotPath.isEmpty()) {
-        o.windowSize = QSize(1366, 768);
-    }
-    o.settingsPath = parser.value(settings);
-    o.historyPath = parser.value(history);
-    if (parser.isSet(scheme)) {
-        o.colorScheme = parser.value(scheme).toLower();
-        if (o.colorScheme != QLatin1String("system") && o.colorScheme != QLatin1String("light") &&
-            o.colorScheme != QLatin1String("dark")) {
-            parsed.error = QStringLiteral("--color-scheme wants system, light or dark, not \"%1\"")
-                               .arg(parser.value(scheme));
-            return parsed;
-        }
-    }
-    o.verbose = parser.isSet(verbose);
-    o.startHidden = parser.isSet(hidden);
-    if (o.startHidden && !o.screenshotPath.isEmpty()) {
-        parsed.error =
-            QStringLiteral("--hidden and --screenshot cannot go together: a screenshot needs the window");
-        return parsed;
-    }
-    if (!parser.positionalArguments().isEmpty()) {
-        parsed.error = QStringLiteral("unknown command \"%1\"; the commands are sample, top, stop and build")
-                           .arg(parser.positionalArguments().constFirst());
-        return parsed;
-    }
-    return parsed;
+    std::vector<std::string> args;
+    for (qsizetype i = 1; i < arguments.size(); ++i)
+        args.push_back(arguments[i].toLocal8Bit().toStdString());
+    return parseArguments(args);
 }
 
 } // namespace headroom::app

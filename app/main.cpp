@@ -2,7 +2,6 @@
 #include "app/CommandLine.h"
 #include "app/Dashboard.h"
 #include "app/Logging.h"
-#include "cli/HeadroomCli.h"
 #include "headroom/Version.h"
 #include "services/launcher/HeadlessBuild.h"
 #include "ui/MainWindow.h"
@@ -101,33 +100,29 @@ void quitOnSignals(QApplication& app)
 
 int main(int argc, char* argv[])
 {
-    // `headroom sample|top|stop` are the core's commands: no Qt GUI, no display.
-    if (argc > 1 && headroom::cli::isCliCommand(argv[1])) {
-        std::vector<std::string> args(argv + 1, argv + argc);
-        return headroom::cli::run("headroom", args, std::cout, std::cerr);
-    }
-    // `headroom build ...`: the launcher without a window.
-    if (argc > 1 && std::string_view(argv[1]) == "build") {
+    // One command-line definition for every command and the dashboard's
+    // flags (cli/CommandLine). It is read before any Qt application exists,
+    // so --help, --version and the commands work without a display.
+    const std::vector<std::string> arguments(argv + 1, argv + argc);
+    const headroom::app::ParsedCommandLine parsed = headroom::app::parseArguments(arguments);
+    using Choice = headroom::app::ParsedCommandLine::Choice;
+    switch (parsed.choice) {
+    case Choice::Exit:
+        std::cerr << parsed.error.toLocal8Bit().constData();
+        return parsed.exitCode;
+    case Choice::Command: // sample, top, stop: the core's commands, no Qt at all
+        return parsed.commandLine->runCommand(std::cout, std::cerr);
+    case Choice::Build: { // the launcher without a window
         QCoreApplication app(argc, argv);
         QCoreApplication::setApplicationName(QStringLiteral("headroom"));
-        return headroom::services::runHeadlessBuild(QCoreApplication::arguments().mid(2));
+        return headroom::services::runHeadlessBuild(parsed.commandLine->buildOptions());
+    }
+    case Choice::Dashboard:
+        break;
     }
 
     QCoreApplication::setApplicationName(QStringLiteral("headroom"));
     QCoreApplication::setApplicationVersion(QStringLiteral(HEADROOM_VERSION));
-    QStringList arguments;
-    for (int i = 0; i < argc; ++i)
-        arguments << QString::fromLocal8Bit(argv[i]);
-    // Options are read before QApplication exists, so --help and --version
-    // work without a display too.
-    const headroom::app::ParsedCommandLine parsed = headroom::app::parseCommandLine(arguments);
-    if (parsed.exitNow)
-        return 0;
-    if (!parsed.error.isEmpty()) {
-        std::cerr << "headroom: " << parsed.error.toStdString() << "\nTry `headroom --help`.\n";
-        return 2;
-    }
-
     QApplication app(argc, argv);
     QApplication::setApplicationDisplayName(QStringLiteral("Headroom"));
     QApplication::setDesktopFileName(QStringLiteral("io.github.headroom_app.Headroom"));

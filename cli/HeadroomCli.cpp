@@ -10,18 +10,13 @@
 #include "headroom/SystemSampler.h"
 #include "headroom/TouchPolicy.h"
 #include "headroom/Units.h"
-#include "headroom/Version.h"
 
-#include <CLI/CLI.hpp>
 #include <algorithm>
-#include <charconv>
 #include <chrono>
-#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
-#include <limits>
 #include <ostream>
 #include <thread>
 
@@ -43,6 +38,8 @@ constexpr int kExitAlreadyGone = 3;
 constexpr int kExitNotPermitted = 4;
 constexpr int kExitRefused = 5;
 
+} // namespace
+
 std::size_t terminalWidth()
 {
 #if defined(__unix__) || defined(__APPLE__)
@@ -58,6 +55,8 @@ std::size_t terminalWidth()
     return 120;
 }
 
+namespace {
+
 // Two polls `interval` apart, so CPU % means something; one when interval is 0.
 Result<Snapshot> takeSnapshot(double intervalSeconds)
 {
@@ -70,47 +69,6 @@ Result<Snapshot> takeSnapshot(double intervalSeconds)
     }
     return sampler->sample();
 }
-
-// CLI11's own conversions let hostile numbers through: Range passes NaN (it
-// compares false), an empty --start-time reads as 0, "-1" and 2^64 wrap to
-// UINT64_MAX and a pid of 1e20 saturates. Every number is checked as text
-// first, strictly, so only a value in range reaches the typed variable.
-CLI::Validator wholeNumberIn(std::uint64_t lowest, std::uint64_t highest)
-{
-    const std::string range = std::to_string(lowest) + " to " + std::to_string(highest);
-    return CLI::Validator(
-        [lowest, highest, range](std::string& text) -> std::string {
-            std::uint64_t value = 0;
-            const char* end = text.data() + text.size();
-            const auto [stop, error] = std::from_chars(text.data(), end, value);
-            if (text.empty() || error != std::errc() || stop != end || value < lowest || value > highest)
-                return "wants a whole number from " + range + ", not \"" + safeText(text, 64) + "\"";
-            return {};
-        },
-        "INT in " + range);
-}
-
-CLI::Validator secondsIn(double lowest, double highest)
-{
-    char range[64];
-    std::snprintf(range, sizeof range, "%g to %g", lowest, highest);
-    return CLI::Validator(
-        [lowest, highest, text = std::string(range)](std::string& input) -> std::string {
-            // strtod, not from_chars: macOS's libc++ has no floating-point
-            // from_chars. The CLI never sets a locale, so "." is the point.
-            const bool plain = !input.empty() && input.find_first_not_of("0123456789.") == std::string::npos;
-            char* stop = nullptr;
-            const double value = plain ? std::strtod(input.c_str(), &stop) : 0.0;
-            if (!plain || stop != input.c_str() + input.size() || !std::isfinite(value) ||
-                !(value >= lowest && value <= highest))
-                return "wants seconds from " + text + ", not \"" + safeText(input, 64) + "\"";
-            return {};
-        },
-        std::string("SECONDS in ") + range);
-}
-
-// Process ids are positive and fit a pid_t (and a Windows DWORD in practice).
-constexpr std::uint64_t kMaxPid = 2147483647;
 
 int exitCodeFor(const ActionReport& report)
 {
@@ -222,138 +180,70 @@ int stopExtraBuilds(const std::string& programName, const std::string& within, b
 
 } // namespace
 
-bool isCliCommand(const std::string& firstArg)
+int runSample(const SampleOptions& options, const std::string& programName, std::ostream& out,
+              std::ostream& err)
 {
-    return firstArg == "sample" || firstArg == "top" || firstArg == "stop";
+    auto snapshot = takeSnapshot(options.intervalSeconds);
+    if (!snapshot) {
+        err << programName << ": " << snapshot.error() << "\n";
+        return kExitFailed;
+    }
+    if (options.json)
+        out << snapshotToJson(snapshot.value(), options.pretty) << "\n";
+    else
+        out << renderMemorySummary(snapshot.value());
+    return 0;
 }
 
-int run(const std::string& programName, const std::vector<std::string>& args, std::ostream& out,
-        std::ostream& err)
+int runTop(const TopCommandOptions& options, const std::string& programName, std::ostream& out,
+           std::ostream& err)
 {
-    CLI::App app{
-        "Headroom: memory, swap, pressure and build processes at a glance, and a safe way to stop them.",
-        programName};
-    app.set_version_flag("--version", std::string(programName) + " " + HEADROOM_VERSION);
-    app.require_subcommand(1);
-    app.footer(
-        "Exit codes of stop: 0 done, 1 failed, 2 bad arguments, 3 already gone, 4 not permitted, 5 refused.");
+    auto snapshot = takeSnapshot(options.intervalSeconds);
+    if (!snapshot) {
+        err << programName << ": " << snapshot.error() << "\n";
+        return kExitFailed;
+    }
+    out << renderTop(snapshot.value(), options.table);
+    return 0;
+}
 
-    auto* sample =
-        app.add_subcommand("sample", "Print one snapshot: memory, swap, pressure, processes, builds.");
-    bool json = false;
-    bool pretty = false;
-    double interval = 0.5;
-    sample->add_flag("--json", json, "JSON with a versioned schema (headroom.snapshot, version 1)");
-    sample->add_flag("--pretty", pretty, "Indent the JSON");
-    sample
-        ->add_option("--interval", interval,
-                     "Seconds between the two polls used for CPU % (0: one poll, no CPU %)")
-        ->check(secondsIn(0.0, 60.0));
-
-    auto* top = app.add_subcommand("top", "The heaviest processes with their roles, and the running builds.");
-    TopOptions topOptions;
-    topOptions.width = terminalWidth();
-    top->add_option("-n,--lines", topOptions.limit, "How many processes to list")
-        ->check(wholeNumberIn(1, 100000));
-    top->add_flag("--builds", topOptions.buildsOnly, "Only build and test processes");
-    top->add_option("--width", topOptions.width, "Line width (default: the terminal's)")
-        ->check(wholeNumberIn(40, 1000));
-    top->add_option("--interval", interval, "Seconds between the two polls used for CPU %")
-        ->check(secondsIn(0.0, 60.0));
-
-    auto* stop =
-        app.add_subcommand("stop", "Pause, resume, terminate or kill a process (or its whole tree), safely.");
-    Pid pid = 0;
-    std::uint64_t startTime = 0;
-    bool tree = false;
-    std::string signal = "term";
-    double grace = 3.0;
-    bool stopJson = false;
-    auto* pidOption = stop->add_option("pid", pid, "Process id")->check(wholeNumberIn(1, kMaxPid));
-    bool extraBuilds = false;
-    bool yes = false;
-    stop->add_flag("--extra-builds", extraBuilds,
-                   "Stop every duplicate build but the one doing the work (it holds cargo's lock, or has "
-                   "compilers running, or has done the most); lists them and asks first");
-    stop->add_flag("-y,--yes", yes, "With --extra-builds: do not ask (scripts, SSH)");
-    std::string within;
-    stop->add_option("--in", within, "With --extra-builds: only builds of workspaces in this folder");
-    auto* startOption =
-        stop->add_option("--start-time", startTime,
-                         "The process's start time, as `top` (START) or `sample --json` (start_time) show it")
-            ->check(wholeNumberIn(0, std::numeric_limits<std::uint64_t>::max()));
-    stop->add_flag("--tree", tree, "Also every descendant (cargo and all its rustc)");
-    stop->add_option("--signal", signal, "pause, resume, term (SIGTERM, then SIGKILL after --grace) or kill")
-        ->check(CLI::IsMember({"pause", "resume", "term", "kill"}));
-    stop->add_option("--grace", grace, "Seconds term waits before SIGKILL")->check(secondsIn(0.0, 600.0));
-    stop->add_flag("--json", stopJson, "Print the outcome as JSON");
-
-    if (!args.empty() && !args.front().empty() && args.front().front() != '-' &&
-        !isCliCommand(args.front())) {
-        err << programName << ": unknown command '" << args.front()
-            << "'. Commands: sample, top, stop. Run with --help for details.\n";
+int runStop(const StopOptions& o, const std::string& programName, std::ostream& out, std::ostream& err)
+{
+    const auto grace = std::chrono::milliseconds(static_cast<long long>(o.graceSeconds * 1000.0));
+    if (o.extraBuilds) {
+        if (o.pid || o.startTime) {
+            err << programName << " stop: --extra-builds chooses the builds itself; give no pid.\n";
+            return kExitUsage;
+        }
+        std::error_code ec;
+        std::string folder =
+            o.within.empty() ? o.within
+                             : std::filesystem::absolute(o.within, ec).lexically_normal().generic_string();
+        while (folder.size() > 1 && folder.back() == '/')
+            folder.pop_back();
+        return stopExtraBuilds(programName, folder, o.yes, o.json, grace, out, err);
+    }
+    if (!o.pid) {
+        err << programName << " stop: a pid is required (or --extra-builds).\n";
         return kExitUsage;
     }
-
-    std::vector<std::string> reversed(args.rbegin(), args.rend());
-    try {
-        app.parse(reversed);
-    } catch (const CLI::ParseError& e) {
-        const int code = app.exit(e, out, err);
-        return code == 0 ? 0 : kExitUsage;
+    if (!o.startTime) {
+        err << programName << " stop: --start-time is required. It makes sure pid " << *o.pid
+            << " is still the process you mean and not a new one that reused its number. Find it in the "
+               "START column of `"
+            << programName << " top`.\n";
+        return kExitUsage;
     }
-
-    if (sample->parsed() || top->parsed()) {
-        auto snapshot = takeSnapshot(interval);
-        if (!snapshot) {
-            err << programName << ": " << snapshot.error() << "\n";
-            return kExitFailed;
-        }
-        if (sample->parsed() && json)
-            out << snapshotToJson(snapshot.value(), pretty) << "\n";
-        else if (sample->parsed())
-            out << renderMemorySummary(snapshot.value());
-        else
-            out << renderTop(snapshot.value(), topOptions);
-        return 0;
+    const auto action = actionFromId(o.signal);
+    if (!action) {
+        err << programName << " stop: --signal wants pause, resume, term or kill.\n";
+        return kExitUsage;
     }
-
-    if (stop->parsed()) {
-        if (extraBuilds) {
-            if (pidOption->count() > 0 || startOption->count() > 0) {
-                err << programName << " stop: --extra-builds chooses the builds itself; give no pid.\n";
-                return kExitUsage;
-            }
-            std::error_code ec;
-            std::string folder =
-                within.empty() ? within
-                               : std::filesystem::absolute(within, ec).lexically_normal().generic_string();
-            while (folder.size() > 1 && folder.back() == '/')
-                folder.pop_back();
-            return stopExtraBuilds(programName, folder, yes, stopJson,
-                                   std::chrono::milliseconds(static_cast<long long>(grace * 1000.0)), out,
-                                   err);
-        }
-        if (pidOption->count() == 0) {
-            err << programName << " stop: a pid is required (or --extra-builds).\n";
-            return kExitUsage;
-        }
-        if (startOption->count() == 0) {
-            err << programName << " stop: --start-time is required. It makes sure pid " << pid
-                << " is still the process you mean and not a new one that reused its number. Find it in the "
-                   "START "
-                   "column of `"
-                << programName << " top`.\n";
-            return kExitUsage;
-        }
-        ActionOptions options;
-        options.tree = tree;
-        options.grace = std::chrono::milliseconds(static_cast<long long>(grace * 1000.0));
-        const ProcessAction action = *actionFromId(signal);
-        return printReport(ProcessControl().apply(ProcessKey{pid, startTime}, action, options), stopJson, out,
-                           err);
-    }
-    return kExitUsage;
+    ActionOptions options;
+    options.tree = o.tree;
+    options.grace = grace;
+    return printReport(ProcessControl().apply(ProcessKey{*o.pid, *o.startTime}, *action, options), o.json,
+                       out, err);
 }
 
 } // namespace headroom::cli

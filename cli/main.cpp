@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-#include "cli/HeadroomCli.h"
+#include "cli/CommandLine.h"
 
 #include <iostream>
 
 int main(int argc, char** argv)
 {
-    std::vector<std::string> args(argv + 1, argv + argc);
-    return headroom::cli::run("headroom-cli", args, std::cout, std::cerr);
+    const std::vector<std::string> args(argv + 1, argv + argc);
+    return headroom::cli::run(args, std::cout, std::cerr);
 }

@@ -12,7 +12,6 @@
 #include "services/launcher/HeadlessSession.h"
 #include "services/launcher/WorkspaceInfo.h"
 
-#include <QCommandLineParser>
 #include <QCoreApplication>
 #include <QDateTime>
 #include <QSocketNotifier>
@@ -125,120 +124,51 @@ int exitCodeOf(const BuildRunResult& r)
 
 } // namespace
 
-int runHeadlessBuild(const QStringList& arguments)
+int runHeadlessBuild(const HeadlessBuildOptions& options)
 {
-    QCommandLineParser parser;
-    parser.setApplicationDescription("Build a cargo project with a memory-safe preset: A release with one "
-                                     "job, B debug, C library then target, D "
-                                     "pause heavy test processes then A, auto (jobs from free memory).");
-    parser.addHelpOption();
-    const QCommandLineOption project("project", "The folder that holds Cargo.toml.", "DIR");
-    const QCommandLineOption preset("preset", "A, B, C, D or auto (default A).", "PRESET", "A");
-    const QCommandLineOption package({"p", "package"}, "Package to build.", "NAME");
-    const QCommandLineOption example("example", "Example to build.", "NAME");
-    const QCommandLineOption bin("bin", "Binary to build.", "NAME");
-    const QCommandLineOption lib("lib", "Build only the library.");
-    const QCommandLineOption features("features", "Features, comma-separated.", "LIST");
-    const QCommandLineOption profile("profile", "release, dev or a custom profile (default release).", "NAME",
-                                     "release");
-    const QCommandLineOption extra("args", "Extra arguments for cargo, as one string.", "ARGS");
-    const QCommandLineOption thenRun("then-run", "A command to run after a successful build.", "COMMAND");
-    const QCommandLineOption wait("wait-for-memory", "Wait until the memory checks pass, then start.");
-    const QCommandLineOption maxUsed(
-        "max-used", "Highest share of RAM in use to start at, percent (default 80).", "PCT", "80");
-    const QCommandLineOption need(
-        "need", "RAM + free swap the build needs, GiB (default: learned peak, else 8).", "GIB");
-    const QCommandLineOption history("history", "Build history database (default: in the app-data folder).",
-                                     "FILE");
-    const QCommandLineOption cargo("cargo", "The cargo program (default: cargo on PATH).", "PROGRAM",
-                                   "cargo");
-    const QCommandLineOption jobsOption("jobs", "Parallel jobs (1..1024), instead of the preset's choice.",
-                                        "N");
-    const QCommandLineOption oomScoreAdj(
-        "oom-score-adj",
-        "oom_score_adj of the build's processes, 0..1000 (default 500): the kernel kills the build first.",
-        "N", "500");
-    parser.addOptions({project, preset, package, example, bin, lib, features, profile, extra, thenRun, wait,
-                       maxUsed, need, history, cargo, jobsOption, oomScoreAdj});
-    if (!parser.parse(QStringList{"headroom build"} + arguments)) {
-        complain(parser.errorText());
+    // The options come checked from the command line (cli/CommandLine); the
+    // preset and the argument strings are read once more so that a caller
+    // that filled the struct itself cannot start a malformed build.
+    const auto presetChoice = presetFromId(options.preset);
+    if (!presetChoice || *presetChoice == BuildPreset::Custom) {
+        complain(
+            QStringLiteral("unknown preset \"%1\": use A, B, C, D or auto.").arg(safe(options.preset, 64)));
         return 2;
     }
-    if (parser.isSet("help")) {
-        say(parser.helpText());
-        return 0;
-    }
-    if (!parser.isSet(project)) {
+    if (options.project.empty()) {
         complain("--project DIR is required: the folder that holds Cargo.toml.");
         return 2;
     }
-    const auto presetChoice = presetFromId(parser.value(preset).toStdString());
-    if (!presetChoice || *presetChoice == BuildPreset::Custom) {
-        complain(QStringLiteral("unknown preset \"%1\": use A, B, C, D or auto.").arg(parser.value(preset)));
-        return 2;
-    }
+    const int adjValue = options.oomScoreAdj;
+    const double maxUsedValue = options.maxUsedPercent;
+    const std::optional<double> needGiB = options.needGiB;
 
     BuildRequest request;
-    if (parser.isSet(jobsOption)) {
-        bool ok = false;
-        const uint n = parser.value(jobsOption).toUInt(&ok);
-        if (!ok || n < 1 || n > 1024) {
-            complain(QStringLiteral("--jobs must be a whole number from 1 to 1024, not \"%1\".")
-                         .arg(safe(parser.value(jobsOption).toStdString(), 64)));
-            return 2;
-        }
-        request.jobs = n;
-    }
-    bool adjOk = false;
-    const int adjValue = parser.value(oomScoreAdj).toInt(&adjOk);
-    if (!adjOk || adjValue < 0 || adjValue > 1000) {
-        complain(QStringLiteral("--oom-score-adj must be a whole number from 0 to 1000, not \"%1\".")
-                     .arg(safe(parser.value(oomScoreAdj).toStdString(), 64)));
-        return 2;
-    }
-    bool maxUsedOk = false;
-    const double maxUsedValue = parser.value(maxUsed).toDouble(&maxUsedOk);
-    if (!maxUsedOk || !std::isfinite(maxUsedValue) || maxUsedValue < 1.0 || maxUsedValue > 100.0) {
-        complain(QStringLiteral("--max-used must be a percentage from 1 to 100, not \"%1\".")
-                     .arg(safe(parser.value(maxUsed).toStdString(), 64)));
-        return 2;
-    }
-    std::optional<double> needGiB;
-    if (parser.isSet(need)) {
-        bool ok = false;
-        const double v = parser.value(need).toDouble(&ok);
-        // 64 TiB is beyond any machine; larger figures are typing mistakes.
-        if (!ok || !std::isfinite(v) || v <= 0.0 || v > 65536.0) {
-            complain(QStringLiteral("--need must be a positive number of GiB (at most 65536), not \"%1\".")
-                         .arg(safe(parser.value(need).toStdString(), 64)));
-            return 2;
-        }
-        needGiB = v;
-    }
-    request.projectDir = parser.value(project).toStdString();
-    request.cargoProgram = parser.value(cargo).toStdString();
-    request.package = parser.value(package).toStdString();
-    request.features = parser.value(features).toStdString();
-    request.profile = parser.value(profile).toStdString();
-    if (parser.isSet(example)) {
+    request.jobs = options.jobs;
+    request.projectDir = options.project;
+    request.cargoProgram = options.cargoProgram;
+    request.package = options.package;
+    request.features = options.features;
+    request.profile = options.profile;
+    if (!options.example.empty()) {
         request.targetKind = TargetKind::Example;
-        request.targetName = parser.value(example).toStdString();
-    } else if (parser.isSet(bin)) {
+        request.targetName = options.example;
+    } else if (!options.bin.empty()) {
         request.targetKind = TargetKind::Bin;
-        request.targetName = parser.value(bin).toStdString();
-    } else if (parser.isSet(lib)) {
+        request.targetName = options.bin;
+    } else if (options.lib) {
         request.targetKind = TargetKind::Lib;
     }
-    if (parser.isSet(extra)) {
-        auto split = splitArguments(parser.value(extra).toStdString());
+    if (options.extraArgs) {
+        auto split = splitArguments(*options.extraArgs);
         if (!split) {
             complain("--args has an unmatched quote.");
             return 2;
         }
         request.extraArgs = *split;
     }
-    if (parser.isSet(thenRun)) {
-        auto split = splitArguments(parser.value(thenRun).toStdString());
+    if (options.thenRun) {
+        auto split = splitArguments(*options.thenRun);
         if (!split || split->empty()) {
             complain("--then-run needs a command (quotes must match).");
             return 2;
@@ -246,17 +176,16 @@ int runHeadlessBuild(const QStringList& arguments)
         request.thenRun = *split;
     }
 
-    HeadlessOptions options;
-    options.request = std::move(request);
-    options.preset = *presetChoice;
-    options.maxUsedFraction = maxUsedValue / 100.0;
+    HeadlessOptions session;
+    session.request = std::move(request);
+    session.preset = *presetChoice;
+    session.maxUsedFraction = maxUsedValue / 100.0;
     if (needGiB)
-        options.need = std::uint64_t(*needGiB * double(GiB));
-    if (parser.isSet(history))
-        options.historyPath = parser.value(history);
-    options.waitForMemory = parser.isSet(wait);
-    options.oomScoreAdj = adjValue;
-    return runHeadlessSession(options);
+        session.need = std::uint64_t(*needGiB * double(GiB));
+    session.historyPath = q(options.historyPath);
+    session.waitForMemory = options.waitForMemory;
+    session.oomScoreAdj = adjValue;
+    return runHeadlessSession(session);
 }
 
 BuildSession headlessSession(const HeadlessOptions& options, const WorkspaceInfo& info,

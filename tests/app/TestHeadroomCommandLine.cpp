@@ -2,6 +2,9 @@
 #include "app/CommandLine.h"
 
 #include <QImage>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QProcess>
 #include <QSettings>
 #include <QTemporaryDir>
@@ -229,6 +232,221 @@ class TestHeadroomCommandLine : public QObject {
         const Run run = runDashboard(args, isolated(home), 20000);
         QCOMPARE(run.exitCode, 2);
         QVERIFY2(run.err.contains(names), qPrintable(run.err));
+    }
+
+    // One definition for the whole program: every flag of the dashboard, and
+    // each command with the options it was given, come out as plain values.
+    void parsesEveryDashboardFlagAndEachCommand()
+    {
+        using Choice = headroom::app::ParsedCommandLine::Choice;
+        auto parsed = parseCommandLine({"headroom", "--hidden", "--verbose", "--size", "800x600",
+                                        "--settings", "/tmp/s.conf", "--color-scheme", "light"});
+        QVERIFY2(parsed.error.isEmpty(), qPrintable(parsed.error));
+        QCOMPARE(parsed.choice, Choice::Dashboard);
+        QVERIFY(parsed.options.startHidden);
+        QVERIFY(parsed.options.verbose);
+        QCOMPARE(parsed.options.windowSize, QSize(800, 600));
+        QCOMPARE(parsed.options.settingsPath, QStringLiteral("/tmp/s.conf"));
+        QCOMPARE(parsed.options.colorScheme, QStringLiteral("light"));
+        QVERIFY(!parsed.options.intervalSeconds);
+        QCOMPARE(parseCommandLine({"headroom"}).options.windowSize, QSize()); // the default size
+        QCOMPARE(parseCommandLine({"headroom"}).choice, Choice::Dashboard);
+
+        parsed =
+            parseCommandLine({"headroom",   "build",      "--project",        "/p", "--preset", "auto",
+                              "-p",         "core",       "--jobs",           "4",  "--need",   "2.5",
+                              "--max-used", "90",         "--oom-score-adj",  "0",  "--args",   "--offline",
+                              "--then-run", "./x --fast", "--wait-for-memory"});
+        QVERIFY2(parsed.error.isEmpty(), qPrintable(parsed.error));
+        QCOMPARE(parsed.choice, Choice::Build);
+        const headroom::HeadlessBuildOptions& build = parsed.commandLine->buildOptions();
+        QCOMPARE(build.project, std::string("/p"));
+        QCOMPARE(build.preset, std::string("auto"));
+        QCOMPARE(build.package, std::string("core"));
+        QCOMPARE(build.jobs.value_or(0), 4u);
+        QCOMPARE(build.needGiB.value_or(0), 2.5);
+        QCOMPARE(build.maxUsedPercent, 90.0);
+        QCOMPARE(build.oomScoreAdj, 0);
+        QCOMPARE(build.extraArgs.value_or(""), std::string("--offline"));
+        QCOMPARE(build.thenRun.value_or(""), std::string("./x --fast"));
+        QVERIFY(build.waitForMemory);
+        const auto defaults = parseCommandLine({"headroom", "build", "--project", "/p"});
+        QCOMPARE(defaults.commandLine->buildOptions().preset, std::string("A"));
+        QCOMPARE(defaults.commandLine->buildOptions().oomScoreAdj, 500);
+        QCOMPARE(defaults.commandLine->buildOptions().maxUsedPercent, 80.0);
+        QVERIFY(!defaults.commandLine->buildOptions().jobs && !defaults.commandLine->buildOptions().needGiB);
+
+        QCOMPARE(parseCommandLine({"headroom", "top", "-n", "5"}).choice, Choice::Command);
+        // Qt's options are only looked for before a command.
+        QCOMPARE(parseCommandLine({"headroom", "-platform", "offscreen", "--hidden"}).choice,
+                 Choice::Dashboard);
+        QCOMPARE(parseCommandLine({"headroom", "top", "-style", "x"}).choice, Choice::Exit);
+    }
+
+    // `headroom --help` lists every command with what it does and the
+    // dashboard's flags; each command's --help lists its own options.
+    void helpOfEachCommand_data()
+    {
+        QTest::addColumn<QStringList>("args");
+        QTest::addColumn<QStringList>("says");
+        QTest::newRow("headroom") << QStringList{"--help"}
+                                  << QStringList{"opens the dashboard",
+                                                 "Print one snapshot",
+                                                 "The heaviest processes",
+                                                 "Pause, resume, terminate or kill",
+                                                 "memory-safe preset",
+                                                 "--interval",
+                                                 "--screenshot",
+                                                 "--after",
+                                                 "--size",
+                                                 "--settings",
+                                                 "--history",
+                                                 "--color-scheme",
+                                                 "--hidden",
+                                                 "--verbose",
+                                                 "--version"};
+        QTest::newRow("sample") << QStringList{"sample", "--help"}
+                                << QStringList{"Usage: headroom sample", "Print one snapshot", "--json"};
+        QTest::newRow("top") << QStringList{"top", "--help"}
+                             << QStringList{"Usage: headroom top", "The heaviest processes", "--lines"};
+        QTest::newRow("stop") << QStringList{"stop", "--help"}
+                              << QStringList{"Usage: headroom stop", "--start-time", "Exit codes: 0 done"};
+        QTest::newRow("build") << QStringList{"build", "--help"}
+                               << QStringList{"Usage: headroom build",
+                                              "memory-safe preset",
+                                              "--project",
+                                              "--preset",
+                                              "--package",
+                                              "--example",
+                                              "--bin",
+                                              "--lib",
+                                              "--features",
+                                              "--profile",
+                                              "--args",
+                                              "--then-run",
+                                              "--wait-for-memory",
+                                              "--max-used",
+                                              "--need",
+                                              "--history",
+                                              "--cargo",
+                                              "--jobs",
+                                              "--oom-score-adj",
+                                              "128 + the signal"};
+    }
+
+    void helpOfEachCommand()
+    {
+        QFETCH(QStringList, args);
+        QFETCH(QStringList, says);
+        QTemporaryDir home;
+        const Run run = runDashboard(args, isolated(home), 20000);
+        QCOMPARE(run.exitCode, 0);
+        for (const QString& words : says)
+            QVERIFY2(run.out.contains(words), qPrintable(words + " in:\n" + run.out));
+        if (args.size() > 1) // a command's help is about the command alone
+            QVERIFY2(!run.out.contains("--screenshot"), qPrintable(run.out));
+    }
+
+    // The CLI's commands run through `headroom` exactly as through headroom-cli.
+    void cliCommandsRunThroughTheDashboardProgram()
+    {
+        QTemporaryDir home;
+        const Run json = runDashboard({"sample", "--json", "--interval", "0"}, isolated(home));
+        QCOMPARE(json.exitCode, 0);
+        QJsonParseError error;
+        const QJsonObject root = QJsonDocument::fromJson(json.out.toUtf8(), &error).object();
+        QVERIFY2(error.error == QJsonParseError::NoError, qPrintable(error.errorString()));
+        QCOMPARE(root.value("schema").toString(), QStringLiteral("headroom.snapshot"));
+        QVERIFY(root.value("processes").toArray().size() > 1);
+
+        QProcess victim;
+        victim.start(QStringLiteral("sleep"), {QStringLiteral("300")});
+        QVERIFY(victim.waitForStarted());
+        const QString pid = QString::number(victim.processId());
+        // Its start time as `headroom sample --json` tells it, the way a script finds it.
+        QString startTime;
+        const Run listed = runDashboard({"sample", "--json", "--interval", "0"}, isolated(home));
+        for (const auto& value :
+             QJsonDocument::fromJson(listed.out.toUtf8()).object().value("processes").toArray()) {
+            if (value.toObject().value("pid").toInteger() == victim.processId())
+                startTime = QString::number(value.toObject().value("start_time").toInteger());
+        }
+        QVERIFY(!startTime.isEmpty());
+        const Run wrong = runDashboard({"stop", pid, "--start-time", startTime + "1"}, isolated(home));
+        QCOMPARE(wrong.exitCode, 5); // refused: not the process that started then
+        QCOMPARE(victim.state(), QProcess::Running);
+        const Run done = runDashboard({"stop", pid, "--start-time", startTime, "--json"}, isolated(home));
+        QVERIFY2(done.exitCode == 0, qPrintable(done.err));
+        QVERIFY(victim.waitForFinished(10000));
+        QCOMPARE(QJsonDocument::fromJson(done.out.toUtf8()).object().value("schema").toString(),
+                 QStringLiteral("headroom.action"));
+    }
+
+    // Bad values and misplaced options of every kind end the real program
+    // with status 2 and a message that names what is wrong, before any window
+    // or build starts.
+    void badArgumentsStopTheProgram_data()
+    {
+        QTest::addColumn<QStringList>("args");
+        QTest::addColumn<QString>("says");
+        const QString png = QStringLiteral("/nonexistent/never-written.png");
+        QTest::newRow("dashboard flag before a command")
+            << QStringList{"--interval", "2", "top"} << "--interval is an option of the dashboard";
+        QTest::newRow("dashboard flag after a command")
+            << QStringList{"top", "--screenshot", png} << "--screenshot";
+        QTest::newRow("unknown command") << QStringList{"frobnicate"} << "unknown command 'frobnicate'";
+        QTest::newRow("unknown option") << QStringList{"--frobnicate"} << "--frobnicate";
+        QTest::newRow("screenshot empty") << QStringList{"--screenshot", ""} << "--screenshot";
+        QTest::newRow("settings empty") << QStringList{"--settings", ""} << "--settings";
+        QTest::newRow("interval empty") << QStringList{"--interval", ""} << "--interval";
+        QTest::newRow("interval 1e0") << QStringList{"--interval", "1e0"} << "--interval";
+        QTest::newRow("interval -1") << QStringList{"--interval=-1"} << "--interval";
+        QTest::newRow("after -1") << QStringList{"--screenshot", png, "--after=-1"} << "--after";
+        QTest::newRow("after +5") << QStringList{"--screenshot", png, "--after", "+5"} << "--after";
+        QTest::newRow("size empty") << QStringList{"--size", ""} << "--size";
+        QTest::newRow("color scheme empty") << QStringList{"--color-scheme", ""} << "--color-scheme";
+        QTest::newRow("hidden with screenshot") << QStringList{"--hidden", "--screenshot", png} << "--hidden";
+        QTest::newRow("build without project") << QStringList{"build"} << "--project DIR is required";
+        QTest::newRow("build project empty") << QStringList{"build", "--project", ""} << "--project";
+        QTest::newRow("build unknown option")
+            << QStringList{"build", "--project", "/tmp", "--frobnicate"} << "--frobnicate";
+        QTest::newRow("build preset Z")
+            << QStringList{"build", "--project", "/tmp", "--preset", "Z"} << "unknown preset \"Z\"";
+        QTest::newRow("build jobs +4")
+            << QStringList{"build", "--project", "/tmp", "--jobs", "+4"} << "--jobs";
+        QTest::newRow("build jobs 1025")
+            << QStringList{"build", "--project", "/tmp", "--jobs", "1025"} << "--jobs";
+        QTest::newRow("build need nan")
+            << QStringList{"build", "--project", "/tmp", "--need", "nan"} << "--need";
+        QTest::newRow("build need 0") << QStringList{"build", "--project", "/tmp", "--need", "0"} << "--need";
+        QTest::newRow("build max-used 1e2")
+            << QStringList{"build", "--project", "/tmp", "--max-used", "1e2"} << "--max-used";
+        QTest::newRow("build max-used empty")
+            << QStringList{"build", "--project", "/tmp", "--max-used", ""} << "--max-used";
+        QTest::newRow("build oom-score-adj 1001")
+            << QStringList{"build", "--project", "/tmp", "--oom-score-adj", "1001"} << "--oom-score-adj";
+        QTest::newRow("build args quote")
+            << QStringList{"build", "--project", "/tmp", "--args", "\"--offline"} << "--args";
+        QTest::newRow("build then-run empty")
+            << QStringList{"build", "--project", "/tmp", "--then-run", ""} << "--then-run";
+        QTest::newRow("build cargo empty")
+            << QStringList{"build", "--project", "/tmp", "--cargo", ""} << "--cargo";
+        QTest::newRow("top lines nan") << QStringList{"top", "-n", "nan"} << "--lines";
+        QTest::newRow("stop start empty")
+            << QStringList{"stop", "1234", "--start-time", ""} << "--start-time";
+    }
+
+    void badArgumentsStopTheProgram()
+    {
+        QFETCH(QStringList, args);
+        QFETCH(QString, says);
+        QTemporaryDir home;
+        const Run run = runDashboard(args, isolated(home), 20000);
+        QCOMPARE(run.exitCode, 2);
+        QVERIFY2(run.err.contains(says), qPrintable(run.err));
+        QVERIFY2(run.err.contains(QStringLiteral("headroom")), qPrintable(run.err));
+        QVERIFY(
+            !QFile::exists(home.filePath(QStringLiteral("data/headroom/headroom.log")))); // no window started
     }
 
     void largestSizesAreStillAccepted()

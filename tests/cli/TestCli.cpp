@@ -99,6 +99,56 @@ class TestCli : public QObject {
             QVERIFY2(help.out.contains(word), word);
     }
 
+    // Each command's --help says what it does and lists its options; the
+    // program's help lists every command and where to read more.
+    void helpOfEachCommand_data()
+    {
+        QTest::addColumn<QString>("command");
+        QTest::addColumn<QStringList>("says");
+        QTest::newRow("sample") << "sample"
+                                << QStringList{"Print one snapshot", "--json", "--pretty", "--interval"};
+        QTest::newRow("top") << "top"
+                             << QStringList{"The heaviest processes", "--lines", "--builds", "--width",
+                                            "--interval"};
+        QTest::newRow("stop") << "stop"
+                              << QStringList{"Pause, resume, terminate or kill",
+                                             "--start-time",
+                                             "--signal",
+                                             "--grace",
+                                             "--extra-builds",
+                                             "Exit codes: 0 done"};
+    }
+
+    void helpOfEachCommand()
+    {
+        QFETCH(QString, command);
+        QFETCH(QStringList, says);
+        const Run help = runCli({command, "--help"});
+        QCOMPARE(help.code, 0);
+        QVERIFY2(help.out.contains("Usage: headroom-cli " + command), qPrintable(help.out));
+        for (const QString& words : says)
+            QVERIFY2(help.out.contains(words), qPrintable(words + " in:\n" + help.out));
+        const Run program = runCli({"--help"});
+        QVERIFY2(program.out.contains(says.first()), qPrintable(program.out)); // listed with what it does
+        QVERIFY(program.out.contains("COMMAND --help"));
+    }
+
+    // `build` runs the launcher, which needs Qt: headroom-cli says where it is.
+    void buildNeedsTheDashboardProgram()
+    {
+        for (const QStringList& args : {QStringList{"build"}, QStringList{"build", "--project", "/tmp"}}) {
+            const Run run = runCli(args);
+            QCOMPARE(run.code, 2);
+            QVERIFY2(run.err.contains("build needs the headroom program"), qPrintable(run.err));
+            QVERIFY(run.out.isEmpty());
+        }
+        const QString help = runCli({"--help"}).out;
+        QVERIFY2(help.contains(QRegularExpression("^  stop ", QRegularExpression::MultilineOption)),
+                 qPrintable(help));
+        QVERIFY2(!help.contains(QRegularExpression("^  build ", QRegularExpression::MultilineOption)),
+                 qPrintable(help));
+    }
+
     void badArgumentsFailClearly_data()
     {
         QTest::addColumn<QStringList>("args");
@@ -110,6 +160,8 @@ class TestCli : public QObject {
         QTest::newRow("stop without start time") << QStringList{"stop", "1234"} << "--start-time is required";
         QTest::newRow("stop bad signal")
             << QStringList{"stop", "1234", "--start-time", "5", "--signal", "nuke"} << "nuke";
+        QTest::newRow("stop bad option") << QStringList{"stop", "1234", "--now"} << "--now";
+        QTest::newRow("sample stray word") << QStringList{"sample", "extra"} << "extra";
     }
 
     void badArgumentsFailClearly()
@@ -335,6 +387,17 @@ class TestCli : public QObject {
             << QStringList{"stop", "1234", "--start-time", "5", "--grace", "inf"} << "--grace";
         QTest::newRow("stop grace -1")
             << QStringList{"stop", "1234", "--start-time", "5", "--grace=-1"} << "--grace";
+        QTest::newRow("top lines empty") << QStringList{"top", "-n", ""} << "--lines";
+        QTest::newRow("top lines -3") << QStringList{"top", "--lines=-3"} << "--lines";
+        QTest::newRow("top width 1001") << QStringList{"top", "--width", "1001"} << "--width";
+        QTest::newRow("sample interval 61") << QStringList{"sample", "--interval", "61"} << "--interval";
+        QTest::newRow("sample interval hex") << QStringList{"sample", "--interval", "0x1"} << "--interval";
+        QTest::newRow("stop pid empty") << QStringList{"stop", "", "--start-time", "5"} << "pid";
+        QTest::newRow("stop pid -5") << QStringList{"stop", "--start-time", "5", "--", "-5"} << "pid";
+        QTest::newRow("stop grace empty")
+            << QStringList{"stop", "1234", "--start-time", "5", "--grace", ""} << "--grace";
+        QTest::newRow("stop grace 601")
+            << QStringList{"stop", "1234", "--start-time", "5", "--grace", "601"} << "--grace";
         QTest::newRow("stop grace 1e400")
             << QStringList{"stop", "1234", "--start-time", "5", "--grace", "1e400"} << "--grace";
     }

@@ -12,6 +12,7 @@
 #include "services/launcher/LauncherController.h"
 #include "services/launcher/WorkspaceInfo.h"
 #include "support/CargoWorkspace.h"
+#include "support/HeadlessBuildCommand.h"
 #include "support/ProcessSpawner.h"
 
 #include <QSignalSpy>
@@ -25,6 +26,7 @@
 
 using namespace headroom;
 using namespace headroom::services;
+using headroom::test::runHeadlessBuild; // the `headroom build` command line, parsed as the program does
 
 namespace {
 // Drives runner.observe() with live snapshots, as the app's sampling service does.

@@ -4,6 +4,7 @@
 #include "headroom/Units.h"
 #include "services/launcher/HeadlessBuild.h"
 #include "support/CargoWorkspace.h"
+#include "support/HeadlessBuildCommand.h"
 #include "support/ProcessSpawner.h"
 #include "ui/launcher/FreeMemoryDialog.h"
 #include "ui/launcher/LauncherPanel.h"
@@ -24,6 +25,7 @@
 
 using namespace headroom;
 using namespace headroom::services;
+using headroom::test::runHeadlessBuild; // the `headroom build` command line, parsed as the program does
 using namespace headroom::ui;
 
 namespace {
