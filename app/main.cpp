@@ -85,7 +85,9 @@ void quitOnSignals(QApplication& app)
         char byte = 0;
         [[maybe_unused]] const auto got = ::read(signalPipe[1], &byte, 1);
         spdlog::info("asked to quit by a signal");
-        QApplication::quit();
+        // exit(), not quit(): Qt's quit() first asks every window to close,
+        // and with a tray the window's close only hides it.
+        QCoreApplication::exit(0);
     });
     struct sigaction action = {};
     action.sa_handler = onQuitSignal;

@@ -184,7 +184,7 @@ class TestBuildSession : public QObject {
         BuildSessionSettings settings = known();
         BuildPlan custom;
         custom.preset = BuildPreset::Custom;
-        custom.steps.push_back(BuildStep{"Run make", "make", {"-j2"}, {}, "/home/dev/pyphi"});
+        custom.steps.push_back(BuildStep{"Run make", "make", {"-j2"}, {}, "/home/dev/pyphi", {}});
         settings.customPlan = custom;
         const BuildPlan plan =
             BuildSession(example(), BuildPreset::Custom, quietMachine(), {}, settings).plan();
