@@ -24,11 +24,10 @@ function(headroom_check_layer)
         endforeach()
     endif()
     if(L_FORBID_INCLUDES)
-        if(CMAKE_SCRIPT_MODE_FILE)
-            file(GLOB_RECURSE _sources "${L_DIR}/*.h" "${L_DIR}/*.cpp")
-        else()
-            file(GLOB_RECURSE _sources CONFIGURE_DEPENDS "${L_DIR}/*.h" "${L_DIR}/*.cpp")
-        endif()
+        # No CONFIGURE_DEPENDS: it would make every build re-check the tree.
+        # A new file means an edited CMakeLists (so a new configure), and the
+        # LayerCheck test reads the tree again on every run.
+        file(GLOB_RECURSE _sources "${L_DIR}/*.h" "${L_DIR}/*.cpp")
         foreach(_file IN LISTS _sources)
             file(STRINGS "${_file}" _includes REGEX "^[ \t]*#[ \t]*include")
             foreach(_line IN LISTS _includes)
