@@ -4,6 +4,7 @@
 #include "headroom/PressureLevel.h"
 #include "headroom/PressureMessage.h"
 #include "headroom/Units.h"
+#include "support/SnapshotBuilder.h"
 
 #include <QtTest>
 
@@ -173,16 +174,7 @@ class TestPressureLevel : public QObject {
         Snapshot s;
         s.memory = memory(8);
         auto add = [&](Pid pid, std::string name, ProcessRole role, std::uint64_t rss) {
-            ProcessSample p;
-            p.key = {pid, std::uint64_t(pid)};
-            p.name = std::move(name);
-            p.role = role;
-            p.residentBytes = rss;
-            s.processes.push_back(p);
-            auto& total = s.roleTotals[roleIndex(role)];
-            total.role = role;
-            ++total.count;
-            total.residentBytes += rss;
+            support::addProcess(s, pid, std::move(name), role, rss);
         };
         add(10, "firefox", ProcessRole::Other, 3 * GiB);
         add(20, "rustc", ProcessRole::Rustc, 4 * GiB);
@@ -197,7 +189,8 @@ class TestPressureLevel : public QObject {
         QCOMPARE(m.body, std::string("2 rustc · 6.0 GiB, 4 test processes · 4.0 GiB"));
         QCOMPARE(m.secondsLeft, std::optional<double>(100.0));
         // Far from running out: no estimate.
-        QCOMPARE(pressureMessage(s, reading, 900.0).body, std::string("2 rustc · 6.0 GiB, 4 test processes · 4.0 GiB"));
+        QCOMPARE(pressureMessage(s, reading, 900.0).body,
+                 std::string("2 rustc · 6.0 GiB, 4 test processes · 4.0 GiB"));
         QVERIFY(!pressureMessage(s, reading, 900.0).secondsLeft);
         QCOMPARE(describeTopConsumer(s), std::string("rustc · 4.0 GiB"));
 

@@ -177,20 +177,8 @@ class TestProcessControl : public QObject {
             QSKIP("needs root to start a process as another user");
         // A process of user nobody: refused when only our own may be touched.
         ProcessSpawner spawner;
-        const QString program = spawner.installAs("nobodys");
-        const auto open =
-            QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner | QFile::ReadOther | QFile::ExeOther;
-        QVERIFY(QFile::setPermissions(spawner.binDir(), open));
-        QVERIFY(QFile::setPermissions(spawner.binDir() + "/..", open));
-        const pid_t pid = ::fork();
-        if (pid == 0) {
-            if (::setgid(65534) != 0 || ::setuid(65534) != 0)
-                ::_exit(1);
-            ::execl(program.toLocal8Bit().constData(), "nobodys", "--sleep", "30",
-                    static_cast<char*>(nullptr));
-            ::_exit(127);
-        }
-        QTRY_VERIFY(platform::identify(pid) && platform::identify(pid)->name == "nobodys");
+        const Pid pid = spawner.startAsUser("nobodys", 65534);
+        QVERIFY(pid > 0);
         ActionOptions options;
         options.onlyCurrentUser = true;
         const auto report = ProcessControl().apply(ProcessSpawner::keyOf(pid), ProcessAction::Kill, options);

@@ -234,20 +234,8 @@ class TestTouchPolicy : public QObject {
         if (::geteuid() != 0)
             QSKIP("needs root to start a process as another user");
         ProcessSpawner spawner;
-        const QString program = spawner.installAs("nobodys");
-        const auto open =
-            QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner | QFile::ReadOther | QFile::ExeOther;
-        QVERIFY(QFile::setPermissions(spawner.binDir(), open));
-        QVERIFY(QFile::setPermissions(spawner.binDir() + "/..", open));
-        const pid_t pid = ::fork();
-        if (pid == 0) {
-            if (::setgid(65534) != 0 || ::setuid(65534) != 0)
-                ::_exit(1);
-            ::execl(program.toLocal8Bit().constData(), "nobodys", "--sleep", "30",
-                    static_cast<char*>(nullptr));
-            ::_exit(127);
-        }
-        QTRY_VERIFY(platform::identify(pid) && platform::identify(pid)->name == "nobodys");
+        const Pid pid = spawner.startAsUser("nobodys", 65534);
+        QVERIFY(pid > 0);
         const auto live = platform::identify(pid);
         const TouchVerdict mine = TouchPolicy::live({true, false}).check(*live);
         QCOMPARE(mine.rule, TouchRule::OtherUser);

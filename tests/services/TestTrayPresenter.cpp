@@ -2,6 +2,7 @@
 #include "headroom/PressureMessage.h"
 #include "headroom/SystemSampler.h"
 #include "headroom/Units.h"
+#include "support/SnapshotBuilder.h"
 #include "services/MemoryLevel.h"
 #include "services/PressureMonitor.h"
 #include "services/TrayPresenter.h"
@@ -209,16 +210,7 @@ class TestTrayPresenter : public QObject {
         Snapshot s;
         s.memory = replay::memory(16, 15000);
         auto add = [&](Pid pid, std::string name, ProcessRole role, std::uint64_t rss) {
-            ProcessSample p;
-            p.key = {pid, std::uint64_t(pid)};
-            p.name = std::move(name);
-            p.role = role;
-            p.residentBytes = rss;
-            s.processes.push_back(p);
-            auto& total = s.roleTotals[roleIndex(role)];
-            total.role = role;
-            ++total.count;
-            total.residentBytes += rss;
+            support::addProcess(s, pid, std::move(name), role, rss);
         };
         add(10, "firefox", ProcessRole::Other, 3 * GiB);
         add(20, "rustc", ProcessRole::Rustc, 4 * GiB);

@@ -34,6 +34,35 @@ ProcessSpawner::~ProcessSpawner()
     }
 }
 
+headroom::Pid ProcessSpawner::startAsUser(const QString& name, unsigned uid)
+{
+    const QString program = installAs(name);
+    const auto open =
+        QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner | QFile::ReadOther | QFile::ExeOther;
+    if (!QFile::setPermissions(binDir(), open) || !QFile::setPermissions(binDir() + "/..", open))
+        return -1;
+    const QByteArray path = program.toLocal8Bit();
+    const QByteArray argv0 = name.toLocal8Bit();
+    const pid_t pid = ::fork();
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        if (::setgid(uid) != 0 || ::setuid(uid) != 0)
+            ::_exit(1);
+        ::execl(path.constData(), argv0.constData(), "--sleep", "30", static_cast<char*>(nullptr));
+        ::_exit(127);
+    }
+    QElapsedTimer timer;
+    timer.start();
+    while (timer.elapsed() < 10000) {
+        const auto seen = headroom::platform::identify(pid);
+        if (seen && seen->name == argv0.toStdString())
+            return pid;
+        QThread::msleep(20);
+    }
+    return -1;
+}
+
 QString ProcessSpawner::binDir() const
 {
     return dir_.path() + "/bin";

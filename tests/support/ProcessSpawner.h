@@ -32,6 +32,11 @@ class ProcessSpawner {
     // descendants) exist, so the tree is complete when this returns.
     headroom::Pid start(const QString& name, const QStringList& args, const QString& workDir = {},
                         int expectTotal = 1);
+    // Starts `name` (installed first) sleeping 30 s as user and group `uid`
+    // (the test runs as root); opens the install folder to that user first.
+    // Returns the pid once the kernel shows the name, or -1. The caller ends
+    // it (SIGKILL + waitGone): it is not one of the trees this spawner kills.
+    headroom::Pid startAsUser(const QString& name, unsigned uid);
     // The (pid, start time) of a live pid, or a zero key.
     static headroom::ProcessKey keyOf(headroom::Pid pid);
     // Descendant pids of `pid` that are alive now.
