@@ -192,13 +192,7 @@ BuildSession headlessSession(const HeadlessOptions& options, const WorkspaceInfo
                              const BuildHistory& history, std::shared_ptr<const Snapshot> snapshot)
 {
     BuildRequest request = options.request;
-    if (request.targetKind == TargetKind::Default) {
-        const CargoPackageInfo* only = !request.package.empty()    ? info.package(q(request.package))
-                                       : info.packages.size() == 1 ? &info.packages.front()
-                                                                   : nullptr;
-        if (only && only->bins.size() == 1)
-            request.targetName = only->bins.front().toStdString();
-    }
+    nameTheOnlyBinary(request, info);
     BuildSessionSettings settings;
     settings.maxUsedFraction = options.maxUsedFraction;
     settings.need = options.need;

@@ -311,4 +311,16 @@ QStringList checkRequest(const headroom::BuildRequest& r, const WorkspaceInfo& i
     return problems;
 }
 
+void nameTheOnlyBinary(BuildRequest& request, const WorkspaceInfo& info)
+{
+    if (request.targetKind != TargetKind::Default)
+        return;
+    const CargoPackageInfo* only = !request.package.empty()
+                                       ? info.package(QString::fromStdString(request.package))
+                                   : info.packages.size() == 1 ? &info.packages.front()
+                                                               : nullptr;
+    if (only && only->bins.size() == 1)
+        request.targetName = only->bins.front().toStdString();
+}
+
 } // namespace headroom::services

@@ -62,6 +62,11 @@ QString checkProject(const QString& projectDir, const QString& cargoProgram,
 // workspace.
 QStringList checkRequest(const headroom::BuildRequest& request, const WorkspaceInfo& info);
 
+// A default target of a package with exactly one binary names that binary,
+// as cargo would build it (the package asked for, or the only package), so
+// the history, the run and the artifact check all see the same target.
+void nameTheOnlyBinary(headroom::BuildRequest& request, const WorkspaceInfo& info);
+
 // The required-features of the request's bin or example in `package` that the
 // request does not turn on (counting default features and what features
 // enable); empty when none are missing. Spelled "package/feature" when cargo

@@ -646,14 +646,8 @@ BuildRequest LauncherPanel::request() const
     if (auto then = splitArguments(s(thenRun_->text())))
         r.thenRun = *then;
     r.jobs = jobsAsked_;
-    if (r.targetKind == TargetKind::Default && controller_->workspace()) {
-        const auto& ws = *controller_->workspace();
-        const auto* only = !r.package.empty()        ? ws.package(q(r.package))
-                           : ws.packages.size() == 1 ? &ws.packages.front()
-                                                     : nullptr;
-        if (only && only->bins.size() == 1)
-            r.targetName = s(only->bins.front());
-    }
+    if (controller_->workspace())
+        services::nameTheOnlyBinary(r, *controller_->workspace());
     return r;
 }
 
