@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "cli/CommandLine.h"
 
+#include "cli/RunCommands.h"
+
 #include "headroom/BuildPlan.h"
 #include "headroom/SafeText.h"
 #include "headroom/Version.h"
@@ -152,6 +154,29 @@ CLI::Validator argumentString(bool needsOne)
         "");
 }
 
+// A size in bytes: "512M", "4G", "1.5GiB" (see parseByteSize).
+CLI::Validator byteSize()
+{
+    return CLI::Validator(
+        [](std::string& input) -> std::string {
+            if (!parseByteSize(input))
+                return "wants a size such as 512M, 4G or 1.5GiB, not \"" + safeText(input, 64) + "\"";
+            return {};
+        },
+        "SIZE");
+}
+
+CLI::Validator interruptChoice()
+{
+    return CLI::Validator(
+        [](std::string& input) -> std::string {
+            if (!onInterruptFromId(input))
+                return "wants ask, stop or leave, not \"" + safeText(input, 64) + "\"";
+            return {};
+        },
+        "");
+}
+
 } // namespace
 
 struct CommandLine::State {
@@ -169,6 +194,12 @@ struct CommandLine::State {
     double need = 0.0;
     std::string extraArgs;
     std::string thenRun;
+    RunOptions runOptions;
+    RunsOptions runs;
+    SuperviseOptions supervise;
+    std::string runInterrupt = "ask";
+    std::string runMemoryHigh, runMemoryMax, runThenRun;
+    std::string buildMemoryHigh, buildMemoryMax;
     DashboardFlags dashboard;
     double interval = 0.0;
     std::string size;
@@ -177,6 +208,10 @@ struct CommandLine::State {
     CLI::App* topCommand = nullptr;
     CLI::App* stopCommand = nullptr;
     CLI::App* buildCommand = nullptr;
+    CLI::App* runCommand_ = nullptr;
+    CLI::App* runsCommand = nullptr;
+    CLI::App* runsStopCommand = nullptr;
+    CLI::App* superviseCommand = nullptr;
     CLI::Option* pidOption = nullptr;
     CLI::Option* startOption = nullptr;
     std::vector<CLI::Option*> dashboardOptions;
@@ -203,6 +238,9 @@ struct CommandLine::State {
         defineSample();
         defineTop();
         defineStop();
+        defineRun();
+        defineRuns();
+        defineSupervise();
         if (program == Program::Dashboard) {
             defineBuild();
             defineDashboard();
@@ -266,6 +304,70 @@ struct CommandLine::State {
         stopCommand->add_flag("--json", stop.json, "Print the outcome as JSON");
     }
 
+    void defineRun()
+    {
+        runCommand_ = app.add_subcommand(
+            "run", "Run any build command under Headroom's supervisor: its output is logged, its memory "
+                   "followed, its end diagnosed and recorded, and closing this terminal does not stop it.");
+        runCommand_->footer("Give the command after its options, or after `--`: headroom run -- cargo build "
+                            "--release. The exit code is the command's (128 + the signal that killed it).");
+        auto* r = runCommand_;
+        r->prefix_command();
+        r->add_option("--on-interrupt", runInterrupt,
+                      "What Ctrl+C does: ask (default), stop the run, or leave it running")
+            ->type_name("WHAT")
+            ->check(interruptChoice());
+        r->add_flag("--detach", runOptions.detach, "Start it, print its id and log, and return at once");
+        r->add_option("--memory-high", runMemoryHigh,
+                      "Linux with a systemd user manager: throttle the build above SIZE (MemoryHigh)")
+            ->type_name("SIZE")
+            ->check(byteSize());
+        r->add_option("--memory-max", runMemoryMax,
+                      "Linux with a systemd user manager: the build's own memory limit (MemoryMax)")
+            ->type_name("SIZE")
+            ->check(byteSize());
+        r->add_option("--then-run", runThenRun, "A command to run after a successful run")
+            ->type_name("COMMAND")
+            ->check(argumentString(true));
+        r->add_option("--oom-score-adj", runOptions.oomScoreAdj,
+                      "oom_score_adj of the command's processes (default 500): the kernel kills it first")
+            ->type_name("N")
+            ->check(wholeNumberIn(0, 1000));
+        r->add_option("--runs-dir", runOptions.runsDir, "Keep the run's files here (default: the app-data "
+                                                        "folder's runs)")
+            ->type_name("DIR")
+            ->check(nonEmpty("a folder"));
+        r->add_option("--history", runOptions.historyPath,
+                      "Build history database (default: in the app-data folder)")
+            ->type_name("FILE")
+            ->check(nonEmpty("a file"));
+    }
+
+    void defineRuns()
+    {
+        runsCommand = app.add_subcommand(
+            "runs", "The supervised runs, running and recent, with their state and log files.");
+        runsCommand->add_flag("--json", runs.json, "Print them as JSON");
+        runsCommand->add_option("--runs-dir", runs.runsDir, "The runs folder (default: the app-data folder's)")
+            ->type_name("DIR")
+            ->check(nonEmpty("a folder"));
+        runsStopCommand = runsCommand->add_subcommand(
+            "stop", "Stop a run's whole process tree (SIGTERM, then SIGKILL after its grace period).");
+        runsStopCommand->add_option("id", runs.stopId, "The run's id, as `runs` lists it")
+            ->required()
+            ->check(nonEmpty("a run id"));
+    }
+
+    void defineSupervise()
+    {
+        // Started detached by a front-end; hidden from the help (an empty group).
+        superviseCommand = app.add_subcommand("supervise", "Supervise one run (started by Headroom)");
+        superviseCommand->group("");
+        superviseCommand->add_option("status", supervise.statusPath, "The run's status file")
+            ->required()
+            ->check(nonEmpty("a file"));
+    }
+
     void defineBuild()
     {
         buildCommand = app.add_subcommand(
@@ -326,6 +428,18 @@ struct CommandLine::State {
              "oom_score_adj of the build's processes (default 500): the kernel kills the build first")
             ->type_name("N")
             ->check(wholeNumberIn(0, 1000));
+        b->add_option("--on-interrupt", build.onInterrupt,
+                      "What Ctrl+C does: ask (default), stop the build, or leave it running")
+            ->type_name("WHAT")
+            ->check(interruptChoice());
+        b->add_option("--memory-high", buildMemoryHigh,
+                      "Linux with a systemd user manager: throttle the build above SIZE (MemoryHigh)")
+            ->type_name("SIZE")
+            ->check(byteSize());
+        b->add_option("--memory-max", buildMemoryMax,
+                      "Linux with a systemd user manager: the build's own memory limit (MemoryMax)")
+            ->type_name("SIZE")
+            ->check(byteSize());
     }
 
     void defineDashboard()
@@ -437,7 +551,29 @@ struct CommandLine::State {
             }
             return Choice::Command;
         }
+        if (command == runCommand_) {
+            runOptions.command = runCommand_->remaining();
+            if (!runOptions.command.empty() && runOptions.command.front() == "--")
+                runOptions.command.erase(runOptions.command.begin());
+            if (runOptions.command.empty())
+                return usage(err, "run: give the command to run, e.g. `" + name +
+                                      " run -- cargo build --release`.");
+            runOptions.onInterrupt = *onInterruptFromId(runInterrupt);
+            if (!runMemoryHigh.empty())
+                runOptions.memoryHigh = parseByteSize(runMemoryHigh);
+            if (!runMemoryMax.empty())
+                runOptions.memoryMax = parseByteSize(runMemoryMax);
+            if (!runThenRun.empty())
+                runOptions.thenRun = *splitArguments(runThenRun);
+            return Choice::Command;
+        }
+        if (command == runsCommand || command == superviseCommand)
+            return Choice::Command;
         if (command && command == buildCommand) {
+            if (!buildMemoryHigh.empty())
+                build.memoryHigh = parseByteSize(buildMemoryHigh);
+            if (!buildMemoryMax.empty())
+                build.memoryMax = parseByteSize(buildMemoryMax);
             if (build.project.empty())
                 return usage(err, "build: --project DIR is required: the folder that holds Cargo.toml.");
             if (buildCommand->get_option("--jobs")->count() > 0)
@@ -479,6 +615,12 @@ struct CommandLine::State {
             return runTop(top, name, out, err);
         if (stopCommand->parsed())
             return runStop(stop, name, out, err);
+        if (runCommand_->parsed())
+            return runRun(runOptions, name, out, err);
+        if (runsCommand->parsed())
+            return runRuns(runs, name, out, err);
+        if (superviseCommand->parsed())
+            return runSupervise(supervise, name, out, err);
         err << name << ": no command to run.\n";
         return kExitUsage;
     }

@@ -6,6 +6,7 @@
 // Core, services/launcher/HeadlessBuild) runs them. Plain data, so neither
 // side needs the other.
 
+#include <cstdint>
 #include <optional>
 #include <string>
 
@@ -29,6 +30,9 @@ struct HeadlessBuildOptions {
     std::string cargoProgram = "cargo";   // --cargo
     std::optional<unsigned> jobs;         // --jobs, 1..1024
     int oomScoreAdj = 500;                // --oom-score-adj, 0..1000
+    std::string onInterrupt = "ask";      // --on-interrupt: ask, stop or leave (checked)
+    std::optional<std::uint64_t> memoryHigh; // --memory-high, bytes
+    std::optional<std::uint64_t> memoryMax;  // --memory-max, bytes
 };
 
 } // namespace headroom

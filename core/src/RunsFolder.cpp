@@ -1,0 +1,308 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "headroom/RunsFolder.h"
+
+#include "headroom/Platform.h"
+#include "headroom/ProcessControl.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <system_error>
+
+#ifdef _WIN32
+#include <io.h>
+#include <windows.h>
+#else
+#include <unistd.h>
+#endif
+
+namespace headroom {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// A status file is small; anything much larger is not one of ours.
+constexpr std::uintmax_t kMaxStatusBytes = 4u << 20;
+// A front-end writes the spec, then starts the supervisor: this long for it to take it.
+constexpr std::int64_t kStartingGraceMs = 30000;
+
+std::int64_t nowMs()
+{
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+fs::path fromEnv(const char* name)
+{
+#ifdef _WIN32
+    // The wide environment: a user name outside the ANSI code page survives.
+    std::wstring wide(name, name + std::char_traits<char>::length(name));
+    const wchar_t* value = _wgetenv(wide.c_str());
+    return value && *value ? fs::path(value) : fs::path();
+#else
+    const char* value = std::getenv(name);
+    return value && *value ? fs::path(value) : fs::path();
+#endif
+}
+
+bool alive(const std::optional<ProcessKey>& key)
+{
+    return key && platform::isAlive(*key);
+}
+
+Result<std::string> readBounded(const fs::path& path)
+{
+    std::error_code ec;
+    const auto size = fs::file_size(path, ec);
+    if (ec)
+        return Result<std::string>::failure(ec.message());
+    if (size > kMaxStatusBytes)
+        return Result<std::string>::failure("it is " + std::to_string(size) + " bytes, too large for a status");
+    std::ifstream in(path, std::ios::binary);
+    if (!in)
+        return Result<std::string>::failure("it cannot be opened");
+    std::string text(std::size_t(size), '\0');
+    in.read(text.data(), std::streamsize(size));
+    text.resize(std::size_t(in.gcount()));
+    return Result<std::string>::success(std::move(text));
+}
+
+// Rewrites a run whose supervisor is gone, unless the supervisor finished it meanwhile.
+void markLost(RunEntry& entry)
+{
+    RunStatus& s = *entry.status;
+    const std::string who = s.supervisor ? "pid " + std::to_string(s.supervisor->pid) : "it";
+    if (s.state == RunState::Starting) {
+        entry.problem = "Its supervisor never started (" + who +
+                        "): the run did not begin. Start it again; if this repeats, run `headroom-cli "
+                        "supervise` by hand to see why.";
+    } else {
+        entry.problem = "Its supervisor (" + who + ") ended before the run did";
+        entry.problem += entry.buildAlive ? ": the build still runs, unsupervised; stop it with `headroom runs "
+                                            "stop " +
+                                                s.spec.id + "` or let it finish."
+                                          : ", and the build is gone too: how it ended is not known.";
+    }
+    // Read again: the supervisor may have written its last status just now.
+    if (auto again = readStatusFile(entry.statusPath); again && again->state == RunState::Finished) {
+        entry.status = std::move(again.value());
+        entry.problem.clear();
+        return;
+    }
+    s.state = RunState::SupervisorLost;
+    s.problem = entry.problem;
+    [[maybe_unused]] const auto written = writeStatusAtomically(entry.statusPath, s);
+}
+
+RunEntry examine(const fs::path& path)
+{
+    RunEntry entry;
+    entry.statusPath = path;
+    auto read = readStatusFile(path);
+    if (!read) {
+        entry.problem = read.error();
+        return entry;
+    }
+    entry.status = std::move(read.value());
+    RunStatus& s = *entry.status;
+    entry.supervisorAlive = alive(s.supervisor);
+    entry.buildAlive = alive(s.currentRoot());
+    const bool open = s.state == RunState::Starting || s.state == RunState::Running;
+    if (open && !entry.supervisorAlive) {
+        const bool stillStarting =
+            s.state == RunState::Starting && !s.supervisor && nowMs() - s.spec.createdMs < kStartingGraceMs;
+        if (!stillStarting)
+            markLost(entry);
+    }
+    if (s.state == RunState::SupervisorLost && entry.problem.empty())
+        entry.problem = s.problem;
+    return entry;
+}
+
+} // namespace
+
+fs::path defaultAppDataDir()
+{
+#ifdef _WIN32
+    fs::path base = fromEnv("APPDATA");
+    if (base.empty())
+        base = fromEnv("USERPROFILE") / "AppData" / "Roaming";
+#elif defined(__APPLE__)
+    fs::path base = fromEnv("HOME") / "Library" / "Application Support";
+#else
+    fs::path base = fromEnv("XDG_DATA_HOME");
+    if (base.empty() || !base.is_absolute())
+        base = fromEnv("HOME") / ".local" / "share";
+#endif
+    return base / "headroom";
+}
+
+fs::path defaultRunsDir()
+{
+    if (fs::path dir = fromEnv("HEADROOM_RUNS_DIR"); !dir.empty())
+        return dir;
+    return defaultAppDataDir() / "runs";
+}
+
+RunFiles RunFiles::of(const fs::path& runsDir, const std::string& id)
+{
+    return RunFiles{runsDir / (id + ".json"), runsDir / (id + ".log"), runsDir / (id + ".stdout"),
+                    runsDir / (id + ".stop")};
+}
+
+Result<bool> writeStatusAtomically(const fs::path& path, const RunStatus& status)
+{
+    const std::string text = toJson(status);
+    std::error_code ec;
+    fs::create_directories(path.parent_path(), ec);
+    fs::path temp = path;
+    temp += ".tmp-" + std::to_string(platform::currentPid());
+    std::FILE* file = nullptr;
+#ifdef _WIN32
+    file = _wfopen(temp.c_str(), L"wb");
+#else
+    file = std::fopen(temp.c_str(), "wb");
+#endif
+    if (!file)
+        return Result<bool>::failure("cannot write " + temp.string() + ": " + std::generic_category().message(errno));
+    const bool wrote = std::fwrite(text.data(), 1, text.size(), file) == text.size() && std::fflush(file) == 0;
+    const int error = errno;
+#ifdef _WIN32
+    const bool synced = _commit(_fileno(file)) == 0;
+#else
+    const bool synced = ::fsync(fileno(file)) == 0;
+#endif
+    const bool closed = std::fclose(file) == 0;
+    if (!wrote || !synced || !closed) {
+        fs::remove(temp, ec);
+        return Result<bool>::failure("cannot write " + path.string() + ": " +
+                                     std::generic_category().message(wrote ? errno : error) +
+                                     " (is the disk full?)");
+    }
+#ifdef _WIN32
+    const bool renamed = MoveFileExW(temp.c_str(), path.c_str(), MOVEFILE_REPLACE_EXISTING) != 0;
+#else
+    const bool renamed = std::rename(temp.c_str(), path.c_str()) == 0;
+#endif
+    if (!renamed) {
+        fs::remove(temp, ec);
+        return Result<bool>::failure("cannot replace " + path.string());
+    }
+    return Result<bool>::success(true);
+}
+
+Result<RunStatus> readStatusFile(const fs::path& path)
+{
+    auto text = readBounded(path);
+    std::string why;
+    if (text) {
+        auto status = parseRunStatus(text.value());
+        if (status)
+            return status;
+        why = status.error();
+    } else {
+        std::error_code ec;
+        if (!fs::exists(path, ec))
+            return Result<RunStatus>::failure("there is no run status " + path.string());
+        why = text.error();
+    }
+    fs::path aside = path;
+    aside += ".corrupt";
+    std::error_code ec;
+    fs::rename(path, aside, ec);
+    return Result<RunStatus>::failure("The run status " + path.string() + " cannot be read (" + why + ")" +
+                                      (ec ? "; it could not be moved aside either (" + ec.message() + ")."
+                                          : "; it was moved aside to " + aside.string() + "."));
+}
+
+std::vector<RunEntry> listRuns(const fs::path& dir)
+{
+    std::vector<RunEntry> entries;
+    std::error_code ec;
+    std::vector<fs::path> files;
+    for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+        const fs::path& p = it->path();
+        if (p.extension() == ".json" && isValidRunId(p.stem().string()) && it->is_regular_file(ec))
+            files.push_back(p);
+    }
+    for (const auto& p : files)
+        entries.push_back(examine(p));
+    const auto when = [](const RunEntry& e) {
+        return e.status ? std::max(e.status->startedMs, e.status->spec.createdMs) : std::int64_t(0);
+    };
+    std::stable_sort(entries.begin(), entries.end(),
+                     [&](const RunEntry& a, const RunEntry& b) { return when(a) > when(b); });
+    return entries;
+}
+
+Result<RunEntry> findRun(const fs::path& dir, const std::string& id)
+{
+    if (!isValidRunId(id))
+        return Result<RunEntry>::failure("\"" + id.substr(0, 64) +
+                                         "\" is not a run id: ids are letters, digits, - and _ (see `headroom runs`).");
+    const RunFiles files = RunFiles::of(dir, id);
+    std::error_code ec;
+    if (!fs::exists(files.status, ec))
+        return Result<RunEntry>::failure("There is no run " + id + " in " + dir.string() + " (see `headroom runs`).");
+    RunEntry entry = examine(files.status);
+    if (!entry.status)
+        return Result<RunEntry>::failure(entry.problem);
+    return Result<RunEntry>::success(std::move(entry));
+}
+
+Result<std::string> requestStop(const fs::path& dir, const std::string& id)
+{
+    auto found = findRun(dir, id);
+    if (!found)
+        return Result<std::string>::failure(found.error());
+    const RunEntry& entry = found.value();
+    const RunStatus& s = *entry.status;
+    if (s.state == RunState::Finished)
+        return Result<std::string>::failure("Run " + id + " has finished already: there is nothing to stop.");
+    if (entry.supervisorAlive || s.state == RunState::Starting) {
+        const RunFiles files = RunFiles::of(dir, id);
+        std::ofstream(files.stop) << "stop\n";
+#ifndef _WIN32
+        if (entry.supervisorAlive)
+            platform::sendSignal(*s.supervisor, ProcessAction::Terminate);
+#endif
+        return Result<std::string>::success("Asked the supervisor of run " + id +
+                                            " to stop its whole process tree.");
+    }
+    if (entry.buildAlive) {
+        ActionOptions options;
+        options.tree = true;
+        options.grace = std::chrono::milliseconds(s.spec.graceMs);
+        const ActionReport report = ProcessControl().apply(*s.currentRoot(), ProcessAction::Terminate, options);
+        return report.allSucceeded() ? Result<std::string>::success("Its supervisor was gone; stopped the build "
+                                                                    "tree of run " +
+                                                                    id + " directly: " + report.summary())
+                                     : Result<std::string>::failure("Could not stop run " + id + ": " +
+                                                                    report.summary());
+    }
+    return Result<std::string>::failure("Run " + id + " is not running any more: " + entry.problem);
+}
+
+void pruneRuns(const fs::path& dir, std::size_t keep)
+{
+    std::vector<RunEntry> entries = listRuns(dir);
+    std::size_t finished = 0;
+    for (const RunEntry& e : entries) {
+        if (!e.status || (e.status->state != RunState::Finished && e.status->state != RunState::SupervisorLost))
+            continue;
+        if (e.status->state == RunState::SupervisorLost && e.buildAlive)
+            continue;
+        if (++finished <= keep)
+            continue;
+        const RunFiles files = RunFiles::of(dir, e.status->spec.id);
+        std::error_code ec;
+        for (const fs::path& p : {files.log, files.stdoutMessages, files.stop, files.status})
+            fs::remove(p, ec);
+    }
+}
+
+} // namespace headroom
