@@ -154,9 +154,40 @@ RunFiles RunFiles::of(const fs::path& runsDir, const std::string& id)
                     runsDir / (id + ".stop")};
 }
 
+namespace {
+Result<bool> writeAtomically(const fs::path& path, const std::string& text);
+}
+
 Result<bool> writeStatusAtomically(const fs::path& path, const RunStatus& status)
 {
-    const std::string text = toJson(status);
+    return writeAtomically(path, toJson(status));
+}
+
+fs::path historyInboxDir(const fs::path& historyPath)
+{
+    fs::path dir = historyPath;
+    dir += ".inbox";
+    return dir;
+}
+
+fs::path defaultHistoryPath()
+{
+    return defaultAppDataDir() / "history.sqlite";
+}
+
+Result<fs::path> postHistoryRecord(const fs::path& historyPath, const RunStatus& status)
+{
+    const fs::path file = historyInboxDir(historyPath.empty() ? defaultHistoryPath() : historyPath) /
+                          (status.spec.id + ".json");
+    auto written = writeAtomically(file, historyRecordJson(status));
+    if (!written)
+        return Result<fs::path>::failure(written.error());
+    return Result<fs::path>::success(file);
+}
+
+namespace {
+Result<bool> writeAtomically(const fs::path& path, const std::string& text)
+{
     std::error_code ec;
     fs::create_directories(path.parent_path(), ec);
     fs::path temp = path;
@@ -194,6 +225,7 @@ Result<bool> writeStatusAtomically(const fs::path& path, const RunStatus& status
     }
     return Result<bool>::success(true);
 }
+} // namespace
 
 Result<RunStatus> readStatusFile(const fs::path& path)
 {

@@ -62,6 +62,16 @@ Result<RunEntry> findRun(const std::filesystem::path& dir, const std::string& id
 // time). The message says what was done.
 Result<std::string> requestStop(const std::filesystem::path& dir, const std::string& id);
 
+// The history database's inbox: <history>.inbox/, one <run id>.json per
+// finished run (historyRecordJson), written atomically by the supervisor,
+// which has no database of its own to write; whoever opens the database next
+// records them (once: by run id) and removes them.
+std::filesystem::path historyInboxDir(const std::filesystem::path& historyPath);
+// <app data>/headroom/history.sqlite, the window's default.
+std::filesystem::path defaultHistoryPath();
+// Puts the finished run into the inbox; failure says why (disk full...).
+Result<std::filesystem::path> postHistoryRecord(const std::filesystem::path& historyPath, const RunStatus& status);
+
 // Removes the files of finished runs beyond the newest `keep` (never a
 // running one, never a .corrupt file).
 void pruneRuns(const std::filesystem::path& dir, std::size_t keep = 50);
