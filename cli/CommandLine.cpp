@@ -2,7 +2,6 @@
 #include "cli/CommandLine.h"
 
 #include "cli/RunCommands.h"
-
 #include "headroom/BuildPlan.h"
 #include "headroom/SafeText.h"
 #include "headroom/Version.h"
@@ -163,7 +162,7 @@ CLI::Validator byteSize()
                 return "wants a size such as 512M, 4G or 1.5GiB, not \"" + safeText(input, 64) + "\"";
             return {};
         },
-        "SIZE");
+        "");
 }
 
 CLI::Validator interruptChoice()
@@ -312,7 +311,6 @@ struct CommandLine::State {
         runCommand_->footer("Give the command after its options, or after `--`: headroom run -- cargo build "
                             "--release. The exit code is the command's (128 + the signal that killed it).");
         auto* r = runCommand_;
-        r->prefix_command();
         r->add_option("--on-interrupt", runInterrupt,
                       "What Ctrl+C does: ask (default), stop the run, or leave it running")
             ->type_name("WHAT")
@@ -333,8 +331,9 @@ struct CommandLine::State {
                       "oom_score_adj of the command's processes (default 500): the kernel kills it first")
             ->type_name("N")
             ->check(wholeNumberIn(0, 1000));
-        r->add_option("--runs-dir", runOptions.runsDir, "Keep the run's files here (default: the app-data "
-                                                        "folder's runs)")
+        r->add_option("--runs-dir", runOptions.runsDir,
+                      "Keep the run's files here (default: the app-data "
+                      "folder's runs)")
             ->type_name("DIR")
             ->check(nonEmpty("a folder"));
         r->add_option("--history", runOptions.historyPath,
@@ -348,7 +347,8 @@ struct CommandLine::State {
         runsCommand = app.add_subcommand(
             "runs", "The supervised runs, running and recent, with their state and log files.");
         runsCommand->add_flag("--json", runs.json, "Print them as JSON");
-        runsCommand->add_option("--runs-dir", runs.runsDir, "The runs folder (default: the app-data folder's)")
+        runsCommand
+            ->add_option("--runs-dir", runs.runsDir, "The runs folder (default: the app-data folder's)")
             ->type_name("DIR")
             ->check(nonEmpty("a folder"));
         runsStopCommand = runsCommand->add_subcommand(
@@ -520,7 +520,29 @@ struct CommandLine::State {
             return usage(err,
                          "unknown command '" + safeText(args.front(), 64) + "'. Commands: " + list + ".");
         }
-        std::vector<std::string> reversed(args.rbegin(), args.rend());
+        // `run [OPTIONS] -- COMMAND...`: what follows the "--" is the command,
+        // whatever it looks like; CLI11 sees only what comes before.
+        std::vector<std::string> parsed = args;
+        std::optional<std::vector<std::string>> afterDashes;
+        if (!parsed.empty() && parsed.front() == "run") {
+            // The command starts at the first word that is not one of run's
+            // options (or after a "--" among them): from there on everything
+            // is the command's, "--" and options included (cargo test -- -q).
+            for (std::size_t i = 1; i < parsed.size(); ++i) {
+                const std::string& a = parsed[i];
+                const bool dashes = a == "--";
+                if (dashes || a.empty() || a.front() != '-') {
+                    afterDashes = std::vector<std::string>(
+                        parsed.begin() + std::ptrdiff_t(i) + (dashes ? 1 : 0), parsed.end());
+                    parsed.resize(i);
+                    break;
+                }
+                const CLI::Option* option = runCommand_->get_option_no_throw(a.substr(0, a.find('=')));
+                if (option && option->get_type_size() > 0 && a.find('=') == std::string::npos)
+                    ++i; // its value
+            }
+        }
+        std::vector<std::string> reversed(parsed.rbegin(), parsed.rend());
         try {
             app.parse(reversed);
         } catch (const CLI::ParseError& e) {
@@ -552,9 +574,7 @@ struct CommandLine::State {
             return Choice::Command;
         }
         if (command == runCommand_) {
-            runOptions.command = runCommand_->remaining();
-            if (!runOptions.command.empty() && runOptions.command.front() == "--")
-                runOptions.command.erase(runOptions.command.begin());
+            runOptions.command = afterDashes.value_or(std::vector<std::string>());
             if (runOptions.command.empty())
                 return usage(err, "run: give the command to run, e.g. `" + name +
                                       " run -- cargo build --release`.");

@@ -25,7 +25,8 @@ std::optional<std::uint64_t> parseByteSize(const std::string& text)
     // (optionally followed by "iB" or "B"), case-insensitive; nothing else.
     std::size_t i = 0;
     bool point = false;
-    while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) || (text[i] == '.' && !point))) {
+    while (i < text.size() &&
+           (std::isdigit(static_cast<unsigned char>(text[i])) || (text[i] == '.' && !point))) {
         point = point || text[i] == '.';
         ++i;
     }

@@ -84,6 +84,13 @@ void nextRung(BuildDiagnosis& d, BuildPreset preset, bool atLink, unsigned jobs,
 
 } // namespace
 
+void addCgroupFacts(BuildOutcomeFacts& facts, const CgroupMemoryState& before, const CgroupMemoryState& after)
+{
+    facts.cgroupOomKillsBefore = before.oomKills;
+    facts.cgroupOomKillsAfter = after.oomKills;
+    facts.cgroupNearLimit = after.nearLimit();
+}
+
 std::string_view verdictId(BuildVerdict verdict)
 {
     switch (verdict) {

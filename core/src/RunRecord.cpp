@@ -3,11 +3,10 @@
 
 #include "headroom/Platform.h"
 
-#include <nlohmann/json.hpp>
-
 #include <chrono>
 #include <cstdio>
 #include <ctime>
+#include <nlohmann/json.hpp>
 #include <random>
 
 namespace headroom {
@@ -41,7 +40,8 @@ std::string_view targetKindId(TargetKind kind)
     return "default";
 }
 
-template <typename E, std::size_t N, typename F> std::optional<E> fromId(const E (&all)[N], F id, const std::string& text)
+template <typename E, std::size_t N, typename F>
+std::optional<E> fromId(const E (&all)[N], F id, const std::string& text)
 {
     for (E e : all) {
         if (id(e) == text)
@@ -108,9 +108,12 @@ std::optional<ProcessKey> keyFrom(const json& o, const char* name)
 
 json stepJson(const BuildStep& s)
 {
-    return json{{"title", s.title},         {"program", s.program},
-                {"args", s.args},           {"environment", s.environment},
-                {"workingDir", s.workingDir}, {"messageFormat", s.messageFormat}};
+    return json{{"title", s.title},
+                {"program", s.program},
+                {"args", s.args},
+                {"environment", s.environment},
+                {"workingDir", s.workingDir},
+                {"messageFormat", s.messageFormat}};
 }
 
 BuildStep stepFrom(const json& o)
@@ -180,10 +183,11 @@ json specJson(const RunSpec& s)
                 {"jobs", optionalJson(s.jobs)},
                 {"steps", steps},
                 {"artifactPath", s.artifactPath},
-                {"target", {{"package", s.targetPackage},
-                            {"kind", s.targetKind},
-                            {"name", s.targetName},
-                            {"features", s.targetFeatures}}},
+                {"target",
+                 {{"package", s.targetPackage},
+                  {"kind", s.targetKind},
+                  {"name", s.targetName},
+                  {"features", s.targetFeatures}}},
                 {"historyPath", s.historyPath},
                 {"oomScoreAdj", s.oomScoreAdj},
                 {"graceMs", s.graceMs},
@@ -464,7 +468,8 @@ std::string historyRecordJson(const RunStatus& s)
         std::string environment;
         for (const auto& [k, v] : step.environment)
             environment += k + "=" + v + "\n";
-        steps.push_back(json{{"title", step.title}, {"command", step.displayLine()}, {"environment", environment}});
+        steps.push_back(
+            json{{"title", step.title}, {"command", step.displayLine()}, {"environment", environment}});
     }
     o["steps"] = steps;
     json crates = json::array();
@@ -497,8 +502,8 @@ bool isValidRunId(std::string_view id)
     if (id.empty() || id.size() > 64)
         return false;
     for (char c : id) {
-        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-                        c == '_';
+        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                        c == '-' || c == '_';
         if (!ok)
             return false;
     }

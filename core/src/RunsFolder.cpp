@@ -61,7 +61,8 @@ Result<std::string> readBounded(const fs::path& path)
     if (ec)
         return Result<std::string>::failure(ec.message());
     if (size > kMaxStatusBytes)
-        return Result<std::string>::failure("it is " + std::to_string(size) + " bytes, too large for a status");
+        return Result<std::string>::failure("it is " + std::to_string(size) +
+                                            " bytes, too large for a status");
     std::ifstream in(path, std::ios::binary);
     if (!in)
         return Result<std::string>::failure("it cannot be opened");
@@ -82,10 +83,11 @@ void markLost(RunEntry& entry)
                         "supervise` by hand to see why.";
     } else {
         entry.problem = "Its supervisor (" + who + ") ended before the run did";
-        entry.problem += entry.buildAlive ? ": the build still runs, unsupervised; stop it with `headroom runs "
-                                            "stop " +
-                                                s.spec.id + "` or let it finish."
-                                          : ", and the build is gone too: how it ended is not known.";
+        entry.problem += entry.buildAlive
+                             ? ": the build still runs, unsupervised; stop it with `headroom runs "
+                               "stop " +
+                                   s.spec.id + "` or let it finish."
+                             : ", and the build is gone too: how it ended is not known.";
     }
     // Read again: the supervisor may have written its last status just now.
     if (auto again = readStatusFile(entry.statusPath); again && again->state == RunState::Finished) {
@@ -199,8 +201,10 @@ Result<bool> writeAtomically(const fs::path& path, const std::string& text)
     file = std::fopen(temp.c_str(), "wb");
 #endif
     if (!file)
-        return Result<bool>::failure("cannot write " + temp.string() + ": " + std::generic_category().message(errno));
-    const bool wrote = std::fwrite(text.data(), 1, text.size(), file) == text.size() && std::fflush(file) == 0;
+        return Result<bool>::failure("cannot write " + temp.string() + ": " +
+                                     std::generic_category().message(errno));
+    const bool wrote =
+        std::fwrite(text.data(), 1, text.size(), file) == text.size() && std::fflush(file) == 0;
     const int error = errno;
 #ifdef _WIN32
     const bool synced = _commit(_fileno(file)) == 0;
@@ -274,12 +278,14 @@ std::vector<RunEntry> listRuns(const fs::path& dir)
 Result<RunEntry> findRun(const fs::path& dir, const std::string& id)
 {
     if (!isValidRunId(id))
-        return Result<RunEntry>::failure("\"" + id.substr(0, 64) +
-                                         "\" is not a run id: ids are letters, digits, - and _ (see `headroom runs`).");
+        return Result<RunEntry>::failure(
+            "\"" + id.substr(0, 64) +
+            "\" is not a run id: ids are letters, digits, - and _ (see `headroom runs`).");
     const RunFiles files = RunFiles::of(dir, id);
     std::error_code ec;
     if (!fs::exists(files.status, ec))
-        return Result<RunEntry>::failure("There is no run " + id + " in " + dir.string() + " (see `headroom runs`).");
+        return Result<RunEntry>::failure("There is no run " + id + " in " + dir.string() +
+                                         " (see `headroom runs`).");
     RunEntry entry = examine(files.status);
     if (!entry.status)
         return Result<RunEntry>::failure(entry.problem);
@@ -309,12 +315,13 @@ Result<std::string> requestStop(const fs::path& dir, const std::string& id)
         ActionOptions options;
         options.tree = true;
         options.grace = std::chrono::milliseconds(s.spec.graceMs);
-        const ActionReport report = ProcessControl().apply(*s.currentRoot(), ProcessAction::Terminate, options);
-        return report.allSucceeded() ? Result<std::string>::success("Its supervisor was gone; stopped the build "
-                                                                    "tree of run " +
-                                                                    id + " directly: " + report.summary())
-                                     : Result<std::string>::failure("Could not stop run " + id + ": " +
-                                                                    report.summary());
+        const ActionReport report =
+            ProcessControl().apply(*s.currentRoot(), ProcessAction::Terminate, options);
+        return report.allSucceeded()
+                   ? Result<std::string>::success("Its supervisor was gone; stopped the build "
+                                                  "tree of run " +
+                                                  id + " directly: " + report.summary())
+                   : Result<std::string>::failure("Could not stop run " + id + ": " + report.summary());
     }
     return Result<std::string>::failure("Run " + id + " is not running any more: " + entry.problem);
 }
@@ -324,7 +331,8 @@ void pruneRuns(const fs::path& dir, std::size_t keep)
     std::vector<RunEntry> entries = listRuns(dir);
     std::size_t finished = 0;
     for (const RunEntry& e : entries) {
-        if (!e.status || (e.status->state != RunState::Finished && e.status->state != RunState::SupervisorLost))
+        if (!e.status ||
+            (e.status->state != RunState::Finished && e.status->state != RunState::SupervisorLost))
             continue;
         if (e.status->state == RunState::SupervisorLost && e.buildAlive)
             continue;

@@ -5,6 +5,7 @@
 #include "headroom/BuildPlan.h"
 #include "headroom/CargoMessages.h"
 #include "headroom/CargoOutput.h"
+#include "headroom/CgroupMemory.h"
 
 #include <cstdint>
 #include <optional>
@@ -54,6 +55,10 @@ struct BuildDiagnosis {
     std::optional<unsigned> nextJobs;      // Auto: a lower -j
     std::string nextStep;                  // the advice in words
 };
+
+// The facts the build's memory cgroup gives, read as it started and as it ended.
+void addCgroupFacts(BuildOutcomeFacts& facts, const CgroupMemoryState& before,
+                    const CgroupMemoryState& after);
 
 // `output` read the terminal text (progress, the lock, cargo's own errors,
 // killed processes); `messages`, when given, cargo's JSON messages: their

@@ -31,8 +31,8 @@ std::string_view runOriginId(RunOrigin origin); // "window", "build", "run"
 struct RunSpec {
     std::string id; // the run's name in the runs folder: [A-Za-z0-9_-], at most 64 bytes
     RunOrigin origin = RunOrigin::Command;
-    std::string title;   // "A · tsz", "cargo nextest run": for lists and the tray
-    std::string project; // the history's key: the workspace root, or the folder a command ran in
+    std::string title;    // "A · tsz", "cargo nextest run": for lists and the tray
+    std::string project;  // the history's key: the workspace root, or the folder a command ran in
     BuildRequest request; // target kind and name (the artifact), then-run, project folder
     BuildPreset preset = BuildPreset::Custom;
     std::optional<unsigned> jobs;
@@ -41,8 +41,8 @@ struct RunSpec {
     // How history files the run (RunTarget's fields): kind "default", "bin",
     // "example", "lib", "custom" or "command"; empty: not recorded.
     std::string targetPackage, targetKind, targetName, targetFeatures;
-    std::string historyPath; // the history database; the supervisor records into its inbox
-    int oomScoreAdj = 500;   // Linux: inherited by the whole build; negative: left as inherited
+    std::string historyPath;     // the history database; the supervisor records into its inbox
+    int oomScoreAdj = 500;       // Linux: inherited by the whole build; negative: left as inherited
     std::int64_t graceMs = 3000; // stop: SIGTERM, then SIGKILL after this
     // Linux with a systemd user manager: the transient scope's MemoryHigh
     // (throttle) and MemoryMax (the scope's own OOM kill). Unset: none.

@@ -70,7 +70,8 @@ std::filesystem::path historyInboxDir(const std::filesystem::path& historyPath);
 // <app data>/headroom/history.sqlite, the window's default.
 std::filesystem::path defaultHistoryPath();
 // Puts the finished run into the inbox; failure says why (disk full...).
-Result<std::filesystem::path> postHistoryRecord(const std::filesystem::path& historyPath, const RunStatus& status);
+Result<std::filesystem::path> postHistoryRecord(const std::filesystem::path& historyPath,
+                                                const RunStatus& status);
 
 // Removes the files of finished runs beyond the newest `keep` (never a
 // running one, never a .corrupt file).
