@@ -538,7 +538,7 @@ struct CommandLine::State {
                     break;
                 }
                 const CLI::Option* option = runCommand_->get_option_no_throw(a.substr(0, a.find('=')));
-                if (option && option->get_type_size() > 0 && a.find('=') == std::string::npos)
+                if (option && option->get_expected_min() > 0 && a.find('=') == std::string::npos)
                     ++i; // its value
             }
         }
