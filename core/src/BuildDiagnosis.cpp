@@ -201,16 +201,21 @@ BuildDiagnosis diagnoseBuild(const BuildOutcomeFacts& f, const CargoOutputParser
         // The machine-wide counter also counts kills in other cgroups: alone it
         // is no evidence, only with memory near a limit while the build ran.
         const bool nearLimit = f.lowestAvailableFraction <= 0.10 || f.cgroupNearLimit;
-        if (cgroupCounted || (counterRose && nearLimit) || nearlyExhausted) {
+        // The build's own scope reached its MemoryMax and a process of it died
+        // by SIGKILL: the scope's limit did it. Its folder goes with its last
+        // process, so its final kill count may never be read; the machine's
+        // counter rising then confirms it.
+        const bool scopeAtMax =
+            f.cgroupIsBuildScope && f.cgroupLimitBytes && (f.cgroupHitMax || f.cgroupNearLimit);
+        if (cgroupCounted || (counterRose && nearLimit) || nearlyExhausted || scopeAtMax) {
             d.verdict = BuildVerdict::OutOfMemory;
-            // A kill at the scope's own limit, not the machine running out.
-            const bool atScopeMax = scopeKill && f.cgroupLimitBytes && (f.cgroupHitMax || f.cgroupNearLimit);
-            if (atScopeMax)
-                d.summary = "Out of memory: the build's scope hit its MemoryMax of " +
-                            formatBytes(*f.cgroupLimitBytes) + " and the kernel killed " + victim +
-                            " (SIGKILL).";
+            const bool certain = cgroupCounted || (scopeAtMax && counterRose);
+            if (scopeAtMax)
+                d.summary = std::string(certain ? "Out of memory" : "Probably out of memory") +
+                            ": the build's scope hit its MemoryMax of " + formatBytes(*f.cgroupLimitBytes) +
+                            " and the kernel killed " + victim + " (SIGKILL).";
             else
-                d.summary = std::string(cgroupCounted ? "Out of memory" : "Probably out of memory") +
+                d.summary = std::string(certain ? "Out of memory" : "Probably out of memory") +
                             ": the kernel killed " + victim + " (SIGKILL).";
             std::string evidence;
             if (cgroupCounted)
@@ -238,7 +243,7 @@ BuildDiagnosis diagnoseBuild(const BuildOutcomeFacts& f, const CargoOutputParser
             d.detail = d.detail.empty() ? evidence : evidence + "\n" + d.detail;
             const bool singleUnit = output.progress() && output.progress()->compilingNow.size() == 1;
             nextRung(d, preset, atLink, f.jobs, singleUnit);
-            if (atScopeMax)
+            if (scopeAtMax)
                 d.nextStep += " Or raise the preset's MemoryMax (now " + formatBytes(*f.cgroupLimitBytes) +
                               ") if the machine has the memory to spare.";
             return d;

@@ -324,6 +324,37 @@ class TestBuildPlan : public QObject {
         QVERIFY2(d.summary.rfind("Out of memory: the kernel killed", 0) == 0, d.summary.c_str());
         QVERIFY2(d.summary.find("MemoryMax") == std::string::npos, d.summary.c_str());
 
+        // The scope's last count was never read (its folder went with its last
+        // process), but it was at MemoryMax when rustc got SIGKILL.
+        BuildOutcomeFacts unread;
+        unread.exitCode = 101;
+        unread.cgroupIsBuildScope = true;
+        unread.cgroupLimitBytes = 4 * GiB;
+        unread.cgroupHitMax = true;
+        unread.cgroupMaxEvents = 9;
+        unread.cgroupOomKillsBefore = 0;
+        unread.cgroupOomKillsAfter = 0;
+        CargoOutputParser killedRustc;
+        killedRustc.feed(
+            "error: could not compile `big` (lib)\n\nCaused by:\n  process didn't exit successfully: "
+            "`rustc --crate-name big` (signal: 9, SIGKILL: kill)\n");
+        d = diagnoseBuild(unread, killedRustc, BuildPreset::Custom);
+        QCOMPARE(d.verdict, BuildVerdict::OutOfMemory);
+        QVERIFY2(
+            d.summary.rfind("Probably out of memory: the build's scope hit its MemoryMax of 4.0 GiB", 0) == 0,
+            d.summary.c_str());
+        // The machine's counter rising too makes it certain.
+        unread.oomKillsBefore = 3;
+        unread.oomKillsAfter = 4;
+        d = diagnoseBuild(unread, killedRustc, BuildPreset::Custom);
+        QVERIFY2(d.summary.rfind("Out of memory: the build's scope hit its MemoryMax of 4.0 GiB", 0) == 0,
+                 d.summary.c_str());
+        // Far from MemoryMax, nothing counted: a SIGKILL from elsewhere.
+        unread.cgroupHitMax = false;
+        unread.oomKillsAfter = 3;
+        QCOMPARE(diagnoseBuild(unread, killedRustc, BuildPreset::Custom).verdict,
+                 BuildVerdict::KilledBySignal);
+
         // Not the build's own scope (a login session's cgroup): exit 2 alone says nothing of memory.
         f.cgroupIsBuildScope = false;
         d = diagnoseBuild(f, none, BuildPreset::Custom);

@@ -49,7 +49,10 @@ struct CgroupMemoryState {
 // `root`. Nullopt where there is none to read (not Linux, no memory controller).
 std::optional<CgroupMemoryState> readProcessCgroupMemory(Pid pid, const std::string& root = "/sys/fs/cgroup",
                                                          const std::string& procRoot = "/proc");
-// The same cgroup read again, by its folder (the process may be gone).
+// The same cgroup read again, by its folder (the process may be gone). A
+// transient scope's folder is removed as soon as its last process ends: read
+// it while the build runs (it is two or four small files) and keep the last
+// reading that worked as the state at the end.
 std::optional<CgroupMemoryState> readCgroupMemory(const std::string& dir, bool v2);
 
 } // namespace headroom
