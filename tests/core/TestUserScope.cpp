@@ -96,6 +96,12 @@ class TestUserScope : public QObject {
         QCOMPARE(sanitizeUnitName(std::string(400, 'a')).size(), std::size_t(255));
         const Args cmd = scopedCommand({"caf\xc3\xa9 \xff.scope", {}, {}}, {"true"});
         QCOMPARE(cmd[5], std::string("--unit=caf____.scope"));
+        // Always a scope's name, within systemd's 255 bytes.
+        QCOMPARE(scopedCommand({"headroom-x.service", {}, {}}, {"true"})[5],
+                 std::string("--unit=headroom-x.service.scope"));
+        const std::string longName = scopedCommand({std::string(300, 'h'), {}, {}}, {"true"})[5];
+        QCOMPARE(longName.size(), std::string("--unit=").size() + 255);
+        QVERIFY(longName.substr(longName.size() - 6) == ".scope");
     }
 
     void noSystemdIsSaidQuicklyWithEveryReason()

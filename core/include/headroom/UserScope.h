@@ -67,7 +67,8 @@ inline std::string sanitizeUnitName(const std::string& name)
 // command itself, so the pid the caller starts is the build's:
 // {"systemd-run", "--user", "--scope", "--quiet", "--collect", "--unit=<unit>",
 //  ["-p", "MemoryHigh=<bytes>"], ["-p", "MemoryMax=<bytes>"], "--", argv...}.
-// Without an argv, or on systems without systemd, argv as it is.
+// The unit name is sanitised and ends in ".scope". Without an argv, or on
+// systems without systemd, argv as it is.
 std::vector<std::string> scopedCommand(const ScopeOptions& scope, const std::vector<std::string>& argv);
 
 } // namespace headroom

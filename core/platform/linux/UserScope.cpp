@@ -269,8 +269,14 @@ std::vector<std::string> scopedCommand(const ScopeOptions& scope, const std::vec
     if (argv.empty())
         return argv;
     std::vector<std::string> out = {"systemd-run", "--user", "--scope", "--quiet", "--collect"};
-    if (const std::string unit = sanitizeUnitName(scope.unitName); !unit.empty())
+    if (std::string unit = sanitizeUnitName(scope.unitName); !unit.empty()) {
+        // systemd-run refuses a scope named like another kind of unit.
+        const std::string suffix = ".scope";
+        if (unit.size() < suffix.size() ||
+            unit.compare(unit.size() - suffix.size(), suffix.size(), suffix) != 0)
+            unit = unit.substr(0, 255 - suffix.size()) + suffix;
         out.push_back("--unit=" + unit);
+    }
     if (scope.memoryHigh) {
         out.push_back("-p");
         out.push_back("MemoryHigh=" + std::to_string(*scope.memoryHigh));
