@@ -268,8 +268,8 @@ class Supervisor {
         status_.state = RunState::Running;
         status_.startedMs = nowMs();
         writeStatus(true);
-        runStart_ = Clock::now();
         chooseContainment();
+        runStart_ = Clock::now();
 
         RunEndFacts end;
         for (std::size_t i = 0; i < spec.steps.size(); ++i) {
@@ -283,10 +283,11 @@ class Supervisor {
             child.argv = {step.program};
             const auto args = step.commandArgs();
             child.argv.insert(child.argv.end(), args.begin(), args.end());
-            if (scoped_)
-                child.argv = scopedCommand({"headroom-" + spec.id + "-" + std::to_string(i) + ".scope",
-                                            spec.memoryHigh, spec.memoryMax},
-                                           child.argv);
+            if (scoped_) {
+                const std::string unit = "headroom-" + spec.id + "-" + std::to_string(i) + ".scope";
+                child.argv = scopedCommand({unit, spec.memoryHigh, spec.memoryMax}, child.argv);
+                status_.containment = "systemd user scope " + unit;
+            }
             child.workingDir = step.workingDir;
             child.environment = step.environment;
             const bool cargoMessages = !step.messageFormat.empty();
@@ -309,10 +310,8 @@ class Supervisor {
         const RunSpec& spec = status_.spec;
         const ScopeProbe probe = probeUserScope();
         scoped_ = probe.available;
-        if (scoped_) {
-            status_.containment = "systemd user scope headroom-" + spec.id + "-<step>.scope";
+        if (scoped_)
             return;
-        }
         status_.containment = "its own process group";
         // Said once per machine, not in every log.
         const fs::path marker = runsDir_ / ".no-user-scope";

@@ -8,9 +8,11 @@
 #include "headroom/RunObserver.h"
 #include "headroom/RunsFolder.h"
 #include "headroom/UserScope.h"
+#include "support/CargoWorkspace.h"
 #include "support/SnapshotBuilder.h"
 
 #include <QCoreApplication>
+#include <QDir>
 #include <QElapsedTimer>
 #include <QFile>
 #include <QFileInfo>
@@ -293,6 +295,82 @@ class TestSupervisor : public QObject {
         QCOMPARE(done.exitCodeForShell(), 4);
         QCOMPARE(readAll(runs.files(s).log),
                  "first\nsecond\nthen ran in " + fs::canonical(runs.root()).string() + "\n");
+    }
+
+    // The status says what cargo's terminal text says while it runs: the
+    // progress bar, then the wait for another build's lock; and the tree's memory.
+    void theStatusFollowsProgressAndTheLock()
+    {
+        Runs runs;
+        const fs::path go = runs.root() / "GO";
+        RunStatus s =
+            runs.spec({shellStep("printf '    Building [=====>     ] 3/10: foo, bar(build)\\r' >&2; "
+                                 "while [ ! -e '" +
+                                     go.string() +
+                                     "' ]; do sleep 0.1; done; "
+                                     "printf '    Blocking waiting for file lock on build directory\\n' >&2; "
+                                     "sleep 2",
+                                 runs.root().string())});
+        QProcess supervisor;
+        supervisor.start(QStringLiteral(HEADROOM_CLI_BIN),
+                         {"supervise", QString::fromStdString(runs.write(s).string())});
+        QVERIFY(waitForRoot(runs, s));
+        QTRY_VERIFY_WITH_TIMEOUT(runs.read(s).total == 10, 10000);
+        RunStatus now = runs.read(s);
+        QCOMPARE(now.done, 3u);
+        QCOMPARE(now.compilingNow, (std::vector<std::string>{"foo", "bar(build)"}));
+        QVERIFY(!now.waitingForLock);
+        // The sampler saw the tree by now (it samples at the start, then every second).
+        QTRY_VERIFY_WITH_TIMEOUT(runs.read(s).peakTreeBytes > 0, 10000);
+        writeFile(go, "");
+        QTRY_VERIFY_WITH_TIMEOUT(runs.read(s).waitingForLock, 10000);
+        QCOMPARE(runs.read(s).state, RunState::Running);
+        QVERIFY(supervisor.waitForFinished(30000));
+        const RunStatus done = runs.read(s);
+        QCOMPARE(done.state, RunState::Finished);
+        QVERIFY(done.peakTreeBytes > 0);
+        QVERIFY(done.updatedMs >= done.startedMs);
+    }
+
+    // A real cargo build of a generated workspace whose cargo config moves the
+    // target folder: the artifact is the one cargo reported, then it runs.
+    void aRealCargoBuildAndItsThenRun()
+    {
+        QProcess probe;
+        probe.start("cargo", {"--version"});
+        if (!probe.waitForFinished(30000) || probe.exitCode() != 0)
+            QSKIP("cargo is not installed");
+        Runs runs;
+        CargoWorkspace ws(300);
+        QDir().mkpath(ws.root() + "/.cargo");
+        CargoWorkspace::write(ws.root() + "/.cargo/config.toml", "[build]\ntarget-dir = \"elsewhere\"\n");
+        BuildRequest request;
+        request.projectDir = ws.root().toStdString();
+        request.targetKind = TargetKind::Example;
+        request.targetName = "hello";
+        request.profile = "dev";
+        request.extraArgs = {"--offline"};
+        const std::string built = request.projectDir + "/elsewhere/debug/examples/hello";
+        request.thenRun = {built};
+        const BuildPlan plan = planBuild(request, BuildPreset::B);
+        RunStatus s = runs.spec(plan.steps);
+        s.spec.request = request;
+        s.spec.preset = plan.preset;
+        s.spec.jobs = plan.jobs;
+        s.spec.artifactPath = plan.artifactPath;
+        QVERIFY(s.spec.artifactPath != built);
+        QCOMPARE(superviseToEnd(runs.write(s), 240000).code, 0);
+        const RunStatus done = runs.read(s);
+        QVERIFY2(verdictOf(done) == BuildVerdict::Succeeded,
+                 done.diagnosis ? done.diagnosis->summary.c_str() : "no diagnosis");
+        QCOMPARE(done.artifactPath, built);
+        QVERIFY(done.artifactSize > 0);
+        QVERIFY(std::find(done.executables.begin(), done.executables.end(), built) != done.executables.end());
+        QCOMPARE(done.thenRunExitCode.value_or(-1), 0);
+        const std::string log = readAll(runs.files(s).log);
+        QVERIFY2(log.find("Compiling demo") != std::string::npos, log.c_str());
+        QVERIFY2(log.find("\n42\n") != std::string::npos, log.c_str());
+        QVERIFY(log.find("\"reason\"") == std::string::npos);
     }
 
     void aCommandThatCannotStartSaysWhy()
