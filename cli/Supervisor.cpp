@@ -55,6 +55,30 @@ constexpr auto kStatusPeriod = 250ms;
 constexpr auto kFinalSnapshotWait = 1500ms;
 constexpr std::size_t kReadChunk = 1u << 20;
 constexpr std::size_t kKeptRuns = 50;
+constexpr int kChunksPerPump = 8;
+constexpr int kChunksToDrain = 256;
+// The text reader looks at the start of a line only ("error: could not
+// compile", "Building [", a killed process): what a line holds beyond this
+// is not read, so a build writing without line breaks cannot fill memory.
+// The log keeps every byte.
+constexpr std::size_t kReadLineLength = 64u << 10;
+
+// `text` with every line cut to kReadLineLength; `length` carries the
+// length of the unfinished last line to the next call.
+std::string cutLongLines(std::string_view text, std::size_t& length)
+{
+    std::string out;
+    out.reserve(text.size());
+    for (char c : text) {
+        if (c == '\n' || c == '\r') {
+            out += c;
+            length = 0;
+        } else if (length++ < kReadLineLength) {
+            out += c;
+        }
+    }
+    return out;
+}
 
 std::int64_t nowMs()
 {
@@ -363,7 +387,7 @@ class Supervisor {
                 break;
             child->wait(kLoopPeriod);
         }
-        pump(cargoMessages);
+        pump(cargoMessages, kChunksToDrain);
         if (cargoMessages)
             takeMessages(messages_.finish());
 #ifdef _WIN32
@@ -402,14 +426,18 @@ class Supervisor {
 
     // New output: the terminal text (read back from the log, which the build
     // writes itself) and cargo's JSON messages (rendered into the log).
-    void pump(bool cargoMessages)
+    void pump(bool cargoMessages, int maxChunks = kChunksPerPump)
     {
+        // At most maxChunks reads of each file: a build that writes faster
+        // than it is read must not keep the loop from its other duties.
         if (cargoMessages) {
-            for (std::string bytes = messagesTail_.read(); !bytes.empty(); bytes = messagesTail_.read())
+            std::string bytes;
+            for (int i = 0; i < maxChunks && !(bytes = messagesTail_.read()).empty(); ++i)
                 takeMessages(messages_.feed(bytes));
         }
-        for (std::string bytes = log_.readBuildBytes(); !bytes.empty(); bytes = log_.readBuildBytes())
-            output_.feed(bytes);
+        std::string bytes;
+        for (int i = 0; i < maxChunks && !(bytes = log_.readBuildBytes()).empty(); ++i)
+            output_.feed(cutLongLines(bytes, textLineLength_));
         if (const auto& p = output_.progress()) {
             status_.done = p->done;
             status_.total = p->total;
@@ -424,7 +452,8 @@ class Supervisor {
     {
         // What is not a cargo message (a program's own output under cargo
         // run) is read like the terminal text.
-        output_.feedLines(text.other);
+        std::size_t length = 0; // whole lines only: each starts afresh
+        output_.feedLines(cutLongLines(text.other, length));
         log_.append(text.log);
     }
 
@@ -524,6 +553,7 @@ class Supervisor {
     Stopper stopper_;
     bool stopping_ = false;
     bool scoped_ = false;
+    std::size_t textLineLength_ = 0;
     std::optional<ProcessKey> root_;
     Clock::time_point runStart_ = Clock::now();
     Clock::time_point lastWrite_{};

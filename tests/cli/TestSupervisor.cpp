@@ -193,10 +193,12 @@ class TestSupervisor : public QObject {
         Runs runs;
         // Invalid UTF-8, a 100 000-byte line, standard error after standard output.
         RunStatus s = runs.spec({shellStep("printf '\\377\\376\\n'; head -c 100000 /dev/zero | tr '\\000' x; "
-                                           "printf '\\n'; printf 'to stderr\\r\\n' >&2",
+                                           "printf '\\n'; printf 'to stderr\\r\\n' >&2; "
+                                           "head -c 3000000 /dev/zero | tr '\\000' y",
                                            runs.root().string())});
         QCOMPARE(superviseToEnd(runs.write(s)).code, 0);
-        const std::string expected = "\xff\xfe\n" + std::string(100000, 'x') + "\nto stderr\r\n";
+        const std::string expected =
+            "\xff\xfe\n" + std::string(100000, 'x') + "\nto stderr\r\n" + std::string(3000000, 'y');
         const std::string log = readAll(runs.files(s).log);
         QCOMPARE(log.size(), expected.size());
         QVERIFY(log == expected);
@@ -428,6 +430,8 @@ class TestSupervisor : public QObject {
             QVERIFY2(!platform::isAlive(key), qPrintable(QString::number(key.pid)));
         const RunStatus done = runs.read(s);
         QCOMPARE(verdictOf(done), BuildVerdict::Cancelled);
+        QVERIFY2(done.diagnosis->summary.find("stopped") != std::string::npos,
+                 done.diagnosis->summary.c_str());
         QVERIFY(done.stopRequested);
         QVERIFY(!fs::exists(runs.files(s).stop));
         QVERIFY(readAll(runs.files(s).log).find("stopped by the user") != std::string::npos);
