@@ -377,6 +377,8 @@ class Supervisor {
         for (;;) {
             checkStop();
             exit = child->wait();
+            if (!exit)
+                observer_.followCgroup(root);
             pump(cargoMessages);
             if (Clock::now() >= nextSample) {
                 sample();
