@@ -375,6 +375,51 @@ class TestSupervisor : public QObject {
         QVERIFY(log.find("\"reason\"") == std::string::npos);
     }
 
+    // A real OOM kill in a memory cgroup with a limit (cgroup v1 here): the
+    // supervisor follows the build into the cgroup and reads its own counter.
+    void aRealOomKillInAMemoryCgroupIsDiagnosed()
+    {
+        QString base;
+        {
+            QFile own("/proc/self/cgroup");
+            own.open(QIODevice::ReadOnly);
+            for (const QByteArray& line : own.readAll().split('\n')) {
+                const QList<QByteArray> parts = line.split(':');
+                if (parts.size() == 3 && parts[1].split(',').contains("memory"))
+                    base = "/sys/fs/cgroup/memory" + QString::fromUtf8(parts[2] == "/" ? "" : parts[2]);
+            }
+        }
+        if (base.isEmpty() || !QFile::exists(base + "/memory.oom_control"))
+            QSKIP("No cgroup v1 memory controller mounted at /sys/fs/cgroup/memory");
+        const QString cg = base + QStringLiteral("/headroom-supervise-oom-%1").arg(::getpid());
+        if (!QDir().mkdir(cg))
+            QSKIP("Cannot create a memory cgroup here (not root?)");
+        auto cleanup = qScopeGuard([&] { QDir().rmdir(cg); });
+        writeFile(cg.toStdString() + "/memory.limit_in_bytes", "67108864");
+        writeFile(cg.toStdString() + "/memory.memsw.limit_in_bytes", "67108864"); // where swap is accounted
+
+        Runs runs;
+        const fs::path cargo = runs.root() / "cargo";
+        writeFile(cargo,
+                  "#!/bin/sh\necho $$ > '" + cg.toStdString() +
+                      "/cgroup.procs'\nsleep 1\nexec /usr/bin/python3 -c \"b = b'x' * (200 << 20)\"\n",
+                  true);
+        BuildStep step;
+        step.title = "Build";
+        step.program = cargo.string();
+        step.workingDir = runs.root().string();
+        RunStatus s = runs.spec({step});
+        s.spec.preset = BuildPreset::A;
+        QCOMPARE(superviseToEnd(runs.write(s)).code, 0);
+        const RunStatus done = runs.read(s);
+        QCOMPARE(done.signal.value_or(0), 9);
+        QVERIFY2(verdictOf(done) == BuildVerdict::OutOfMemory,
+                 done.diagnosis ? done.diagnosis->summary.c_str() : "no diagnosis");
+        QVERIFY2(done.diagnosis->summary.rfind("Out of memory", 0) == 0, done.diagnosis->summary.c_str());
+        QCOMPARE(done.cgroupDir, cg.toStdString());
+        QCOMPARE(done.exitCodeForShell(), 128 + 9);
+    }
+
     void aCommandThatCannotStartSaysWhy()
     {
         Runs runs;
