@@ -103,6 +103,9 @@ void prepareSignals()
         ::setsid(); // fails for a group leader: then it stays where it is
     std::signal(SIGHUP, SIG_IGN);
     std::signal(SIGPIPE, SIG_IGN);
+    // Inherited as ignored, SIGCHLD would reap the steps before it could
+    // read how they ended.
+    std::signal(SIGCHLD, SIG_DFL);
     struct sigaction action {};
     action.sa_handler = onStopSignal;
     sigemptyset(&action.sa_mask);
@@ -334,12 +337,14 @@ class Supervisor {
         const RunSpec& spec = status_.spec;
         const ScopeProbe probe = probeUserScope();
         scoped_ = probe.available;
-        if (scoped_)
-            return;
-        status_.containment = "its own process group";
-        // Said once per machine, not in every log.
         const fs::path marker = runsDir_ / ".no-user-scope";
         std::error_code ec;
+        if (scoped_) {
+            fs::remove(marker, ec); // should it go away again, that is news again
+            return;
+        }
+        status_.containment = "its own process group";
+        // Said once per machine, not in every log.
         if (!fs::exists(marker, ec)) {
             log_.append("Headroom: builds run without a systemd user scope here (" + safeText(probe.reason) +
                         "); each build runs in its own process group instead.\n");
