@@ -188,6 +188,26 @@ class TestSupervisor : public QObject {
         QVERIFY(!fs::exists(runs.files(s).stdoutMessages));
     }
 
+    // Started by a parent that ignores SIGCHLD (an ignored signal stays
+    // ignored across exec), it still learns how its step ended.
+    void anInheritedIgnoredSigchldDoesNotHideTheExit()
+    {
+        Runs runs;
+        RunStatus s = runs.spec({shellStep("exit 5", runs.root().string())});
+        const fs::path path = runs.write(s);
+        QProcess p;
+        if (!QFile::exists("/usr/bin/python3"))
+            QSKIP("needs python3 to start a program with SIGCHLD ignored");
+        p.start("/usr/bin/python3",
+                {"-c",
+                 "import os, signal, sys; signal.signal(signal.SIGCHLD, signal.SIG_IGN); "
+                 "os.execv(sys.argv[1], [sys.argv[1], 'supervise', sys.argv[2]])",
+                 QStringLiteral(HEADROOM_CLI_BIN), QString::fromStdString(path.string())});
+        QVERIFY(p.waitForFinished(60000));
+        QCOMPARE(p.exitCode(), 0);
+        QCOMPARE(runs.read(s).exitCode.value_or(-1), 5);
+    }
+
     void logHoldsExactlyTheBytesTheBuildWrote()
     {
         Runs runs;
