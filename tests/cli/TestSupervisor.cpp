@@ -490,7 +490,8 @@ class TestSupervisor : public QObject {
         QVERIFY(supervisor.waitForFinished(30000));
         QCOMPARE(supervisor.exitCode(), 0);
         // The grace, the final snapshot's wait and a few seconds of slack.
-        QVERIFY2(timer.elapsed() < 1000 + 1500 + 5000, qPrintable(QString::number(timer.elapsed())));
+        QVERIFY2(timer.elapsed() < 1000 + 1500 + 8000, qPrintable(QString::number(timer.elapsed())));
+        qInfo("stopped and concluded in %lld ms (grace 1000 ms, final wait 1500 ms)", timer.elapsed());
         for (const ProcessKey& key : tree)
             QVERIFY2(!platform::isAlive(key), qPrintable(QString::number(key.pid)));
         const RunStatus done = runs.read(s);
