@@ -208,6 +208,27 @@ class TestSupervisor : public QObject {
         QCOMPARE(runs.read(s).exitCode.value_or(-1), 5);
     }
 
+    // As a front-end starts it: detached, its own complaints into the run's log.
+    void aDetachedSupervisorRunsTheRunToItsEnd()
+    {
+        Runs runs;
+        RunStatus s = runs.spec({shellStep("echo detached; sleep 1", runs.root().string())});
+        const auto pid =
+            startDetached({HEADROOM_CLI_BIN, "supervise", runs.write(s).string()}, {}, runs.files(s).log);
+        QVERIFY2(pid, pid.error().c_str());
+        QTRY_VERIFY_WITH_TIMEOUT(runs.read(s).state == RunState::Finished, 30000);
+        const RunStatus done = runs.read(s);
+        QCOMPARE(done.supervisor->pid, pid.value());
+        QCOMPARE(verdictOf(done), BuildVerdict::Succeeded);
+        QCOMPARE(readAll(runs.files(s).log), std::string("detached\n"));
+        // A second supervisor for the same run refuses, and says so in the log.
+        const auto again = startDetached({HEADROOM_CLI_BIN, "supervise", runs.files(s).status.string()}, {},
+                                         runs.files(s).log);
+        QVERIFY(again);
+        QTRY_VERIFY_WITH_TIMEOUT(readAll(runs.files(s).log).find("left alone") != std::string::npos, 10000);
+        QCOMPARE(runs.read(s).updatedMs, done.updatedMs);
+    }
+
     void logHoldsExactlyTheBytesTheBuildWrote()
     {
         Runs runs;
