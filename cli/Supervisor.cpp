@@ -33,6 +33,7 @@
 #ifdef _WIN32
 #include <io.h>
 #else
+#include <sys/file.h>
 #include <unistd.h>
 #endif
 
@@ -278,6 +279,37 @@ class Stopper {
   private:
     std::thread thread_;
     std::string summary_;
+};
+
+// An exclusive lock on a run's file, held while this object lives.
+class RunLock {
+  public:
+    explicit RunLock(const fs::path& path)
+    {
+#ifndef _WIN32
+        fd_ = openFile(path, O_WRONLY | O_APPEND | O_CREAT);
+        if (fd_ >= 0 && ::flock(fd_, LOCK_EX | LOCK_NB) == 0)
+            held_ = true;
+#else
+        (void)path;
+        held_ = true;
+#endif
+    }
+    ~RunLock()
+    {
+        if (fd_ >= 0)
+            ::close(fd_);
+    }
+    RunLock(const RunLock&) = delete;
+    RunLock& operator=(const RunLock&) = delete;
+    bool held() const
+    {
+        return held_;
+    }
+
+  private:
+    int fd_ = -1;
+    bool held_ = false;
 };
 
 class Supervisor {
@@ -586,12 +618,30 @@ int runSupervise(const SuperviseOptions& options, const std::string& programName
             << safeText(id.substr(0, 64)) << "\": a run's status is <id>.json in the runs folder.\n";
         return 2;
     }
-    if (status.state != RunState::Starting || status.supervisor) {
-        err << programName << " supervise: run " << id << " is " << runStateId(status.state)
-            << (status.supervisor ? ", supervised by pid " + std::to_string(status.supervisor->pid) : "")
+    const auto notWaiting = [&](const RunStatus& st) {
+        err << programName << " supervise: run " << id << " is " << runStateId(st.state)
+            << (st.supervisor ? ", supervised by pid " + std::to_string(st.supervisor->pid) : "")
             << ": it is not waiting for a supervisor, so it is left alone.\n";
         return 2;
+    };
+    if (status.state != RunState::Starting || status.supervisor)
+        return notWaiting(status);
+    // One supervisor per run, even when two are started at once: the first
+    // holds a lock on the run's log for as long as it lives (the lock goes
+    // with it, however it ends), and reads the status again once it has it.
+    const RunLock lock(RunFiles::of(statusPath.parent_path(), id).log);
+    if (!lock.held()) {
+        err << programName << " supervise: run " << id << " has a supervisor already: it is left alone.\n";
+        return 2;
     }
+    auto again = readStatusFile(statusPath);
+    if (!again) {
+        err << programName << " supervise: " << again.error() << '\n';
+        return 2;
+    }
+    if (again->state != RunState::Starting || again->supervisor)
+        return notWaiting(again.value());
+    status = std::move(again.value());
     prepareSignals();
     const auto self = platform::identify(platform::currentPid());
     status.supervisor = self ? self->key : ProcessKey{platform::currentPid(), 0};

@@ -587,6 +587,27 @@ class TestSupervisor : public QObject {
         QVERIFY(!fs::exists(marker));
     }
 
+    // Two supervisors started at once for one run: one runs it, the other refuses.
+    void twoSupervisorsAtOnceRunItOnce()
+    {
+        for (int round = 0; round < 3; ++round) {
+            Runs runs;
+            const fs::path count = runs.root() / "COUNT";
+            RunStatus s =
+                runs.spec({shellStep("echo ran >> '" + count.string() + "'; sleep 1", runs.root().string())});
+            const QString path = QString::fromStdString(runs.write(s).string());
+            QProcess a, b;
+            a.start(QStringLiteral(HEADROOM_CLI_BIN), {"supervise", path});
+            b.start(QStringLiteral(HEADROOM_CLI_BIN), {"supervise", path});
+            QVERIFY(a.waitForFinished(60000));
+            QVERIFY(b.waitForFinished(60000));
+            const std::set<int> codes{a.exitCode(), b.exitCode()};
+            QCOMPARE(codes, (std::set<int>{0, 2}));
+            QCOMPARE(readAll(count), std::string("ran\n"));
+            QCOMPARE(runs.read(s).state, RunState::Finished);
+        }
+    }
+
     void theMissingScopeIsSaidOnce()
     {
         const ScopeProbe probe = probeUserScope();
