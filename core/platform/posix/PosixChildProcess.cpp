@@ -104,10 +104,10 @@ struct PreparedCommand {
     std::vector<char*> env; // empty: the inherited environment
 };
 
-PreparedCommand prepare(const std::vector<std::string>& argv,
-                        const std::map<std::string, std::string>& overrides)
+// Filled in place: the pointers point into the strings it keeps.
+void prepare(PreparedCommand& c, const std::vector<std::string>& argv,
+             const std::map<std::string, std::string>& overrides)
 {
-    PreparedCommand c;
     c.storage = argv;
     for (auto& s : c.storage)
         c.argv.push_back(s.data());
@@ -126,7 +126,6 @@ PreparedCommand prepare(const std::vector<std::string>& argv,
             c.env.push_back(s.data());
         c.env.push_back(nullptr);
     }
-    return c;
 }
 
 std::string failureText(const std::string& program, const std::filesystem::path& workingDir, const Report& r)
@@ -174,7 +173,8 @@ Result<std::unique_ptr<ChildProcess>> ChildProcess::start(const ChildSpec& spec)
 
     // Everything the child needs is made here: after fork only
     // async-signal-safe calls.
-    PreparedCommand command = prepare(spec.argv, spec.environment);
+    PreparedCommand command;
+    prepare(command, spec.argv, spec.environment);
     const std::string workingDir = spec.workingDir.string();
     char oomText[16] = {};
     int oomLength = 0;
@@ -310,7 +310,8 @@ Result<Pid> startDetached(const std::vector<std::string>& argv, const std::files
     if (argv.empty() || argv.front().empty())
         return R::failure("cannot run an empty command");
     const std::string& program = argv.front();
-    PreparedCommand command = prepare(argv, {});
+    PreparedCommand command;
+    prepare(command, argv, {});
     const std::string dir = workingDir.string();
     int in = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
     int out = logFile.empty() ? ::open("/dev/null", O_WRONLY | O_CLOEXEC) : openForAppend(logFile);
