@@ -524,6 +524,29 @@ class TestSupervisor : public QObject {
         QVERIFY(readAll(runs.files(s).log).find("stopped by the user") != std::string::npos);
     }
 
+    // A stop while the then-run command runs ends it; the build stays a success.
+    void stopEndsTheThenRunCommand()
+    {
+        Runs runs;
+        RunStatus s = runs.spec({shellStep("exit 0", runs.root().string())});
+        s.spec.request.thenRun = {"sleep", "60"};
+        QProcess supervisor;
+        supervisor.start(QStringLiteral(HEADROOM_CLI_BIN),
+                         {"supervise", QString::fromStdString(runs.write(s).string())});
+        QTRY_VERIFY_WITH_TIMEOUT(runs.read(s).steps.size() == 2 && runs.read(s).steps[1].root, 20000);
+        const ProcessKey then = *runs.read(s).steps[1].root;
+        QVERIFY(platform::isAlive(then));
+        QCOMPARE(runs.read(s).step, 1);
+        writeFile(runs.files(s).stop, "stop\n");
+        QVERIFY(supervisor.waitForFinished(30000));
+        QVERIFY(!platform::isAlive(then));
+        const RunStatus done = runs.read(s);
+        QCOMPARE(verdictOf(done), BuildVerdict::Succeeded);
+        QVERIFY(done.stopRequested);
+        QCOMPARE(done.thenRunExitCode.value_or(-1), 128 + SIGTERM);
+        QCOMPARE(done.exitCodeForShell(), 128 + SIGTERM);
+    }
+
     void theBuildOutlivesAKilledSupervisor()
     {
         Runs runs;
