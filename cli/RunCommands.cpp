@@ -360,10 +360,14 @@ struct Follow {
         std::int64_t problemSince = 0;
         int interruptsSeen = 0;
         bool stopAsked = false;
+        char lastShown = '\n';
         for (;;) {
             auto update = follower.poll(options.detach ? 0 : std::size_t(1) << 20);
             if (!update.logBytes.empty()) {
-                out << filter.feed(update.logBytes) << std::flush;
+                const std::string shown = filter.feed(update.logBytes);
+                if (!shown.empty())
+                    lastShown = shown.back();
+                out << shown << std::flush;
                 if (!out)
                     return leave(kExitFailure); // nobody reads (a closed pipe): the run goes on
             }
@@ -380,7 +384,8 @@ struct Follow {
             }
             if (follower.done()) {
                 out << filter.finish() << std::flush;
-                err << "\n";
+                if (lastShown != '\n')
+                    err << "\n"; // the summary starts a line of its own
                 printOutcome(err, prefix(), *status, files.log);
                 return status->state == RunState::Finished ? status->exitCodeForShell() : kExitFailure;
             }

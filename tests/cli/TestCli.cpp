@@ -117,6 +117,18 @@ class TestCli : public QObject {
                                              "--grace",
                                              "--extra-builds",
                                              "Exit codes: 0 done"};
+        QTest::newRow("run") << "run"
+                             << QStringList{"Run any build command under Headroom's supervisor",
+                                            "--on-interrupt",
+                                            "--detach",
+                                            "--memory-high",
+                                            "--memory-max",
+                                            "--then-run",
+                                            "--oom-score-adj",
+                                            "--runs-dir",
+                                            "--history",
+                                            "after `--`"};
+        QTest::newRow("runs") << "runs" << QStringList{"The supervised runs", "--json", "--runs-dir", "stop"};
     }
 
     void helpOfEachCommand()
