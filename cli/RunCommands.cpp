@@ -256,7 +256,9 @@ RunSpec specFor(const RunOptions& o, const fs::path& cwd)
     spec.steps.push_back(std::move(step));
     spec.targetKind = "command";
     spec.targetName = fs::path(o.command.front()).filename().string();
-    spec.historyPath = o.historyPath.empty() ? defaultHistoryPath().string() : o.historyPath;
+    // Absolute: the supervisor runs in the runs folder, not here.
+    spec.historyPath =
+        o.historyPath.empty() ? defaultHistoryPath().string() : fs::absolute(o.historyPath).string();
     spec.memoryHigh = o.memoryHigh;
     spec.memoryMax = o.memoryMax;
     spec.oomScoreAdj = o.oomScoreAdj;

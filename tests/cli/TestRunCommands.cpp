@@ -340,6 +340,26 @@ class TestRunCommands : public QObject {
         QVERIFY2(ok.out.contains("--detach -- -q\n"), ok.out.constData());
     }
 
+    // After a success the then-run command runs, and its exit code is the
+    // run's; a history path given relative to here is recorded here.
+    void thenRunGivesTheExitCodeAndHistoryIsRecorded()
+    {
+        Scene scene;
+        const CliRun run = scene.cli({"run", "--runs-dir", scene.runsArg(), "--history", "rel.sqlite",
+                                      "--then-run", "sh -c 'echo then-ran; exit 5'", "--", "echo", "built"});
+        QCOMPARE(run.code, 5);
+        QVERIFY2(run.out.contains("built\n"), run.out.constData());
+        QVERIFY2(run.out.contains("then-ran\n"), run.out.constData());
+        const auto entry = scene.onlyRun();
+        QVERIFY(entry);
+        QCOMPARE(entry->status->thenRunExitCode, std::optional<int>(5));
+        const fs::path inbox = scene.home() / "rel.sqlite.inbox" / (entry->status->spec.id + ".json");
+        QVERIFY2(waitFor([&] { return fs::exists(inbox); }, 5000), inbox.c_str());
+        const QJsonObject record =
+            QJsonDocument::fromJson(QByteArray::fromStdString(readAll(inbox))).object();
+        QCOMPARE(record.value("runId").toString().toStdString(), entry->status->spec.id);
+    }
+
     void runFiltersTerminalControlButKeepsTheLogRaw()
     {
         Scene scene;
