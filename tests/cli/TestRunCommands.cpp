@@ -17,7 +17,10 @@
 
 #include <chrono>
 #include <csignal>
+#include <fcntl.h>
 #include <fstream>
+#include <poll.h>
+#include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
 
@@ -139,6 +142,96 @@ struct Scene {
     }
 
     fs::path file(const char* name) const { return home() / name; }
+};
+
+// `headroom-cli ARGS` on a terminal of its own (a pseudo-terminal the test
+// holds the other end of), as a person runs it: Ctrl+C typed there reaches it.
+struct TerminalRun {
+    pid_t pid = -1;
+    int master = -1;
+    std::string seen; // everything it wrote to the terminal
+
+    bool start(const QStringList& args, const QString& workingDir)
+    {
+        master = ::posix_openpt(O_RDWR | O_NOCTTY);
+        if (master < 0 || ::grantpt(master) != 0 || ::unlockpt(master) != 0)
+            return false;
+        const std::string slave = ::ptsname(master);
+        std::vector<std::string> words{HEADROOM_CLI_BIN};
+        for (const QString& a : args)
+            words.push_back(a.toStdString());
+        std::vector<char*> argv;
+        for (auto& w : words)
+            argv.push_back(w.data());
+        argv.push_back(nullptr);
+        const std::string dir = workingDir.toStdString();
+        pid = ::fork();
+        if (pid == 0) {
+            ::setsid();
+            const int tty = ::open(slave.c_str(), O_RDWR); // the session's controlling terminal
+            if (tty < 0 || ::chdir(dir.c_str()) != 0)
+                ::_exit(127);
+            ::dup2(tty, 0);
+            ::dup2(tty, 1);
+            ::dup2(tty, 2);
+            ::close(master);
+            ::execv(argv[0], argv.data());
+            ::_exit(127);
+        }
+        return pid > 0;
+    }
+
+    // Reads what it wrote until `needle` shows up (true) or the time is over.
+    bool readUntil(const std::string& needle, int timeoutMs = 15000)
+    {
+        QElapsedTimer timer;
+        timer.start();
+        while (seen.find(needle) == std::string::npos) {
+            if (timer.elapsed() > timeoutMs)
+                return false;
+            pollfd p{master, POLLIN, 0};
+            if (::poll(&p, 1, 100) > 0) {
+                char buffer[4096];
+                const auto n = ::read(master, buffer, sizeof buffer);
+                if (n <= 0)
+                    return seen.find(needle) != std::string::npos;
+                seen.append(buffer, std::size_t(n));
+            }
+        }
+        return true;
+    }
+
+    void type(const std::string& keys)
+    {
+        [[maybe_unused]] auto n = ::write(master, keys.data(), keys.size());
+    }
+
+    // Its exit code, once it has exited (draining the terminal meanwhile).
+    std::optional<int> wait(int timeoutMs = 30000)
+    {
+        QElapsedTimer timer;
+        timer.start();
+        while (timer.elapsed() < timeoutMs) {
+            int status = 0;
+            if (::waitpid(pid, &status, WNOHANG) == pid) {
+                pid = -1;
+                readUntil("\x01never", 200);
+                return WIFEXITED(status) ? std::optional<int>(WEXITSTATUS(status)) : std::nullopt;
+            }
+            readUntil("\x01never", 100);
+        }
+        return std::nullopt;
+    }
+
+    ~TerminalRun()
+    {
+        if (pid > 0) {
+            ::kill(pid, SIGKILL);
+            ::waitpid(pid, nullptr, 0);
+        }
+        if (master >= 0)
+            ::close(master);
+    }
 };
 
 } // namespace
@@ -517,6 +610,49 @@ class TestRunCommands : public QObject {
         QVERIFY(!fs::exists(done));
     }
 
+    // Ctrl+C on a terminal asks; the answer is done: leave, stop, or a second
+    // Ctrl+C (stop), after an answer it does not know (asked again).
+    void interruptOnATerminalAsks_data()
+    {
+        QTest::addColumn<QString>("answer");
+        QTest::addColumn<int>("code");
+        QTest::addColumn<bool>("runGoesOn");
+        QTest::newRow("leave") << "l\n" << 130 << true;
+        QTest::newRow("stop") << "s\n" << 143 << false;
+        QTest::newRow("unknown, then stop") << "maybe\nstop\n" << 143 << false;
+        QTest::newRow("second Ctrl+C") << "\x03" << 143 << false;
+    }
+
+    void interruptOnATerminalAsks()
+    {
+        QFETCH(QString, answer);
+        QFETCH(int, code);
+        QFETCH(bool, runGoesOn);
+        Scene scene;
+        TerminalRun front;
+        QVERIFY(front.start(scene.runArgs({}, {"sh", "-c", "echo started; sleep 3; touch DONE"}),
+                            scene.dir.path()));
+        QVERIFY(front.readUntil("started"));
+        QVERIFY(scene.waitUntilRunning());
+        front.type("\x03"); // Ctrl+C, as the terminal's line discipline sends SIGINT
+        QVERIFY2(front.readUntil("Stop the run (s) or leave it running (l)? [s/l]"), front.seen.c_str());
+        front.type(answer.toStdString());
+        const auto exit = front.wait();
+        QVERIFY2(exit, front.seen.c_str());
+        QCOMPARE(*exit, code);
+        if (answer.startsWith("maybe"))
+            QVERIFY(front.seen.find("[s/l]", front.seen.find("maybe")) != std::string::npos); // asked again
+        const fs::path done = scene.file("DONE");
+        if (runGoesOn) {
+            QVERIFY2(front.seen.find("The run goes on") != std::string::npos, front.seen.c_str());
+            QVERIFY(waitFor([&] { return fs::exists(done); }));
+        } else {
+            QCOMPARE(scene.onlyRun()->status->diagnosis->verdict, BuildVerdict::Cancelled);
+            std::this_thread::sleep_for(std::chrono::seconds(4));
+            QVERIFY(!fs::exists(done));
+        }
+    }
+
     void terminateSignalLeavesTheRunGoing()
     {
         Scene scene;
@@ -553,6 +689,37 @@ class TestRunCommands : public QObject {
         const CliRun empty = scene.cli({"runs", "--runs-dir", scene.runsArg()});
         QCOMPARE(empty.code, 0);
         QVERIFY2(empty.out.startsWith("No runs in "), empty.out.constData());
+    }
+
+    // A title, a problem and a project come from what a process controls:
+    // `runs` shows them without letting them drive the terminal.
+    void runsShowsHostileTextSafely()
+    {
+        Scene scene;
+        RunStatus s = runningStatus("20260101-000000-2-evil");
+        s.spec.title = "cargo \x1b]0;owned\x07build \xe2\x80\xae\x1b[2J" + std::string(500, 'x');
+        s.state = RunState::Finished;
+        s.problem = "bad\x1b[31m\nsecond line";
+        s.diagnosis = BuildDiagnosis{};
+        s.diagnosis->verdict = BuildVerdict::Failed;
+        QVERIFY(writeStatusAtomically(RunFiles::of(scene.runs(), s.spec.id).status, s));
+        const CliRun list = scene.cli({"runs", "--runs-dir", scene.runsArg()});
+        QCOMPARE(list.code, 0);
+        QVERIFY2(list.out.contains("20260101-000000-2-evil  finished: failed"), list.out.constData());
+        QVERIFY(!list.out.contains('\x1b'));
+        QVERIFY(!list.out.contains("\xe2\x80\xae"));
+        QVERIFY(list.out.size() < 400); // the title is cut
+        const CliRun stop =
+            scene.cli({"runs", "stop", "20260101-000000-2-evil", "--runs-dir", scene.runsArg()});
+        QCOMPARE(stop.code, 3);
+        QVERIFY(!stop.err.contains('\x1b'));
+        QVERIFY2(stop.err.contains("  second line"), stop.err.constData());
+        // JSON escapes it instead.
+        const CliRun json = scene.cli({"runs", "--json", "--runs-dir", scene.runsArg()});
+        QVERIFY(!json.out.contains('\x1b'));
+        const QJsonObject r =
+            QJsonDocument::fromJson(json.out).object().value("runs").toArray()[0].toObject();
+        QCOMPARE(r.value("title").toString().toStdString(), s.spec.title);
     }
 
     void runsStopSaysWhenThereIsNothingToStop()
