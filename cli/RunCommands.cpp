@@ -43,12 +43,13 @@ constexpr int kExitUsage = 2;
 constexpr int kExitFinishedAlready = 3;
 constexpr int kExitInterrupted = 130; // 128 + SIGINT, as a shell reports Ctrl+C
 constexpr int kRunsSchemaVersion = 1;
-constexpr std::size_t kTitleBytes = 200;       // a run's title, from its command line
-constexpr std::size_t kListTitleBytes = 60;    // ... as `runs` lists it
-constexpr int kFollowIntervalMs = 150;         // between two polls of the run's files
-constexpr std::int64_t kTakeTimeoutMs = 10000; // for the supervisor to take the run
-constexpr std::int64_t kLostStatusMs = 5000;   // a status unreadable this long: the run is lost to us
-constexpr std::int64_t kStopSlackMs = 10000;   // `runs stop` waits the grace and this
+constexpr std::size_t kTitleBytes = 200;         // a run's title, from its command line
+constexpr std::size_t kListTitleBytes = 60;      // ... as `runs` lists it
+constexpr int kFollowIntervalMs = 150;           // between two polls of the run's files
+constexpr std::size_t kLogChunkBytes = 1u << 20; // the most log one poll reads
+constexpr std::int64_t kTakeTimeoutMs = 10000;   // for the supervisor to take the run
+constexpr std::int64_t kLostStatusMs = 5000;     // a status unreadable this long: the run is lost to us
+constexpr std::int64_t kStopSlackMs = 10000;     // `runs stop` waits the grace and this
 
 // What the signal handlers saw; read by the follow loop.
 std::atomic<int> gInterrupts{0};  // Ctrl+C (SIGINT), counted
@@ -364,7 +365,7 @@ struct Follow {
         bool stopAsked = false;
         char lastShown = '\n';
         for (;;) {
-            auto update = follower.poll(options.detach ? 0 : std::size_t(1) << 20);
+            auto update = follower.poll(options.detach ? 0 : kLogChunkBytes);
             if (!update.logBytes.empty()) {
                 const std::string shown = filter.feed(update.logBytes);
                 if (!shown.empty())
@@ -432,7 +433,8 @@ struct Follow {
                 stop();
                 stopAsked = true;
             }
-            pauseMs(kFollowIntervalMs);
+            if (update.logBytes.size() < kLogChunkBytes)
+                pauseMs(kFollowIntervalMs); // else more is waiting: read on at once
         }
     }
 };

@@ -453,6 +453,24 @@ class TestRunCommands : public QObject {
         QCOMPARE(record.value("runId").toString().toStdString(), entry->status->spec.id);
     }
 
+    // Megabytes of output come through whole and in order, across many polls.
+    void runShowsLongOutputWholeAndInOrder()
+    {
+        Scene scene;
+        const CliRun run = scene.cli(scene.runArgs({}, {"seq", "1", "700000"}));
+        QCOMPARE(run.code, 0);
+        QByteArray expected;
+        for (int i = 1; i <= 700000; ++i)
+            expected += QByteArray::number(i) + '\n';
+        QVERIFY(expected.size() > 4 * 1024 * 1024);
+        QVERIFY(run.out.endsWith(expected));
+        const auto entry = scene.onlyRun();
+        QVERIFY(entry);
+        // Nothing but the supervisor's own notes before it.
+        const QByteArray before = run.out.left(run.out.size() - expected.size());
+        QVERIFY2(before.isEmpty() || before.startsWith("Headroom: "), before.constData());
+    }
+
     void runFiltersTerminalControlButKeepsTheLogRaw()
     {
         Scene scene;
