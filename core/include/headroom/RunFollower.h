@@ -29,13 +29,18 @@ class RunFollower {
     Update poll(std::size_t maxBytes = 1u << 20);
 
     // Start the log at its last `tailBytes`, at a line's start (a window
-    // adopting a long run shows its end, not all of it).
+    // adopting a long run shows its end, not all of it). A tail that holds
+    // no line break at all starts at its first byte rather than show nothing.
     void skipToTail(std::uint64_t tailBytes);
 
     // The latest status read, if any.
     const std::optional<RunStatus>& status() const { return status_; }
     // True once the status says Finished or SupervisorLost and the log is read to its end.
     bool done() const;
+    // Why the status could not be read at the last attempt (corrupt and moved
+    // aside, removed); empty while it reads. A front-end that keeps seeing
+    // this has lost the run.
+    const std::string& statusProblem() const { return statusProblem_; }
     const std::string& id() const { return id_; }
     const std::filesystem::path& runsDir() const { return runsDir_; }
 
@@ -46,6 +51,10 @@ class RunFollower {
     bool logAtEnd_ = false;
     std::optional<RunStatus> status_;
     std::int64_t statusStamp_ = -1; // the status file's last write time, as last read
+    std::uintmax_t statusSize_ = 0; // ... and its size
+    std::int64_t lastStatusReadMs_ = 0;
+    std::string statusJson_; // the status last reported, to report only changes
+    std::string statusProblem_;
     std::int64_t lastLivenessCheckMs_ = 0;
 };
 
