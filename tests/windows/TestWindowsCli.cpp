@@ -347,6 +347,23 @@ class TestWindowsCli : public QObject {
         QVERIFY(out.contains("close: ok"));
     }
 
+    void childProcessRunsAStepWithItsOutputInFiles()
+    {
+        // winprobe drives headroom::ChildProcess and startDetached on real
+        // Windows processes and reports each check; see winprobe.cpp.
+        QTemporaryDir dir;
+        QVERIFY(dir.isValid());
+        const Run run = wine({probe_, "child", windowsPath(dir.filePath("child"))}, 180000);
+        const QString out = QString::fromUtf8(run.out);
+        const QString all = out + QString::fromUtf8(run.err);
+        for (const char* check : {"exit-code", "one-log", "key", "two-files", "arguments", "environment",
+                                  "working-dir", "missing-program", "terminate-tree", "outlives-starter",
+                                  "inherits-only-streams", "current-executable", "detached"})
+            QVERIFY2(out.contains(QString(check) + ": ok\n") || out.contains(QString(check) + ": ok\r\n"),
+                     qPrintable(QString(check) + " did not pass:\n" + all));
+        QCOMPARE(run.code, 0);
+    }
+
     void vanishedPidIsReportedNotCrashed()
     {
         const Run run = wine({cli_, "stop", "4000000", "--start-time", "1"});
