@@ -375,11 +375,16 @@ class Supervisor {
             fs::remove(marker, ec); // should it go away again, that is news again
             return;
         }
-        status_.containment = "its own process group";
+#ifdef _WIN32
+        const std::string own = "a job object of its own"; // ChildProcess on Windows
+#else
+        const std::string own = "its own process group";
+#endif
+        status_.containment = own;
         // Said once per machine, not in every log.
         if (!fs::exists(marker, ec)) {
             log_.append("Headroom: builds run without a systemd user scope here (" + safeText(probe.reason) +
-                        "); each build runs in its own process group instead.\n");
+                        "); each build runs in " + own + " instead.\n");
             std::ofstream(marker) << safeText(probe.reason) << '\n';
         }
         if (spec.memoryHigh || spec.memoryMax)

@@ -49,10 +49,13 @@ class TestWindowsCli : public QObject {
         return p;
     }
 
-    Run wine(const QStringList& args, int timeoutMs = 60000)
+    Run wine(const QStringList& args, int timeoutMs = 60000, const QString& runsDir = {})
     {
         QProcess p;
-        p.setProcessEnvironment(env_);
+        QProcessEnvironment env = env_;
+        if (!runsDir.isEmpty())
+            env.insert("HEADROOM_RUNS_DIR", windowsPath(runsDir));
+        p.setProcessEnvironment(env);
         p.start(wine_, args);
         Run run;
         if (!p.waitForFinished(timeoutMs)) {
@@ -126,6 +129,36 @@ class TestWindowsCli : public QObject {
             QThread::msleep(10); // the writer truncates, then writes
         }
         return -1;
+    }
+
+    // The run `id` as `runs --json` lists it in `runsDir`; empty when not listed.
+    QJsonObject listedRun(const QString& runsDir, const QString& id)
+    {
+        const Run run = wine({cli_, "runs", "--json"}, 60000, runsDir);
+        for (const auto& value : QJsonDocument::fromJson(run.out).object().value("runs").toArray()) {
+            if (value.toObject().value("id").toString() == id)
+                return value.toObject();
+        }
+        return {};
+    }
+
+    // The process of `snapshot` with this pid and name (any case), or none.
+    static QJsonObject findNamed(const QJsonObject& snapshot, const QString& name, qint64 parent)
+    {
+        for (const auto& value : snapshot.value("processes").toArray()) {
+            const QJsonObject p = value.toObject();
+            if (p.value("name").toString().compare(name, Qt::CaseInsensitive) == 0 &&
+                p.value("ppid").toInteger() == parent)
+                return p;
+        }
+        return {};
+    }
+
+    static bool sameProcess(const QJsonObject& snapshot, const QJsonObject& process)
+    {
+        const QJsonObject now = findProcess(snapshot, process.value("pid").toInteger());
+        return !now.isEmpty() &&
+               now.value("start_time").toInteger() == process.value("start_time").toInteger();
     }
 
   private slots:
@@ -345,6 +378,122 @@ class TestWindowsCli : public QObject {
         QVERIFY(out.contains("members=2"));
         QVERIFY(out.contains("terminate: ok"));
         QVERIFY(out.contains("close: ok"));
+    }
+
+    void childProcessRunsAStepWithItsOutputInFiles()
+    {
+        // winprobe drives headroom::ChildProcess and startDetached on real
+        // Windows processes and reports each check; see winprobe.cpp.
+        QTemporaryDir dir;
+        QVERIFY(dir.isValid());
+        const Run run = wine({probe_, "child", windowsPath(dir.filePath("child"))}, 180000);
+        const QString out = QString::fromUtf8(run.out);
+        const QString all = out + QString::fromUtf8(run.err);
+        for (const char* check : {"exit-code", "one-log", "key", "two-files", "arguments", "environment",
+                                  "working-dir", "missing-program", "terminate-tree", "outlives-starter",
+                                  "inherits-only-streams", "current-executable", "detached"})
+            QVERIFY2(out.contains(QString(check) + ": ok\n") || out.contains(QString(check) + ": ok\r\n"),
+                     qPrintable(QString(check) + " did not pass:\n" + all));
+        QCOMPARE(run.code, 0);
+    }
+
+    void runEndsWithTheBuildsExitCodeAndLogsItsOutput()
+    {
+        QTemporaryDir runs;
+        QVERIFY(runs.isValid());
+        const Run run = wine({cli_, "run", "--", "cmd", "/c", "echo hi & exit 3"}, 120000, runs.path());
+        QVERIFY2(run.code == 3, qPrintable(QString::number(run.code) + ": " + QString::fromUtf8(run.err)));
+        const QStringList logs = QDir(runs.path()).entryList({"*.log"}, QDir::Files);
+        QCOMPARE(logs.size(), 1);
+        QFile log(runs.filePath(logs.first()));
+        QVERIFY(log.open(QIODevice::ReadOnly));
+        const QByteArray text = log.readAll();
+        QVERIFY2(text.contains("hi"), text.constData());
+        const QString id = QFileInfo(logs.first()).completeBaseName();
+        const QJsonObject listed = listedRun(runs.path(), id);
+        QCOMPARE(listed.value("state").toString(), QString("finished"));
+        QCOMPARE(listed.value("exit_code").toInt(), 3);
+        QCOMPARE(listed.value("verdict").toString(), QString("failed"));
+    }
+
+    void runsStopEndsADetachedRunAndItsChildren()
+    {
+        QTemporaryDir runs;
+        QVERIFY(runs.isValid());
+        const Run started = wine({cli_, "run", "--detach", "--", "cmd", "/c", "ping -n 60 127.0.0.1 >nul"},
+                                 120000, runs.path());
+        QVERIFY2(started.code == 0, started.err.constData());
+        const QString id = QString::fromUtf8(started.out).split('\n').first().trimmed();
+        QVERIFY2(!id.isEmpty(), started.out.constData());
+
+        // The supervisor starts cmd, cmd starts ping.
+        QJsonObject listed, cmd, ping;
+        QElapsedTimer timer;
+        timer.start();
+        while (ping.isEmpty() && timer.elapsed() < 60000) {
+            listed = listedRun(runs.path(), id);
+            const qint64 root = listed.value("root_pid").toInteger();
+            if (listed.value("state").toString() == "running" && root > 0) {
+                const QJsonObject snapshot = sample();
+                cmd = findProcess(snapshot, root);
+                ping = findNamed(snapshot, "ping.exe", root);
+            }
+            if (ping.isEmpty())
+                QThread::msleep(300);
+        }
+        QVERIFY2(!ping.isEmpty(), QJsonDocument(listed).toJson().constData());
+        QCOMPARE(cmd.value("name").toString().toLower(), QString("cmd.exe"));
+
+        timer.restart();
+        const Run stop = wine({cli_, "runs", "stop", id}, 120000, runs.path());
+        QVERIFY2(stop.code == 0, qPrintable(QString::fromUtf8(stop.out + stop.err)));
+        qInfo() << "runs stop took" << timer.elapsed() << "ms";
+        const QJsonObject after = sample();
+        QVERIFY2(!sameProcess(after, ping), "ping survived the stop");
+        QVERIFY2(!sameProcess(after, cmd), "cmd survived the stop");
+        listed = listedRun(runs.path(), id);
+        QCOMPARE(listed.value("state").toString(), QString("finished"));
+        QCOMPARE(listed.value("verdict").toString(), QString("cancelled"));
+        QVERIFY(listed.value("stop_requested").toBool());
+    }
+
+    void aBuildOutlivesItsKilledSupervisor()
+    {
+        // The job the supervisor puts the build in does not end it when the
+        // supervisor goes: the build runs to its end and leaves its mark.
+        QTemporaryDir runs;
+        QVERIFY(runs.isValid());
+        const QString done = runs.filePath("DONE");
+        const Run started = wine({cli_, "run", "--detach", "--", "cmd", "/c",
+                                  "ping -n 6 127.0.0.1 >nul & echo done>" + windowsPath(done)},
+                                 120000, runs.path());
+        QVERIFY2(started.code == 0, started.err.constData());
+        const QString id = QString::fromUtf8(started.out).split('\n').first().trimmed();
+
+        QJsonObject listed, supervisor;
+        QElapsedTimer timer;
+        timer.start();
+        while (supervisor.isEmpty() && timer.elapsed() < 60000) {
+            listed = listedRun(runs.path(), id);
+            if (listed.value("state").toString() == "running" && listed.value("root_pid").toInteger() > 0)
+                supervisor = findProcess(sample(), listed.value("supervisor_pid").toInteger());
+            if (supervisor.isEmpty())
+                QThread::msleep(300);
+        }
+        QVERIFY2(!supervisor.isEmpty(), QJsonDocument(listed).toJson().constData());
+        QCOMPARE(supervisor.value("argv").toArray().at(1).toString(), QString("supervise"));
+        const Run kill =
+            wine({cli_, "stop", QString::number(supervisor.value("pid").toInteger()), "--start-time",
+                  QString::number(supervisor.value("start_time").toInteger()), "--signal", "kill"});
+        QVERIFY2(kill.code == 0, kill.out.constData());
+        QVERIFY(!QFileInfo::exists(done));
+
+        listed = listedRun(runs.path(), id);
+        QCOMPARE(listed.value("state").toString(), QString("supervisor-lost"));
+        QVERIFY2(listed.value("build_alive").toBool(), QJsonDocument(listed).toJson().constData());
+        QVERIFY2(listed.value("problem").toString().contains("still runs"),
+                 qPrintable(listed.value("problem").toString()));
+        QTRY_VERIFY_WITH_TIMEOUT(QFileInfo::exists(done), 60000);
     }
 
     void vanishedPidIsReportedNotCrashed()

@@ -12,7 +12,10 @@
 //  - Windows (core/platform/windows): a Job Object with "kill on job close".
 //    The first process is started suspended (creationFlags()), put into the
 //    job and only then resumed (attach()), so it cannot start a child outside
-//    the job; closing the job ends whatever is still in it.
+//    the job; closing the job ends whatever is still in it, unless the
+//    containment was made with OnRelease::LeaveRunning (a supervisor's: the
+//    build must outlive a supervisor that dies, so it ends what is left
+//    with terminate() itself).
 //
 // Use: creationFlags() in CreateProcess's flags and prepareChild() in the
 // child (QProcess::setCreateProcessArgumentsModifier / setChildProcessModifier;
@@ -31,12 +34,21 @@ struct ContainmentResult {
     std::string message; // what happened, in words; the reason when !ok
 };
 
+// What releasing the containment (destroying it, or its owner dying) does to
+// the processes still in it. Only Windows' job objects can end them then.
+enum class OnRelease {
+    EndProcesses, // Windows: the job ends them ("kill on job close")
+    LeaveRunning, // they run on; whoever holds the containment calls terminate()
+};
+
 class BuildContainment {
   public:
     BuildContainment();
-    // Windows: closing the job ends every process still in it. POSIX: the
-    // group is left alone (what a build leaves running, a compiler cache
-    // server for one, outlives it as it would in a terminal).
+    explicit BuildContainment(OnRelease onRelease) : BuildContainment() { onRelease_ = onRelease; }
+    // Windows: closing the job ends every process still in it (unless made
+    // with OnRelease::LeaveRunning). POSIX: the group is left alone (what a
+    // build leaves running, a compiler cache server for one, outlives it as
+    // it would in a terminal).
     ~BuildContainment();
     BuildContainment(const BuildContainment&) = delete;
     BuildContainment& operator=(const BuildContainment&) = delete;
@@ -61,9 +73,12 @@ class BuildContainment {
     // process.
     ContainmentResult terminate();
 
+    OnRelease onRelease() const { return onRelease_; }
+
   private:
     struct State;
     std::unique_ptr<State> state_;
+    OnRelease onRelease_ = OnRelease::EndProcesses;
 };
 
 } // namespace headroom

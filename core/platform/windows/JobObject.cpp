@@ -7,11 +7,17 @@
 
 namespace headroom {
 
-JobObject::JobObject()
+JobObject::JobObject() : JobObject(OnRelease::EndProcesses) {}
+
+JobObject::JobObject(OnRelease onRelease)
 {
     HANDLE job = ::CreateJobObjectW(nullptr, nullptr);
     if (!job) {
         error_ = "Cannot create a job object for the build: " + win::errorText(::GetLastError()) + ".";
+        return;
+    }
+    if (onRelease == OnRelease::LeaveRunning) {
+        handle_ = job; // a new job has no limits: nothing to set
         return;
     }
     JOBOBJECT_EXTENDED_LIMIT_INFORMATION limits{};

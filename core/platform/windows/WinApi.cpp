@@ -165,6 +165,38 @@ std::vector<std::string> splitCommandLine(const std::wstring& line)
     return out;
 }
 
+std::wstring quoteArgument(std::wstring_view argument)
+{
+    if (!argument.empty() && argument.find_first_of(L" \t\n\v\"") == std::wstring_view::npos)
+        return std::wstring(argument);
+    std::wstring out = L"\"";
+    std::size_t backslashes = 0;
+    for (const wchar_t c : argument) {
+        if (c == L'\\') {
+            ++backslashes;
+            continue;
+        }
+        // Backslashes are literal unless a quote follows them.
+        out.append(c == L'"' ? backslashes * 2 + 1 : backslashes, L'\\');
+        backslashes = 0;
+        out += c;
+    }
+    out.append(backslashes * 2, L'\\'); // before the closing quote
+    out += L'"';
+    return out;
+}
+
+std::wstring joinCommandLine(const std::vector<std::string>& argv)
+{
+    std::wstring line;
+    for (const auto& argument : argv) {
+        if (!line.empty())
+            line += L' ';
+        line += quoteArgument(toWide(argument));
+    }
+    return line;
+}
+
 namespace {
 
 // Reads `size` bytes at `address` in another process.

@@ -97,6 +97,14 @@ std::vector<std::string> commandLine(HANDLE process);
 // Splits a command line the way the C runtime does for main().
 std::vector<std::string> splitCommandLine(const std::wstring& line);
 
+// The reverse: one argument quoted so that the C runtime (and
+// CommandLineToArgvW) gives it back unchanged: in double quotes when it is
+// empty or holds a space, tab, newline or quote; a quote becomes \", and the
+// backslashes before a quote or the closing quote are doubled.
+std::wstring quoteArgument(std::wstring_view argument);
+// argv (UTF-8) as one command line for CreateProcessW, each argument quoted.
+std::wstring joinCommandLine(const std::vector<std::string>& argv);
+
 // The command line and working folder from the process's own parameter block
 // (its PEB), for systems without the command line query. Needs the right to
 // read the process's memory, which Windows grants for our own processes;

@@ -3,10 +3,14 @@
 #include "headroom/BuildContainment.h"
 #include "headroom/JobObject.h"
 
+#include <optional>
+
 namespace headroom {
 
 struct BuildContainment::State {
-    JobObject job;
+    // Made at the first attach(), once onRelease_ is known (the constructor
+    // taking it sets it after the default one has run).
+    std::optional<JobObject> job;
     bool attached = false;
 };
 
@@ -26,7 +30,9 @@ ContainmentResult BuildContainment::attach(Pid pid)
 {
     if (!state_)
         return {false, "This containment was moved away: make a new one for the build."};
-    const JobResult adopted = state_->job.adopt(pid, true);
+    if (!state_->job)
+        state_->job.emplace(onRelease_);
+    const JobResult adopted = state_->job->adopt(pid, true);
     state_->attached = state_->attached || adopted.ok;
     return {adopted.ok, adopted.message};
 }
@@ -35,7 +41,7 @@ ContainmentResult BuildContainment::terminate()
 {
     if (!state_ || !state_->attached)
         return {false, "No build is contained: there is nothing to end."};
-    const JobResult ended = state_->job.terminate(1);
+    const JobResult ended = state_->job->terminate(1);
     return {ended.ok, ended.message};
 }
 

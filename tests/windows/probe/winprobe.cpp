@@ -10,14 +10,22 @@
 //                                    then "exit=<code>" when its child ends
 //   winprobe tick FILE [SECONDS]     writes an increasing counter to FILE every 20 ms
 //   winprobe job                     checks that a JobObject stops a whole tree
+//   winprobe args [ARGS...]          prints each argument as it arrived, in hex of its UTF-8
+//   winprobe child DIR               checks ChildProcess and startDetached, one line per check
+//                                    ("<name>: ok" or "<name>: failed (<why>)"), files in DIR
+#include "headroom/ChildProcess.h"
 #include "headroom/JobObject.h"
 
 #ifndef WIN32_LEAN_AND_MEAN
 #define WIN32_LEAN_AND_MEAN
 #endif
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 #include <windows.h>
@@ -199,6 +207,312 @@ int jobCheck()
     return failures;
 }
 
+std::string utf8(const std::wstring& text)
+{
+    if (text.empty())
+        return {};
+    const int n = ::WideCharToMultiByte(CP_UTF8, 0, text.data(), static_cast<int>(text.size()), nullptr, 0,
+                                        nullptr, nullptr);
+    std::string out(static_cast<std::size_t>(n), '\0');
+    ::WideCharToMultiByte(CP_UTF8, 0, text.data(), static_cast<int>(text.size()), out.data(), n, nullptr,
+                          nullptr);
+    return out;
+}
+
+std::string hex(const std::string& bytes)
+{
+    static const char digits[] = "0123456789abcdef";
+    std::string out = "[";
+    for (unsigned char c : bytes) {
+        out += digits[c >> 4];
+        out += digits[c & 15];
+    }
+    return out + "]";
+}
+
+int args(int argc, wchar_t** argv)
+{
+    for (int i = 2; i < argc; ++i)
+        std::printf("%s\n", hex(utf8(argv[i])).c_str());
+    return 0;
+}
+
+std::string readAll(const std::filesystem::path& path)
+{
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
+// Waits for `path` to hold `what`, for at most `seconds`.
+bool waitForText(const std::filesystem::path& path, const std::string& what, int seconds)
+{
+    for (int i = 0; i < seconds * 20; ++i) {
+        if (readAll(path).find(what) != std::string::npos)
+            return true;
+        ::Sleep(50);
+    }
+    return false;
+}
+
+struct Checks {
+    int failures = 0;
+    void report(const char* name, bool ok, const std::string& detail = {})
+    {
+        if (ok) {
+            std::printf("%s: ok\n", name);
+        } else {
+            std::printf("%s: failed (%s)\n", name, detail.c_str());
+            ++failures;
+        }
+        std::fflush(stdout);
+    }
+};
+
+std::string exitText(const std::optional<headroom::ChildExit>& exit)
+{
+    if (!exit)
+        return "still running";
+    return exit->exitCode ? "exit " + std::to_string(*exit->exitCode) : "no exit code";
+}
+
+bool alive(DWORD pid)
+{
+    HANDLE h = ::OpenProcess(SYNCHRONIZE, FALSE, pid);
+    if (!h)
+        return false;
+    const bool running = ::WaitForSingleObject(h, 0) == WAIT_TIMEOUT;
+    ::CloseHandle(h);
+    return running;
+}
+
+bool endsWithin(DWORD pid, DWORD ms)
+{
+    HANDLE h = ::OpenProcess(SYNCHRONIZE, FALSE, pid);
+    if (!h)
+        return true;
+    const bool ended = ::WaitForSingleObject(h, ms) == WAIT_OBJECT_0;
+    ::CloseHandle(h);
+    return ended;
+}
+
+void killPid(DWORD pid)
+{
+    if (HANDLE h = ::OpenProcess(PROCESS_TERMINATE, FALSE, pid)) {
+        ::TerminateProcess(h, 1);
+        ::CloseHandle(h);
+    }
+}
+
+// Starts "winprobe spawn 1 SECONDS" as a ChildProcess with its output in
+// `log`; gives the pid of the child it starts in turn.
+std::unique_ptr<headroom::ChildProcess> startTree(const std::filesystem::path& log, DWORD& grandchild,
+                                                  std::string& why)
+{
+    headroom::ChildSpec spec;
+    spec.argv = {utf8(selfPath()), "spawn", "1", "60"};
+    spec.stdoutFile = log;
+    spec.stderrFile = log;
+    auto child = headroom::ChildProcess::start(spec);
+    if (!child) {
+        why = child.error();
+        return nullptr;
+    }
+    if (!waitForText(log, "child=", 30)) {
+        why = "the tree did not start: " + readAll(log);
+        return nullptr;
+    }
+    unsigned long p = 0, c = 0;
+    const std::string text = readAll(log);
+    if (std::sscanf(text.c_str() + text.find("parent="), "parent=%lu child=%lu", &p, &c) != 2) {
+        why = "unreadable: " + text;
+        return nullptr;
+    }
+    grandchild = c;
+    return std::move(child.value());
+}
+
+int childChecks(const std::filesystem::path& dir)
+{
+    namespace fs = std::filesystem;
+    using namespace std::chrono_literals;
+    Checks checks;
+    std::error_code ec;
+    fs::remove_all(dir, ec); // every check starts from no files
+    fs::create_directories(dir, ec);
+
+    {
+        // One file for both streams, opened for append: what was there stays.
+        const fs::path log = dir / "exit.log";
+        std::ofstream(log, std::ios::binary) << "before\n";
+        headroom::ChildSpec spec;
+        spec.argv = {"cmd", "/c", "echo hi & echo oops 1>&2 & exit 3"};
+        spec.stdoutFile = log;
+        spec.stderrFile = log;
+        auto child = headroom::ChildProcess::start(spec);
+        if (!child) {
+            checks.report("exit-code", false, child.error());
+        } else {
+            const auto exit = child.value()->wait(30000ms);
+            checks.report("exit-code", exit && exit->exitCode == 3, exitText(exit));
+            const std::string text = readAll(log);
+            checks.report("one-log",
+                          text.rfind("before\n", 0) == 0 && text.find("hi") != std::string::npos &&
+                              text.find("oops") != std::string::npos,
+                          text);
+            checks.report("key", child.value()->key().pid > 0 && child.value()->key().startTime > 0,
+                          std::to_string(child.value()->key().pid));
+        }
+    }
+    {
+        const fs::path out = dir / "split.out";
+        const fs::path err = dir / "split.err";
+        headroom::ChildSpec spec;
+        spec.argv = {"cmd", "/c", "echo to-out & echo to-err 1>&2"};
+        spec.stdoutFile = out;
+        spec.stderrFile = err;
+        auto child = headroom::ChildProcess::start(spec);
+        const auto exit = child ? child.value()->wait(30000ms) : std::nullopt;
+        const std::string o = readAll(out), e = readAll(err);
+        checks.report("two-files",
+                      exit && o.find("to-out") != std::string::npos &&
+                          o.find("to-err") == std::string::npos && e.find("to-err") != std::string::npos &&
+                          e.find("to-out") == std::string::npos,
+                      child ? "out=" + o + " err=" + e : child.error());
+    }
+    {
+        // The arguments arrive as given, however they are quoted.
+        const std::vector<std::string> tricky = {"plain",
+                                                 "",
+                                                 "two words",
+                                                 "a\"quote",
+                                                 "trailing\\",
+                                                 "back\\\\slashes\\\"q",
+                                                 "\\\\server\\share\\",
+                                                 "tab\there",
+                                                 "space and end\\",
+                                                 "two at the end\\\\",
+                                                 "caf\xc3\xa9 \xe2\x82\xac",
+                                                 "\"",
+                                                 "\\",
+                                                 "%PATH%",
+                                                 "a & b"};
+        const fs::path log = dir / "args.log";
+        headroom::ChildSpec spec;
+        spec.argv = {utf8(selfPath()), "args"};
+        spec.argv.insert(spec.argv.end(), tricky.begin(), tricky.end());
+        spec.stdoutFile = log;
+        spec.stderrFile = log;
+        auto child = headroom::ChildProcess::start(spec);
+        const auto exit = child ? child.value()->wait(30000ms) : std::nullopt;
+        std::string expected;
+        for (const auto& a : tricky)
+            expected += hex(a) + "\n";
+        std::string got = readAll(log);
+        std::erase(got, '\r');
+        checks.report("arguments", exit && got == expected, child ? got : child.error());
+    }
+    {
+        const fs::path log = dir / "env.log";
+        const fs::path work = dir / "work folder";
+        fs::create_directories(work, ec);
+        headroom::ChildSpec spec;
+        spec.argv = {"cmd", "/c", "echo [%HEADROOM_PROBE%] [%HEADROOM_probe_case%] & cd"};
+        spec.environment = {{"HEADROOM_PROBE", "set here"}, {"headroom_PROBE_CASE", "one"}};
+        ::SetEnvironmentVariableW(L"HEADROOM_PROBE_CASE", L"inherited");
+        spec.workingDir = work;
+        spec.stdoutFile = log;
+        spec.stderrFile = log;
+        auto child = headroom::ChildProcess::start(spec);
+        const auto exit = child ? child.value()->wait(30000ms) : std::nullopt;
+        const std::string text = readAll(log);
+        checks.report("environment", exit && text.find("[set here] [one]") != std::string::npos,
+                      child ? text : child.error());
+        checks.report("working-dir", exit && text.find("work folder") != std::string::npos, text);
+    }
+    {
+        headroom::ChildSpec spec;
+        spec.argv = {"no-such-program-here", "x"};
+        spec.stdoutFile = dir / "missing.log";
+        spec.stderrFile = spec.stdoutFile;
+        auto child = headroom::ChildProcess::start(spec);
+        checks.report("missing-program",
+                      !child && child.error().find("cannot run no-such-program-here: ") == 0,
+                      child ? "it started" : child.error());
+    }
+    {
+        // terminate() ends the step and what it started.
+        DWORD grandchild = 0;
+        std::string why;
+        auto child = startTree(dir / "tree.log", grandchild, why);
+        if (!child) {
+            checks.report("terminate-tree", false, why);
+        } else {
+            const auto ended = child->containment().terminate();
+            const auto exit = child->wait(10000ms);
+            const bool both = exit && endsWithin(grandchild, 10000);
+            checks.report("terminate-tree", ended.ok && both, ended.message + ", " + exitText(exit));
+            if (!both)
+                killPid(grandchild);
+        }
+    }
+    {
+        // A starter that goes away leaves the build running.
+        DWORD grandchild = 0;
+        DWORD pid = 0;
+        std::string why;
+        {
+            auto child = startTree(dir / "release.log", grandchild, why);
+            if (child)
+                pid = static_cast<DWORD>(child->key().pid);
+        } // the ChildProcess and its job handle are gone
+        ::Sleep(1000);
+        const bool running = pid && alive(pid) && alive(grandchild);
+        checks.report("outlives-starter", running, why.empty() ? "the tree ended with its starter" : why);
+        killPid(grandchild);
+        killPid(pid);
+    }
+    {
+        // Only the standard handles are inherited: a pipe end open here is not.
+        SECURITY_ATTRIBUTES sa{sizeof(SECURITY_ATTRIBUTES), nullptr, TRUE};
+        HANDLE readEnd = nullptr, writeEnd = nullptr;
+        ::CreatePipe(&readEnd, &writeEnd, &sa, 0);
+        headroom::ChildSpec spec;
+        spec.argv = {utf8(selfPath()), "spawn", "0", "4"};
+        spec.stdoutFile = dir / "inherit.log";
+        spec.stderrFile = spec.stdoutFile;
+        auto child = headroom::ChildProcess::start(spec);
+        ::CloseHandle(writeEnd);
+        const auto start = std::chrono::steady_clock::now();
+        char byte = 0;
+        DWORD n = 0;
+        ::ReadFile(readEnd, &byte, 1, &n, nullptr); // ends when the last write end closes
+        const auto waited = std::chrono::steady_clock::now() - start;
+        ::CloseHandle(readEnd);
+        checks.report("inherits-only-streams", child && waited < 2s,
+                      child ? "the child held the pipe for " +
+                                  std::to_string(
+                                      std::chrono::duration_cast<std::chrono::milliseconds>(waited).count()) +
+                                  " ms"
+                            : child.error());
+        if (child)
+            child.value()->containment().terminate();
+    }
+    {
+        const auto self = headroom::currentExecutable();
+        checks.report("current-executable", self == std::filesystem::path(selfPath()), self.string());
+    }
+    {
+        // Detached: it runs on its own and writes into the log it was given.
+        const fs::path log = dir / "detached.log";
+        const auto pid = headroom::startDetached({utf8(selfPath()), "args", "detached run"}, dir, log);
+        checks.report("detached", pid && waitForText(log, hex("detached run"), 30),
+                      pid ? readAll(log) : pid.error());
+    }
+    return checks.failures;
+}
+
 } // namespace
 
 int wmain(int argc, wchar_t** argv)
@@ -217,6 +531,10 @@ int wmain(int argc, wchar_t** argv)
         return tick(argv[2], number(3, 120));
     if (command == L"job")
         return jobCheck();
-    std::fprintf(stderr, "usage: winprobe memory|run|spawn|tick|job\n");
+    if (command == L"args")
+        return args(argc, argv);
+    if (command == L"child" && argc > 2)
+        return childChecks(argv[2]);
+    std::fprintf(stderr, "usage: winprobe memory|run|spawn|tick|job|args|child\n");
     return 2;
 }

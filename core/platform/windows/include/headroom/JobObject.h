@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
+#include "headroom/BuildContainment.h"
 #include "headroom/Process.h"
 
 #include <cstdint>
@@ -15,8 +16,8 @@ struct JobResult {
     std::string message;
 };
 
-// A Windows Job Object created with "kill on job close": a process put into
-// it brings every child it starts later. Start the build suspended
+// A Windows Job Object, by default with "kill on job close": a process put
+// into it brings every child it starts later. Start the build suspended
 // (suspendedCreationFlag() in CreateProcess's flags), adopt() it with
 // resume = true, and it cannot start a child outside the job. Windows only:
 // builds use it through BuildContainment (headroom/BuildContainment.h), the
@@ -24,7 +25,10 @@ struct JobResult {
 class JobObject {
   public:
     JobObject();
-    // Closing the job ends every process still in it.
+    // OnRelease::LeaveRunning: no "kill on job close"; what is still in the
+    // job when its last handle closes runs on (call terminate() to end it).
+    explicit JobObject(OnRelease onRelease);
+    // Closing the job ends every process still in it (unless LeaveRunning).
     ~JobObject();
     JobObject(const JobObject&) = delete;
     JobObject& operator=(const JobObject&) = delete;
