@@ -17,10 +17,4 @@ int runRuns(const RunsOptions&, const std::string& programName, std::ostream&, s
     return 1;
 }
 
-int runSupervise(const SuperviseOptions&, const std::string& programName, std::ostream&, std::ostream& err)
-{
-    err << programName << ": supervise is not available yet.\n";
-    return 1;
-}
-
 } // namespace headroom::cli
