@@ -36,6 +36,10 @@ class RunFollower {
     const std::optional<RunStatus>& status() const { return status_; }
     // True once the status says Finished or SupervisorLost and the log is read to its end.
     bool done() const;
+    // Why the status could not be read at the last attempt (corrupt and moved
+    // aside, removed); empty while it reads. A front-end that keeps seeing
+    // this has lost the run.
+    const std::string& statusProblem() const { return statusProblem_; }
     const std::string& id() const { return id_; }
     const std::filesystem::path& runsDir() const { return runsDir_; }
 
@@ -46,6 +50,10 @@ class RunFollower {
     bool logAtEnd_ = false;
     std::optional<RunStatus> status_;
     std::int64_t statusStamp_ = -1; // the status file's last write time, as last read
+    std::uintmax_t statusSize_ = 0; // ... and its size
+    std::int64_t lastStatusReadMs_ = 0;
+    std::string statusJson_; // the status last reported, to report only changes
+    std::string statusProblem_;
     std::int64_t lastLivenessCheckMs_ = 0;
 };
 

@@ -22,4 +22,33 @@ std::string safeText(std::string_view text, std::size_t maxBytes = kSafeTextDefa
 // to replace); lets hot paths skip the copy.
 bool isSafeText(std::string_view text, std::size_t maxBytes = kSafeTextDefaultMax);
 
+// Build output on its way to a terminal: what the build may show but not do.
+// Keeps valid UTF-8, \n \r \t and SGR colour sequences (ESC [ digits, ';' or
+// ':' m — how compilers colour their messages); drops every other escape
+// sequence whole (OSC title sets and hyperlinks, cursor moves, screen clears,
+// DCS/APC strings, charset switches) and replaces every other control
+// character, the display-steering characters safeText() replaces and every
+// malformed byte with '?'. An unterminated string sequence ends at a line
+// break or after 4096 bytes, so a stray ESC ] cannot swallow the output.
+std::string terminalSafeText(std::string_view text);
+
+// The same over a stream that arrives in pieces (a log read in chunks): a
+// sequence or a character split between two pieces is kept whole.
+class TerminalTextFilter {
+  public:
+    // The safe text of `bytes`; whatever may continue in the next piece is held back.
+    std::string feed(std::string_view bytes);
+    // The end of the stream: what is held back (an unfinished character becomes '?').
+    std::string finish();
+
+  private:
+    enum class Mode { Text, Utf8, Escape, Intermediate, Csi, String, StringEscape };
+    void take(unsigned char byte, std::string& out);
+    Mode mode_ = Mode::Text;
+    std::string held_;            // an unfinished character or SGR sequence
+    std::size_t need_ = 0;        // Utf8: the character's length
+    std::size_t stringBytes_ = 0; // String: how much of it was dropped so far
+    bool oversized_ = false;      // Csi: too long to be kept
+};
+
 } // namespace headroom
