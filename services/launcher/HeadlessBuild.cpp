@@ -315,10 +315,13 @@ int runHeadlessSession(const HeadlessOptions& options)
         }
         printOutcome(r, request);
         // The supervisor posts the same run to the history's inbox; by its id it is recorded once.
-        if (const RecordResult recorded = historyDb.record(projectKey, plan, r, startedMs, target); !recorded)
+        if (const RecordResult recorded = historyDb.record(projectKey, plan, r, startedMs, target);
+            !recorded) {
             complain("could not record this run in the history: " + recorded.message);
-        for (const QString& problem : historyDb.importInbox().problems)
-            complain(problem);
+        } else {
+            for (const QString& problem : historyDb.importInbox().problems)
+                complain(problem);
+        }
         exitCode = stoppedBySignal ? 128 + stoppedBySignal : exitCodeOf(r);
         app->exit(exitCode);
     });

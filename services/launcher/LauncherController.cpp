@@ -61,7 +61,8 @@ void LauncherController::runEnded(const BuildRunResult& result)
     // now, and if not the run is kept to be recorded later. The supervisor
     // posts the same run (by its id) to the inbox: it is recorded once.
     const RecordResult recorded = history_->record(recordProject_, plan_, result, startedMs_, recordTarget_);
-    importInbox();
+    if (recorded) // else the history cannot be written now: the inbox waits, and one message says so
+        importInbox();
     if (recorded)
         emit historyChanged();
     resumePaused();

@@ -510,9 +510,9 @@ class TestBuildLauncher : public QObject {
         });
         poll.start();
         StdinFrom nothing("/dev/null");
-        const int rc = runHeadlessBuild({"--project", ws.root(), "--preset", "B", "--history",
-                                         home.path() + "/h.sqlite", "--args", "--offline", "--on-interrupt",
-                                         onInterrupt});
+        const int rc =
+            runHeadlessBuild({"--project", ws.root(), "--preset", "B", "--history", home.path() + "/h.sqlite",
+                              "--args", "--offline", "--on-interrupt", onInterrupt});
         QCOMPARE(rc, 130);
         QVERIFY(!tree.empty());
         for (Pid p : tree)
@@ -550,9 +550,9 @@ class TestBuildLauncher : public QObject {
         poll.start();
         QElapsedTimer clock;
         clock.start();
-        const int rc = runHeadlessBuild({"--project", ws.root(), "--preset", "B", "--history",
-                                         home.path() + "/h.sqlite", "--args", "--offline", "--on-interrupt",
-                                         "leave"});
+        const int rc =
+            runHeadlessBuild({"--project", ws.root(), "--preset", "B", "--example", "hello", "--history",
+                              home.path() + "/h.sqlite", "--args", "--offline", "--on-interrupt", "leave"});
         QCOMPARE(rc, 130);
         QVERIFY(!tree.empty());
         const auto running = newestRun(since);
@@ -567,7 +567,8 @@ class TestBuildLauncher : public QObject {
         QVERIFY(QFileInfo(QString::fromStdString(ended->artifactPath)).isFile());
         // The next open of the history records what the supervisor posted.
         QTRY_VERIFY(QFileInfo::exists(QString::fromStdString(
-            (historyInboxDir((home.path() + "/h.sqlite").toStdString()) / (ended->spec.id + ".json")).string())));
+            (historyInboxDir((home.path() + "/h.sqlite").toStdString()) / (ended->spec.id + ".json"))
+                .string())));
         services::BuildHistory history(home.path() + "/h.sqlite");
         const auto runs = history.runs(QString::fromStdString(ended->spec.project));
         QCOMPARE(runs.size(), std::size_t(1));
@@ -614,7 +615,7 @@ class TestBuildLauncher : public QObject {
         request.extraArgs = {"--offline"};
         {
             services::BuildRunner runner;
-                QSignalSpy finished(&runner, &services::BuildRunner::finished);
+            QSignalSpy finished(&runner, &services::BuildRunner::finished);
             QVERIFY(runner.start(request, planBuild(request, BuildPreset::A)));
             const services::BuildRunResult r = waitFinished(finished, 30000);
             QCOMPARE(r.signal.value_or(0), 9);
@@ -830,6 +831,100 @@ class TestBuildLauncher : public QObject {
         QVERIFY(kept.open(QIODevice::ReadOnly));
         QVERIFY(kept.readAll().startsWith("this is not a database"));
         QVERIFY(recovered.record("/p", plan, run, 4));
+    }
+
+    // The supervisors' inbox: each finished run is recorded once by its run
+    // id, whoever records it first; a file that is not a run is kept aside.
+    void historyImportsTheInboxOnceByRunId()
+    {
+        QTemporaryDir dir;
+        const QString path = dir.path() + "/history.sqlite";
+        BuildRequest request;
+        request.projectDir = "/p";
+        request.targetKind = TargetKind::Example;
+        request.targetName = "hello";
+        const BuildPlan plan = planBuild(request, BuildPreset::B);
+        RunStatus status;
+        status.spec.id = newRunId();
+        status.spec.project = "/p";
+        status.spec.preset = BuildPreset::B;
+        status.spec.steps = plan.steps;
+        status.spec.targetKind = "example";
+        status.spec.targetName = "hello";
+        status.state = RunState::Finished;
+        status.startedMs = 1000;
+        status.seconds = 12.5;
+        status.exitCode = 0;
+        status.diagnosis = BuildDiagnosis{BuildVerdict::Succeeded, "Built.", {}, {}, {}, {}};
+        status.peakTreeBytes = 3 * GiB;
+        status.peakByCrate = {{"demo", GiB}};
+        QVERIFY(postHistoryRecord(path.toStdString(), status));
+        const QString inbox = QString::fromStdString(historyInboxDir(path.toStdString()).string());
+        CargoWorkspace::write(inbox + "/broken.json", "{\"project\": \"/p\", torn");
+        const QString id = QString::fromStdString(status.spec.id);
+
+        services::BuildHistory history(path);
+        QVERIFY(history.ok());
+        QCOMPARE(history.inboxPath(), inbox);
+        QVERIFY2(history.warning().contains("moved aside to " + inbox + "/broken.json.corrupt"),
+                 qPrintable(history.warning()));
+        auto runs = history.runs("/p");
+        QCOMPARE(runs.size(), std::size_t(1));
+        QCOMPARE(runs[0].runId, id);
+        QCOMPARE(runs[0].verdict, QString("succeeded"));
+        QCOMPARE(runs[0].preset, QString("B"));
+        QCOMPARE(runs[0].seconds, 12.5);
+        QCOMPARE(runs[0].peakTreeBytes, quint64(3 * GiB));
+        QCOMPARE(runs[0].target.kind, QString("example"));
+        QCOMPARE(runs[0].commands.size(), qsizetype(plan.steps.size()));
+        QCOMPARE(history.hungriestCrates("/p").at(0).crate, QString("demo"));
+        QVERIFY(!QFile::exists(inbox + "/" + id + ".json"));
+        QFile kept(inbox + "/broken.json.corrupt");
+        QVERIFY(kept.open(QIODevice::ReadOnly));
+        QVERIFY(kept.readAll().contains("torn")); // kept as it was, never deleted
+
+        // The front-end that followed the run records it too, and the
+        // supervisor's post comes again: still one run.
+        services::BuildRunResult followed = finishedRun(BuildVerdict::Succeeded, 12.5, 3 * GiB);
+        followed.runId = id;
+        const services::RecordResult again = history.record("/p", plan, followed, 1000);
+        QVERIFY2(again.ok(), qPrintable(again.message));
+        QCOMPARE(again.id, runs[0].id);
+        QVERIFY(postHistoryRecord(path.toStdString(), status));
+        const services::InboxImport imported = history.importInbox();
+        QCOMPARE(imported.imported, 0);
+        QVERIFY2(imported.problems.isEmpty(), qPrintable(imported.problems.join(' ')));
+        QCOMPARE(history.runs("/p").size(), std::size_t(1));
+        QVERIFY(QDir(inbox).entryList({"*.json"}, QDir::Files).isEmpty());
+
+        // A run without an id (recorded before runs had one) is still its own.
+        QVERIFY(history.record("/p", plan, finishedRun(BuildVerdict::Failed, 3, GiB), 2000));
+        QVERIFY(history.record("/p", plan, finishedRun(BuildVerdict::Failed, 3, GiB), 3000));
+        QCOMPARE(history.runs("/p").size(), std::size_t(3));
+    }
+
+    void historyFromBeforeRunIdsGainsTheColumn()
+    {
+        if (QStandardPaths::findExecutable("sqlite3").isEmpty())
+            QSKIP("sqlite3 is needed to write a history of the older shape");
+        QTemporaryDir dir;
+        const QString path = dir.path() + "/history.sqlite";
+        sqlite(path, "CREATE TABLE runs (id INTEGER PRIMARY KEY, project TEXT NOT NULL, preset TEXT NOT NULL,"
+                     " started_ms INTEGER, seconds REAL, verdict TEXT, summary TEXT, exit_code INTEGER,"
+                     " signal INTEGER, peak_tree_bytes INTEGER, peak_system_used INTEGER, jobs INTEGER,"
+                     " artifact TEXT);"
+                     " INSERT INTO runs (project, preset, started_ms, verdict) VALUES ('/p', 'A', 5, 'succeeded');");
+        services::BuildHistory history(path);
+        QVERIFY2(history.ok(), qPrintable(history.warning()));
+        auto runs = history.runs("/p");
+        QCOMPARE(runs.size(), std::size_t(1));
+        QVERIFY(runs[0].runId.isEmpty());
+        services::BuildRunResult r = finishedRun(BuildVerdict::Succeeded, 1, GiB);
+        r.runId = "20260101-000000-1-abcd";
+        QVERIFY(history.record("/p", planBuild(BuildRequest{}, BuildPreset::A), r, 6));
+        QVERIFY(history.record("/p", planBuild(BuildRequest{}, BuildPreset::A), r, 6));
+        QCOMPARE(history.runs("/p").size(), std::size_t(2));
+        QVERIFY(sqlite(path, "PRAGMA index_list(runs)").contains("runs_run_id"));
     }
 
     void historyIsWrittenAheadLogged()

@@ -63,10 +63,11 @@ int launchAndWait(int argc, char** argv)
             app.exit(3);
         }
     });
-    QObject::connect(&controller, &LauncherController::workspaceFailed, [&](const QString&, const QString& why) {
-        std::fprintf(stderr, "cannot load: %s\n", qPrintable(why));
-        app.exit(4);
-    });
+    QObject::connect(&controller, &LauncherController::workspaceFailed,
+                     [&](const QString&, const QString& why) {
+                         std::fprintf(stderr, "cannot load: %s\n", qPrintable(why));
+                         app.exit(4);
+                     });
     QObject::connect(&controller, &LauncherController::message,
                      [](const QString& text) { std::fprintf(stderr, "%s\n", qPrintable(text)); });
     QTimer announce;
@@ -196,7 +197,7 @@ class TestSupervisedBuild : public QObject {
         QVERIFY2(runs[0].seconds > kBuildScriptMs / 1000.0, qPrintable(QString::number(runs[0].seconds)));
         QCOMPARE(runs[0].preset, QString("B"));
         QCOMPARE(runs[0].target.kind, QString("example"));
-        QVERIFY(!QFileInfo::exists(posted)); // imported once, then removed
+        QVERIFY(!QFileInfo::exists(posted));                           // imported once, then removed
         QCOMPARE(controller.state(), LauncherController::State::Idle); // a finished run is not adopted
     }
 
