@@ -33,6 +33,7 @@
 #ifdef _WIN32
 #include <io.h>
 #else
+#include <sys/file.h>
 #include <unistd.h>
 #endif
 
@@ -103,6 +104,9 @@ void prepareSignals()
         ::setsid(); // fails for a group leader: then it stays where it is
     std::signal(SIGHUP, SIG_IGN);
     std::signal(SIGPIPE, SIG_IGN);
+    // Inherited as ignored, SIGCHLD would reap the steps before it could
+    // read how they ended.
+    std::signal(SIGCHLD, SIG_DFL);
     struct sigaction action {};
     action.sa_handler = onStopSignal;
     sigemptyset(&action.sa_mask);
@@ -277,6 +281,37 @@ class Stopper {
     std::string summary_;
 };
 
+// An exclusive lock on a run's file, held while this object lives.
+class RunLock {
+  public:
+    explicit RunLock(const fs::path& path)
+    {
+#ifndef _WIN32
+        fd_ = openFile(path, O_WRONLY | O_APPEND | O_CREAT);
+        if (fd_ >= 0 && ::flock(fd_, LOCK_EX | LOCK_NB) == 0)
+            held_ = true;
+#else
+        (void)path;
+        held_ = true;
+#endif
+    }
+    ~RunLock()
+    {
+        if (fd_ >= 0)
+            ::close(fd_);
+    }
+    RunLock(const RunLock&) = delete;
+    RunLock& operator=(const RunLock&) = delete;
+    bool held() const
+    {
+        return held_;
+    }
+
+  private:
+    int fd_ = -1;
+    bool held_ = false;
+};
+
 class Supervisor {
   public:
     Supervisor(RunStatus status, fs::path statusPath, std::ostream& err)
@@ -334,12 +369,14 @@ class Supervisor {
         const RunSpec& spec = status_.spec;
         const ScopeProbe probe = probeUserScope();
         scoped_ = probe.available;
-        if (scoped_)
-            return;
-        status_.containment = "its own process group";
-        // Said once per machine, not in every log.
         const fs::path marker = runsDir_ / ".no-user-scope";
         std::error_code ec;
+        if (scoped_) {
+            fs::remove(marker, ec); // should it go away again, that is news again
+            return;
+        }
+        status_.containment = "its own process group";
+        // Said once per machine, not in every log.
         if (!fs::exists(marker, ec)) {
             log_.append("Headroom: builds run without a systemd user scope here (" + safeText(probe.reason) +
                         "); each build runs in its own process group instead.\n");
@@ -377,6 +414,8 @@ class Supervisor {
         for (;;) {
             checkStop();
             exit = child->wait();
+            if (!exit)
+                observer_.followCgroup(root);
             pump(cargoMessages);
             if (Clock::now() >= nextSample) {
                 sample();
@@ -579,12 +618,30 @@ int runSupervise(const SuperviseOptions& options, const std::string& programName
             << safeText(id.substr(0, 64)) << "\": a run's status is <id>.json in the runs folder.\n";
         return 2;
     }
-    if (status.state != RunState::Starting || status.supervisor) {
-        err << programName << " supervise: run " << id << " is " << runStateId(status.state)
-            << (status.supervisor ? ", supervised by pid " + std::to_string(status.supervisor->pid) : "")
+    const auto notWaiting = [&](const RunStatus& st) {
+        err << programName << " supervise: run " << id << " is " << runStateId(st.state)
+            << (st.supervisor ? ", supervised by pid " + std::to_string(st.supervisor->pid) : "")
             << ": it is not waiting for a supervisor, so it is left alone.\n";
         return 2;
+    };
+    if (status.state != RunState::Starting || status.supervisor)
+        return notWaiting(status);
+    // One supervisor per run, even when two are started at once: the first
+    // holds a lock on the run's log for as long as it lives (the lock goes
+    // with it, however it ends), and reads the status again once it has it.
+    const RunLock lock(RunFiles::of(statusPath.parent_path(), id).log);
+    if (!lock.held()) {
+        err << programName << " supervise: run " << id << " has a supervisor already: it is left alone.\n";
+        return 2;
     }
+    auto again = readStatusFile(statusPath);
+    if (!again) {
+        err << programName << " supervise: " << again.error() << '\n';
+        return 2;
+    }
+    if (again->state != RunState::Starting || again->supervisor)
+        return notWaiting(again.value());
+    status = std::move(again.value());
     prepareSignals();
     const auto self = platform::identify(platform::currentPid());
     status.supervisor = self ? self->key : ProcessKey{platform::currentPid(), 0};

@@ -42,11 +42,20 @@ RunPlanFacts RunPlanFacts::of(const RunSpec& spec)
     return plan;
 }
 
-void RunObserver::stepStarted([[maybe_unused]] const ProcessKey& root)
+void RunObserver::stepStarted(const ProcessKey& root)
+{
+    followCgroup(root);
+}
+
+void RunObserver::followCgroup([[maybe_unused]] const ProcessKey& root)
 {
 #ifdef __linux__
-    if (!cgroupBefore_)
-        cgroupBefore_ = readProcessCgroupMemory(root.pid);
+    auto cg = readProcessCgroupMemory(root.pid);
+    if (!cg)
+        return;
+    if (!cgroupBefore_ || cgroupBefore_->dir != cg->dir)
+        cgroupBefore_ = cg;
+    cgroupLatest_ = std::move(cg);
 #endif
 }
 
@@ -67,12 +76,7 @@ void RunObserver::observe(const Snapshot& snapshot, const std::optional<ProcessK
     const ProcessSample* top = snapshot.find(*root);
     if (!top)
         return;
-#ifdef __linux__
-    // Read again while it runs: a build can be moved into a cgroup after it
-    // starts (systemd-run puts itself into the scope, then execs the build).
-    if (auto cg = readProcessCgroupMemory(root->pid); cg && (!cgroupBefore_ || cgroupBefore_->dir != cg->dir))
-        cgroupBefore_ = cg;
-#endif
+    followCgroup(*root);
     const ProcessTree tree(snapshot.processes);
     std::uint64_t total = top->residentBytes;
     for (std::size_t i : tree.descendants(root->pid)) {
@@ -95,6 +99,8 @@ void RunObserver::buildEnded()
     if (cgroupBefore_)
         cgroupAfter_ = readCgroupMemory(cgroupBefore_->dir, cgroupBefore_->v2);
 #endif
+    if (!cgroupAfter_ && cgroupLatest_ && cgroupBefore_ && cgroupLatest_->dir == cgroupBefore_->dir)
+        cgroupAfter_ = cgroupLatest_;
 }
 
 void RunObserver::observeAfterEnd(const Snapshot& snapshot)

@@ -188,6 +188,47 @@ class TestSupervisor : public QObject {
         QVERIFY(!fs::exists(runs.files(s).stdoutMessages));
     }
 
+    // Started by a parent that ignores SIGCHLD (an ignored signal stays
+    // ignored across exec), it still learns how its step ended.
+    void anInheritedIgnoredSigchldDoesNotHideTheExit()
+    {
+        Runs runs;
+        RunStatus s = runs.spec({shellStep("exit 5", runs.root().string())});
+        const fs::path path = runs.write(s);
+        QProcess p;
+        if (!QFile::exists("/usr/bin/python3"))
+            QSKIP("needs python3 to start a program with SIGCHLD ignored");
+        p.start("/usr/bin/python3",
+                {"-c",
+                 "import os, signal, sys; signal.signal(signal.SIGCHLD, signal.SIG_IGN); "
+                 "os.execv(sys.argv[1], [sys.argv[1], 'supervise', sys.argv[2]])",
+                 QStringLiteral(HEADROOM_CLI_BIN), QString::fromStdString(path.string())});
+        QVERIFY(p.waitForFinished(60000));
+        QCOMPARE(p.exitCode(), 0);
+        QCOMPARE(runs.read(s).exitCode.value_or(-1), 5);
+    }
+
+    // As a front-end starts it: detached, its own complaints into the run's log.
+    void aDetachedSupervisorRunsTheRunToItsEnd()
+    {
+        Runs runs;
+        RunStatus s = runs.spec({shellStep("echo detached; sleep 1", runs.root().string())});
+        const auto pid =
+            startDetached({HEADROOM_CLI_BIN, "supervise", runs.write(s).string()}, {}, runs.files(s).log);
+        QVERIFY2(pid, pid.error().c_str());
+        QTRY_VERIFY_WITH_TIMEOUT(runs.read(s).state == RunState::Finished, 30000);
+        const RunStatus done = runs.read(s);
+        QCOMPARE(done.supervisor->pid, pid.value());
+        QCOMPARE(verdictOf(done), BuildVerdict::Succeeded);
+        QCOMPARE(readAll(runs.files(s).log), std::string("detached\n"));
+        // A second supervisor for the same run refuses, and says so in the log.
+        const auto again = startDetached({HEADROOM_CLI_BIN, "supervise", runs.files(s).status.string()}, {},
+                                         runs.files(s).log);
+        QVERIFY(again);
+        QTRY_VERIFY_WITH_TIMEOUT(readAll(runs.files(s).log).find("left alone") != std::string::npos, 10000);
+        QCOMPARE(runs.read(s).updatedMs, done.updatedMs);
+    }
+
     void logHoldsExactlyTheBytesTheBuildWrote()
     {
         Runs runs;
@@ -375,6 +416,51 @@ class TestSupervisor : public QObject {
         QVERIFY(log.find("\"reason\"") == std::string::npos);
     }
 
+    // A real OOM kill in a memory cgroup with a limit (cgroup v1 here): the
+    // supervisor follows the build into the cgroup and reads its own counter.
+    void aRealOomKillInAMemoryCgroupIsDiagnosed()
+    {
+        QString base;
+        {
+            QFile own("/proc/self/cgroup");
+            own.open(QIODevice::ReadOnly);
+            for (const QByteArray& line : own.readAll().split('\n')) {
+                const QList<QByteArray> parts = line.split(':');
+                if (parts.size() == 3 && parts[1].split(',').contains("memory"))
+                    base = "/sys/fs/cgroup/memory" + QString::fromUtf8(parts[2] == "/" ? "" : parts[2]);
+            }
+        }
+        if (base.isEmpty() || !QFile::exists(base + "/memory.oom_control"))
+            QSKIP("No cgroup v1 memory controller mounted at /sys/fs/cgroup/memory");
+        const QString cg = base + QStringLiteral("/headroom-supervise-oom-%1").arg(::getpid());
+        if (!QDir().mkdir(cg))
+            QSKIP("Cannot create a memory cgroup here (not root?)");
+        auto cleanup = qScopeGuard([&] { QDir().rmdir(cg); });
+        writeFile(cg.toStdString() + "/memory.limit_in_bytes", "67108864");
+        writeFile(cg.toStdString() + "/memory.memsw.limit_in_bytes", "67108864"); // where swap is accounted
+
+        Runs runs;
+        const fs::path cargo = runs.root() / "cargo";
+        writeFile(cargo,
+                  "#!/bin/sh\necho $$ > '" + cg.toStdString() +
+                      "/cgroup.procs'\nsleep 1\nexec /usr/bin/python3 -c \"b = b'x' * (200 << 20)\"\n",
+                  true);
+        BuildStep step;
+        step.title = "Build";
+        step.program = cargo.string();
+        step.workingDir = runs.root().string();
+        RunStatus s = runs.spec({step});
+        s.spec.preset = BuildPreset::A;
+        QCOMPARE(superviseToEnd(runs.write(s)).code, 0);
+        const RunStatus done = runs.read(s);
+        QCOMPARE(done.signal.value_or(0), 9);
+        QVERIFY2(verdictOf(done) == BuildVerdict::OutOfMemory,
+                 done.diagnosis ? done.diagnosis->summary.c_str() : "no diagnosis");
+        QVERIFY2(done.diagnosis->summary.rfind("Out of memory", 0) == 0, done.diagnosis->summary.c_str());
+        QCOMPARE(done.cgroupDir, cg.toStdString());
+        QCOMPARE(done.exitCodeForShell(), 128 + 9);
+    }
+
     void aCommandThatCannotStartSaysWhy()
     {
         Runs runs;
@@ -425,7 +511,8 @@ class TestSupervisor : public QObject {
         QVERIFY(supervisor.waitForFinished(30000));
         QCOMPARE(supervisor.exitCode(), 0);
         // The grace, the final snapshot's wait and a few seconds of slack.
-        QVERIFY2(timer.elapsed() < 1000 + 1500 + 5000, qPrintable(QString::number(timer.elapsed())));
+        QVERIFY2(timer.elapsed() < 1000 + 1500 + 8000, qPrintable(QString::number(timer.elapsed())));
+        qInfo("stopped and concluded in %lld ms (grace 1000 ms, final wait 1500 ms)", timer.elapsed());
         for (const ProcessKey& key : tree)
             QVERIFY2(!platform::isAlive(key), qPrintable(QString::number(key.pid)));
         const RunStatus done = runs.read(s);
@@ -498,6 +585,27 @@ class TestSupervisor : public QObject {
         const Supervised missing = superviseToEnd(runs.dir / "nothing.json");
         QCOMPARE(missing.code, 2);
         QVERIFY(!fs::exists(marker));
+    }
+
+    // Two supervisors started at once for one run: one runs it, the other refuses.
+    void twoSupervisorsAtOnceRunItOnce()
+    {
+        for (int round = 0; round < 3; ++round) {
+            Runs runs;
+            const fs::path count = runs.root() / "COUNT";
+            RunStatus s =
+                runs.spec({shellStep("echo ran >> '" + count.string() + "'; sleep 1", runs.root().string())});
+            const QString path = QString::fromStdString(runs.write(s).string());
+            QProcess a, b;
+            a.start(QStringLiteral(HEADROOM_CLI_BIN), {"supervise", path});
+            b.start(QStringLiteral(HEADROOM_CLI_BIN), {"supervise", path});
+            QVERIFY(a.waitForFinished(60000));
+            QVERIFY(b.waitForFinished(60000));
+            const std::set<int> codes{a.exitCode(), b.exitCode()};
+            QCOMPARE(codes, (std::set<int>{0, 2}));
+            QCOMPARE(readAll(count), std::string("ran\n"));
+            QCOMPARE(runs.read(s).state, RunState::Finished);
+        }
     }
 
     void theMissingScopeIsSaidOnce()

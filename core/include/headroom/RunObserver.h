@@ -62,7 +62,15 @@ class RunObserver {
     // the current step's root. The machine's figures are taken even when the
     // root is not (or no longer) in the snapshot.
     void observe(const Snapshot& snapshot, const std::optional<ProcessKey>& root);
-    // The last step ended: reads the cgroup's counters once more.
+    // Reads the memory cgroup the step's root runs in now (Linux; cheap: a
+    // few small files). Called often while it runs: a transient scope's
+    // cgroup goes away with its last process, so its last counters are the
+    // ones read while it lived. A build moved into another cgroup after it
+    // started (systemd-run moves itself into the scope, then execs the
+    // build) is followed there.
+    void followCgroup(const ProcessKey& root);
+    // The last step ended: reads the cgroup's counters once more (or keeps
+    // the last ones read, when the cgroup is gone).
     void buildEnded();
     // The snapshot taken after the end (a kernel OOM kill may be the very last
     // thing that happened): only the machine's OOM counter is read from it.
@@ -100,6 +108,7 @@ class RunObserver {
     std::optional<std::uint64_t> oomAfter_;
     std::optional<CgroupMemoryState> cgroupBefore_;
     std::optional<CgroupMemoryState> cgroupAfter_;
+    std::optional<CgroupMemoryState> cgroupLatest_;
 };
 
 // The rustc --crate-name of a process, empty when it names none.

@@ -80,8 +80,11 @@ bool readReport(int fd, Report& r)
 // back (a build that cannot die of SIGPIPE behaves differently).
 void restoreSignals() noexcept
 {
+    struct sigaction byDefault {};
+    byDefault.sa_handler = SIG_DFL;
+    sigemptyset(&byDefault.sa_mask);
     for (int sig : {SIGHUP, SIGPIPE, SIGINT, SIGTERM, SIGQUIT, SIGCHLD})
-        ::signal(sig, SIG_DFL);
+        ::sigaction(sig, &byDefault, nullptr);
     sigset_t none;
     sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
