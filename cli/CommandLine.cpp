@@ -356,6 +356,8 @@ struct CommandLine::State {
         runsStopCommand->add_option("id", runs.stopId, "The run's id, as `runs` lists it")
             ->required()
             ->check(nonEmpty("a run id"));
+        // `runs stop ID --runs-dir D`: the folder option is read after the id too.
+        runsStopCommand->fallthrough();
     }
 
     void defineSupervise()

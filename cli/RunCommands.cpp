@@ -36,7 +36,7 @@ namespace headroom::cli {
 namespace {
 
 namespace fs = std::filesystem;
-using json = nlohmann::json;
+using json = nlohmann::ordered_json; // "schema" and "version" first, as written
 
 constexpr int kExitFailure = 1;
 constexpr int kExitUsage = 2;
@@ -256,7 +256,9 @@ RunSpec specFor(const RunOptions& o, const fs::path& cwd)
     spec.steps.push_back(std::move(step));
     spec.targetKind = "command";
     spec.targetName = fs::path(o.command.front()).filename().string();
-    spec.historyPath = o.historyPath.empty() ? defaultHistoryPath().string() : o.historyPath;
+    // Absolute: the supervisor runs in the runs folder, not here.
+    spec.historyPath =
+        o.historyPath.empty() ? defaultHistoryPath().string() : fs::absolute(o.historyPath).string();
     spec.memoryHigh = o.memoryHigh;
     spec.memoryMax = o.memoryMax;
     spec.oomScoreAdj = o.oomScoreAdj;
@@ -271,7 +273,7 @@ enum class Answer { Stop, Leave };
 Answer ask(std::ostream& err)
 {
     const int interrupts = gInterrupts.load();
-    const auto prompt = [&] { err << "\nStop the run (s) or leave it running (l)? [s/l] " << std::flush; };
+    const auto prompt = [&] { err << "Stop the run (s) or leave it running (l)? [s/l] " << std::flush; };
     prompt();
 #ifdef _WIN32
     std::string line;
@@ -288,8 +290,10 @@ Answer ask(std::ostream& err)
 #else
     std::string line;
     for (;;) {
-        if (gInterrupts.load() != interrupts)
+        if (gInterrupts.load() != interrupts) {
+            err << "\n";
             return Answer::Stop;
+        }
         if (gLeaveSignal.load() != 0)
             return Answer::Leave;
         pollfd input{STDIN_FILENO, POLLIN, 0};
@@ -331,7 +335,7 @@ struct Follow {
 
     int leave(int code) const
     {
-        err << "\nThe run goes on: " << id << "; follow it with `" << programName
+        err << "The run goes on: " << id << "; follow it with `" << programName
             << " runs`, log: " << safeText(files.log.string()) << "\n";
         return code;
     }
@@ -339,10 +343,7 @@ struct Follow {
     void stop() const
     {
         auto asked = requestStop(runsDir, id);
-        if (asked)
-            err << "\n" << prefix() << safeText(asked.value()) << "\n";
-        else
-            err << "\n" << prefix() << safeText(asked.error()) << "\n";
+        err << prefix() << safeText(asked ? asked.value() : asked.error()) << "\n";
     }
 
     int neverTaken() const
@@ -361,10 +362,14 @@ struct Follow {
         std::int64_t problemSince = 0;
         int interruptsSeen = 0;
         bool stopAsked = false;
+        char lastShown = '\n';
         for (;;) {
             auto update = follower.poll(options.detach ? 0 : std::size_t(1) << 20);
             if (!update.logBytes.empty()) {
-                out << filter.feed(update.logBytes) << std::flush;
+                const std::string shown = filter.feed(update.logBytes);
+                if (!shown.empty())
+                    lastShown = shown.back();
+                out << shown << std::flush;
                 if (!out)
                     return leave(kExitFailure); // nobody reads (a closed pipe): the run goes on
             }
@@ -381,7 +386,8 @@ struct Follow {
             }
             if (follower.done()) {
                 out << filter.finish() << std::flush;
-                err << "\n";
+                if (lastShown != '\n')
+                    err << "\n"; // the summary starts a line of its own
                 printOutcome(err, prefix(), *status, files.log);
                 return status->state == RunState::Finished ? status->exitCodeForShell() : kExitFailure;
             }
@@ -401,22 +407,24 @@ struct Follow {
                 problemSince = 0;
             }
 
-            if (const int signal = gLeaveSignal.load(); signal != 0)
+            if (const int signal = gLeaveSignal.load(); signal != 0) {
+                err << "\n";
                 return leave(128 + signal);
+            }
             if (const int interrupts = gInterrupts.load(); interrupts != interruptsSeen) {
                 interruptsSeen = interrupts;
+                out << filter.finish() << std::flush;
+                err << "\n"; // past the terminal's ^C
                 if (stopAsked || options.detach)
                     return leave(kExitInterrupted); // a further Ctrl+C: stop following
                 Answer answer = Answer::Stop;
                 if (options.onInterrupt == OnInterrupt::Leave) {
                     answer = Answer::Leave;
                 } else if (options.onInterrupt == OnInterrupt::Ask) {
-                    out << filter.finish() << std::flush;
-                    if (stdinIsTerminal()) {
+                    if (stdinIsTerminal())
                         answer = ask(err);
-                    } else {
-                        err << "\n" << prefix() << "the input is not a terminal to ask on: stopping the run.";
-                    }
+                    else
+                        err << prefix() << "the input is not a terminal to ask on: stopping the run.\n";
                     interruptsSeen = gInterrupts.load();
                 }
                 if (answer == Answer::Leave)

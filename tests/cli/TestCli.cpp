@@ -117,6 +117,18 @@ class TestCli : public QObject {
                                              "--grace",
                                              "--extra-builds",
                                              "Exit codes: 0 done"};
+        QTest::newRow("run") << "run"
+                             << QStringList{"Run any build command under Headroom's supervisor",
+                                            "--on-interrupt",
+                                            "--detach",
+                                            "--memory-high",
+                                            "--memory-max",
+                                            "--then-run",
+                                            "--oom-score-adj",
+                                            "--runs-dir",
+                                            "--history",
+                                            "after `--`"};
+        QTest::newRow("runs") << "runs" << QStringList{"The supervised runs", "--json", "--runs-dir", "stop"};
     }
 
     void helpOfEachCommand()
@@ -162,6 +174,17 @@ class TestCli : public QObject {
             << QStringList{"stop", "1234", "--start-time", "5", "--signal", "nuke"} << "nuke";
         QTest::newRow("stop bad option") << QStringList{"stop", "1234", "--now"} << "--now";
         QTest::newRow("sample stray word") << QStringList{"sample", "extra"} << "extra";
+        QTest::newRow("run without a command") << QStringList{"run", "--detach"} << "give the command to run";
+        QTest::newRow("run with nothing after --") << QStringList{"run", "--"} << "give the command to run";
+        QTest::newRow("run bad interrupt choice")
+            << QStringList{"run", "--on-interrupt", "maybe", "--", "true"} << "wants ask, stop or leave";
+        QTest::newRow("run bad size") << QStringList{"run", "--memory-max", "lots", "true"} << "lots";
+        QTest::newRow("run unknown option before the command")
+            << QStringList{"run", "--frobnicate", "true"} << "frobnicate";
+        QTest::newRow("run unmatched then-run quote")
+            << QStringList{"run", "--then-run", "echo 'x", "true"} << "unmatched quote";
+        QTest::newRow("runs stop without id") << QStringList{"runs", "stop"} << "id";
+        QTest::newRow("runs stray word") << QStringList{"runs", "extra"} << "extra";
     }
 
     void badArgumentsFailClearly()

@@ -29,7 +29,8 @@ class RunFollower {
     Update poll(std::size_t maxBytes = 1u << 20);
 
     // Start the log at its last `tailBytes`, at a line's start (a window
-    // adopting a long run shows its end, not all of it).
+    // adopting a long run shows its end, not all of it). A tail that holds
+    // no line break at all starts at its first byte rather than show nothing.
     void skipToTail(std::uint64_t tailBytes);
 
     // The latest status read, if any.
