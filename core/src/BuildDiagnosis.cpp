@@ -29,6 +29,25 @@ std::string signalName(int signal)
     }
 }
 
+std::string times(std::uint64_t n)
+{
+    return n == 1 ? "once" : n == 2 ? "twice" : std::to_string(n) + " times";
+}
+
+// "It was slowed down 12 times at MemoryHigh (3.0 GiB)."
+std::string throttleLine(const BuildOutcomeFacts& f)
+{
+    std::string line = "It was slowed down " + times(f.cgroupHighEvents) + " at MemoryHigh";
+    if (f.cgroupHighBytes)
+        line += " (" + formatBytes(*f.cgroupHighBytes) + ")";
+    return line + ": the kernel made it reclaim memory instead of letting it grow.";
+}
+
+void addSentence(std::string& text, const std::string& sentence)
+{
+    text = text.empty() ? sentence : text + " " + sentence;
+}
+
 // The fallback ladder of the report, by what failed: A -> B, B -> D (nothing
 // lighter than debug is left), C -> D. Auto lowers -j first, unless a single
 // unit was compiling when it died: fewer jobs would not lower that peak.
@@ -86,9 +105,27 @@ void nextRung(BuildDiagnosis& d, BuildPreset preset, bool atLink, unsigned jobs,
 
 void addCgroupFacts(BuildOutcomeFacts& facts, const CgroupMemoryState& before, const CgroupMemoryState& after)
 {
-    facts.cgroupOomKillsBefore = before.oomKills;
+    const bool fresh = after.isBuildScope() && before.dir != after.dir;
+    const auto base = [&](const std::optional<std::uint64_t>& b,
+                          const std::optional<std::uint64_t>& a) -> std::optional<std::uint64_t> {
+        if (fresh)
+            return a ? std::optional<std::uint64_t>(0) : std::nullopt;
+        return b;
+    };
+    const auto rise = [&](const std::optional<std::uint64_t>& b, const std::optional<std::uint64_t>& a) {
+        const auto from = base(b, a);
+        return from && a && *a > *from ? *a - *from : std::uint64_t(0);
+    };
+    facts.cgroupOomKillsBefore = base(before.oomKills, after.oomKills);
     facts.cgroupOomKillsAfter = after.oomKills;
     facts.cgroupNearLimit = after.nearLimit();
+    facts.cgroupIsBuildScope = after.isBuildScope();
+    facts.cgroupLimitBytes = after.limitBytes;
+    facts.cgroupHighBytes = after.highBytes;
+    facts.cgroupHighEvents = rise(before.highEvents, after.highEvents);
+    facts.cgroupThrottled = facts.cgroupHighEvents > 0;
+    facts.cgroupMaxEvents = rise(before.maxEvents, after.maxEvents);
+    facts.cgroupHitMax = facts.cgroupMaxEvents > 0;
 }
 
 std::string_view verdictId(BuildVerdict verdict)
@@ -138,11 +175,18 @@ BuildDiagnosis diagnoseBuild(const BuildOutcomeFacts& f, const CargoOutputParser
         }
         d.verdict = BuildVerdict::Succeeded;
         d.summary = "The build succeeded.";
+        if (f.cgroupThrottled)
+            d.detail = throttleLine(f);
         return d;
     }
 
+    const bool cgroupCounted =
+        f.cgroupOomKillsBefore && f.cgroupOomKillsAfter && *f.cgroupOomKillsAfter > *f.cgroupOomKillsBefore;
+    // In the build's own scope a counted kill was of the build, however it
+    // reports the death (make's "Error 2", a test runner's own words).
+    const bool scopeKill = f.cgroupIsBuildScope && cgroupCounted;
     const bool sigkill =
-        (f.signal && *f.signal == 9) || (f.exitCode && *f.exitCode == 137) || !killed.empty();
+        (f.signal && *f.signal == 9) || (f.exitCode && *f.exitCode == 137) || !killed.empty() || scopeKill;
     if (sigkill) {
         const bool counterRose = f.oomKillsBefore && f.oomKillsAfter && *f.oomKillsAfter > *f.oomKillsBefore;
         const bool nearlyExhausted = f.lowestAvailableFraction <= 0.05 && f.lowestHeadroomFraction <= 0.10;
@@ -154,19 +198,38 @@ BuildDiagnosis diagnoseBuild(const BuildOutcomeFacts& f, const CargoOutputParser
                 atLink = atLink || k.linker;
             d.detail = killed.front().line;
         }
-        const bool cgroupCounted = f.cgroupOomKillsBefore && f.cgroupOomKillsAfter &&
-                                   *f.cgroupOomKillsAfter > *f.cgroupOomKillsBefore;
         // The machine-wide counter also counts kills in other cgroups: alone it
         // is no evidence, only with memory near a limit while the build ran.
         const bool nearLimit = f.lowestAvailableFraction <= 0.10 || f.cgroupNearLimit;
-        if (cgroupCounted || (counterRose && nearLimit) || nearlyExhausted) {
+        // The build's own scope reached its MemoryMax and a process of it died
+        // by SIGKILL: the scope's limit did it. Its folder goes with its last
+        // process, so its final kill count may never be read; the machine's
+        // counter rising then confirms it.
+        const bool scopeAtMax =
+            f.cgroupIsBuildScope && f.cgroupLimitBytes && (f.cgroupHitMax || f.cgroupNearLimit);
+        if (cgroupCounted || (counterRose && nearLimit) || nearlyExhausted || scopeAtMax) {
             d.verdict = BuildVerdict::OutOfMemory;
-            d.summary = std::string(cgroupCounted ? "Out of memory" : "Probably out of memory") +
-                        ": the kernel killed " + victim + " (SIGKILL).";
+            const bool certain = cgroupCounted || (scopeAtMax && counterRose);
+            if (scopeAtMax)
+                d.summary = std::string(certain ? "Out of memory" : "Probably out of memory") +
+                            ": the build's scope hit its MemoryMax of " + formatBytes(*f.cgroupLimitBytes) +
+                            " and the kernel killed " + victim + " (SIGKILL).";
+            else
+                d.summary = std::string(certain ? "Out of memory" : "Probably out of memory") +
+                            ": the kernel killed " + victim + " (SIGKILL).";
             std::string evidence;
             if (cgroupCounted)
-                evidence = "The build's memory cgroup counted " +
-                           std::to_string(*f.cgroupOomKillsAfter - *f.cgroupOomKillsBefore) + " OOM kill(s).";
+                evidence =
+                    std::string(f.cgroupIsBuildScope ? "The build's scope" : "The build's memory cgroup") +
+                    " counted " + std::to_string(*f.cgroupOomKillsAfter - *f.cgroupOomKillsBefore) +
+                    " OOM kill(s).";
+            if (f.cgroupHitMax && f.cgroupLimitBytes)
+                addSentence(evidence, "Its memory reached " +
+                                          std::string(f.cgroupIsBuildScope ? "MemoryMax" : "its limit") +
+                                          " (" + formatBytes(*f.cgroupLimitBytes) + ") " +
+                                          times(f.cgroupMaxEvents) + ".");
+            if (f.cgroupThrottled)
+                addSentence(evidence, throttleLine(f));
             if (counterRose)
                 evidence += std::string(evidence.empty() ? "" : " ") +
                             "The kernel's OOM-kill counter rose from " + std::to_string(*f.oomKillsBefore) +
@@ -180,6 +243,9 @@ BuildDiagnosis diagnoseBuild(const BuildOutcomeFacts& f, const CargoOutputParser
             d.detail = d.detail.empty() ? evidence : evidence + "\n" + d.detail;
             const bool singleUnit = output.progress() && output.progress()->compilingNow.size() == 1;
             nextRung(d, preset, atLink, f.jobs, singleUnit);
+            if (scopeAtMax)
+                d.nextStep += " Or raise the preset's MemoryMax (now " + formatBytes(*f.cgroupLimitBytes) +
+                              ") if the machine has the memory to spare.";
             return d;
         }
         if (counterRose) {

@@ -6,8 +6,10 @@
 #include <chrono>
 #include <cstdio>
 #include <ctime>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <random>
+#include <type_traits>
 
 namespace headroom {
 
@@ -55,15 +57,49 @@ struct BadField {
     std::string what;
 };
 
+// A whole number that fits T: nlohmann would truncate 1.5 and wrap -1 or 2^40 silently.
+template <typename T> T integer(const json& v, const char* key)
+{
+    if (!v.is_number_integer())
+        throw BadField{key};
+    if (v.is_number_unsigned()) {
+        const auto n = v.get<std::uint64_t>();
+        if (n > std::uint64_t(std::numeric_limits<T>::max()))
+            throw BadField{key};
+        return T(n);
+    }
+    const auto n = v.get<std::int64_t>();
+    if constexpr (std::is_unsigned_v<T>) {
+        if (n < 0 || std::uint64_t(n) > std::uint64_t(std::numeric_limits<T>::max()))
+            throw BadField{key};
+    } else {
+        if (n < std::int64_t(std::numeric_limits<T>::min()) ||
+            n > std::int64_t(std::numeric_limits<T>::max()))
+            throw BadField{key};
+    }
+    return T(n);
+}
+
 template <typename T> void read(const json& o, const char* key, T& into)
 {
     const auto it = o.find(key);
     if (it == o.end() || it->is_null())
         return;
-    try {
-        into = it->get<T>();
-    } catch (const json::exception&) {
-        throw BadField{key};
+    if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+        into = integer<T>(*it, key);
+    } else if constexpr (std::is_same_v<T, std::map<std::string, std::uint64_t>>) {
+        if (!it->is_object())
+            throw BadField{key};
+        T out;
+        for (const auto& [k, v] : it->items())
+            out[k] = integer<std::uint64_t>(v, key);
+        into = std::move(out);
+    } else {
+        try {
+            into = it->get<T>();
+        } catch (const json::exception&) {
+            throw BadField{key};
+        }
     }
 }
 
@@ -148,8 +184,10 @@ json requestJson(const BuildRequest& r)
 BuildRequest requestFrom(const json& o)
 {
     BuildRequest r;
-    if (!o.is_object())
+    if (o.is_null())
         return r;
+    if (!o.is_object())
+        throw BadField{"spec.request"};
     read(o, "projectDir", r.projectDir);
     read(o, "package", r.package);
     std::string kind = "default";
@@ -222,7 +260,9 @@ RunSpec specFrom(const json& o)
             s.steps.push_back(stepFrom(step));
     }
     read(o, "artifactPath", s.artifactPath);
-    if (auto it = o.find("target"); it != o.end() && it->is_object()) {
+    if (auto it = o.find("target"); it != o.end() && !it->is_null()) {
+        if (!it->is_object())
+            throw BadField{"spec.target"};
         read(*it, "package", s.targetPackage);
         read(*it, "kind", s.targetKind);
         read(*it, "name", s.targetName);
@@ -371,10 +411,15 @@ Result<RunStatus> parseRunStatus(std::string_view text)
     const json o = json::parse(text, nullptr, false);
     if (o.is_discarded() || !o.is_object())
         return Result<RunStatus>::failure("it is not a JSON object (a torn or damaged file)");
-    if (o.value("format", std::string()) != "headroom.run")
+    // Looked at before anything is read as a type: a "format" of 5 is not ours, not a crash.
+    const auto format = o.find("format");
+    if (format == o.end() || !format->is_string() || format->get<std::string>() != "headroom.run")
         return Result<RunStatus>::failure("it is not a Headroom run status");
-    if (o.value("version", 0) != RunStatus::kVersion)
-        return Result<RunStatus>::failure("it has version " + std::to_string(o.value("version", 0)) +
+    const auto version = o.find("version");
+    if (version == o.end() || !version->is_number_integer())
+        return Result<RunStatus>::failure("it has no version number");
+    if (version->get<std::int64_t>() != RunStatus::kVersion)
+        return Result<RunStatus>::failure("it has version " + std::to_string(version->get<std::int64_t>()) +
                                           "; this Headroom reads version " +
                                           std::to_string(RunStatus::kVersion));
     try {
@@ -409,7 +454,9 @@ Result<RunStatus> parseRunStatus(std::string_view text)
                 s.steps.push_back(step);
             }
         }
-        if (auto it = o.find("progress"); it != o.end() && it->is_object()) {
+        if (auto it = o.find("progress"); it != o.end() && !it->is_null()) {
+            if (!it->is_object())
+                throw BadField{"progress"};
             read(*it, "done", s.done);
             read(*it, "total", s.total);
             read(*it, "compilingNow", s.compilingNow);
@@ -438,6 +485,9 @@ Result<RunStatus> parseRunStatus(std::string_view text)
         return Result<RunStatus>::success(std::move(s));
     } catch (const BadField& bad) {
         return Result<RunStatus>::failure("its field \"" + bad.what + "\" is malformed");
+    } catch (const json::exception& e) {
+        // A shape no field check foresaw: still a refusal with a reason, never a throw.
+        return Result<RunStatus>::failure(std::string("it is malformed (") + e.what() + ")");
     }
 }
 

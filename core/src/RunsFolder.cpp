@@ -3,8 +3,11 @@
 
 #include "headroom/Platform.h"
 #include "headroom/ProcessControl.h"
+#include "headroom/SafeText.h"
 
 #include <algorithm>
+#include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -15,6 +18,7 @@
 #include <io.h>
 #include <windows.h>
 #else
+#include <pwd.h>
 #include <unistd.h>
 #endif
 
@@ -54,15 +58,21 @@ bool alive(const std::optional<ProcessKey>& key)
     return key && platform::isAlive(*key);
 }
 
-Result<std::string> readBounded(const fs::path& path)
+// The file's bytes; `damaged` tells a file that is not a status (too large)
+// from one that could not be read now (permissions, a sharing violation on
+// Windows while it is replaced), which is no reason to move it aside.
+Result<std::string> readBounded(const fs::path& path, bool& damaged)
 {
+    damaged = false;
     std::error_code ec;
     const auto size = fs::file_size(path, ec);
     if (ec)
         return Result<std::string>::failure(ec.message());
-    if (size > kMaxStatusBytes)
+    if (size > kMaxStatusBytes) {
+        damaged = true;
         return Result<std::string>::failure("it is " + std::to_string(size) +
                                             " bytes, too large for a status");
+    }
     std::ifstream in(path, std::ios::binary);
     if (!in)
         return Result<std::string>::failure("it cannot be opened");
@@ -72,14 +82,26 @@ Result<std::string> readBounded(const fs::path& path)
     return Result<std::string>::success(std::move(text));
 }
 
+// How long ago the file was last written, by the file system's own clock.
+std::int64_t fileAgeMs(const fs::path& path)
+{
+    std::error_code ec;
+    const auto written = fs::last_write_time(path, ec);
+    if (ec)
+        return -1;
+    return std::chrono::duration_cast<std::chrono::milliseconds>(fs::file_time_type::clock::now() - written)
+        .count();
+}
+
 // Rewrites a run whose supervisor is gone, unless the supervisor finished it meanwhile.
 void markLost(RunEntry& entry)
 {
     RunStatus& s = *entry.status;
     const std::string who = s.supervisor ? "pid " + std::to_string(s.supervisor->pid) : "it";
     if (s.state == RunState::Starting) {
-        entry.problem = "Its supervisor never started (" + who +
-                        "): the run did not begin. Start it again; if this repeats, run `headroom-cli "
+        entry.problem = std::string("Its supervisor never started") +
+                        (s.supervisor ? " (" + who + ")" : std::string()) +
+                        ": the run did not begin. Start it again; if this repeats, run `headroom-cli "
                         "supervise` by hand to see why.";
     } else {
         entry.problem = "Its supervisor (" + who + ") ended before the run did";
@@ -89,9 +111,13 @@ void markLost(RunEntry& entry)
                                    s.spec.id + "` or let it finish."
                              : ", and the build is gone too: how it ended is not known.";
     }
-    // Read again: the supervisor may have written its last status just now.
-    if (auto again = readStatusFile(entry.statusPath); again && again->state == RunState::Finished) {
+    // Read again: the supervisor may have written its last status just now,
+    // or (a late start) taken the run and be alive.
+    if (auto again = readStatusFile(entry.statusPath);
+        again && (again->state == RunState::Finished || alive(again->supervisor))) {
         entry.status = std::move(again.value());
+        entry.supervisorAlive = alive(entry.status->supervisor);
+        entry.buildAlive = alive(entry.status->currentRoot());
         entry.problem.clear();
         return;
     }
@@ -115,8 +141,11 @@ RunEntry examine(const fs::path& path)
     entry.buildAlive = alive(s.currentRoot());
     const bool open = s.state == RunState::Starting || s.state == RunState::Running;
     if (open && !entry.supervisorAlive) {
+        // Young by its creation time or by its file's: either clock may be off.
+        const auto young = [](std::int64_t age) { return age >= 0 && age < kStartingGraceMs; };
         const bool stillStarting =
-            s.state == RunState::Starting && !s.supervisor && nowMs() - s.spec.createdMs < kStartingGraceMs;
+            s.state == RunState::Starting && !s.supervisor &&
+            ((s.spec.createdMs > 0 && young(nowMs() - s.spec.createdMs)) || young(fileAgeMs(path)));
         if (!stillStarting)
             markLost(entry);
     }
@@ -137,8 +166,15 @@ fs::path defaultAppDataDir()
     fs::path base = fromEnv("HOME") / "Library" / "Application Support";
 #else
     fs::path base = fromEnv("XDG_DATA_HOME");
-    if (base.empty() || !base.is_absolute())
-        base = fromEnv("HOME") / ".local" / "share";
+    if (base.empty() || !base.is_absolute()) {
+        fs::path home = fromEnv("HOME");
+        if (home.empty()) {
+            // A service or a cron job without HOME: the account's own folder, not the working one.
+            if (const passwd* pw = ::getpwuid(::getuid()); pw && pw->pw_dir)
+                home = pw->pw_dir;
+        }
+        base = home / ".local" / "share";
+    }
 #endif
     return base / "headroom";
 }
@@ -179,6 +215,9 @@ fs::path defaultHistoryPath()
 
 Result<fs::path> postHistoryRecord(const fs::path& historyPath, const RunStatus& status)
 {
+    if (!isValidRunId(status.spec.id))
+        return Result<fs::path>::failure("\"" + safeText(status.spec.id, 64) +
+                                         "\" is not a run id: the history record was not written.");
     const fs::path file = historyInboxDir(historyPath.empty() ? defaultHistoryPath() : historyPath) /
                           (status.spec.id + ".json");
     auto written = writeAtomically(file, historyRecordJson(status));
@@ -192,8 +231,10 @@ Result<bool> writeAtomically(const fs::path& path, const std::string& text)
 {
     std::error_code ec;
     fs::create_directories(path.parent_path(), ec);
+    // Unique per process and per write: two threads of one front-end may write at once.
+    static std::atomic<unsigned> serial{0};
     fs::path temp = path;
-    temp += ".tmp-" + std::to_string(platform::currentPid());
+    temp += ".tmp-" + std::to_string(platform::currentPid()) + "-" + std::to_string(serial++);
     std::FILE* file = nullptr;
 #ifdef _WIN32
     file = _wfopen(temp.c_str(), L"wb");
@@ -203,20 +244,26 @@ Result<bool> writeAtomically(const fs::path& path, const std::string& text)
     if (!file)
         return Result<bool>::failure("cannot write " + temp.string() + ": " +
                                      std::generic_category().message(errno));
-    const bool wrote =
-        std::fwrite(text.data(), 1, text.size(), file) == text.size() && std::fflush(file) == 0;
-    const int error = errno;
+    // The first failure's errno is the one that says why.
+    int error = 0;
+    const auto check = [&error](bool ok) {
+        if (!ok && error == 0)
+            error = errno ? errno : EIO;
+        return ok;
+    };
+    errno = 0;
+    bool ok = check(std::fwrite(text.data(), 1, text.size(), file) == text.size());
+    ok = check(std::fflush(file) == 0) && ok;
 #ifdef _WIN32
-    const bool synced = _commit(_fileno(file)) == 0;
+    ok = check(_commit(_fileno(file)) == 0) && ok;
 #else
-    const bool synced = ::fsync(fileno(file)) == 0;
+    ok = check(::fsync(fileno(file)) == 0) && ok;
 #endif
-    const bool closed = std::fclose(file) == 0;
-    if (!wrote || !synced || !closed) {
+    ok = check(std::fclose(file) == 0) && ok;
+    if (!ok) {
         fs::remove(temp, ec);
         return Result<bool>::failure("cannot write " + path.string() + ": " +
-                                     std::generic_category().message(wrote ? errno : error) +
-                                     " (is the disk full?)");
+                                     std::generic_category().message(error) + " (is the disk full?)");
     }
 #ifdef _WIN32
     const bool renamed = MoveFileExW(temp.c_str(), path.c_str(), MOVEFILE_REPLACE_EXISTING) != 0;
@@ -233,7 +280,8 @@ Result<bool> writeAtomically(const fs::path& path, const std::string& text)
 
 Result<RunStatus> readStatusFile(const fs::path& path)
 {
-    auto text = readBounded(path);
+    bool damaged = false;
+    auto text = readBounded(path, damaged);
     std::string why;
     if (text) {
         auto status = parseRunStatus(text.value());
@@ -244,11 +292,19 @@ Result<RunStatus> readStatusFile(const fs::path& path)
         std::error_code ec;
         if (!fs::exists(path, ec))
             return Result<RunStatus>::failure("there is no run status " + path.string());
+        if (!damaged)
+            return Result<RunStatus>::failure("The run status " + path.string() + " cannot be read now (" +
+                                              text.error() + "); it is left where it is.");
         why = text.error();
     }
+    // Never over an earlier damaged copy: that one is kept too.
     fs::path aside = path;
     aside += ".corrupt";
     std::error_code ec;
+    for (int n = 1; fs::exists(aside, ec) && n < 1000; ++n) {
+        aside = path;
+        aside += ".corrupt-" + std::to_string(n);
+    }
     fs::rename(path, aside, ec);
     return Result<RunStatus>::failure("The run status " + path.string() + " cannot be read (" + why + ")" +
                                       (ec ? "; it could not be moved aside either (" + ec.message() + ")."
@@ -279,7 +335,7 @@ Result<RunEntry> findRun(const fs::path& dir, const std::string& id)
 {
     if (!isValidRunId(id))
         return Result<RunEntry>::failure(
-            "\"" + id.substr(0, 64) +
+            "\"" + safeText(id, 64) +
             "\" is not a run id: ids are letters, digits, - and _ (see `headroom runs`).");
     const RunFiles files = RunFiles::of(dir, id);
     std::error_code ec;
@@ -303,11 +359,18 @@ Result<std::string> requestStop(const fs::path& dir, const std::string& id)
         return Result<std::string>::failure("Run " + id + " has finished already: there is nothing to stop.");
     if (entry.supervisorAlive || s.state == RunState::Starting) {
         const RunFiles files = RunFiles::of(dir, id);
-        std::ofstream(files.stop) << "stop\n";
+        std::ofstream stop(files.stop);
+        stop << "stop\n";
+        stop.close();
+        bool signalled = false;
 #ifndef _WIN32
         if (entry.supervisorAlive)
-            platform::sendSignal(*s.supervisor, ProcessAction::Terminate);
+            signalled =
+                platform::sendSignal(*s.supervisor, ProcessAction::Terminate).outcome == ActionOutcome::Done;
 #endif
+        if (!stop && !signalled)
+            return Result<std::string>::failure("Could not ask the supervisor of run " + id +
+                                                " to stop: " + files.stop.string() + " cannot be written.");
         return Result<std::string>::success("Asked the supervisor of run " + id +
                                             " to stop its whole process tree.");
     }
@@ -338,7 +401,8 @@ void pruneRuns(const fs::path& dir, std::size_t keep)
             continue;
         if (++finished <= keep)
             continue;
-        const RunFiles files = RunFiles::of(dir, e.status->spec.id);
+        // By the file's own name: that is the run these files belong to.
+        const RunFiles files = RunFiles::of(dir, e.statusPath.stem().string());
         std::error_code ec;
         for (const fs::path& p : {files.log, files.stdoutMessages, files.stop, files.status})
             fs::remove(p, ec);

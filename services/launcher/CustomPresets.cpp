@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "services/launcher/CustomPresets.h"
 
+#include "headroom/Units.h"
+
 #include <QDateTime>
 #include <QFile>
+#include <QRegularExpression>
 #include <QStringDecoder>
 
 namespace headroom::services {
@@ -62,6 +65,55 @@ LauncherSettings openLauncherSettings(const QString& path)
     return out;
 }
 
+MemorySizeInput parseMemorySize(const QString& text)
+{
+    MemorySizeInput in;
+    const QString t = text.trimmed();
+    if (t.isEmpty())
+        return in;
+    const auto refuse = [&](const QString& why) {
+        in.ok = false;
+        in.error = why;
+        return in;
+    };
+    static const QRegularExpression form(
+        QStringLiteral("^([0-9]+(?:\\.[0-9]+)?)\\s*(?:([KMGT])(?:i?B)?|B)?$"),
+        QRegularExpression::CaseInsensitiveOption);
+    const auto m = form.match(t);
+    const QString shown = t.left(40);
+    if (!m.hasMatch())
+        return refuse(QStringLiteral("\"%1\" is not a size: type a number with K, M, G or T (4G, 512M), "
+                                     "or leave it empty for no limit.")
+                          .arg(shown));
+    const QString unit = m.captured(2).toUpper();
+    const int power = unit.isEmpty() ? 0 : QStringLiteral("KMGT").indexOf(unit) + 1;
+    bool ok = false;
+    const double figure = m.captured(1).toDouble(&ok);
+    const double bytes = figure * double(1ull << (10 * power));
+    // Bytes are whole: "1.5" alone is half a byte too many.
+    if (!ok || (power == 0 && m.captured(1).contains('.')))
+        return refuse(QStringLiteral("\"%1\" is not a whole number of bytes: add a unit (1.5G).").arg(shown));
+    if (bytes >= 18446744073709551615.0)
+        return refuse(QStringLiteral("\"%1\" is more memory than any machine has.").arg(shown));
+    const quint64 value = quint64(bytes);
+    if (value < 16 * MiB)
+        return refuse(
+            QStringLiteral("\"%1\" is too small a limit: a build needs far more than 16M.").arg(shown));
+    in.bytes = value;
+    return in;
+}
+
+QString formatMemorySize(quint64 bytes)
+{
+    static const char units[] = {'T', 'G', 'M', 'K'};
+    for (int i = 0; i < 4; ++i) {
+        const quint64 unit = 1ull << (10 * (4 - i));
+        if (bytes >= unit && bytes % unit == 0)
+            return QString::number(bytes / unit) + QLatin1Char(units[i]);
+    }
+    return QString::number(bytes);
+}
+
 QStringList CustomPreset::problems() const
 {
     QStringList out;
@@ -75,7 +127,29 @@ QStringList CustomPreset::problems() const
         if (!line.trimmed().isEmpty() && line.indexOf('=') <= 0)
             out << QStringLiteral("Environment line \"%1\" is not NAME=value.").arg(line.trimmed());
     }
+    if (memoryHigh && memoryMax && *memoryHigh > *memoryMax)
+        out << QStringLiteral("MemoryHigh (%1) is above MemoryMax (%2): the build would be killed before it "
+                              "is ever slowed down. Make MemoryHigh the lower one.")
+                   .arg(QString::fromStdString(formatBytes(*memoryHigh)),
+                        QString::fromStdString(formatBytes(*memoryMax)));
     return out;
+}
+
+QString CustomPreset::description() const
+{
+    QString text = QStringLiteral("Custom preset \"%1\": runs exactly the command below.").arg(name);
+    QStringList limits;
+    if (memoryHigh)
+        limits << QStringLiteral("slowed down above %1 (MemoryHigh)")
+                      .arg(QString::fromStdString(formatBytes(*memoryHigh)));
+    if (memoryMax)
+        limits << QStringLiteral("stopped at %1 (MemoryMax)")
+                      .arg(QString::fromStdString(formatBytes(*memoryMax)));
+    if (!limits.isEmpty())
+        text += QStringLiteral(" In its own systemd user scope it is %1; without one (no systemd user "
+                               "manager, cgroup v1, macOS, Windows) the limits are not applied.")
+                    .arg(limits.join(QStringLiteral(" and ")));
+    return text;
 }
 
 std::optional<BuildPlan> CustomPreset::plan(const QString& projectDir, QString* error) const
@@ -88,7 +162,7 @@ std::optional<BuildPlan> CustomPreset::plan(const QString& projectDir, QString* 
     }
     BuildPlan plan;
     plan.preset = BuildPreset::Custom;
-    plan.note = "Custom preset \"" + name.toStdString() + "\": runs exactly the command below.";
+    plan.note = description().toStdString();
     BuildStep step;
     step.title = name.toStdString();
     step.program = program.trimmed().toStdString();
@@ -115,6 +189,14 @@ std::vector<CustomPreset> loadCustomPresets(QSettings& settings)
         p.arguments = settings.value("arguments").toString();
         p.environment = settings.value("environment").toString();
         p.workingDir = settings.value("workingDir").toString();
+        // Absent in files written before there were limits; junk or 0 is no limit.
+        const auto size = [&](const char* key) -> std::optional<quint64> {
+            bool ok = false;
+            const quint64 v = settings.value(key).toULongLong(&ok);
+            return ok && v > 0 ? std::optional<quint64>(v) : std::nullopt;
+        };
+        p.memoryHigh = size("memoryHigh");
+        p.memoryMax = size("memoryMax");
         if (!p.name.isEmpty())
             presets.push_back(p);
     }
@@ -134,6 +216,10 @@ void saveCustomPresets(QSettings& settings, const std::vector<CustomPreset>& pre
         settings.setValue("arguments", p.arguments);
         settings.setValue("environment", p.environment);
         settings.setValue("workingDir", p.workingDir);
+        if (p.memoryHigh)
+            settings.setValue("memoryHigh", qulonglong(*p.memoryHigh));
+        if (p.memoryMax)
+            settings.setValue("memoryMax", qulonglong(*p.memoryMax));
     }
     settings.endArray();
     settings.sync();

@@ -294,6 +294,99 @@ class TestBuildPlan : public QObject {
         QVERIFY2(d.summary.rfind("Out of memory", 0) == 0, d.summary.c_str());
     }
 
+    void theBuildsOwnScopeIsCertain()
+    {
+        CargoOutputParser none;
+        BuildOutcomeFacts f;
+        // make says "Error 2", not a signal: the scope's count is the evidence.
+        f.exitCode = 2;
+        f.cgroupIsBuildScope = true;
+        f.cgroupOomKillsBefore = 0;
+        f.cgroupOomKillsAfter = 2;
+        f.cgroupLimitBytes = 4 * GiB;
+        f.cgroupHitMax = true;
+        f.cgroupMaxEvents = 3;
+        auto d = diagnoseBuild(f, none, BuildPreset::Custom);
+        QCOMPARE(d.verdict, BuildVerdict::OutOfMemory);
+        QCOMPARE(d.summary,
+                 std::string("Out of memory: the build's scope hit its MemoryMax of 4.0 GiB and the kernel "
+                             "killed the build (SIGKILL)."));
+        QVERIFY2(d.detail.find("The build's scope counted 2 OOM kill(s).") != std::string::npos,
+                 d.detail.c_str());
+        QVERIFY2(d.detail.find("reached MemoryMax (4.0 GiB) 3 times") != std::string::npos, d.detail.c_str());
+        QCOMPARE(d.nextPreset.value(), BuildPreset::A);
+
+        // A kill in the scope far below its limit: out of memory, but not at MemoryMax.
+        f.cgroupHitMax = false;
+        f.cgroupMaxEvents = 0;
+        d = diagnoseBuild(f, none, BuildPreset::Custom);
+        QCOMPARE(d.verdict, BuildVerdict::OutOfMemory);
+        QVERIFY2(d.summary.rfind("Out of memory: the kernel killed", 0) == 0, d.summary.c_str());
+        QVERIFY2(d.summary.find("MemoryMax") == std::string::npos, d.summary.c_str());
+
+        // The scope's last count was never read (its folder went with its last
+        // process), but it was at MemoryMax when rustc got SIGKILL.
+        BuildOutcomeFacts unread;
+        unread.exitCode = 101;
+        unread.cgroupIsBuildScope = true;
+        unread.cgroupLimitBytes = 4 * GiB;
+        unread.cgroupHitMax = true;
+        unread.cgroupMaxEvents = 9;
+        unread.cgroupOomKillsBefore = 0;
+        unread.cgroupOomKillsAfter = 0;
+        CargoOutputParser killedRustc;
+        killedRustc.feed(
+            "error: could not compile `big` (lib)\n\nCaused by:\n  process didn't exit successfully: "
+            "`rustc --crate-name big` (signal: 9, SIGKILL: kill)\n");
+        d = diagnoseBuild(unread, killedRustc, BuildPreset::Custom);
+        QCOMPARE(d.verdict, BuildVerdict::OutOfMemory);
+        QVERIFY2(
+            d.summary.rfind("Probably out of memory: the build's scope hit its MemoryMax of 4.0 GiB", 0) == 0,
+            d.summary.c_str());
+        // The machine's counter rising too makes it certain.
+        unread.oomKillsBefore = 3;
+        unread.oomKillsAfter = 4;
+        d = diagnoseBuild(unread, killedRustc, BuildPreset::Custom);
+        QVERIFY2(d.summary.rfind("Out of memory: the build's scope hit its MemoryMax of 4.0 GiB", 0) == 0,
+                 d.summary.c_str());
+        // Far from MemoryMax, nothing counted: a SIGKILL from elsewhere.
+        unread.cgroupHitMax = false;
+        unread.oomKillsAfter = 3;
+        QCOMPARE(diagnoseBuild(unread, killedRustc, BuildPreset::Custom).verdict,
+                 BuildVerdict::KilledBySignal);
+
+        // Not the build's own scope (a login session's cgroup): exit 2 alone says nothing of memory.
+        f.cgroupIsBuildScope = false;
+        d = diagnoseBuild(f, none, BuildPreset::Custom);
+        QCOMPARE(d.verdict, BuildVerdict::Failed);
+
+        // No kill counted: a failure is a failure, throttled or not.
+        f.cgroupIsBuildScope = true;
+        f.cgroupOomKillsAfter = 0;
+        f.cgroupThrottled = true;
+        f.cgroupHighEvents = 40;
+        QCOMPARE(diagnoseBuild(f, none, BuildPreset::Custom).verdict, BuildVerdict::Failed);
+    }
+
+    void throttlingIsToldAfterASuccess()
+    {
+        BuildOutcomeFacts f;
+        f.exitCode = 0;
+        f.cgroupIsBuildScope = true;
+        auto d = diagnoseBuild(f, CargoOutputParser(), BuildPreset::Custom);
+        QCOMPARE(d.verdict, BuildVerdict::Succeeded);
+        QVERIFY(d.detail.empty());
+        f.cgroupThrottled = true;
+        f.cgroupHighEvents = 1;
+        d = diagnoseBuild(f, CargoOutputParser(), BuildPreset::Custom);
+        QVERIFY2(d.detail.rfind("It was slowed down once at MemoryHigh", 0) == 0, d.detail.c_str());
+        f.cgroupHighEvents = 250;
+        f.cgroupHighBytes = 3 * GiB / 2;
+        d = diagnoseBuild(f, CargoOutputParser(), BuildPreset::Custom);
+        QVERIFY2(d.detail.rfind("It was slowed down 250 times at MemoryHigh (1.5 GiB)", 0) == 0,
+                 d.detail.c_str());
+    }
+
     void splitting()
     {
         QCOMPARE(splitArguments("--locked -Z 'unstable opts' \"a b\" c\\ d").value(),

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // The Linux backend on recorded procfs trees (tests/data/make-fixtures.py).
+#include "headroom/BuildDiagnosis.h"
 #include "headroom/BuildTrees.h"
 #include "headroom/CgroupMemory.h"
 #include "headroom/Platform.h"
@@ -412,6 +413,114 @@ class TestLinuxFixtures : public QObject {
 
         QVERIFY2(!readProcessCgroupMemory(200, cgroups, proc), "pid 200 of the tree has no cgroup file");
         QVERIFY(!readProcessCgroupMemory(201, cgroups, kData + "/proc-nopsi"));
+    }
+
+    void cgroupV2ScopeOfABuildStep()
+    {
+        const std::string proc = kData + "/proc-scope";
+        const std::string start = kData + "/scope-start/sys/fs/cgroup";
+        const std::string scope = "/user.slice/user-1000.slice/user@1000.service/app.slice/"
+                                  "headroom-20261202-061813-4242-ab12-0.scope";
+        const auto s = readProcessCgroupMemory(4242, start, proc);
+        QVERIFY(s);
+        QVERIFY(s->v2);
+        QCOMPARE(s->dir, start + scope);
+        QVERIFY(s->isBuildScope());
+        QCOMPARE(s->highBytes.value_or(0), 3 * GiB);
+        QCOMPARE(s->limitBytes.value_or(0), 4 * GiB);
+        QCOMPARE(s->peakBytes.value_or(0), 48 * MiB);
+        QCOMPARE(s->highEvents.value_or(99), 0u);
+        QCOMPARE(s->maxEvents.value_or(99), 0u);
+        QCOMPARE(s->oomEvents.value_or(99), 0u);
+        QCOMPARE(s->oomKills.value_or(99), 0u);
+        QVERIFY(!s->nearLimit());
+
+        const auto oom = readCgroupMemory(kData + "/scope-oom/sys/fs/cgroup" + scope, true);
+        QVERIFY(oom);
+        QCOMPARE(oom->highEvents.value_or(0), 12u);
+        QCOMPARE(oom->maxEvents.value_or(0), 5u);
+        QCOMPARE(oom->oomEvents.value_or(0), 1u);
+        QCOMPARE(oom->oomKills.value_or(0), 1u);
+        QCOMPARE(oom->peakBytes.value_or(0), 4 * GiB);
+        QVERIFY(oom->nearLimit());
+
+        // "max" in memory.max and memory.high is no limit, not a number.
+        const auto unlimited = readProcessCgroupMemory(4243, start, proc);
+        QVERIFY(unlimited);
+        QVERIFY(unlimited->isBuildScope());
+        QVERIFY2(!unlimited->limitBytes, "memory.max \"max\" is no limit");
+        QVERIFY2(!unlimited->highBytes, "memory.high \"max\" is no throttle");
+        QCOMPARE(unlimited->peakBytes.value_or(0), 2 * GiB);
+        QVERIFY(!unlimited->nearLimit());
+
+        // The login session's cgroup is not a build's scope, and neither is v1's.
+        const auto session = readProcessCgroupMemory(4244, start, proc);
+        QVERIFY(session);
+        QVERIFY(!session->isBuildScope());
+        QVERIFY(!readProcessCgroupMemory(300, kData + "/fs-report/sys/fs/cgroup", kData + "/proc-report")
+                     ->isBuildScope());
+    }
+
+    void scopeCountersBecomeTheDiagnosis()
+    {
+        const std::string scope = "/user.slice/user-1000.slice/user@1000.service/app.slice/"
+                                  "headroom-20261202-061813-4242-ab12-0.scope";
+        const auto at = [&](const char* tree) {
+            const auto s = readCgroupMemory(kData + "/" + tree + "/sys/fs/cgroup" + scope, true);
+            if (!s)
+                qFatal("no recorded scope in %s", tree);
+            return *s;
+        };
+        CargoOutputParser output;
+        output.feed("error: could not compile `big` (lib)\n\nCaused by:\n  process didn't exit successfully: "
+                    "`rustc --crate-name big` (signal: 9, SIGKILL: kill)\n");
+        BuildOutcomeFacts killed;
+        killed.exitCode = 101;
+        addCgroupFacts(killed, at("scope-start"), at("scope-oom"));
+        QVERIFY(killed.cgroupIsBuildScope);
+        QVERIFY(killed.cgroupHitMax);
+        QCOMPARE(killed.cgroupMaxEvents, 5u);
+        QVERIFY(killed.cgroupThrottled);
+        QCOMPARE(killed.cgroupHighEvents, 12u);
+        QCOMPARE(killed.cgroupLimitBytes.value_or(0), 4 * GiB);
+        auto d = diagnoseBuild(killed, output, BuildPreset::Custom);
+        QCOMPARE(d.verdict, BuildVerdict::OutOfMemory);
+        QVERIFY2(d.summary.rfind("Out of memory: the build's scope hit its MemoryMax of 4.0 GiB", 0) == 0,
+                 d.summary.c_str());
+        QVERIFY2(d.detail.find("counted 1 OOM kill") != std::string::npos, d.detail.c_str());
+        QVERIFY2(d.detail.find("slowed down 12 times at MemoryHigh (3.0 GiB)") != std::string::npos,
+                 d.detail.c_str());
+        QVERIFY2(d.nextStep.find("MemoryMax (now 4.0 GiB)") != std::string::npos, d.nextStep.c_str());
+
+        // Read too early (still in the session, which has kills of its own):
+        // the scope is new, its counters start at zero, not at the session's.
+        const auto early =
+            readProcessCgroupMemory(4244, kData + "/scope-start/sys/fs/cgroup", kData + "/proc-scope");
+        QVERIFY(early);
+        BuildOutcomeFacts late;
+        late.exitCode = 101;
+        addCgroupFacts(late, *early, at("scope-oom"));
+        QCOMPARE(late.cgroupOomKillsBefore.value_or(99), 0u);
+        QCOMPARE(late.cgroupMaxEvents, 5u);
+        QCOMPARE(diagnoseBuild(late, output, BuildPreset::Custom).summary, d.summary);
+
+        // Throttled, never at the limit, and it succeeded.
+        BuildOutcomeFacts slowed;
+        slowed.exitCode = 0;
+        addCgroupFacts(slowed, at("scope-start"), at("scope-throttled"));
+        QVERIFY(slowed.cgroupThrottled);
+        QVERIFY(!slowed.cgroupHitMax);
+        d = diagnoseBuild(slowed, CargoOutputParser(), BuildPreset::Custom);
+        QCOMPARE(d.verdict, BuildVerdict::Succeeded);
+        QVERIFY2(d.detail.rfind("It was slowed down 7 times at MemoryHigh (3.0 GiB)", 0) == 0,
+                 d.detail.c_str());
+
+        // Nothing rose between two readings of the same state: nothing to say.
+        BuildOutcomeFacts calm;
+        calm.exitCode = 0;
+        addCgroupFacts(calm, at("scope-throttled"), at("scope-throttled"));
+        QVERIFY(!calm.cgroupThrottled);
+        QVERIFY(diagnoseBuild(calm, CargoOutputParser(), BuildPreset::Custom).detail.empty());
     }
 
     void missingProcfsIsAClearFailure()

@@ -6,6 +6,11 @@ proc-report/ mirrors the second user report: a 31 GiB workstation with 63 GiB
 of swap almost used up, three rustc of one release build, a second cargo on the
 same workspace, test binaries, and hostile process names. proc-nopsi/ is an
 old kernel: no /proc/pressure, no MemAvailable, no oom_kill counter.
+proc-scope/ and scope-{start,oom,throttled}/ are one build step in its own
+systemd user scope (cgroup v2) as it started and as it ended, once killed at
+its MemoryMax and once only throttled at its MemoryHigh; probe-*/ are the
+files the user-scope probe looks at on a systemd desktop with cgroup v2, one
+where memory is not delegated, a cgroup v1 machine and one without systemd.
 Run it again after changing it; the output is committed."""
 import os
 import shutil
@@ -146,6 +151,80 @@ def nopsi_tree():
     process(root, 1, "init", argv=["/sbin/init"], exe="/sbin/init", cwd="/", rss_mib=2)
 
 
+SCOPE_SLICE = "user.slice/user-1000.slice/user@1000.service/app.slice"
+SCOPE = SCOPE_SLICE + "/headroom-20261202-061813-4242-ab12-0.scope"
+UNLIMITED_SCOPE = SCOPE_SLICE + "/headroom-20261202-061900-4243-cd34-0.scope"
+SESSION = "user.slice/user-1000.slice/session-2.scope"
+
+
+def memory_events(high=0, max=0, oom=0, oom_kill=0):
+    return f"low 0\nhigh {high}\nmax {max}\noom {oom}\noom_kill {oom_kill}\noom_group_kill 0\n"
+
+
+def scope_trees():
+    proc = os.path.join(HERE, "proc-scope")
+    shutil.rmtree(proc, ignore_errors=True)
+    # 4242: the build step in its scope; 4243: one in a scope without limits;
+    # 4244: the same step read a moment too early, still in the session's cgroup.
+    write(os.path.join(proc, "4242", "cgroup"), "0::/" + SCOPE + "\n")
+    write(os.path.join(proc, "4243", "cgroup"), "0::/" + UNLIMITED_SCOPE + "\n")
+    write(os.path.join(proc, "4244", "cgroup"), "0::/" + SESSION + "\n")
+    G = 1024 ** 3
+    states = {
+        # As the step started: MemoryHigh 3 GiB, MemoryMax 4 GiB, nothing counted yet.
+        "scope-start": dict(events=memory_events(), peak=48 * 1024 ** 2),
+        # Killed at MemoryMax: throttled 12 times first, reclaim forced at the limit 5 times.
+        "scope-oom": dict(events=memory_events(high=12, max=5, oom=1, oom_kill=1), peak=4 * G),
+        # Succeeded after being throttled 7 times, never near MemoryMax.
+        "scope-throttled": dict(events=memory_events(high=7), peak=3 * G + 100 * 1024 ** 2),
+    }
+    for name, state in states.items():
+        root = os.path.join(HERE, name)
+        shutil.rmtree(root, ignore_errors=True)
+        cg = os.path.join(root, "sys/fs/cgroup")
+        d = os.path.join(cg, SCOPE)
+        write(os.path.join(d, "memory.events"), state["events"])
+        write(os.path.join(d, "memory.peak"), f"{state['peak']}\n")
+        write(os.path.join(d, "memory.high"), f"{3 * G}\n")
+        write(os.path.join(d, "memory.max"), f"{4 * G}\n")
+        u = os.path.join(cg, UNLIMITED_SCOPE)
+        write(os.path.join(u, "memory.events"), memory_events(oom_kill=0))
+        write(os.path.join(u, "memory.peak"), f"{2 * G}\n")
+        write(os.path.join(u, "memory.high"), "max\n")
+        write(os.path.join(u, "memory.max"), "max\n")
+        # The login session's cgroup has its own history: none of it is the build's.
+        s = os.path.join(cg, SESSION)
+        write(os.path.join(s, "memory.events"), memory_events(high=9, max=2, oom=4, oom_kill=4))
+        write(os.path.join(s, "memory.max"), "max\n")
+
+
+def probe_trees():
+    def tree(name, controllers, delegated, v1_memory, systemd, manager):
+        root = os.path.join(HERE, name)
+        shutil.rmtree(root, ignore_errors=True)
+        cg = os.path.join(root, "sys/fs/cgroup")
+        if controllers is not None:
+            write(os.path.join(cg, "cgroup.controllers"), controllers + "\n")
+        if delegated is not None:
+            write(os.path.join(cg, "user.slice/user-1000.slice/user@1000.service/cgroup.controllers"),
+                  delegated + "\n")
+        if v1_memory:
+            write(os.path.join(cg, "memory", "memory.limit_in_bytes"), "9223372036854771712\n")
+            # A hybrid layout: a unified hierarchy without the memory controller.
+            write(os.path.join(cg, "unified", "cgroup.controllers"), "\n")
+        if systemd:
+            write(os.path.join(root, "run/systemd/system/.present"), "")
+        if manager:
+            # Stands in for the user manager's socket (a repository holds no sockets).
+            write(os.path.join(root, "run/user/1000/systemd/private"), "")
+    tree("probe-v2", "cpuset cpu io memory hugetlb pids rdma misc", "cpu memory pids", False, True, True)
+    tree("probe-nodelegate", "cpuset cpu io memory pids", "cpu pids", False, True, True)
+    tree("probe-v1", None, None, True, True, True)
+    tree("probe-nosystemd", None, None, True, False, False)
+
+
 if __name__ == "__main__":
     report_tree()
     nopsi_tree()
+    scope_trees()
+    probe_trees()

@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "services/SettingsStore.h"
+#include "services/launcher/CustomPresets.h"
 
 #include <QDir>
 #include <QFile>
 #include <QTemporaryDir>
 #include <QtTest>
 
+using headroom::services::CustomPreset;
 using headroom::services::DashboardSettings;
 using headroom::services::SettingsStore;
 
@@ -168,6 +170,123 @@ class TestSettingsStore : public QObject {
         QCOMPARE(changes, (QStringList{QStringLiteral("refresh interval: 1 s -> 2 s"),
                                        QStringLiteral("extra compilers: [] -> [zig]")}));
         QVERIFY(SettingsStore::describeChanges(before, before).isEmpty());
+    }
+
+    void memorySizesAreReadAsTyped_data()
+    {
+        QTest::addColumn<QString>("text");
+        QTest::addColumn<bool>("ok");
+        QTest::addColumn<qulonglong>("bytes"); // 0: no limit
+        const qulonglong M = 1024ull * 1024, G = 1024 * M;
+        QTest::newRow("empty") << QString() << true << 0ull;
+        QTest::newRow("blank") << QStringLiteral("   ") << true << 0ull;
+        QTest::newRow("4G") << QStringLiteral("4G") << true << 4 * G;
+        QTest::newRow("4g") << QStringLiteral("4g") << true << 4 * G;
+        QTest::newRow("4 GiB") << QStringLiteral(" 4 GiB ") << true << 4 * G;
+        QTest::newRow("4GB") << QStringLiteral("4GB") << true << 4 * G;
+        QTest::newRow("1.5G") << QStringLiteral("1.5G") << true << 3 * G / 2;
+        QTest::newRow("512M") << QStringLiteral("512M") << true << 512 * M;
+        QTest::newRow("2T") << QStringLiteral("2T") << true << 2048 * G;
+        QTest::newRow("bytes") << QStringLiteral("3221225472") << true << 3 * G;
+        QTest::newRow("junk") << QStringLiteral("lots") << false << 0ull;
+        QTest::newRow("unknown unit") << QStringLiteral("4X") << false << 0ull;
+        QTest::newRow("negative") << QStringLiteral("-1G") << false << 0ull;
+        QTest::newRow("two numbers") << QStringLiteral("4G 2G") << false << 0ull;
+        QTest::newRow("zero") << QStringLiteral("0") << false << 0ull;
+        QTest::newRow("too small") << QStringLiteral("1K") << false << 0ull;
+        QTest::newRow("half a byte") << QStringLiteral("20000000.5") << false << 0ull;
+        QTest::newRow("too large") << QStringLiteral("99999999T") << false << 0ull;
+    }
+
+    void memorySizesAreReadAsTyped()
+    {
+        QFETCH(QString, text);
+        QFETCH(bool, ok);
+        QFETCH(qulonglong, bytes);
+        const auto in = headroom::services::parseMemorySize(text);
+        QCOMPARE(in.ok, ok);
+        QCOMPARE(qulonglong(in.bytes.value_or(0)), bytes);
+        QCOMPARE(in.error.isEmpty(), ok);
+        if (!ok)
+            QVERIFY2(in.error.contains(text.trimmed().left(40)), qPrintable(in.error));
+        if (in.bytes) // the short form reads back as the same size
+            QCOMPARE(
+                headroom::services::parseMemorySize(headroom::services::formatMemorySize(*in.bytes)).bytes,
+                in.bytes);
+    }
+
+    void sizesAreShownShort()
+    {
+        QCOMPARE(headroom::services::formatMemorySize(4ull << 30), QStringLiteral("4G"));
+        QCOMPARE(headroom::services::formatMemorySize(1536ull << 20), QStringLiteral("1536M"));
+        QCOMPARE(headroom::services::formatMemorySize((3ull << 30) + 1), QStringLiteral("3221225473"));
+        QCOMPARE(headroom::services::formatMemorySize(2ull << 40), QStringLiteral("2T"));
+    }
+
+    void customPresetLimitsAreSavedAndLoaded()
+    {
+        QTemporaryDir dir;
+        const QString path = dir.filePath(QStringLiteral("launcher.conf"));
+        CustomPreset limited{QStringLiteral("big"), QStringLiteral("make"), QStringLiteral("-j8"), {}, {}};
+        limited.memoryHigh = 3ull << 30;
+        limited.memoryMax = 4ull << 30;
+        CustomPreset plain{QStringLiteral("plain"), QStringLiteral("ninja"), {}, {}, {}};
+        {
+            QSettings settings(path, QSettings::IniFormat);
+            headroom::services::saveCustomPresets(settings, {limited, plain});
+        }
+        QSettings settings(path, QSettings::IniFormat);
+        const auto loaded = headroom::services::loadCustomPresets(settings);
+        QCOMPARE(loaded.size(), std::size_t(2));
+        QCOMPARE(loaded[0].memoryHigh, limited.memoryHigh);
+        QCOMPARE(loaded[0].memoryMax, limited.memoryMax);
+        QVERIFY(!loaded[1].memoryHigh);
+        QVERIFY(!loaded[1].memoryMax);
+        // Saving a preset without limits over one with them drops them.
+        headroom::services::saveCustomPresets(settings, {plain});
+        QVERIFY(!headroom::services::loadCustomPresets(settings)[0].memoryMax);
+    }
+
+    void anOldLauncherFileStillLoads()
+    {
+        QTemporaryDir dir;
+        const QString path = dir.filePath(QStringLiteral("launcher.conf"));
+        // As a Headroom without memory limits wrote it, and one hand-edited badly.
+        write(path, "[launcher]\ncustomPresets\\1\\name=tests\ncustomPresets\\1\\program=cargo\n"
+                    "customPresets\\1\\arguments=nextest run\ncustomPresets\\1\\environment=\n"
+                    "customPresets\\1\\workingDir=\ncustomPresets\\2\\name=odd\n"
+                    "customPresets\\2\\program=make\ncustomPresets\\2\\memoryMax=lots\n"
+                    "customPresets\\2\\memoryHigh=0\ncustomPresets\\size=2\n");
+        QSettings settings(path, QSettings::IniFormat);
+        const auto loaded = headroom::services::loadCustomPresets(settings);
+        QCOMPARE(loaded.size(), std::size_t(2));
+        QCOMPARE(loaded[0].name, QStringLiteral("tests"));
+        QCOMPARE(loaded[0].arguments, QStringLiteral("nextest run"));
+        QVERIFY(!loaded[0].memoryHigh && !loaded[0].memoryMax);
+        QVERIFY2(!loaded[1].memoryMax, "junk is no limit");
+        QVERIFY2(!loaded[1].memoryHigh, "0 is no limit");
+    }
+
+    void limitsAreDescribedAndChecked()
+    {
+        CustomPreset p{QStringLiteral("big"), QStringLiteral("make"), {}, {}, {}};
+        QVERIFY(!p.description().contains(QStringLiteral("Memory")));
+        p.memoryMax = 4ull << 30;
+        QVERIFY2(p.description().contains(QStringLiteral("stopped at 4.0 GiB (MemoryMax)")),
+                 qPrintable(p.description()));
+        QVERIFY2(p.description().contains(QStringLiteral("not applied")), qPrintable(p.description()));
+        p.memoryHigh = 3ull << 30;
+        QVERIFY2(p.description().contains(QStringLiteral("slowed down above 3.0 GiB (MemoryHigh)")),
+                 qPrintable(p.description()));
+        QVERIFY(p.problems().isEmpty());
+        const auto plan = p.plan(QStringLiteral("/tmp"));
+        QVERIFY(plan);
+        QCOMPARE(QString::fromStdString(plan->note), p.description());
+        // Throttling above the kill line never happens: said, not saved.
+        p.memoryHigh = 5ull << 30;
+        QCOMPARE(p.problems().size(), 1);
+        QVERIFY2(p.problems()[0].contains(QStringLiteral("above MemoryMax")), qPrintable(p.problems()[0]));
+        QVERIFY(!p.plan(QStringLiteral("/tmp")));
     }
 };
 

@@ -12,8 +12,13 @@
 namespace headroom::ui {
 
 namespace {
-enum Column { Name, Program, Arguments, Environment, Folder, ColumnCount };
+enum Column { Name, Program, Arguments, Environment, MemoryHigh, MemoryMax, Folder, ColumnCount };
+
+QString sizeText(const std::optional<quint64>& bytes)
+{
+    return bytes ? services::formatMemorySize(*bytes) : QString();
 }
+} // namespace
 
 CustomPresetsDialog::CustomPresetsDialog(const std::vector<services::CustomPreset>& presets, QWidget* parent)
     : QDialog(parent)
@@ -23,11 +28,17 @@ CustomPresetsDialog::CustomPresetsDialog(const std::vector<services::CustomPrese
         new QLabel(tr("Commands for builds that are not plain cargo builds (make, ninja, cmake --build, "
                       "cargo nextest run…). Arguments are split like a shell would, but never run by one. "
                       "Environment: NAME=value pairs separated by \";\". An empty folder means the "
-                      "project folder."));
+                      "project folder. Memory high and max (4G, 512M; empty: none) are the build's "
+                      "systemd user scope's MemoryHigh, above which it is slowed down, and MemoryMax, at "
+                      "which it is killed; they apply only where Linux has a systemd user manager."));
     intro->setWordWrap(true);
     table_ = new QTableWidget(0, ColumnCount);
-    table_->setHorizontalHeaderLabels(
-        {tr("Name"), tr("Program"), tr("Arguments"), tr("Environment"), tr("Folder")});
+    table_->setHorizontalHeaderLabels({tr("Name"), tr("Program"), tr("Arguments"), tr("Environment"),
+                                       tr("Memory high"), tr("Memory max"), tr("Folder")});
+    table_->horizontalHeaderItem(MemoryHigh)
+        ->setToolTip(tr("MemoryHigh: above this the kernel slows the build down instead of letting it grow"));
+    table_->horizontalHeaderItem(MemoryMax)->setToolTip(
+        tr("MemoryMax: at this the kernel kills in the build's own scope, not elsewhere"));
     table_->horizontalHeader()->setStretchLastSection(true);
     table_->verticalHeader()->hide();
     for (const auto& p : presets)
@@ -62,7 +73,7 @@ CustomPresetsDialog::CustomPresetsDialog(const std::vector<services::CustomPrese
     layout->addLayout(rowButtons);
     layout->addWidget(problems_);
     layout->addWidget(buttons);
-    resize(860, 380);
+    resize(1000, 380);
 }
 
 void CustomPresetsDialog::addRow(const services::CustomPreset& p)
@@ -71,7 +82,9 @@ void CustomPresetsDialog::addRow(const services::CustomPreset& p)
     table_->insertRow(row);
     QString environment = p.environment;
     environment.replace('\n', QStringLiteral("; "));
-    const QString cells[ColumnCount] = {p.name, p.program, p.arguments, environment, p.workingDir};
+    const QString cells[ColumnCount] = {
+        p.name,      p.program, p.arguments, environment, sizeText(p.memoryHigh), sizeText(p.memoryMax),
+        p.workingDir};
     for (int c = 0; c < ColumnCount; ++c)
         table_->setItem(row, c, new QTableWidgetItem(cells[c]));
 }
@@ -92,6 +105,9 @@ std::vector<services::CustomPreset> CustomPresetsDialog::presets() const
             env << pair.trimmed();
         p.environment = env.join('\n');
         p.workingDir = text(Folder);
+        // Junk reads as no limit here; accept() refuses it first.
+        p.memoryHigh = services::parseMemorySize(text(MemoryHigh)).bytes;
+        p.memoryMax = services::parseMemorySize(text(MemoryMax)).bytes;
         out.push_back(p);
     }
     return out;
@@ -100,9 +116,19 @@ std::vector<services::CustomPreset> CustomPresetsDialog::presets() const
 void CustomPresetsDialog::accept()
 {
     QStringList problems;
-    for (const auto& p : presets()) {
+    const auto all = presets();
+    for (int row = 0; row < int(all.size()); ++row) {
+        const auto& p = all[std::size_t(row)];
+        const QString who = p.name.isEmpty() ? tr("(unnamed)") : p.name;
+        for (const auto& [column, label] :
+             {std::pair{MemoryHigh, tr("Memory high")}, {MemoryMax, tr("Memory max")}}) {
+            const QTableWidgetItem* item = table_->item(row, column);
+            const auto size = services::parseMemorySize(item ? item->text() : QString());
+            if (!size.ok)
+                problems << QStringLiteral("%1: %2 %3").arg(who, label, size.error);
+        }
         for (const QString& problem : p.problems())
-            problems << QStringLiteral("%1: %2").arg(p.name.isEmpty() ? tr("(unnamed)") : p.name, problem);
+            problems << QStringLiteral("%1: %2").arg(who, problem);
     }
     if (!problems.isEmpty()) {
         problems_->setText(problems.join('\n'));

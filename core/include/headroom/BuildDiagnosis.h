@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
 // Why a build ended the way it did, in words, and the next safe step.
@@ -45,6 +46,15 @@ struct BuildOutcomeFacts {
     std::optional<std::uint64_t> cgroupOomKillsBefore;
     std::optional<std::uint64_t> cgroupOomKillsAfter;
     bool cgroupNearLimit = false; // the cgroup's peak usage came within 10% of its limit
+    // The build ran in its own transient scope (Linux, systemd user manager):
+    // every kill it counted was of the build.
+    bool cgroupIsBuildScope = false;
+    std::optional<std::uint64_t> cgroupLimitBytes; // its MemoryMax (memory.max); none: no limit
+    std::optional<std::uint64_t> cgroupHighBytes;  // its MemoryHigh (memory.high); none: no throttle
+    bool cgroupThrottled = false;       // memory.events "high" rose: the kernel slowed the build down
+    std::uint64_t cgroupHighEvents = 0; // by how much
+    bool cgroupHitMax = false;          // memory.events "max" rose: usage reached MemoryMax
+    std::uint64_t cgroupMaxEvents = 0;
 };
 
 struct BuildDiagnosis {
@@ -57,6 +67,9 @@ struct BuildDiagnosis {
 };
 
 // The facts the build's memory cgroup gives, read as it started and as it ended.
+// When `after` is the build's own scope and `before` was read elsewhere (the
+// build had not moved into its scope yet), the scope's counters count from
+// zero: a transient scope is new for each step.
 void addCgroupFacts(BuildOutcomeFacts& facts, const CgroupMemoryState& before,
                     const CgroupMemoryState& after);
 

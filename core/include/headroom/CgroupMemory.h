@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace headroom {
 
@@ -18,17 +19,40 @@ struct CgroupMemoryState {
     bool v2 = false;
     std::optional<std::uint64_t> oomKills;   // v2 memory.events, v1 memory.oom_control (kernel >= 4.13)
     std::optional<std::uint64_t> peakBytes;  // v2 memory.peak, v1 memory.max_usage_in_bytes
-    std::optional<std::uint64_t> limitBytes; // none when unlimited
+    std::optional<std::uint64_t> limitBytes; // v2 memory.max, v1 memory.limit_in_bytes; none when unlimited
+    // v2 only: memory.high (the throttle line; none when "max") and the
+    // counters of memory.events: how often usage went over memory.high
+    // (throttled), hit memory.max (reclaim forced), and how often the OOM
+    // killer was invoked for the cgroup.
+    std::optional<std::uint64_t> highBytes;
+    std::optional<std::uint64_t> highEvents;
+    std::optional<std::uint64_t> maxEvents;
+    std::optional<std::uint64_t> oomEvents;
 
     // The peak came within 10% of the limit.
     bool nearLimit() const { return peakBytes && limitBytes && *peakBytes * 10 >= *limitBytes * 9; }
+    // A transient scope Headroom made for one build step ("headroom-<run>-<step>.scope"):
+    // everything it counted, it counted of that build.
+    bool isBuildScope() const
+    {
+        const std::string_view prefix = "headroom-", suffix = ".scope";
+        const auto slash = dir.find_last_of('/');
+        const std::string_view name =
+            std::string_view(dir).substr(slash == std::string::npos ? 0 : slash + 1);
+        return v2 && name.size() > prefix.size() + suffix.size() && name.substr(0, prefix.size()) == prefix &&
+               name.substr(name.size() - suffix.size()) == suffix;
+    }
 };
 
+// Linux reads them; elsewhere there are none (nullopt).
 // The memory cgroup of `pid` (from <procRoot>/<pid>/cgroup), read under
 // `root`. Nullopt where there is none to read (not Linux, no memory controller).
 std::optional<CgroupMemoryState> readProcessCgroupMemory(Pid pid, const std::string& root = "/sys/fs/cgroup",
                                                          const std::string& procRoot = "/proc");
-// The same cgroup read again, by its folder (the process may be gone).
+// The same cgroup read again, by its folder (the process may be gone). A
+// transient scope's folder is removed as soon as its last process ends: read
+// it while the build runs (it is two or four small files) and keep the last
+// reading that worked as the state at the end.
 std::optional<CgroupMemoryState> readCgroupMemory(const std::string& dir, bool v2);
 
 } // namespace headroom

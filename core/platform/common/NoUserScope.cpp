@@ -4,9 +4,19 @@
 
 namespace headroom {
 
-ScopeProbe probeUserScope()
+ScopeProbeEnvironment ScopeProbeEnvironment::current()
+{
+    return {};
+}
+
+ScopeProbe probeUserScope(const ScopeProbeEnvironment&)
 {
     return {false, "transient memory scopes need Linux with a systemd user manager"};
+}
+
+ScopeProbe probeUserScope()
+{
+    return probeUserScope(ScopeProbeEnvironment::current());
 }
 
 std::vector<std::string> scopedCommand(const ScopeOptions&, const std::vector<std::string>& argv)

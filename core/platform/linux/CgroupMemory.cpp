@@ -54,10 +54,16 @@ std::optional<CgroupMemoryState> readCgroupMemory(const std::string& dir, bool v
         if (!events)
             return std::nullopt;
         s.oomKills = keyed(*events, "oom_kill");
+        s.highEvents = keyed(*events, "high");
+        s.maxEvents = keyed(*events, "max");
+        s.oomEvents = keyed(*events, "oom");
         if (auto peak = readSmall(dir + "/memory.peak"))
             s.peakBytes = number(*peak);
+        // "max" reads as none: no number there.
         if (auto max = readSmall(dir + "/memory.max"))
-            s.limitBytes = number(*max); // "max" reads as none
+            s.limitBytes = number(*max);
+        if (auto high = readSmall(dir + "/memory.high"))
+            s.highBytes = number(*high);
         return s;
     }
     const auto control = readSmall(dir + "/memory.oom_control");
