@@ -454,6 +454,10 @@ void LauncherController::launch()
                                                                               : QString()};
         runner_.setTitle(last.title());
     }
+    // A custom preset's memory limits bound its build's scope; the presets A-D set none.
+    const CustomPreset* custom = preset_ == BuildPreset::Custom ? customPreset() : nullptr;
+    runner_.setMemoryLimits(custom ? custom->memoryHigh : std::nullopt,
+                            custom ? custom->memoryMax : std::nullopt);
     // Announce first: views reset for the new run before its first step shows.
     emit planStarted(plan_);
     setState(State::Running);

@@ -749,6 +749,7 @@ class TestBuildLauncher : public QObject {
         services::CustomPreset make{
             "make all", "sh", "-c 'echo \"custom ran in $PWD with $LEVEL\"'", "LEVEL=3", {}};
         QVERIFY(make.problems().isEmpty());
+        make.memoryMax = 2 * GiB; // the scope's limit, written into the run's spec
         {
             services::LauncherController controller(dir.path() + "/h.sqlite", ini);
             controller.setCustomPresets({make});
@@ -780,6 +781,12 @@ class TestBuildLauncher : public QObject {
         for (const auto& chunk : output)
             all += chunk.at(0).toString();
         QVERIFY2(all.contains("custom ran in " + dir.path() + " with 3"), qPrintable(all));
+        const auto run = findRun(defaultRunsDir(), result.runId.toStdString());
+        QVERIFY2(run, run ? "" : run.error().c_str());
+        QCOMPARE(run.value().status->spec.memoryMax.value_or(0), std::uint64_t(2 * GiB));
+        QVERIFY(!run.value().status->spec.memoryHigh);
+        QCOMPARE(run.value().status->spec.targetKind, std::string("custom"));
+        QCOMPARE(run.value().status->spec.origin, RunOrigin::Window);
     }
 
     void historySurvivesAndCorruptionIsKeptAside()
@@ -909,11 +916,13 @@ class TestBuildLauncher : public QObject {
             QSKIP("sqlite3 is needed to write a history of the older shape");
         QTemporaryDir dir;
         const QString path = dir.path() + "/history.sqlite";
-        sqlite(path, "CREATE TABLE runs (id INTEGER PRIMARY KEY, project TEXT NOT NULL, preset TEXT NOT NULL,"
-                     " started_ms INTEGER, seconds REAL, verdict TEXT, summary TEXT, exit_code INTEGER,"
-                     " signal INTEGER, peak_tree_bytes INTEGER, peak_system_used INTEGER, jobs INTEGER,"
-                     " artifact TEXT);"
-                     " INSERT INTO runs (project, preset, started_ms, verdict) VALUES ('/p', 'A', 5, 'succeeded');");
+        sqlite(
+            path,
+            "CREATE TABLE runs (id INTEGER PRIMARY KEY, project TEXT NOT NULL, preset TEXT NOT NULL,"
+            " started_ms INTEGER, seconds REAL, verdict TEXT, summary TEXT, exit_code INTEGER,"
+            " signal INTEGER, peak_tree_bytes INTEGER, peak_system_used INTEGER, jobs INTEGER,"
+            " artifact TEXT);"
+            " INSERT INTO runs (project, preset, started_ms, verdict) VALUES ('/p', 'A', 5, 'succeeded');");
         services::BuildHistory history(path);
         QVERIFY2(history.ok(), qPrintable(history.warning()));
         auto runs = history.runs("/p");
