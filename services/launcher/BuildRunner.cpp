@@ -225,6 +225,9 @@ bool BuildRunner::adopt(const QString& runId, QString* error)
     request_ = status.spec.request;
     plan_ = planOf(status.spec);
     follow(status.spec.id, true);
+    // Where it is, at once (its root, for the builds list); the first poll
+    // still announces its steps and figures.
+    status_ = status;
     return true;
 }
 
