@@ -228,14 +228,16 @@ bool Dashboard::mayClose()
         QTimer::singleShot(0, qApp, &QCoreApplication::quit);
         return true;
     }
+    // The build runs under its own supervisor: quitting never ends it, and
+    // the next Headroom follows it again.
     switch (window_->askCloseDuringBuild()) {
     case ui::MainWindow::CloseDuringBuild::KeepRunning:
-        spdlog::info("window closed during a build; quitting when it ends");
-        connect(launcher_.get(), &services::LauncherController::finished, qApp, &QCoreApplication::quit,
-                Qt::QueuedConnection);
+        spdlog::info("window closed during a build; the build keeps running under its supervisor (run {})",
+                     launcher_->runningRunId().toStdString());
+        QTimer::singleShot(0, qApp, &QCoreApplication::quit);
         return true;
     case ui::MainWindow::CloseDuringBuild::StopBuild:
-        spdlog::info("window closed during a build; stopping it");
+        spdlog::info("window closed during a build; stopping it first");
         connect(launcher_.get(), &services::LauncherController::finished, qApp, &QCoreApplication::quit,
                 Qt::QueuedConnection);
         launcher_->stop();

@@ -507,10 +507,10 @@ MainWindow::CloseDuringBuild MainWindow::askCloseDuringBuild()
     QMessageBox box(QMessageBox::Question, tr("A build is running"),
                     tr("A build started from Headroom is still running."), QMessageBox::NoButton, this);
     box.setInformativeText(
-        tr("Keep it running: the window closes now and Headroom quits when the build ends, "
-           "after recording it in the history. Stop it: the whole build stops now."));
-    QPushButton* keep = box.addButton(tr("&Keep it running"), QMessageBox::AcceptRole);
-    QPushButton* stop = box.addButton(tr("&Stop the build"), QMessageBox::DestructiveRole);
+        tr("The build keeps running when Headroom quits; Headroom shows it again when you open it, "
+           "and records it in the history. Or stop the whole build now, then quit."));
+    QPushButton* keep = box.addButton(tr("&Quit, keep the build running"), QMessageBox::AcceptRole);
+    QPushButton* stop = box.addButton(tr("&Stop the build and quit"), QMessageBox::DestructiveRole);
     box.addButton(QMessageBox::Cancel);
     box.setDefaultButton(keep);
     box.exec();

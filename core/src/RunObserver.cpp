@@ -53,6 +53,10 @@ void RunObserver::followCgroup([[maybe_unused]] const ProcessKey& root)
     auto cg = readProcessCgroupMemory(root.pid);
     if (!cg)
         return;
+    // A process on its way out is shown in the hierarchy's root cgroup
+    // (the kernel moves exiting tasks there): not a move of the build.
+    if (cgroupLatest_ && cg->dir != cgroupLatest_->dir && cgroupLatest_->dir.rfind(cg->dir + "/", 0) == 0)
+        return;
     if (!cgroupBefore_ || cgroupBefore_->dir != cg->dir)
         cgroupBefore_ = cg;
     cgroupLatest_ = std::move(cg);

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "services/launcher/BuildHistory.h"
 
+#include "headroom/RunsFolder.h"
+
 #include <QDateTime>
 #include <QDir>
 #include <QFile>
@@ -80,6 +82,8 @@ QJsonObject runToJson(const QString& project, const BuildPlan& plan, const Build
                       qint64 startedMs, const RunTarget& target)
 {
     QJsonObject o;
+    if (!r.runId.isEmpty())
+        o["runId"] = r.runId;
     o["project"] = project;
     o["preset"] = q(presetId(plan.preset));
     if (target.known()) {
@@ -115,14 +119,42 @@ QJsonObject runToJson(const QString& project, const BuildPlan& plan, const Build
     return o;
 }
 
-// Inserts one run (the caller holds the transaction); the new id, or 0 with `error`.
-qint64 insertRun(QSqlDatabase& db, const QJsonObject& o, QSqlError* error)
+// The row of a run id recorded before: 0 when there is none, -1 with `error`.
+qint64 rowOfRunId(QSqlDatabase& db, const QString& runId, QSqlError* error)
 {
+    QSqlQuery q(db);
+    q.prepare("SELECT id FROM runs WHERE run_id = ?");
+    q.addBindValue(runId);
+    if (!q.exec()) {
+        *error = q.lastError();
+        return -1;
+    }
+    return q.next() ? q.value(0).toLongLong() : 0;
+}
+
+// Inserts one run (the caller holds the transaction); the new id, or 0 with
+// `error`. A run id recorded before is not inserted again: its row is the answer.
+qint64 insertRun(QSqlDatabase& db, const QJsonObject& o, QSqlError* error, bool* existed = nullptr)
+{
+    const QString runId = o["runId"].toString();
+    if (existed)
+        *existed = false;
+    if (!runId.isEmpty()) {
+        const qint64 known = rowOfRunId(db, runId, error);
+        if (known < 0)
+            return 0;
+        if (known > 0) {
+            if (existed)
+                *existed = true;
+            return known;
+        }
+    }
     QSqlQuery q(db);
     q.prepare(
         "INSERT INTO runs (project, preset, started_ms, seconds, verdict, summary, exit_code, signal,"
-        " peak_tree_bytes, peak_system_used, jobs, artifact, package, target_kind, target_name, features)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        " peak_tree_bytes, peak_system_used, jobs, artifact, package, target_kind, target_name, features,"
+        " run_id)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     q.addBindValue(o["project"].toString());
     q.addBindValue(o["preset"].toString());
     q.addBindValue(qint64(o["startedMs"].toDouble()));
@@ -139,6 +171,7 @@ qint64 insertRun(QSqlDatabase& db, const QJsonObject& o, QSqlError* error)
     q.addBindValue(nullableText(o["targetKind"]));
     q.addBindValue(nullableText(o["targetName"]));
     q.addBindValue(nullableText(o["features"]));
+    q.addBindValue(runId.isEmpty() ? QVariant(QMetaType(QMetaType::QString)) : QVariant(runId));
     if (!q.exec()) {
         *error = q.lastError();
         return 0;
@@ -187,6 +220,10 @@ std::optional<quint64> combine(const QVariant& measured, const QVariant& atLeast
 }
 
 constexpr qint64 kMaxPendingBytes = 16 << 20;
+// One inbox file holds one run: anything larger is not one of ours.
+constexpr qint64 kMaxInboxFileBytes = 4 << 20;
+// Files read per import; the rest wait for the next.
+constexpr int kMaxInboxFiles = 500;
 
 } // namespace
 
@@ -281,8 +318,12 @@ BuildHistory::BuildHistory(const QString& path)
         break;
     }
     }
-    if (ok_)
-        replayPending();
+    if (ok_) {
+        InboxImport import;
+        replayPending(&import);
+        if (!import.problems.isEmpty())
+            warning_ = import.problems.join(' ');
+    }
 }
 
 BuildHistory::~BuildHistory()
@@ -377,13 +418,15 @@ bool BuildHistory::createSchema(QString* why)
     while (q.next())
         columns << q.value(1).toString();
     q.finish();
-    for (const char* column : {"package", "target_kind", "target_name", "features"}) {
+    // And before runs had a supervisor's id: NULL for those, so the unique
+    // index lets any number of them be.
+    for (const char* column : {"package", "target_kind", "target_name", "features", "run_id"}) {
         if (columns.contains(QLatin1String(column)))
             continue;
         if (!run(QStringLiteral("ALTER TABLE runs ADD COLUMN %1 TEXT").arg(QLatin1String(column))))
             return false;
     }
-    return true;
+    return run("CREATE UNIQUE INDEX IF NOT EXISTS runs_run_id ON runs(run_id)");
 }
 
 QString BuildHistory::busyMessage() const
@@ -416,16 +459,78 @@ QString BuildHistory::keepPending(const QString& line)
     return {};
 }
 
-QSqlError BuildHistory::replayPending()
+QString BuildHistory::inboxPath() const
 {
-    QFile file(pendingPath());
-    if (!ok_ || !file.exists() || !file.open(QIODevice::ReadOnly))
+    return QString::fromStdString(historyInboxDir(path_.toStdString()).string());
+}
+
+QSqlError BuildHistory::replayPending(InboxImport* import)
+{
+    InboxImport ignored;
+    InboxImport& report = import ? *import : ignored;
+    if (!ok_)
         return {};
-    const QByteArray content = file.read(kMaxPendingBytes);
-    file.close();
+    QFile file(pendingPath());
+    QByteArray content;
+    const bool pending = file.exists() && file.open(QIODevice::ReadOnly);
+    if (pending) {
+        content = file.read(kMaxPendingBytes);
+        file.close();
+    }
+    // The supervisors' finished runs: one file each, read whole or not at all.
+    struct InboxRun {
+        QString path;
+        QJsonObject row;
+    };
+    std::vector<InboxRun> inbox;
+    const QDir inboxDir(inboxPath());
+    const QFileInfoList files =
+        inboxDir.exists() ? inboxDir.entryInfoList({QStringLiteral("*.json")}, QDir::Files, QDir::Name)
+                          : QFileInfoList();
+    for (const QFileInfo& info : files) {
+        if (int(inbox.size()) >= kMaxInboxFiles)
+            break;
+        QString why;
+        QJsonObject row;
+        QFile f(info.filePath());
+        if (info.size() > kMaxInboxFileBytes) {
+            why = QStringLiteral("%1 bytes, too large for one run").arg(info.size());
+        } else if (!f.open(QIODevice::ReadOnly)) {
+            continue; // being written or not ours to read: left for the next import
+        } else {
+            QJsonParseError error;
+            const QJsonDocument doc = QJsonDocument::fromJson(f.read(kMaxInboxFileBytes), &error);
+            if (!doc.isObject())
+                why = error.error != QJsonParseError::NoError ? error.errorString()
+                                                              : QStringLiteral("not a JSON object");
+            else if (!doc.object()["project"].isString() || !doc.object()["preset"].isString())
+                why = QStringLiteral("no project or preset");
+            else
+                row = doc.object();
+        }
+        f.close();
+        if (!why.isEmpty()) {
+            const QString aside = info.filePath() + QStringLiteral(".corrupt");
+            QFile::remove(aside); // an older copy of the same name was kept already
+            const bool moved = QFile::rename(info.filePath(), aside);
+            report.problems << (moved
+                                    ? QStringLiteral("A finished run in the history inbox could not be read "
+                                                     "(%1); it was moved aside to %2.")
+                                          .arg(why, aside)
+                                    : QStringLiteral("A finished run in the history inbox could not be read "
+                                                     "(%1), nor moved aside: %2.")
+                                          .arg(why, info.filePath()));
+            continue;
+        }
+        inbox.push_back({info.filePath(), row});
+    }
+    if (!pending && inbox.empty())
+        return {};
+
     QSqlDatabase db = QSqlDatabase::database(connection_, false);
     if (!db.transaction())
         return db.lastError();
+    int imported = 0;
     for (const QByteArray& line : content.split('\n')) {
         if (line.trimmed().isEmpty())
             continue;
@@ -433,25 +538,60 @@ QSqlError BuildHistory::replayPending()
         if (!doc.isObject() || !doc.object()["project"].isString())
             continue; // a torn or foreign line: nothing to record
         QSqlError error;
-        if (insertRun(db, doc.object(), &error) == 0) {
+        bool existed = false;
+        if (insertRun(db, doc.object(), &error, &existed) == 0) {
             db.rollback();
             return error; // still not writable: the file stays for the next try
         }
+        imported += existed ? 0 : 1;
     }
-    // The file goes only with the commit, so a run is never recorded twice nor lost.
-    if (!QFile::remove(pendingPath())) {
+    for (const InboxRun& run : inbox) {
+        QSqlError error;
+        bool existed = false;
+        if (insertRun(db, run.row, &error, &existed) == 0) {
+            db.rollback();
+            return error; // the inbox keeps them for the next try
+        }
+        imported += existed ? 0 : 1;
+    }
+    // The pending file goes only with the commit, so a run is never recorded
+    // twice nor lost.
+    if (pending && !QFile::remove(pendingPath())) {
         db.rollback();
         return {};
     }
     if (!db.commit()) {
         const QSqlError error = db.lastError();
         db.rollback();
-        QFile back(pendingPath());
-        if (back.open(QIODevice::WriteOnly))
-            back.write(content);
+        if (pending) {
+            QFile back(pendingPath());
+            if (back.open(QIODevice::WriteOnly))
+                back.write(content);
+        }
         return error;
     }
+    // An inbox file left behind by a failed remove is recorded once anyway: by its run id.
+    for (const InboxRun& run : inbox)
+        QFile::remove(run.path);
+    report.imported += imported;
     return {};
+}
+
+InboxImport BuildHistory::importInbox()
+{
+    InboxImport report;
+    reopenIfUnavailable();
+    if (!ok_) {
+        if (QDir(inboxPath()).exists())
+            report.problems << QStringLiteral("Finished runs wait in %1: %2").arg(inboxPath(), warning_);
+        return report;
+    }
+    const QSqlError error = replayPending(&report);
+    if (error.type() != QSqlError::NoError)
+        report.problems << QStringLiteral("The build history %1 could not be written (%2); the finished "
+                                          "runs wait in %3 and are recorded when it can be.")
+                               .arg(path_, describe(error), inboxPath());
+    return report;
 }
 
 RecordResult BuildHistory::record(const QString& project, const BuildPlan& plan, const BuildRunResult& r,
@@ -516,7 +656,7 @@ std::vector<HistoryRun> BuildHistory::runs(const QString& project, int limit) co
     QSqlDatabase db = QSqlDatabase::database(connection_, false);
     QSqlQuery q(db);
     q.prepare("SELECT id, preset, started_ms, seconds, verdict, summary, exit_code, signal, peak_tree_bytes,"
-              " peak_system_used, jobs, package, target_kind, target_name, features"
+              " peak_system_used, jobs, package, target_kind, target_name, features, run_id"
               " FROM runs WHERE project = ? ORDER BY started_ms DESC, id DESC LIMIT ?");
     q.addBindValue(project);
     q.addBindValue(limit);
@@ -545,6 +685,7 @@ std::vector<HistoryRun> BuildHistory::runs(const QString& project, int limit) co
             run.target.name = q.value(13).toString();
             run.target.features = q.value(14).toString();
         }
+        run.runId = q.value(15).toString();
         QSqlQuery s(db);
         s.prepare("SELECT command FROM steps WHERE run_id = ? ORDER BY idx");
         s.addBindValue(run.id);

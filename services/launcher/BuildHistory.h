@@ -35,6 +35,7 @@ struct RunTarget {
 
 struct HistoryRun {
     qint64 id = 0;
+    QString runId; // the supervised run's id; empty for runs recorded before runs had one
     QString project;
     QString preset;
     RunTarget target;
@@ -74,6 +75,12 @@ struct RecordResult {
     explicit operator bool() const { return ok(); }
 };
 
+// What importing the history inbox did.
+struct InboxImport {
+    int imported = 0;     // runs recorded now (a run recorded before is only removed from the inbox)
+    QStringList problems; // files that did not parse (moved aside), a history that could not be written
+};
+
 class BuildHistory {
   public:
     // How long opening or writing waits for another program that holds the database.
@@ -92,12 +99,22 @@ class BuildHistory {
     const QString& path() const { return path_; }
     // Runs that could not be written yet, one JSON object a line.
     QString pendingPath() const { return path_ + QStringLiteral(".pending.jsonl"); }
+    // Where supervisors leave the runs they finished (historyInboxDir()).
+    QString inboxPath() const;
 
     // Records one run in a single transaction. When the database cannot be
     // written (held by another program, read-only, disk full) the run is kept
-    // in pendingPath() and recorded on the next open that can write.
+    // in pendingPath() and recorded on the next open that can write. A run
+    // with a run id (result.runId) is recorded once: recording it again
+    // answers with the row it already has.
     RecordResult record(const QString& project, const headroom::BuildPlan& plan, const BuildRunResult& result,
                         qint64 startedMs, const RunTarget& target = {});
+
+    // Records the runs waiting in the inbox (and the pending file), once
+    // each by run id, in one transaction, and removes their files after the
+    // commit. A file that does not parse is moved aside (<name>.corrupt) and
+    // named in the problems, never deleted. Opening the history does this too.
+    InboxImport importInbox();
 
     std::vector<HistoryRun> runs(const QString& project, int limit = 50) const;
     // Per preset and target: a lib-only build and an example build of one
@@ -128,8 +145,8 @@ class BuildHistory {
     Opened open(QString* why);
     bool createSchema(QString* why);
     void reopenIfUnavailable();
-    // Records the pending runs; the error that stopped it, if any.
-    QSqlError replayPending();
+    // Records the pending runs and the inbox's; the error that stopped it, if any.
+    QSqlError replayPending(InboxImport* import = nullptr);
     QString keepPending(const QString& line);
     QString busyMessage() const;
 

@@ -1,210 +1,307 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "services/launcher/BuildRunner.h"
 
-#include "headroom/BuildContainment.h"
-#include "headroom/Platform.h"
-#include "headroom/ProcessControl.h"
+#include "headroom/ChildProcess.h"
+#include "headroom/RunFollower.h"
+#include "headroom/RunsFolder.h"
 
+#include <QCoreApplication>
+#include <QDateTime>
+#include <QDir>
 #include <QFileInfo>
-#include <QProcessEnvironment>
-#include <QThread>
-#include <QTimer>
+#include <QPointer>
+#include <QStandardPaths>
 
+#include <filesystem>
 #include <thread>
-
-#ifdef Q_OS_UNIX
-#include <fcntl.h>
-#include <unistd.h>
-#endif
 
 namespace headroom::services {
 
 namespace {
-QString toQString(const std::string& s)
+QString q(const std::string& s)
 {
     return QString::fromStdString(s);
+}
+
+std::string s(const QString& text)
+{
+    return text.toStdString();
 }
 
 QStringList toQStringList(const std::vector<std::string>& list)
 {
     QStringList out;
-    for (const auto& s : list)
-        out << toQString(s);
+    for (const auto& item : list)
+        out << q(item);
     return out;
 }
 
-std::string crateOf(const ProcessSample& p)
+std::filesystem::path pathOf(const QString& path)
 {
-    for (std::size_t i = 0; i + 1 < p.argv.size(); ++i) {
-        if (p.argv[i] == "--crate-name")
-            return p.argv[i + 1];
-    }
-    return {};
+    return std::filesystem::path(path.toStdU16String());
+}
+
+QString fromPath(const std::filesystem::path& path)
+{
+    return QString::fromStdU16String(path.u16string());
+}
+
+bool isProgram(const QString& path)
+{
+    const QFileInfo info(path);
+    return info.isFile() && info.isExecutable();
+}
+
+// The plan a spec was made from, as far as a spec keeps it.
+BuildPlan planOf(const RunSpec& spec)
+{
+    BuildPlan plan;
+    plan.preset = spec.preset;
+    plan.steps = spec.steps;
+    plan.jobs = spec.jobs;
+    plan.artifactPath = spec.artifactPath;
+    return plan;
 }
 } // namespace
 
 BuildRunner::BuildRunner(QObject* parent) : QObject(parent)
 {
     qRegisterMetaType<BuildRunResult>();
+    timer_.setInterval(150);
+    connect(&timer_, &QTimer::timeout, this, &BuildRunner::poll);
 }
 
-BuildRunner::~BuildRunner()
+BuildRunner::~BuildRunner() = default;
+
+void BuildRunner::setTarget(const QString& package, const QString& kind, const QString& name,
+                            const QString& features)
 {
-    if (process_ && process_->state() != QProcess::NotRunning) {
-        // Never leave an orphaned build behind a destroyed runner.
-        stop();
-        process_->waitForFinished(int(grace_.count()) + 3000);
+    targetPackage_ = package;
+    targetKind_ = kind;
+    targetName_ = name;
+    targetFeatures_ = features;
+}
+
+void BuildRunner::setMemoryLimits(std::optional<std::uint64_t> high, std::optional<std::uint64_t> max)
+{
+    memoryHigh_ = high;
+    memoryMax_ = max;
+}
+
+QString BuildRunner::runsDir() const
+{
+    return runsDir_.isEmpty() ? fromPath(defaultRunsDir()) : runsDir_;
+}
+
+QString BuildRunner::logPath() const
+{
+    if (id_.empty())
+        return {};
+    return fromPath(RunFiles::of(pathOf(runsDir()), id_).log);
+}
+
+std::optional<ProcessKey> BuildRunner::rootKey() const
+{
+    if (!running_ || !status_ || status_->state != RunState::Running)
+        return std::nullopt;
+    return status_->currentRoot();
+}
+
+QString BuildRunner::supervisorProgram(QString* error)
+{
+    const QString fromEnv = qEnvironmentVariable("HEADROOM_CLI");
+    if (!fromEnv.isEmpty()) {
+        if (isProgram(fromEnv))
+            return QFileInfo(fromEnv).absoluteFilePath();
+        if (error)
+            *error = QStringLiteral("HEADROOM_CLI names %1, which is not a program.").arg(fromEnv);
+        return {};
     }
+#ifdef Q_OS_WIN
+    const QString name = QStringLiteral("headroom-cli.exe");
+#else
+    const QString name = QStringLiteral("headroom-cli");
+#endif
+    QStringList looked;
+    if (QCoreApplication::instance()) {
+        const QDir here(QCoreApplication::applicationDirPath());
+        for (const QString& candidate :
+             {here.filePath(name), here.filePath(QStringLiteral("../cli/") + name)}) {
+            if (isProgram(candidate))
+                return QFileInfo(candidate).canonicalFilePath();
+            looked << QDir::cleanPath(candidate);
+        }
+    }
+    const QString onPath = QStandardPaths::findExecutable(name);
+    if (!onPath.isEmpty())
+        return onPath;
+    looked << QStringLiteral("PATH");
+    if (error)
+        *error =
+            QStringLiteral("Headroom's build supervisor (%1) was not found (looked in %2); builds cannot "
+                           "start without it. Install it beside Headroom or set HEADROOM_CLI to its path.")
+                .arg(name, looked.join(QStringLiteral(", ")));
+    return {};
 }
 
 bool BuildRunner::start(const BuildRequest& request, const BuildPlan& plan, QString* error)
 {
-    if (running_) {
+    const auto fail = [error](const QString& why) {
         if (error)
-            *error = QStringLiteral("A build is already running; stop it or wait for it to finish.");
+            *error = why;
         return false;
-    }
-    if (plan.steps.empty()) {
-        if (error)
-            *error = QStringLiteral("This preset has no command to run.");
-        return false;
+    };
+    if (running_)
+        return fail(QStringLiteral("A build is already running; stop it or wait for it to finish."));
+    if (plan.steps.empty())
+        return fail(QStringLiteral("This preset has no command to run."));
+    QString why;
+    const QString program = supervisorProgram(&why);
+    if (program.isEmpty())
+        return fail(why);
+
+    RunStatus status;
+    RunSpec& spec = status.spec;
+    spec.id = newRunId();
+    spec.origin = origin_;
+    spec.project = project_.isEmpty() ? request.projectDir : s(project_);
+    spec.title = title_.isEmpty() ? std::string(presetId(plan.preset)) + " · " +
+                                        s(QFileInfo(q(request.projectDir)).fileName())
+                                  : s(title_);
+    spec.request = request;
+    spec.preset = plan.preset;
+    spec.jobs = plan.jobs;
+    spec.steps = plan.steps;
+    spec.artifactPath = plan.artifactPath;
+    spec.targetPackage = s(targetPackage_);
+    spec.targetKind = s(targetKind_);
+    spec.targetName = s(targetName_);
+    spec.targetFeatures = s(targetFeatures_);
+    spec.historyPath = s(historyPath_);
+    spec.oomScoreAdj = oomScoreAdj_;
+    spec.graceMs = grace_.count();
+    spec.memoryHigh = memoryHigh_;
+    spec.memoryMax = memoryMax_;
+    spec.createdMs = QDateTime::currentMSecsSinceEpoch();
+    status.state = RunState::Starting;
+
+    const std::filesystem::path dir = pathOf(runsDir());
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    if (ec)
+        return fail(
+            QStringLiteral("The runs folder %1 cannot be made: %2").arg(fromPath(dir), q(ec.message())));
+    const RunFiles files = RunFiles::of(dir, spec.id);
+    if (auto written = writeStatusAtomically(files.status, status); !written)
+        return fail(QStringLiteral("The build cannot start: %1").arg(q(written.error())));
+    // The supervisor's own complaints (a refused spec) land in the run's log.
+    const auto started =
+        startDetached({s(program), "supervise", files.status.string()}, std::filesystem::path(), files.log);
+    if (!started) {
+        std::filesystem::remove(files.status, ec);
+        return fail(
+            QStringLiteral("The build supervisor %1 could not start: %2").arg(program, q(started.error())));
     }
     request_ = request;
     plan_ = plan;
-    parser_ = CargoOutputParser();
-    messages_ = CargoMessageParser();
-    result_ = BuildRunResult();
-    result_.preset = plan.preset;
-    result_.jobs = plan.jobs;
-    result_.artifactPath = toQString(plan.artifactPath);
-    cancelled_ = false;
-    lockShown_ = false;
-    rootKey_.reset();
-    oomBefore_.reset();
-    oomAfter_.reset();
-    cgroupBefore_.reset();
-    cgroupAfter_.reset();
-    lowestAvailable_ = lowestHeadroom_ = 1.0;
-    running_ = true;
-    finishing_ = false;
-    pendingLine_.clear();
-    output_.reset();
-    stdoutText_.reset();
-    clock_.start();
-    startStep(0);
+    follow(spec.id, false);
     return true;
 }
 
-void BuildRunner::startStep(int index)
+bool BuildRunner::adopt(const QString& runId, QString* error)
 {
-    step_ = index;
-    const BuildStep& step = plan_.steps[std::size_t(index)];
-    auto* process = new QProcess(this);
-    process_ = process;
-    process->setProgram(toQString(step.program));
-    process->setArguments(toQStringList(step.commandArgs()));
-    process->setWorkingDirectory(toQString(step.workingDir));
-    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-    for (const auto& [name, value] : step.environment)
-        env.insert(toQString(name), toQString(value));
-    process->setProcessEnvironment(env);
-    // Standard output carries cargo's JSON messages, standard error its
-    // progress and status lines: each is read by its own reader.
-    process->setProcessChannelMode(QProcess::SeparateChannels);
-#ifdef Q_OS_UNIX
-    // Its own process group: a Ctrl+C in Headroom's terminal does not reach it,
-    // and the whole build can be signalled as one.
-    process->setChildProcessModifier([] { BuildContainment::prepareChild(); });
-#endif
-#ifdef Q_OS_LINUX
-    if (oomScoreAdj_ >= 0) {
-        // Formatted here: between fork and exec only async-signal-safe calls.
-        const QByteArray adj = QByteArray::number(std::min(oomScoreAdj_, 1000));
-        process->setChildProcessModifier([adj] {
-            BuildContainment::prepareChild();
-            const int fd = ::open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
-            if (fd >= 0) {
-                [[maybe_unused]] const auto written = ::write(fd, adj.constData(), std::size_t(adj.size()));
-                ::close(fd);
-            }
-        });
+    if (running_) {
+        if (error)
+            *error = QStringLiteral("A build is already being followed.");
+        return false;
     }
-#endif
-    connect(process, &QProcess::readyReadStandardError, this, &BuildRunner::onStandardError);
-    connect(process, &QProcess::readyReadStandardOutput, this, [this] { onStandardOutput(); });
-    connect(process, &QProcess::finished, this, &BuildRunner::onStepFinished);
-    connect(process, &QProcess::errorOccurred, this, [this, process](QProcess::ProcessError e) {
-        if (e != QProcess::FailedToStart || process != process_)
-            return;
-        emit outputArrived(
-            QStringLiteral("Could not start %1: %2\n").arg(process->program(), process->errorString()));
-        finish(127, std::nullopt);
-    });
-#ifdef Q_OS_WIN
-    // Windows has no process groups to signal: start the step suspended and put
-    // it into a job object before it runs, so nothing it starts can escape.
-    process->setCreateProcessArgumentsModifier(
-        [](QProcess::CreateProcessArguments* args) { args->flags |= BuildContainment::creationFlags(); });
-#endif
-    connect(process, &QProcess::started, this, [this, process] {
-        job_ = std::make_unique<BuildContainment>();
-        const ContainmentResult attached = job_->attach(process->processId());
-        if (!attached.ok)
-            emit outputArrived(QString::fromStdString(attached.message) + '\n');
-        if (auto id = platform::identify(process->processId()))
-            rootKey_ = id->key;
-#ifdef Q_OS_LINUX
-        if (!cgroupBefore_)
-            cgroupBefore_ = readProcessCgroupMemory(process->processId());
-#endif
-    });
-
-    emit stepStarted(index, toQString(step.title), toQString(step.displayLine()));
-    ++result_.stepsRun;
-    process->start();
+    auto found = findRun(pathOf(runsDir()), s(runId));
+    if (!found) {
+        if (error)
+            *error = q(found.error());
+        return false;
+    }
+    const RunStatus& status = *found.value().status;
+    request_ = status.spec.request;
+    plan_ = planOf(status.spec);
+    follow(status.spec.id, true);
+    // Where it is, at once (its root, for the builds list); the first poll
+    // still announces its steps and figures.
+    status_ = status;
+    return true;
 }
 
-void BuildRunner::onStandardOutput(bool atEnd)
+void BuildRunner::follow(const std::string& id, bool fromTail)
 {
-    if (!process_)
-        return;
-    const QByteArray bytes = process_->readAllStandardOutput();
-    CargoMessageParser::Text text =
-        messages_.feed(std::string_view(bytes.constData(), std::size_t(bytes.size())));
-    if (atEnd) {
-        CargoMessageParser::Text rest = messages_.finish();
-        text.log += rest.log;
-        text.other += rest.other;
-    }
-    // What is not a cargo message (a custom command's output, a program's)
-    // is read like the terminal text, as before.
-    parser_.feedLines(text.other);
-    if (!text.log.empty())
-        emit outputArrived(stdoutText_.decode(text.log));
+    id_ = id;
+    follower_ = std::make_unique<RunFollower>(pathOf(runsDir()), id);
+    if (fromTail)
+        follower_->skipToTail(kAdoptTailBytes);
+    status_.reset();
+    decoder_.reset();
+    pendingLine_.clear();
+    announcedStep_ = -1;
+    lastDone_ = lastTotal_ = 0;
+    lastCompiling_.clear();
+    lockShown_ = false;
+    lockHolder_.clear();
+    lastTree_ = lastPeak_ = 0;
+    lastProblem_.clear();
+    running_ = true;
+    clock_.start();
+    timer_.start();
+    // The first look at once: an adopted run shows where it is without a wait.
+    QTimer::singleShot(0, this, &BuildRunner::poll);
 }
 
-void BuildRunner::onStandardError()
+void BuildRunner::poll()
 {
-    if (!process_)
+    if (!running_ || !follower_)
         return;
-    const QByteArray bytes = process_->readAllStandardError();
-    parser_.feed(std::string_view(bytes.constData(), std::size_t(bytes.size())));
+    RunFollower::Update update = follower_->poll();
+    if (!update.logBytes.empty())
+        takeLog(update.logBytes);
+    if (update.status)
+        takeStatus(*update.status);
+    if (!update.problem.empty())
+        lastProblem_ = q(update.problem);
+    if (!running_)
+        return;
+    const auto& now = follower_->status();
+    if (follower_->done()) {
+        end({});
+        return;
+    }
+    // A status that cannot be read at all, or a supervisor that never takes
+    // the run: give up following, and say why.
+    const bool starting = !now || (now->state == RunState::Starting && !now->supervisor);
+    if (starting && clock_.elapsed() > kSupervisorStartMs) {
+        end(lastProblem_.isEmpty()
+                ? QStringLiteral("The build supervisor did not take the run within %1 s. Run `headroom-cli "
+                                 "supervise %2` by hand to see why.")
+                      .arg(kSupervisorStartMs / 1000)
+                      .arg(fromPath(RunFiles::of(pathOf(runsDir()), id_).status))
+                : lastProblem_);
+    }
+}
+
+void BuildRunner::takeLog(const std::string& bytes)
+{
     // Only whole lines go to the log: a read can end in the middle of one.
-    QString text =
-        pendingLine_ + output_.decode(std::string_view(bytes.constData(), std::size_t(bytes.size())));
+    QString text = pendingLine_ + decoder_.decode(bytes);
     // Progress redraws end in \r; they are shown in the progress bar, not in the log.
     text.replace(QLatin1Char('\r'), QLatin1Char('\n'));
     const qsizetype lastBreak = text.lastIndexOf('\n');
     pendingLine_ = text.mid(lastBreak + 1);
     text.truncate(lastBreak + 1);
     emitLogLines(text);
-    if (const auto& p = parser_.progress()) {
-        emit progressChanged(p->done, p->total, toQStringList(p->compilingNow));
-    }
-    if (parser_.waitingForLock() != lockShown_) {
-        lockShown_ = parser_.waitingForLock();
-        emit waitingForLock(lockShown_, QString());
-    }
+}
+
+void BuildRunner::flushLog()
+{
+    emitLogLines(pendingLine_);
+    pendingLine_.clear();
+    decoder_.reset();
 }
 
 void BuildRunner::emitLogLines(const QString& text)
@@ -218,218 +315,136 @@ void BuildRunner::emitLogLines(const QString& text)
         emit outputArrived(kept.join('\n') + '\n');
 }
 
-void BuildRunner::observe(std::shared_ptr<const Snapshot> snapshot)
+void BuildRunner::announceStepsUpTo(int index)
 {
-    if (!snapshot || !running_)
-        return;
-    const auto& m = snapshot->memory;
-    if (!oomBefore_)
-        oomBefore_ = m.oomKillCount;
-    oomAfter_ = m.oomKillCount;
-    if (finishing_) {
-        conclude();
-        return;
-    }
-    result_.peakSystemUsed = std::max<quint64>(result_.peakSystemUsed, m.used);
-    lowestAvailable_ = std::min(lowestAvailable_, m.availableFraction());
-    const double all = double(m.total + m.swapTotal);
-    if (all > 0)
-        lowestHeadroom_ = std::min(lowestHeadroom_, double(m.headroom()) / all);
-
-    if (!rootKey_ || !snapshot->find(*rootKey_))
-        return;
-#ifdef Q_OS_LINUX
-    // Read again while it runs: a build can be moved into a cgroup after it starts.
-    if (auto cg = readProcessCgroupMemory(rootKey_->pid);
-        cg && (!cgroupBefore_ || cgroupBefore_->dir != cg->dir))
-        cgroupBefore_ = cg;
-#endif
-    const ProcessTree tree(snapshot->processes);
-    quint64 total = snapshot->find(*rootKey_)->residentBytes;
-    for (std::size_t i : tree.descendants(rootKey_->pid)) {
-        const ProcessSample& p = snapshot->processes[i];
-        total += p.residentBytes;
-        if (p.role == ProcessRole::Rustc) {
-            const std::string crate = crateOf(p);
-            if (!crate.empty())
-                result_.peakByCrate[crate] = std::max<quint64>(result_.peakByCrate[crate], p.residentBytes);
+    const int steps = int(plan_.steps.size());
+    while (announcedStep_ < index) {
+        const int i = ++announcedStep_;
+        if (i < steps) {
+            const BuildStep& step = plan_.steps[std::size_t(i)];
+            emit stepStarted(i, q(step.title), q(step.displayLine()));
+        } else if (i == steps && !request_.thenRun.empty()) {
+            emit stepStarted(i, QStringLiteral("Then run"), toQStringList(request_.thenRun).join(' '));
         }
     }
-    result_.peakTreeBytes = std::max(result_.peakTreeBytes, total);
-    emit memoryChanged(total, result_.peakTreeBytes);
+}
 
-    if (parser_.waitingForLock()) {
-        // Who holds the lock: another build on our workspace or target folder.
-        const BuildTree* ours = snapshot->buildOf(*rootKey_);
-        for (const auto& b : snapshot->builds) {
-            if (&b == ours || !ours)
-                continue;
-            if ((!ours->workspace.empty() && b.workspace == ours->workspace) ||
-                (!ours->targetDir.empty() && b.targetDir == ours->targetDir)) {
-                emit waitingForLock(true, toQString(b.command) + QStringLiteral(" (pid ") +
-                                              QString::number(b.root.pid) + QLatin1Char(')'));
-                break;
-            }
-        }
+void BuildRunner::takeStatus(const RunStatus& status)
+{
+    status_ = status;
+    int step = status.step;
+    if (status.state == RunState::Finished) {
+        // A step can start and end between two looks: each is still announced.
+        step = std::max(step, status.stepsRun - 1);
+        if (status.thenRunExitCode)
+            step = std::max(step, int(plan_.steps.size()));
     }
+    announceStepsUpTo(std::min(step, int(plan_.steps.size())));
+
+    if (status.total > 0 &&
+        (status.done != lastDone_ || status.total != lastTotal_ || status.compilingNow != lastCompiling_)) {
+        lastDone_ = status.done;
+        lastTotal_ = status.total;
+        lastCompiling_ = status.compilingNow;
+        emit progressChanged(status.done, status.total, toQStringList(status.compilingNow));
+    }
+    if (status.waitingForLock != lockShown_ || status.lockHolder != lockHolder_) {
+        lockShown_ = status.waitingForLock;
+        lockHolder_ = status.lockHolder;
+        emit waitingForLock(lockShown_, q(lockHolder_));
+    }
+    if (status.treeBytes != lastTree_ || status.peakTreeBytes != lastPeak_) {
+        lastTree_ = status.treeBytes;
+        lastPeak_ = status.peakTreeBytes;
+        emit memoryChanged(status.treeBytes, status.peakTreeBytes);
+    }
+}
+
+BuildRunResult BuildRunner::resultOf(const RunStatus& status) const
+{
+    BuildRunResult r;
+    r.preset = status.spec.preset;
+    r.jobs = status.spec.jobs;
+    r.exitCode = status.exitCode;
+    r.signal = status.signal;
+    r.seconds = status.seconds;
+    r.artifactPath = q(status.artifactPath.empty() ? status.spec.artifactPath : status.artifactPath);
+    r.artifactSize = status.artifactSize;
+    r.executables = toQStringList(status.executables);
+    r.errorCount = status.errorCount;
+    r.warningCount = status.warningCount;
+    r.peakTreeBytes = status.peakTreeBytes;
+    r.peakSystemUsed = status.peakSystemUsed;
+    for (const auto& [crate, bytes] : status.peakByCrate)
+        r.peakByCrate[crate] = bytes;
+    r.stepsRun = status.stepsRun;
+    r.thenRunExitCode = status.thenRunExitCode;
+    r.runId = q(status.spec.id);
+    r.logPath = logPath();
+    if (status.diagnosis)
+        r.diagnosis = *status.diagnosis;
+    return r;
+}
+
+void BuildRunner::end(const QString& problem)
+{
+    flushLog();
+    timer_.stop();
+    running_ = false;
+    BuildRunResult r;
+    if (status_)
+        r = resultOf(*status_);
+    else {
+        r.preset = plan_.preset;
+        r.jobs = plan_.jobs;
+        r.artifactPath = q(plan_.artifactPath);
+        r.runId = q(id_);
+        r.logPath = logPath();
+    }
+    const bool finishedWell = status_ && status_->state == RunState::Finished && status_->diagnosis;
+    if (!finishedWell) {
+        // The supervisor is gone (or never came): what became of the build is
+        // what its status says, and the problem says why no more is known.
+        QString why = !problem.isEmpty()                     ? problem
+                      : status_ && !status_->problem.empty() ? q(status_->problem)
+                                                             : lastProblem_;
+        if (why.isEmpty())
+            why = QStringLiteral("The run's status ends without an outcome.");
+        if (r.seconds <= 0.0 && status_ && status_->startedMs > 0)
+            r.seconds = double(QDateTime::currentMSecsSinceEpoch() - status_->startedMs) / 1000.0;
+        r.diagnosis = BuildDiagnosis{};
+        r.diagnosis.verdict = BuildVerdict::Failed;
+        r.diagnosis.summary = status_ && status_->state == RunState::SupervisorLost
+                                  ? "The build's supervisor ended before the build did"
+                                  : "The build could not be followed to its end";
+        r.diagnosis.detail = s(why);
+        r.diagnosis.nextStep = "See `headroom runs` and the run's log (" + s(logPath()) + ").";
+    }
+    emit finished(r);
 }
 
 void BuildRunner::stop()
 {
-    if (!running_)
+    if (!running_ || id_.empty())
         return;
-    cancelled_ = true;
-    if (!rootKey_)
-        return;
-    // The grace period blocks; never on the caller's (GUI) thread.
-    const ProcessKey key = *rootKey_;
-    const auto grace = grace_;
-    std::thread([key, grace] {
-        ActionOptions options;
-        options.tree = true;
-        options.grace = grace;
-        ProcessControl().apply(key, ProcessAction::Terminate, options);
-    }).detach();
-}
-
-void BuildRunner::onStepFinished(int exitCode, QProcess::ExitStatus status)
-{
-    if (!process_ || sender() != process_)
-        return;
-    onStandardOutput(true);
-    onStandardError();
-    // Closing the job ends whatever the step left running (Windows only).
-    job_.reset();
-    emitLogLines(pendingLine_);
-    output_.reset();
-    stdoutText_.reset();
-    pendingLine_.clear();
-    process_->deleteLater();
-    // On Unix a crashed child's "exit code" is the signal that ended it.
-    const std::optional<int> signal =
-        status == QProcess::CrashExit ? std::optional<int>(exitCode) : std::nullopt;
-    const std::optional<int> code =
-        status == QProcess::NormalExit ? std::optional<int>(exitCode) : std::nullopt;
-    if (!cancelled_ && code == 0 && step_ + 1 < int(plan_.steps.size())) {
-        rootKey_.reset();
-        startStep(step_ + 1);
-        return;
-    }
-    finish(code, signal);
-}
-
-void BuildRunner::finish(std::optional<int> exitCode, std::optional<int> signal)
-{
-    if (!running_ || finishing_)
-        return;
-    parser_.finish();
-    result_.exitCode = exitCode;
-    result_.signal = signal;
-    result_.seconds = double(clock_.elapsed()) / 1000.0;
-#ifdef Q_OS_LINUX
-    if (cgroupBefore_)
-        cgroupAfter_ = readCgroupMemory(cgroupBefore_->dir, cgroupBefore_->v2);
-#endif
-    // A kernel OOM kill may be the very last thing that happened: diagnose
-    // with the next snapshot's counter, or without it if none comes soon.
-    finishing_ = true;
-    QTimer::singleShot(kFinalSnapshotWaitMs, this, &BuildRunner::conclude);
-}
-
-void BuildRunner::conclude()
-{
-    if (!finishing_)
-        return;
-    finishing_ = false;
-    const std::optional<int> exitCode = result_.exitCode;
-    const std::optional<int> signal = result_.signal;
-    // The file the build made is the one cargo reported, not a guess from the
-    // profile and target folders; the planned path only when cargo's messages
-    // were not read (a custom command, a --message-format of the user's).
-    bool notReported = false;
-    for (const auto& a : messages_.artifacts()) {
-        if (!a.executable.empty() && !result_.executables.contains(toQString(a.executable)))
-            result_.executables << toQString(a.executable);
-    }
-    const bool namedTarget =
-        (request_.targetKind == TargetKind::Example || request_.targetKind == TargetKind::Bin ||
-         request_.targetKind == TargetKind::Default) &&
-        !request_.targetName.empty() && plan_.preset != BuildPreset::Custom;
-    if (namedTarget && messages_.sawMessages()) {
-        const char* kind = request_.targetKind == TargetKind::Example ? "example" : "bin";
-        const CargoArtifact* reported = messages_.artifactOf(kind, request_.targetName);
-        if (reported && !reported->executable.empty()) {
-            result_.artifactPath = toQString(reported->executable);
-        } else {
-            notReported = true;
-        }
-    }
-    const QFileInfo artifact(result_.artifactPath);
-    result_.artifactSize =
-        !notReported && !result_.artifactPath.isEmpty() && artifact.isFile() ? artifact.size() : -1;
-    result_.errorCount = messages_.errorCount();
-    result_.warningCount = messages_.warningCount();
-    if (const std::string note = messages_.ignoredNote(); !note.empty())
-        emit outputArrived(toQString(note) + '\n');
-
-    BuildOutcomeFacts facts;
-    facts.exitCode = exitCode;
-    facts.signal = signal;
-    facts.cancelledByUser = cancelled_;
-    facts.artifactExpected = !result_.artifactPath.isEmpty();
-    facts.artifactExists = result_.artifactSize >= 0;
-    facts.artifactNotReported = notReported;
-    facts.oomKillsBefore = oomBefore_;
-    facts.oomKillsAfter = oomAfter_;
-    facts.lowestAvailableFraction = lowestAvailable_;
-    facts.lowestHeadroomFraction = lowestHeadroom_;
-    facts.macOS = macOS_;
-    facts.jobs = plan_.jobs.value_or(0);
-    if (cgroupBefore_ && cgroupAfter_) {
-        facts.cgroupOomKillsBefore = cgroupBefore_->oomKills;
-        facts.cgroupOomKillsAfter = cgroupAfter_->oomKills;
-        facts.cgroupNearLimit = cgroupAfter_->nearLimit();
-    }
-    result_.diagnosis = diagnoseBuild(facts, parser_, plan_.preset, &messages_);
-    running_ = false;
-    rootKey_.reset();
-
-    if (result_.diagnosis.verdict == BuildVerdict::Succeeded && !request_.thenRun.empty()) {
-        runThen();
-        return;
-    }
-    emit finished(result_);
-}
-
-void BuildRunner::runThen()
-{
-    auto* process = new QProcess(this);
-    const QStringList argv = toQStringList(request_.thenRun);
-    process->setProgram(argv.first());
-    process->setArguments(argv.mid(1));
-    process->setWorkingDirectory(toQString(request_.projectDir));
-    process->setProcessChannelMode(QProcess::MergedChannels);
-    emit stepStarted(int(plan_.steps.size()), QStringLiteral("Then run"), argv.join(' '));
-    thenOutput_ = std::make_shared<TerminalTextDecoder>();
-    connect(process, &QProcess::readyRead, this, [this, process, decoder = thenOutput_] {
-        const QByteArray bytes = process->readAll();
-        emit outputArrived(decoder->decode(std::string_view(bytes.constData(), std::size_t(bytes.size()))));
-    });
-    connect(process, &QProcess::finished, this, [this, process](int code, QProcess::ExitStatus status) {
-        result_.thenRunExitCode = status == QProcess::NormalExit ? code : -1;
-        process->deleteLater();
-        emit finished(result_);
-    });
-    connect(process, &QProcess::errorOccurred, this, [this, process](QProcess::ProcessError e) {
-        if (e != QProcess::FailedToStart)
+    // Asking is quick, but with the supervisor gone it stops the tree itself
+    // and waits out the grace period: never on the caller's (GUI) thread.
+    const std::filesystem::path dir = pathOf(runsDir());
+    const std::string id = id_;
+    QPointer<BuildRunner> self(this);
+    std::thread([self, dir, id] {
+        const auto asked = requestStop(dir, id);
+        if (asked)
             return;
-        emit outputArrived(
-            QStringLiteral("Could not start %1: %2\n").arg(process->program(), process->errorString()));
-        result_.thenRunExitCode = 127;
-        process->deleteLater();
-        emit finished(result_);
-    });
-    process->start();
+        const QString text = q(asked.error());
+        QMetaObject::invokeMethod(
+            qApp,
+            [self, text] {
+                if (self && self->running_)
+                    emit self->outputArrived(text + '\n');
+            },
+            Qt::QueuedConnection);
+    }).detach();
 }
 
 } // namespace headroom::services

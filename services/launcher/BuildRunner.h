@@ -1,29 +1,33 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
-// Runs the steps of a build plan with QProcess (argument lists, never a
-// shell), each in its own process group; follows the build tree's memory in
-// the snapshots it is shown; stops the whole tree on request; and diagnoses
-// how it ended.
+// The window's and `headroom build`'s side of a supervised build: it writes
+// the run's spec into the runs folder, starts the supervisor (`headroom-cli
+// supervise`, detached in its own session) and follows the run's log and
+// status, as signals. The supervisor runs the steps, samples memory and
+// diagnoses the end; this side never owns a build process, so closing or
+// killing it never ends a build. A run started elsewhere can be adopted.
 
-#include "headroom/BuildContainment.h"
 #include "headroom/BuildDiagnosis.h"
 #include "headroom/BuildPlan.h"
-#include "headroom/CargoMessages.h"
-#include "headroom/CargoOutput.h"
-#include "headroom/CgroupMemory.h"
-#include "headroom/Snapshot.h"
+#include "headroom/Process.h"
+#include "headroom/RunRecord.h"
 #include "services/launcher/TerminalTextDecoder.h"
 
 #include <QElapsedTimer>
 #include <QObject>
-#include <QPointer>
-#include <QProcess>
 #include <QStringList>
+#include <QTimer>
 
 #include <chrono>
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <optional>
+
+namespace headroom {
+class RunFollower;
+}
 
 namespace headroom::services {
 
@@ -44,6 +48,8 @@ struct BuildRunResult {
     std::map<std::string, quint64> peakByCrate; // rustc --crate-name -> peak resident bytes
     int stepsRun = 0;
     std::optional<int> thenRunExitCode;
+    QString runId;   // the supervised run (the runs folder's name for it); empty: none started
+    QString logPath; // its whole output, byte for byte
 };
 
 class BuildRunner : public QObject {
@@ -51,35 +57,60 @@ class BuildRunner : public QObject {
 
   public:
     explicit BuildRunner(QObject* parent = nullptr);
+    // Never stops the run: it outlives whoever follows it.
     ~BuildRunner() override;
 
     void setGracePeriod(std::chrono::milliseconds grace) { grace_ = grace; }
     std::chrono::milliseconds gracePeriod() const { return grace_; }
-    void setMacOS(bool macOS) { macOS_ = macOS; }
     // The build's oom_score_adj (0..1000, inherited by everything it starts):
     // when the kernel must kill, it picks the build, which can be restarted,
     // over the window or the editor. Negative leaves it as inherited.
     void setOomScoreAdj(int adj) { oomScoreAdj_ = adj; }
     int oomScoreAdj() const { return oomScoreAdj_; }
 
-    // Starts the plan. False (and `error` says why) when it cannot start.
+    // What the next start() writes into the run's spec: who starts it, its
+    // title in lists, the project and target history files it under, the
+    // history the supervisor posts it to (empty: none), and the memory limits
+    // of its scope (Linux with a systemd user manager).
+    void setOrigin(headroom::RunOrigin origin) { origin_ = origin; }
+    void setTitle(const QString& title) { title_ = title; }
+    void setProject(const QString& project) { project_ = project; }
+    void setTarget(const QString& package, const QString& kind, const QString& name, const QString& features);
+    void setHistoryPath(const QString& path) { historyPath_ = path; }
+    void setMemoryLimits(std::optional<std::uint64_t> high, std::optional<std::uint64_t> max);
+    // The runs folder; empty: defaultRunsDir() ($HEADROOM_RUNS_DIR wins).
+    void setRunsDir(const QString& dir) { runsDir_ = dir; }
+    QString runsDir() const;
+
+    // The supervisor's program: $HEADROOM_CLI, else headroom-cli beside this
+    // program, else in the build tree (../cli), else on PATH. Empty, with
+    // `error` saying where it looked, when there is none.
+    static QString supervisorProgram(QString* error = nullptr);
+
+    // Starts the plan under a new supervisor. False (and `error` says why)
+    // when it cannot start.
     bool start(const headroom::BuildRequest& request, const headroom::BuildPlan& plan,
                QString* error = nullptr);
+    // Follows a run that is already under way, from the end of its log.
+    bool adopt(const QString& runId, QString* error = nullptr);
     bool isRunning() const { return running_; }
-    // The last step has ended; the diagnosis waits for one more snapshot.
-    bool concluding() const { return finishing_; }
     // The running step's root process, once it has started.
-    std::optional<headroom::ProcessKey> rootKey() const { return rootKey_; }
-    // The terminal text (standard error, and the lines of standard output
-    // that are not cargo messages) and cargo's JSON messages (standard output).
-    const headroom::CargoOutputParser& output() const { return parser_; }
-    const headroom::CargoMessageParser& messages() const { return messages_; }
+    std::optional<headroom::ProcessKey> rootKey() const;
+    QString runId() const { return QString::fromStdString(id_); }
+    QString logPath() const;
+    // The run's status as last read; the spec it was started with.
+    const std::optional<headroom::RunStatus>& status() const { return status_; }
+    const headroom::BuildRequest& request() const { return request_; }
+    const headroom::BuildPlan& plan() const { return plan_; }
+
+    // How long a supervisor may take to take the run before it is given up.
+    static constexpr int kSupervisorStartMs = 20000;
+    static constexpr std::uint64_t kAdoptTailBytes = 256 * 1024;
 
   public slots:
-    // Terminates the whole build tree (SIGTERM, SIGKILL after the grace period).
+    // Asks the supervisor to stop the whole build tree (SIGTERM, SIGKILL
+    // after the grace period); `finished` follows when it has.
     void stop();
-    // Follows memory: call with every snapshot while the build runs.
-    void observe(std::shared_ptr<const headroom::Snapshot> snapshot);
 
   signals:
     void stepStarted(int index, const QString& title, const QString& commandLine);
@@ -92,44 +123,40 @@ class BuildRunner : public QObject {
     void finished(const BuildRunResult& result);
 
   private:
-    void startStep(int index);
-    void onStandardError();
-    void onStandardOutput(bool atEnd = false);
+    void follow(const std::string& id, bool fromTail);
+    void poll();
+    void takeLog(const std::string& bytes);
+    void flushLog();
     void emitLogLines(const QString& text);
-    void onStepFinished(int exitCode, QProcess::ExitStatus status);
-    void finish(std::optional<int> exitCode, std::optional<int> signal);
-    void conclude();
-
-    static constexpr int kFinalSnapshotWaitMs = 1500;
-    void runThen();
+    void takeStatus(const headroom::RunStatus& status);
+    void announceStepsUpTo(int index);
+    void end(const QString& problem);
+    BuildRunResult resultOf(const headroom::RunStatus& status) const;
 
     headroom::BuildRequest request_;
     headroom::BuildPlan plan_;
-    QPointer<QProcess> process_;
-    headroom::CargoOutputParser parser_;
-    headroom::CargoMessageParser messages_;
+    std::unique_ptr<headroom::RunFollower> follower_;
+    QTimer timer_;
     QElapsedTimer clock_;
+    std::string id_;
+    std::optional<headroom::RunStatus> status_;
+    TerminalTextDecoder decoder_;
     QString pendingLine_;
-    TerminalTextDecoder output_;                      // the current step's standard error
-    TerminalTextDecoder stdoutText_;                  // and what its standard output shows
-    std::shared_ptr<TerminalTextDecoder> thenOutput_; // the then-run command's
-    std::unique_ptr<BuildContainment> job_;
     bool running_ = false;
-    bool finishing_ = false;
-    bool cancelled_ = false;
+    int announcedStep_ = -1;
+    unsigned lastDone_ = 0, lastTotal_ = 0;
+    std::vector<std::string> lastCompiling_;
     bool lockShown_ = false;
-    int step_ = -1;
-    std::optional<headroom::ProcessKey> rootKey_;
-    std::optional<std::uint64_t> oomBefore_;
-    std::optional<std::uint64_t> oomAfter_;
-    double lowestAvailable_ = 1.0;
-    double lowestHeadroom_ = 1.0;
+    std::string lockHolder_;
+    std::uint64_t lastTree_ = 0, lastPeak_ = 0;
+    QString lastProblem_;
+
     std::chrono::milliseconds grace_{3000};
-    bool macOS_ = false;
     int oomScoreAdj_ = 500;
-    std::optional<headroom::CgroupMemoryState> cgroupBefore_; // the build's memory cgroup as it started
-    std::optional<headroom::CgroupMemoryState> cgroupAfter_;
-    BuildRunResult result_;
+    headroom::RunOrigin origin_ = headroom::RunOrigin::Window;
+    QString title_, project_, historyPath_, runsDir_;
+    QString targetPackage_, targetKind_, targetName_, targetFeatures_;
+    std::optional<std::uint64_t> memoryHigh_, memoryMax_;
 };
 
 } // namespace headroom::services

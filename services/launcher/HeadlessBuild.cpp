@@ -14,9 +14,11 @@
 
 #include <QCoreApplication>
 #include <QDateTime>
+#include <QFileInfo>
 #include <QSocketNotifier>
 #include <QTimer>
 
+#include <cctype>
 #include <cmath>
 #include <csignal>
 #include <cstdio>
@@ -54,9 +56,9 @@ QString safe(const std::string& s, std::size_t max = kSafeTextDefaultMax)
 }
 
 #ifdef Q_OS_UNIX
-// Ctrl+C and SIGTERM reach Headroom only (the build has its own process
-// group): the handler writes the signal number into a pipe that the event
-// loop reads, where stopping the build tree is safe.
+// Ctrl+C, SIGTERM and SIGHUP reach Headroom only (the build runs in its
+// supervisor's session): the handler writes the signal number into a pipe
+// that the event loop reads, where asking, stopping or leaving is safe.
 int gSignalPipe[2] = {-1, -1};
 
 void onTerminationSignal(int signal)
@@ -135,6 +137,11 @@ int runHeadlessBuild(const HeadlessBuildOptions& options)
             QStringLiteral("unknown preset \"%1\": use A, B, C, D or auto.").arg(safe(options.preset, 64)));
         return 2;
     }
+    if (options.onInterrupt != "ask" && options.onInterrupt != "stop" && options.onInterrupt != "leave") {
+        complain(QStringLiteral("unknown --on-interrupt \"%1\": use ask, stop or leave.")
+                     .arg(safe(options.onInterrupt, 64)));
+        return 2;
+    }
     if (options.project.empty()) {
         complain("--project DIR is required: the folder that holds Cargo.toml.");
         return 2;
@@ -185,6 +192,9 @@ int runHeadlessBuild(const HeadlessBuildOptions& options)
     session.historyPath = q(options.historyPath);
     session.waitForMemory = options.waitForMemory;
     session.oomScoreAdj = adjValue;
+    session.onInterrupt = options.onInterrupt;
+    session.memoryHigh = options.memoryHigh;
+    session.memoryMax = options.memoryMax;
     return runHeadlessSession(session);
 }
 
@@ -250,6 +260,14 @@ int runHeadlessSession(const HeadlessOptions& options)
     QCoreApplication* app = QCoreApplication::instance();
     BuildRunner runner;
     runner.setOomScoreAdj(options.oomScoreAdj);
+    runner.setOrigin(RunOrigin::HeadlessBuild);
+    runner.setProject(projectKey);
+    const RunTarget target = RunTarget::of(request);
+    runner.setTarget(target.package, target.kind, target.name, target.features);
+    runner.setHistoryPath(historyDb.path());
+    runner.setMemoryLimits(options.memoryHigh, options.memoryMax);
+    runner.setTitle(QStringLiteral("%1 · %2 (headroom build)")
+                        .arg(q(std::string(presetId(plan.preset))), QFileInfo(projectKey).fileName()));
     BuildGate gate;
     std::vector<ProcessKey> paused;
     int exitCode = 1;
@@ -269,7 +287,6 @@ int runHeadlessSession(const HeadlessOptions& options)
             app->exit(1);
             return;
         }
-        runner.observe(snapshot); // the OOM counter and memory as the build starts
     };
 
     QObject::connect(&runner, &BuildRunner::stepStarted, [&](int, const QString& title, const QString& line) {
@@ -297,10 +314,14 @@ int runHeadlessSession(const HeadlessOptions& options)
             say("Resumed the paused test processes: " + q(report.summary()));
         }
         printOutcome(r, request);
-        if (const RecordResult recorded =
-                historyDb.record(projectKey, plan, r, startedMs, RunTarget::of(request));
-            !recorded)
+        // The supervisor posts the same run to the history's inbox; by its id it is recorded once.
+        if (const RecordResult recorded = historyDb.record(projectKey, plan, r, startedMs, target);
+            !recorded) {
             complain("could not record this run in the history: " + recorded.message);
+        } else {
+            for (const QString& problem : historyDb.importInbox().problems)
+                complain(problem);
+        }
         exitCode = stoppedBySignal ? 128 + stoppedBySignal : exitCodeOf(r);
         app->exit(exitCode);
     });
@@ -313,31 +334,107 @@ int runHeadlessSession(const HeadlessOptions& options)
             return;
         snapshot = std::make_shared<const Snapshot>(std::move(next.value()));
         gate.observe(snapshot);
-        runner.observe(snapshot);
     });
     poll.start();
 
 #ifdef Q_OS_UNIX
     std::unique_ptr<QSocketNotifier> signalNotifier;
+    std::unique_ptr<QSocketNotifier> answerNotifier;
+    bool stopping = false;
+    // Never deleted inside its own signal: its reader may be what calls this.
+    const auto stopAsking = [&] {
+        if (answerNotifier) {
+            answerNotifier->setEnabled(false);
+            answerNotifier.release()->deleteLater();
+        }
+    };
+    const auto resumePaused = [&] {
+        if (paused.empty())
+            return;
+        const ActionReport report = ProcessControl().apply(paused, ProcessAction::Resume);
+        paused.clear();
+        say("Resumed the paused test processes: " + q(report.summary()));
+    };
+    const auto stopBuild = [&](int signal, const QString& why) {
+        stopAsking();
+        if (stopping)
+            return;
+        stopping = true;
+        stoppedBySignal = signal;
+        say(QStringLiteral("\n%1: stopping the build's whole process tree.").arg(why));
+        runner.stop(); // `finished` resumes what was paused and exits
+    };
+    const auto leaveBuild = [&](int signal) {
+        stopAsking();
+        resumePaused();
+        say(QStringLiteral("\nThe build goes on: run %1; follow it with `headroom runs`, log: %2")
+                .arg(runner.runId(), runner.logPath()));
+        app->exit(128 + signal);
+    };
+    const auto ask = [&] {
+        std::fputs("\nStop the build (s) or leave it running (l)? [s/l] ", stdout);
+        std::fflush(stdout);
+        if (answerNotifier)
+            return;
+        answerNotifier = std::make_unique<QSocketNotifier>(STDIN_FILENO, QSocketNotifier::Read);
+        QObject::connect(answerNotifier.get(), &QSocketNotifier::activated, [&] {
+            char line[256];
+            const ssize_t n = ::read(STDIN_FILENO, line, sizeof line);
+            if (n <= 0) {
+                stopBuild(SIGINT, QStringLiteral("No answer (the input ended)")); // EOF: the safe choice
+                return;
+            }
+            char answer = 0;
+            for (ssize_t i = 0; i < n && !answer; ++i) {
+                if (line[i] != ' ' && line[i] != '\t' && line[i] != '\n' && line[i] != '\r')
+                    answer = char(std::tolower(static_cast<unsigned char>(line[i])));
+            }
+            if (answer == 's')
+                stopBuild(SIGINT, QStringLiteral("Stop"));
+            else if (answer == 'l')
+                leaveBuild(SIGINT);
+            else {
+                std::fputs("Type s to stop the build or l to leave it running: ", stdout);
+                std::fflush(stdout);
+            }
+        });
+    };
     if (::pipe2(gSignalPipe, O_CLOEXEC | O_NONBLOCK) == 0) {
         signalNotifier = std::make_unique<QSocketNotifier>(gSignalPipe[0], QSocketNotifier::Read);
         QObject::connect(signalNotifier.get(), &QSocketNotifier::activated, [&] {
             unsigned char byte = 0;
             while (::read(gSignalPipe[0], &byte, 1) == 1) {
-                if (stoppedBySignal)
-                    continue;
-                stoppedBySignal = byte;
-                const char* name = byte == SIGINT ? "SIGINT" : "SIGTERM";
-                if (runner.isRunning()) {
-                    say(QStringLiteral("\n%1: stopping the build's whole process tree.").arg(name));
-                    runner.stop(); // `finished` resumes what was paused and exits
-                } else {
+                const int signal = byte;
+                const char* name = signal == SIGINT ? "SIGINT" : signal == SIGHUP ? "SIGHUP" : "SIGTERM";
+                if (!runner.isRunning()) {
+                    if (stoppedBySignal)
+                        continue;
+                    stoppedBySignal = signal;
                     say(QStringLiteral("\n%1: not started; giving up.").arg(name));
-                    if (!paused.empty()) {
-                        const ActionReport report = ProcessControl().apply(paused, ProcessAction::Resume);
-                        say("Resumed the paused test processes: " + q(report.summary()));
-                    }
+                    resumePaused();
                     app->exit(128 + stoppedBySignal);
+                    return;
+                }
+                // The terminal going away, or a polite kill: the build is not
+                // this front-end's to end; it runs on under its supervisor.
+                if (signal != SIGINT) {
+                    say(QStringLiteral("\n%1: leaving the build running.").arg(name));
+                    leaveBuild(signal);
+                    return;
+                }
+                if (stopping)
+                    continue;
+                if (answerNotifier) { // a second Ctrl+C while asking
+                    stopBuild(SIGINT, QString::fromLatin1(name));
+                } else if (options.onInterrupt == "leave") {
+                    leaveBuild(SIGINT);
+                    return;
+                } else if (options.onInterrupt == "stop") {
+                    stopBuild(SIGINT, QString::fromLatin1(name));
+                } else if (::isatty(STDIN_FILENO)) {
+                    ask();
+                } else {
+                    stopBuild(SIGINT, QStringLiteral("%1 (the input is not a terminal to ask)").arg(name));
                 }
             }
         });
@@ -347,6 +444,7 @@ int runHeadlessSession(const HeadlessOptions& options)
         action.sa_flags = SA_RESTART;
         ::sigaction(SIGINT, &action, nullptr);
         ::sigaction(SIGTERM, &action, nullptr);
+        ::sigaction(SIGHUP, &action, nullptr);
     }
 #endif
 
@@ -372,6 +470,8 @@ int runHeadlessSession(const HeadlessOptions& options)
     if (signalNotifier) {
         ::signal(SIGINT, SIG_DFL);
         ::signal(SIGTERM, SIG_DFL);
+        ::signal(SIGHUP, SIG_DFL);
+        answerNotifier.reset();
         signalNotifier.reset();
         ::close(gSignalPipe[0]);
         ::close(gSignalPipe[1]);

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <string>
 
 namespace headroom::services {
 
@@ -25,6 +26,11 @@ struct HeadlessOptions {
     QString historyPath;               // empty: BuildHistory::defaultPath()
     bool waitForMemory = false;
     int oomScoreAdj = 500;
+    // Ctrl+C while the build runs: "ask" (when stdin is a terminal; else
+    // stop), "stop" the build, or "leave" it running under its supervisor.
+    std::string onInterrupt = "ask";
+    std::optional<std::uint64_t> memoryHigh; // the build scope's MemoryHigh, bytes
+    std::optional<std::uint64_t> memoryMax;  // and its MemoryMax
 };
 
 // The session for `options` on the workspace `info`: the request completed

@@ -2,6 +2,8 @@
 #include "services/launcher/LauncherController.h"
 
 #include "headroom/ProcessControl.h"
+#include "headroom/RunsFolder.h"
+#include "headroom/SafeText.h"
 #include "services/launcher/BuildSessionInputs.h"
 
 #include <QCoreApplication>
@@ -10,8 +12,10 @@
 #include <QPointer>
 #include <QStandardPaths>
 #include <QThread>
+#include <QTimer>
 
 #include <algorithm>
+#include <filesystem>
 
 namespace headroom::services {
 
@@ -40,21 +44,92 @@ LauncherController::LauncherController(const QString& historyPath, const QString
     connect(&runner_, &BuildRunner::progressChanged, this, &LauncherController::progressChanged);
     connect(&runner_, &BuildRunner::waitingForLock, this, &LauncherController::waitingForLock);
     connect(&runner_, &BuildRunner::memoryChanged, this, &LauncherController::memoryChanged);
-    connect(&runner_, &BuildRunner::finished, this, [this](const BuildRunResult& result) {
-        // Recorded even when the history was not open at start: it may be free
-        // now, and if not the run is kept to be recorded later.
-        const RecordResult recorded =
-            history_->record(workspace_ ? workspace_->root : q(request_.projectDir), plan_, result,
-                             startedMs_, runTarget(request_, preset_));
-        if (recorded)
-            emit historyChanged();
-        resumePaused();
-        setState(State::Idle);
-        emit finished(result);
-        // After the result, so the panel adds it to the diagnosis instead of replacing it.
-        if (!recorded)
-            emit historyProblem(recorded.message);
+    connect(&runner_, &BuildRunner::finished, this, &LauncherController::runEnded);
+    runner_.setOrigin(RunOrigin::Window);
+    runner_.setHistoryPath(history_->path());
+    // A build an earlier window started may still run: follow it, once the
+    // caller had its chance to point at another runs folder.
+    QTimer::singleShot(0, this, [this] {
+        if (!adoptChecked_)
+            adoptRunning();
     });
+}
+
+void LauncherController::runEnded(const BuildRunResult& result)
+{
+    // Recorded even when the history was not open at start: it may be free
+    // now, and if not the run is kept to be recorded later. The supervisor
+    // posts the same run (by its id) to the inbox: it is recorded once.
+    const RecordResult recorded = history_->record(recordProject_, plan_, result, startedMs_, recordTarget_);
+    if (recorded) // else the history cannot be written now: the inbox waits, and one message says so
+        importInbox();
+    if (recorded)
+        emit historyChanged();
+    resumePaused();
+    setState(State::Idle);
+    emit finished(result);
+    // After the result, so the panel adds it to the diagnosis instead of replacing it.
+    if (!recorded)
+        emit historyProblem(recorded.message);
+}
+
+void LauncherController::importInbox()
+{
+    const InboxImport import = history_->importInbox();
+    for (const QString& problem : import.problems)
+        emit historyProblem(problem);
+    if (import.imported > 0)
+        emit historyChanged();
+}
+
+bool LauncherController::adoptRunning()
+{
+    adoptChecked_ = true;
+    importInbox();
+    if (state_ != State::Idle && state_ != State::LoadingProject)
+        return false;
+    const std::vector<RunEntry> entries = listRuns(runner_.runsDir().toStdString());
+    const RunEntry* newest = nullptr;
+    QStringList others;
+    for (const RunEntry& entry : entries) {
+        if (!entry.status || entry.status->state != RunState::Running || !entry.supervisorAlive)
+            continue;
+        if (!newest)
+            newest = &entry;
+        else
+            others << QStringLiteral("%1 (%2)").arg(q(entry.status->spec.id),
+                                                    q(safeText(entry.status->spec.title, 80)));
+    }
+    bool adopted = false;
+    if (newest) {
+        const RunStatus& status = *newest->status;
+        QString error;
+        if (runner_.adopt(q(status.spec.id), &error)) {
+            request_ = runner_.request();
+            preset_ = status.spec.preset;
+            plan_ = runner_.plan();
+            startedMs_ = status.startedMs ? status.startedMs : status.spec.createdMs;
+            recordProject_ = q(status.spec.project);
+            recordTarget_ = RunTarget{q(status.spec.targetPackage), q(status.spec.targetKind),
+                                      q(status.spec.targetName), q(status.spec.targetFeatures)};
+            emit planStarted(plan_);
+            setState(State::Running);
+            emit message(QStringLiteral("Following the build \"%1\" that was already running (run %2, "
+                                        "started %3).")
+                             .arg(q(safeText(status.spec.title, 80)), q(status.spec.id),
+                                  QDateTime::fromMSecsSinceEpoch(startedMs_)
+                                      .toString(QStringLiteral("yyyy-MM-dd HH:mm:ss"))));
+            adopted = true;
+        } else {
+            emit message(QStringLiteral("A build is running (run %1) but cannot be followed: %2")
+                             .arg(q(status.spec.id), error));
+        }
+    }
+    if (!others.isEmpty())
+        emit message(
+            QStringLiteral("Other supervised runs are running too: %1. See them with `headroom runs`.")
+                .arg(others.join(QStringLiteral(", "))));
+    return adopted;
 }
 
 LauncherController::~LauncherController() = default;
@@ -368,6 +443,21 @@ void LauncherController::launch()
     rememberLastBuild();
     plan_ = plan(request_, preset_);
     startedMs_ = QDateTime::currentMSecsSinceEpoch();
+    recordProject_ = workspace_ ? workspace_->root : q(request_.projectDir);
+    recordTarget_ = runTarget(request_, preset_);
+    runner_.setProject(recordProject_);
+    runner_.setTarget(recordTarget_.package, recordTarget_.kind, recordTarget_.name, recordTarget_.features);
+    runner_.setHistoryPath(history_->path());
+    {
+        const LastBuild last{request_, preset_,
+                             preset_ == BuildPreset::Custom && customPreset() ? customPreset()->name
+                                                                              : QString()};
+        runner_.setTitle(last.title());
+    }
+    // A custom preset's memory limits bound its build's scope; the presets A-D set none.
+    const CustomPreset* custom = preset_ == BuildPreset::Custom ? customPreset() : nullptr;
+    runner_.setMemoryLimits(custom ? custom->memoryHigh : std::nullopt,
+                            custom ? custom->memoryMax : std::nullopt);
     // Announce first: views reset for the new run before its first step shows.
     emit planStarted(plan_);
     setState(State::Running);
@@ -461,7 +551,8 @@ void LauncherController::observe(std::shared_ptr<const Snapshot> snapshot)
 {
     snapshot_ = snapshot;
     gate_.observe(snapshot);
-    runner_.observe(snapshot);
+    if (!adoptChecked_)
+        adoptRunning();
 }
 
 } // namespace headroom::services

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
 // Everything the launcher panel can ask for, without widgets: the project and
@@ -44,6 +45,9 @@ class LauncherController : public QObject {
     const QString& settingsWarning() const { return settingsWarning_; }
     void setGracePeriod(std::chrono::milliseconds grace) { runner_.setGracePeriod(grace); }
     void setOomScoreAdj(int adjustment) { runner_.setOomScoreAdj(adjustment); }
+    // The runs folder the builds are supervised in; empty: defaultRunsDir().
+    void setRunsDir(const QString& dir) { runner_.setRunsDir(dir); }
+    QString runsDir() const { return runner_.runsDir(); }
     void setCargoProgram(const QString& cargo) { cargo_ = cargo; }
     void setCheckOptions(double maxUsedFraction, std::uint64_t defaultNeed);
 
@@ -66,6 +70,14 @@ class LauncherController : public QObject {
     std::vector<ProcessSample> heavyProcesses(std::size_t limit = BuildSession::kHeavyLimit) const;
     // The root of the build running now, if one is.
     std::optional<ProcessKey> runningBuildRoot() const;
+    // The supervised run followed now (empty when none).
+    QString runningRunId() const { return state_ == State::Running ? runner_.runId() : QString(); }
+
+    // Follows the newest run of the runs folder that still runs under a live
+    // supervisor (a build started by an earlier window, or from a terminal)
+    // and tells about the others. Done once on its own after construction
+    // (or at the first snapshot); true when a run was adopted.
+    bool adoptRunning();
 
     // WaitForBuild waits only for the competing build on this workspace to end.
     enum class StartMode { CheckFirst, Anyway, WaitForMemory, WaitForBuild };
@@ -143,6 +155,8 @@ class LauncherController : public QObject {
     // (unless the controller is gone by then).
     void actInBackground(std::vector<ProcessKey> targets, ProcessAction action, bool tree,
                          bool rememberPaused, std::function<void()> then = {});
+    void runEnded(const BuildRunResult& result);
+    void importInbox();
 
     std::unique_ptr<BuildHistory> history_;
     std::unique_ptr<QSettings> settings_;
@@ -160,6 +174,9 @@ class LauncherController : public QObject {
     BuildPreset preset_ = BuildPreset::A;
     BuildPlan plan_;
     qint64 startedMs_ = 0;
+    QString recordProject_; // what the running build is recorded under
+    RunTarget recordTarget_;
+    bool adoptChecked_ = false;
     QElapsedTimer waitClock_;
     std::vector<ProcessKey> paused_;
     double maxUsedFraction_ = 0.80;

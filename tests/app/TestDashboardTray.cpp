@@ -1,13 +1,19 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "app/Dashboard.h"
 #include "app/desktop/DesktopIntegration.h"
+#include "headroom/Platform.h"
+#include "headroom/RunsFolder.h"
 #include "services/SamplingService.h"
 #include "services/SettingsStore.h"
+#include "services/launcher/BuildRunner.h"
+#include "services/launcher/LauncherController.h"
 #include "ui/MainWindow.h"
 
 #include <QApplication>
 #include <QFile>
 #include <QLabel>
+#include <QMessageBox>
+#include <QPushButton>
 #include <QSettings>
 #include <QSignalSpy>
 #include <QStatusBar>
@@ -267,6 +273,75 @@ class TestDashboardTray : public QObject {
                  qPrintable(pressure.first().title));
         QCOMPARE(pressure.first().urgency, PressureLevel::Warning);
         QVERIFY(!pressure.first().body.isEmpty());
+    }
+
+    // Closing the window never stops a build: it runs under its supervisor.
+    // Without a tray Headroom quits (saying so), and the build goes on.
+    void closingWithoutATrayDuringABuildLeavesItRunning()
+    {
+        QTemporaryDir project;
+        BuildRequest request;
+        request.projectDir = project.path().toStdString();
+        BuildPlan plan;
+        plan.preset = BuildPreset::Custom;
+        BuildStep step;
+        step.title = "long build";
+        step.program = "sh";
+        step.args = {"-c", "sleep 60"};
+        step.workingDir = request.projectDir;
+        plan.steps.push_back(step);
+        QString id;
+        {
+            BuildRunner first; // the runs folder is this test's own (HEADROOM_RUNS_DIR)
+            first.setGracePeriod(std::chrono::milliseconds(500));
+            QString error;
+            QVERIFY2(first.start(request, plan, &error), qPrintable(error));
+            id = first.runId();
+            QTRY_VERIFY_WITH_TIMEOUT(first.rootKey().has_value(), 20000);
+        }
+        auto stopAtTheEnd = qScopeGuard([&] { requestStop(defaultRunsDir(), id.toStdString()); });
+
+        Dashboard* dashboard = makeDashboard(false);
+        QVERIFY(dashboard);
+        dashboard->start();
+        QTRY_COMPARE_WITH_TIMEOUT(dashboard->launcher()->state(), LauncherController::State::Running, 10000);
+        QCOMPARE(dashboard->launcher()->runningRunId(), id);
+        const auto root = dashboard->launcher()->runningBuildRoot();
+        QVERIFY(root);
+
+        // The question says what happens, and the answer is to quit.
+        QString asked;
+        QTimer answer;
+        answer.setInterval(50);
+        connect(&answer, &QTimer::timeout, this, [&] {
+            auto* box = qobject_cast<QMessageBox*>(QApplication::activeModalWidget());
+            if (!box)
+                return;
+            asked = box->text() + ' ' + box->informativeText();
+            for (QAbstractButton* button : box->buttons()) {
+                if (button->text().contains(QStringLiteral("keep the build running")))
+                    button->click();
+            }
+        });
+        answer.start();
+        QVERIFY(dashboard->window()->close());
+        answer.stop();
+        QVERIFY2(asked.contains("keeps running") && asked.contains("shows it again"), qPrintable(asked));
+        QTimer deadline;
+        deadline.setSingleShot(true);
+        connect(&deadline, &QTimer::timeout, qApp, [] { QCoreApplication::exit(99); });
+        deadline.start(5000);
+        QCOMPARE(QCoreApplication::exec(), 0);
+        QVERIFY(deadline.isActive());
+
+        // Headroom is gone (as far as the build can tell): the build is not.
+        dashboard_.reset();
+        QTest::qWait(500);
+        QVERIFY(platform::isAlive(*root));
+        const auto run = findRun(defaultRunsDir(), id.toStdString());
+        QVERIFY(run);
+        QCOMPARE(run.value().status->state, RunState::Running);
+        QVERIFY(run.value().supervisorAlive);
     }
 
     void togglesFromTheTrayArePersisted()

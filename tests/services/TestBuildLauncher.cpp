@@ -2,6 +2,8 @@
 // The launcher on real cargo builds of a workspace this test writes, a
 // scripted stand-in for cargo that dies the way an OOM-killed build does, and
 // real process trees for the stop button.
+#include "headroom/RunObserver.h"
+#include "headroom/RunsFolder.h"
 #include "headroom/SystemSampler.h"
 #include "headroom/Units.h"
 #include "services/launcher/BuildGate.h"
@@ -21,6 +23,7 @@
 #include <QtTest>
 
 #include <csignal>
+#include <fcntl.h>
 #include <fstream>
 #include <unistd.h>
 
@@ -29,23 +32,53 @@ using namespace headroom::services;
 using headroom::test::runHeadlessBuild; // the `headroom build` command line, parsed as the program does
 
 namespace {
-// Drives runner.observe() with live snapshots, as the app's sampling service does.
-class LiveFeed {
+// The newest supervised run of the runs folder (HEADROOM_RUNS_DIR, private
+// to this test) created since `sinceMs`.
+std::optional<RunStatus> newestRun(qint64 sinceMs)
+{
+    for (const RunEntry& e : listRuns(defaultRunsDir())) {
+        if (e.status && e.status->spec.createdMs >= sinceMs)
+            return e.status;
+    }
+    return std::nullopt;
+}
+
+// The live process tree of that run's current step: its root first.
+std::vector<Pid> supervisedTree(qint64 sinceMs)
+{
+    const auto run = newestRun(sinceMs);
+    const auto root = run && run->state == RunState::Running ? run->currentRoot() : std::nullopt;
+    if (!root || !ProcessSpawner::isAlive(root->pid))
+        return {};
+    std::vector<Pid> tree{root->pid};
+    for (Pid p : ProcessSpawner::liveDescendants(root->pid))
+        tree.push_back(p);
+    return tree;
+}
+
+bool isBuildScript(Pid pid)
+{
+    QFile cmd(QStringLiteral("/proc/%1/cmdline").arg(pid));
+    return cmd.open(QIODevice::ReadOnly) && cmd.readAll().contains("build-script-build");
+}
+
+// Standard input from a file while it lives.
+class StdinFrom {
   public:
-    explicit LiveFeed(services::BuildRunner& runner) : sampler_(SystemSampler::create())
+    explicit StdinFrom(const char* path) : saved_(::dup(0))
     {
-        timer_.setInterval(200);
-        QObject::connect(&timer_, &QTimer::timeout, [this, &runner] {
-            auto s = sampler_->sample();
-            if (s)
-                runner.observe(std::make_shared<const Snapshot>(std::move(s.value())));
-        });
-        timer_.start();
+        const int fd = ::open(path, O_RDONLY);
+        ::dup2(fd, 0);
+        ::close(fd);
+    }
+    ~StdinFrom()
+    {
+        ::dup2(saved_, 0);
+        ::close(saved_);
     }
 
   private:
-    std::unique_ptr<SystemSampler> sampler_;
-    QTimer timer_;
+    int saved_;
 };
 
 std::string environOf(Pid pid)
@@ -201,7 +234,6 @@ class TestBuildLauncher : public QObject {
         const BuildPlan plan = planBuild(request, BuildPreset::A);
 
         services::BuildRunner runner;
-        LiveFeed feed(runner);
         QSignalSpy finished(&runner, &services::BuildRunner::finished);
         QVERIFY(runner.start(request, plan));
         QTRY_VERIFY_WITH_TIMEOUT(runner.rootKey().has_value(), 10000);
@@ -236,7 +268,6 @@ class TestBuildLauncher : public QObject {
         request.thenRun = {plan.artifactPath};
 
         services::BuildRunner runner;
-        LiveFeed feed(runner);
         QSignalSpy steps(&runner, &services::BuildRunner::stepStarted);
         QSignalSpy output(&runner, &services::BuildRunner::outputArrived);
         QSignalSpy finished(&runner, &services::BuildRunner::finished);
@@ -287,8 +318,6 @@ class TestBuildLauncher : public QObject {
                  result.diagnosis.detail.c_str());
         QVERIFY(result.diagnosis.detail.find("in example broken") != std::string::npos);
         QCOMPARE(result.errorCount, 1u);
-        QCOMPARE(runner.messages().errorCount(), 1u);
-        QVERIFY(runner.messages().buildFinished().has_value() && !*runner.messages().buildFinished());
         // The line people copy is cargo's human one.
         QVERIFY(!steps.at(0).at(2).toString().contains("message-format"));
         QString all;
@@ -349,26 +378,57 @@ class TestBuildLauncher : public QObject {
         request.cargoProgram = fake.toStdString();
         const BuildPlan plan = planBuild(request, BuildPreset::A);
 
-        for (const bool counterRises : {true, false}) {
+        // Through the supervisor: the exit code and the kill line reach the
+        // diagnosis. The machine's OOM counter is the machine's own here, so
+        // either verdict may be right; both name the kill.
+        {
             services::BuildRunner runner;
             QSignalSpy finished(&runner, &services::BuildRunner::finished);
             QVERIFY(runner.start(request, plan));
-            // The machine's counter counts only with memory near its limit.
-            runner.observe(memorySnapshot(counterRises ? 0.95 : 0.5, 3));
-            QTRY_VERIFY(runner.concluding());
-            runner.observe(memorySnapshot(counterRises ? 0.95 : 0.5, counterRises ? 4 : 3));
-            const services::BuildRunResult result = waitFinished(finished, 5000);
+            const services::BuildRunResult result = waitFinished(finished, 30000);
             QCOMPARE(result.exitCode.value_or(-1), 101);
+            QVERIFY2(result.diagnosis.verdict == BuildVerdict::KilledBySignal ||
+                         result.diagnosis.verdict == BuildVerdict::OutOfMemory,
+                     result.diagnosis.summary.c_str());
+            QVERIFY2(result.diagnosis.summary.find("demo") != std::string::npos ||
+                         result.diagnosis.summary.find("signal 9") != std::string::npos,
+                     result.diagnosis.summary.c_str());
+        }
+
+        // The conclusion the supervisor draws (RunObserver), with the memory
+        // it is shown: only a counter that rises with memory near its limit
+        // says out of memory.
+        const std::string said = "   Compiling demo v0.1.0\n"
+                                 "error: could not compile `demo` (lib)\n"
+                                 "\n"
+                                 "Caused by:\n"
+                                 "  process didn't exit successfully: `rustc --crate-name demo src/lib.rs` "
+                                 "(signal: 9, SIGKILL: kill)\n";
+        for (const bool counterRises : {true, false}) {
+            RunObserver observer;
+            observer.observe(*memorySnapshot(counterRises ? 0.95 : 0.5, 3), std::nullopt);
+            observer.buildEnded();
+            observer.observeAfterEnd(*memorySnapshot(counterRises ? 0.95 : 0.5, counterRises ? 4 : 3));
+            CargoOutputParser output;
+            output.feed(said);
+            output.finish();
+            CargoMessageParser messages;
+            RunEndFacts end;
+            end.exitCode = 101;
+            RunPlanFacts facts;
+            facts.request = request;
+            facts.preset = plan.preset;
+            facts.jobs = plan.jobs;
+            facts.plannedArtifact = plan.artifactPath;
+            const BuildDiagnosis d = observer.conclude(end, facts, output, messages).diagnosis;
             if (counterRises) {
-                QVERIFY2(result.diagnosis.verdict == BuildVerdict::OutOfMemory,
-                         result.diagnosis.summary.c_str());
-                QVERIFY(result.diagnosis.summary.find("crate demo") != std::string::npos);
-                QCOMPARE(result.diagnosis.nextPreset.value(), BuildPreset::B);
+                QVERIFY2(d.verdict == BuildVerdict::OutOfMemory, d.summary.c_str());
+                QVERIFY(d.summary.find("crate demo") != std::string::npos);
+                QCOMPARE(d.nextPreset.value(), BuildPreset::B);
             } else {
-                QVERIFY2(result.diagnosis.verdict == BuildVerdict::KilledBySignal,
-                         result.diagnosis.summary.c_str());
-                QVERIFY(result.diagnosis.summary.find("killed by signal 9") != std::string::npos);
-                QVERIFY(!result.diagnosis.nextPreset);
+                QVERIFY2(d.verdict == BuildVerdict::KilledBySignal, d.summary.c_str());
+                QVERIFY(d.summary.find("killed by signal 9") != std::string::npos);
+                QVERIFY(!d.nextPreset);
             }
         }
     }
@@ -399,7 +459,6 @@ class TestBuildLauncher : public QObject {
         QCOMPARE(adjOf(ProcessSpawner::liveDescendants(root).front()), QByteArray("500")); // inherited
         QVERIFY(adjOf(::getpid()) != "500");
         runner.stop();
-        runner.observe(memorySnapshot(0.3));
         QCOMPARE(waitFinished(finished, 15000).diagnosis.verdict, BuildVerdict::Cancelled);
     }
 
@@ -420,32 +479,40 @@ class TestBuildLauncher : public QObject {
         QVERIFY(!QFile::exists(dir.path() + "/pwned"));
     }
 
+    // Ctrl+C in `headroom build`: --on-interrupt stop, and the default
+    // ("ask") with an input that is not a terminal to ask, stop the whole
+    // build tree and exit 130.
+    void sigintStopsTheHeadlessBuildTree_data()
+    {
+        QTest::addColumn<QString>("onInterrupt");
+        QTest::newRow("stop") << QStringLiteral("stop");
+        QTest::newRow("ask, no terminal") << QStringLiteral("ask");
+    }
+
     void sigintStopsTheHeadlessBuildTree()
     {
+        QFETCH(QString, onInterrupt);
         CargoWorkspace ws(60000); // a build script that runs for a minute
         QTemporaryDir home;
         const Pid self = ::getpid();
+        const qint64 since = QDateTime::currentMSecsSinceEpoch();
         std::vector<Pid> tree;
         // The build must be under way, its build script running, before Ctrl+C.
         QTimer poll;
         poll.setInterval(200);
         QObject::connect(&poll, &QTimer::timeout, [&] {
-            const auto now = ProcessSpawner::liveDescendants(self);
-            bool script = false;
-            for (Pid p : now) {
-                QFile cmd(QStringLiteral("/proc/%1/cmdline").arg(p));
-                cmd.open(QIODevice::ReadOnly);
-                script = script || cmd.readAll().contains("build-script-build");
-            }
-            if (script) {
+            const auto now = supervisedTree(since);
+            if (std::any_of(now.begin(), now.end(), isBuildScript)) {
                 tree = now;
                 poll.stop();
                 ::kill(self, SIGINT);
             }
         });
         poll.start();
-        const int rc = runHeadlessBuild({"--project", ws.root(), "--preset", "B", "--history",
-                                         home.path() + "/h.sqlite", "--args", "--offline"});
+        StdinFrom nothing("/dev/null");
+        const int rc =
+            runHeadlessBuild({"--project", ws.root(), "--preset", "B", "--history", home.path() + "/h.sqlite",
+                              "--args", "--offline", "--on-interrupt", onInterrupt});
         QCOMPARE(rc, 130);
         QVERIFY(!tree.empty());
         for (Pid p : tree)
@@ -454,6 +521,60 @@ class TestBuildLauncher : public QObject {
         struct sigaction now {};
         ::sigaction(SIGINT, nullptr, &now);
         QVERIFY(now.sa_handler == SIG_DFL);
+        // And the run is recorded once, as stopped by the user.
+        services::BuildHistory history(home.path() + "/h.sqlite");
+        const auto runs = history.runs(services::WorkspaceInfo::load(ws.root(), "cargo", nullptr)->root);
+        QCOMPARE(runs.size(), std::size_t(1));
+        QCOMPARE(runs[0].verdict, QString("cancelled"));
+    }
+
+    // --on-interrupt leave: `headroom build` exits 130 at once, the build goes
+    // on under its supervisor to its end, and is recorded in the history.
+    void sigintCanLeaveTheHeadlessBuildRunning()
+    {
+        CargoWorkspace ws(4000);
+        QTemporaryDir home;
+        const Pid self = ::getpid();
+        const qint64 since = QDateTime::currentMSecsSinceEpoch();
+        std::vector<Pid> tree;
+        QTimer poll;
+        poll.setInterval(200);
+        QObject::connect(&poll, &QTimer::timeout, [&] {
+            const auto now = supervisedTree(since);
+            if (std::any_of(now.begin(), now.end(), isBuildScript)) {
+                tree = now;
+                poll.stop();
+                ::kill(self, SIGINT);
+            }
+        });
+        poll.start();
+        QElapsedTimer clock;
+        clock.start();
+        const int rc =
+            runHeadlessBuild({"--project", ws.root(), "--preset", "B", "--example", "hello", "--history",
+                              home.path() + "/h.sqlite", "--args", "--offline", "--on-interrupt", "leave"});
+        QCOMPARE(rc, 130);
+        QVERIFY(!tree.empty());
+        const auto running = newestRun(since);
+        QVERIFY(running);
+        QVERIFY2(running->state == RunState::Running, "the build was left running");
+        QVERIFY(ProcessSpawner::isAlive(tree.front()));
+        // It ends on its own, and well.
+        std::optional<RunStatus> ended;
+        QTRY_VERIFY_WITH_TIMEOUT((ended = newestRun(since)) && ended->state == RunState::Finished, 120000);
+        QVERIFY(ended->diagnosis);
+        QVERIFY2(ended->diagnosis->verdict == BuildVerdict::Succeeded, ended->diagnosis->summary.c_str());
+        QVERIFY(QFileInfo(QString::fromStdString(ended->artifactPath)).isFile());
+        // The next open of the history records what the supervisor posted.
+        QTRY_VERIFY(QFileInfo::exists(QString::fromStdString(
+            (historyInboxDir((home.path() + "/h.sqlite").toStdString()) / (ended->spec.id + ".json"))
+                .string())));
+        services::BuildHistory history(home.path() + "/h.sqlite");
+        const auto runs = history.runs(QString::fromStdString(ended->spec.project));
+        QCOMPARE(runs.size(), std::size_t(1));
+        QCOMPARE(runs[0].runId, QString::fromStdString(ended->spec.id));
+        QCOMPARE(runs[0].verdict, QString("succeeded"));
+        QVERIFY(QDir(history.inboxPath()).entryList({"*.json"}, QDir::Files).isEmpty());
     }
 
     void realOomKillInAMemoryCgroupIsDiagnosedAndAKillElsewhereIsNot()
@@ -494,7 +615,6 @@ class TestBuildLauncher : public QObject {
         request.extraArgs = {"--offline"};
         {
             services::BuildRunner runner;
-            LiveFeed feed(runner);
             QSignalSpy finished(&runner, &services::BuildRunner::finished);
             QVERIFY(runner.start(request, planBuild(request, BuildPreset::A)));
             const services::BuildRunResult r = waitFinished(finished, 30000);
@@ -511,7 +631,6 @@ class TestBuildLauncher : public QObject {
         // the machine's counter rises, but nothing points at this build.
         CargoWorkspace::write(fake, "#!/bin/sh\nexec sleep 30\n");
         services::BuildRunner runner;
-        LiveFeed feed(runner);
         QSignalSpy finished(&runner, &services::BuildRunner::finished);
         QVERIFY(runner.start(request, planBuild(request, BuildPreset::A)));
         QTRY_VERIFY(runner.rootKey().has_value());
@@ -593,7 +712,6 @@ class TestBuildLauncher : public QObject {
         QTRY_COMPARE(ProcessSpawner::liveDescendants(root).size(), std::size_t(3));
         const auto members = ProcessSpawner::liveDescendants(root);
         runner.stop();
-        runner.observe(memorySnapshot(0.3)); // lets the diagnosis conclude without waiting
         const services::BuildRunResult result = waitFinished(finished, 15000);
         QCOMPARE(result.diagnosis.verdict, BuildVerdict::Cancelled);
         for (Pid p : members)
@@ -631,6 +749,7 @@ class TestBuildLauncher : public QObject {
         services::CustomPreset make{
             "make all", "sh", "-c 'echo \"custom ran in $PWD with $LEVEL\"'", "LEVEL=3", {}};
         QVERIFY(make.problems().isEmpty());
+        make.memoryMax = 2 * GiB; // the scope's limit, written into the run's spec
         {
             services::LauncherController controller(dir.path() + "/h.sqlite", ini);
             controller.setCustomPresets({make});
@@ -662,6 +781,12 @@ class TestBuildLauncher : public QObject {
         for (const auto& chunk : output)
             all += chunk.at(0).toString();
         QVERIFY2(all.contains("custom ran in " + dir.path() + " with 3"), qPrintable(all));
+        const auto run = findRun(defaultRunsDir(), result.runId.toStdString());
+        QVERIFY2(run, run ? "" : run.error().c_str());
+        QCOMPARE(run.value().status->spec.memoryMax.value_or(0), std::uint64_t(2 * GiB));
+        QVERIFY(!run.value().status->spec.memoryHigh);
+        QCOMPARE(run.value().status->spec.targetKind, std::string("custom"));
+        QCOMPARE(run.value().status->spec.origin, RunOrigin::Window);
     }
 
     void historySurvivesAndCorruptionIsKeptAside()
@@ -713,6 +838,102 @@ class TestBuildLauncher : public QObject {
         QVERIFY(kept.open(QIODevice::ReadOnly));
         QVERIFY(kept.readAll().startsWith("this is not a database"));
         QVERIFY(recovered.record("/p", plan, run, 4));
+    }
+
+    // The supervisors' inbox: each finished run is recorded once by its run
+    // id, whoever records it first; a file that is not a run is kept aside.
+    void historyImportsTheInboxOnceByRunId()
+    {
+        QTemporaryDir dir;
+        const QString path = dir.path() + "/history.sqlite";
+        BuildRequest request;
+        request.projectDir = "/p";
+        request.targetKind = TargetKind::Example;
+        request.targetName = "hello";
+        const BuildPlan plan = planBuild(request, BuildPreset::B);
+        RunStatus status;
+        status.spec.id = newRunId();
+        status.spec.project = "/p";
+        status.spec.preset = BuildPreset::B;
+        status.spec.steps = plan.steps;
+        status.spec.targetKind = "example";
+        status.spec.targetName = "hello";
+        status.state = RunState::Finished;
+        status.startedMs = 1000;
+        status.seconds = 12.5;
+        status.exitCode = 0;
+        status.diagnosis = BuildDiagnosis{BuildVerdict::Succeeded, "Built.", {}, {}, {}, {}};
+        status.peakTreeBytes = 3 * GiB;
+        status.peakByCrate = {{"demo", GiB}};
+        QVERIFY(postHistoryRecord(path.toStdString(), status));
+        const QString inbox = QString::fromStdString(historyInboxDir(path.toStdString()).string());
+        CargoWorkspace::write(inbox + "/broken.json", "{\"project\": \"/p\", torn");
+        const QString id = QString::fromStdString(status.spec.id);
+
+        services::BuildHistory history(path);
+        QVERIFY(history.ok());
+        QCOMPARE(history.inboxPath(), inbox);
+        QVERIFY2(history.warning().contains("moved aside to " + inbox + "/broken.json.corrupt"),
+                 qPrintable(history.warning()));
+        auto runs = history.runs("/p");
+        QCOMPARE(runs.size(), std::size_t(1));
+        QCOMPARE(runs[0].runId, id);
+        QCOMPARE(runs[0].verdict, QString("succeeded"));
+        QCOMPARE(runs[0].preset, QString("B"));
+        QCOMPARE(runs[0].seconds, 12.5);
+        QCOMPARE(runs[0].peakTreeBytes, quint64(3 * GiB));
+        QCOMPARE(runs[0].target.kind, QString("example"));
+        QCOMPARE(runs[0].commands.size(), qsizetype(plan.steps.size()));
+        QCOMPARE(history.hungriestCrates("/p").at(0).crate, QString("demo"));
+        QVERIFY(!QFile::exists(inbox + "/" + id + ".json"));
+        QFile kept(inbox + "/broken.json.corrupt");
+        QVERIFY(kept.open(QIODevice::ReadOnly));
+        QVERIFY(kept.readAll().contains("torn")); // kept as it was, never deleted
+
+        // The front-end that followed the run records it too, and the
+        // supervisor's post comes again: still one run.
+        services::BuildRunResult followed = finishedRun(BuildVerdict::Succeeded, 12.5, 3 * GiB);
+        followed.runId = id;
+        const services::RecordResult again = history.record("/p", plan, followed, 1000);
+        QVERIFY2(again.ok(), qPrintable(again.message));
+        QCOMPARE(again.id, runs[0].id);
+        QVERIFY(postHistoryRecord(path.toStdString(), status));
+        const services::InboxImport imported = history.importInbox();
+        QCOMPARE(imported.imported, 0);
+        QVERIFY2(imported.problems.isEmpty(), qPrintable(imported.problems.join(' ')));
+        QCOMPARE(history.runs("/p").size(), std::size_t(1));
+        QVERIFY(QDir(inbox).entryList({"*.json"}, QDir::Files).isEmpty());
+
+        // A run without an id (recorded before runs had one) is still its own.
+        QVERIFY(history.record("/p", plan, finishedRun(BuildVerdict::Failed, 3, GiB), 2000));
+        QVERIFY(history.record("/p", plan, finishedRun(BuildVerdict::Failed, 3, GiB), 3000));
+        QCOMPARE(history.runs("/p").size(), std::size_t(3));
+    }
+
+    void historyFromBeforeRunIdsGainsTheColumn()
+    {
+        if (QStandardPaths::findExecutable("sqlite3").isEmpty())
+            QSKIP("sqlite3 is needed to write a history of the older shape");
+        QTemporaryDir dir;
+        const QString path = dir.path() + "/history.sqlite";
+        sqlite(
+            path,
+            "CREATE TABLE runs (id INTEGER PRIMARY KEY, project TEXT NOT NULL, preset TEXT NOT NULL,"
+            " started_ms INTEGER, seconds REAL, verdict TEXT, summary TEXT, exit_code INTEGER,"
+            " signal INTEGER, peak_tree_bytes INTEGER, peak_system_used INTEGER, jobs INTEGER,"
+            " artifact TEXT);"
+            " INSERT INTO runs (project, preset, started_ms, verdict) VALUES ('/p', 'A', 5, 'succeeded');");
+        services::BuildHistory history(path);
+        QVERIFY2(history.ok(), qPrintable(history.warning()));
+        auto runs = history.runs("/p");
+        QCOMPARE(runs.size(), std::size_t(1));
+        QVERIFY(runs[0].runId.isEmpty());
+        services::BuildRunResult r = finishedRun(BuildVerdict::Succeeded, 1, GiB);
+        r.runId = "20260101-000000-1-abcd";
+        QVERIFY(history.record("/p", planBuild(BuildRequest{}, BuildPreset::A), r, 6));
+        QVERIFY(history.record("/p", planBuild(BuildRequest{}, BuildPreset::A), r, 6));
+        QCOMPARE(history.runs("/p").size(), std::size_t(2));
+        QVERIFY(sqlite(path, "PRAGMA index_list(runs)").contains("runs_run_id"));
     }
 
     void historyIsWrittenAheadLogged()
