@@ -89,6 +89,10 @@ void nextRung(BuildDiagnosis& d, BuildPreset preset, bool atLink, unsigned jobs,
             d.nextStep = "Already at one job. Try B (debug build), which needs far less memory.";
         }
         break;
+    case BuildPreset::Adaptive:
+        d.nextPreset = BuildPreset::A;
+        d.nextStep = "Try A (release with one job), the lowest-memory optimised build.";
+        break;
     case BuildPreset::D:
         d.nextStep =
             "Every preset has been tried. Close other programs (a browser holds gigabytes), add swap, or "

@@ -36,6 +36,9 @@ constexpr PresetWords kPresets[] = {
     {BuildPreset::Auto, "auto", "Auto — jobs from free memory",
      "Picks the number of parallel jobs from the memory available now and the peak per job learned from this "
      "project's past builds."},
+    {BuildPreset::Adaptive, "adaptive", "Adaptive — as parallel as memory allows",
+     "Shares one memory-aware job pool with every build Headroom runs: a new job starts only when its "
+     "learned peak fits the memory left (the container's limit, if there is one). Recommended."},
     {BuildPreset::Custom, "custom", "Custom",
      "A command you defined: program, arguments, environment and folder."},
 };
@@ -156,6 +159,8 @@ std::optional<BuildPreset> presetFromId(std::string_view id)
         return BuildPreset::D;
     if (lower == "auto")
         return BuildPreset::Auto;
+    if (lower == "adaptive")
+        return BuildPreset::Adaptive;
     if (lower == "custom")
         return BuildPreset::Custom;
     return std::nullopt;
@@ -283,6 +288,17 @@ BuildPlan planBuild(const BuildRequest& r, BuildPreset preset, std::optional<Job
         plan.steps.push_back(std::move(step));
         break;
     }
+    case BuildPreset::Adaptive: {
+        BuildStep step = cargoStep(r, "Build " + targetLabel(r), target);
+        step.args.insert(step.args.end(), r.extraArgs.begin(), r.extraArgs.end());
+        plan.steps.push_back(std::move(step));
+        const JobsChoice choice = autoJobs.value_or(JobsChoice{1, "no memory figures: one job"});
+        plan.usesPool = true;
+        plan.poolStartTokens = choice.jobs > 0 ? choice.jobs - 1 : 0;
+        plan.jobsExplanation = "The job pool gives jobs as memory allows; it may start at -j " +
+                               std::to_string(choice.jobs) + " (" + choice.explanation + ").";
+        break;
+    }
     case BuildPreset::C: {
         std::vector<std::string> lib{"build"};
         addCommon(lib, r);
@@ -301,7 +317,13 @@ BuildPlan planBuild(const BuildRequest& r, BuildPreset preset, std::optional<Job
         break;
     }
 
-    if (r.jobs && preset != BuildPreset::Custom) {
+    if (r.jobs && preset == BuildPreset::Adaptive) {
+        // The pool decides; the asked-for -j is where it starts, not a cap
+        // cargo would enforce beside the pool.
+        plan.poolStartTokens = *r.jobs > 0 ? *r.jobs - 1 : 0;
+        plan.jobsExplanation = "The job pool gives jobs as memory allows; it may start at -j " +
+                               std::to_string(*r.jobs) + ", as asked with --jobs.";
+    } else if (r.jobs && preset != BuildPreset::Custom) {
         // The user's -j wins over the preset's: cargo reads the variable for
         // every step, and Auto's explicit -j is replaced.
         const std::string n = std::to_string(*r.jobs);

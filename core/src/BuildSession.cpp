@@ -54,7 +54,7 @@ BuildPlan BuildSession::plan() const
         return settings_.customPlan.value_or(none);
     }
     std::optional<JobsChoice> jobs;
-    if (preset_ == BuildPreset::Auto) {
+    if (preset_ == BuildPreset::Auto || preset_ == BuildPreset::Adaptive) {
         jobs = chooseJobs(autoJobsInput());
         if (!snapshot_)
             jobs->explanation = "no memory reading yet: " + jobs->explanation;

@@ -172,6 +172,8 @@ bool BuildRunner::start(const BuildRequest& request, const BuildPlan& plan, QStr
     spec.preset = plan.preset;
     spec.jobs = plan.jobs;
     spec.steps = plan.steps;
+    spec.pool = plan.usesPool;
+    spec.poolStartTokens = plan.poolStartTokens;
     spec.artifactPath = plan.artifactPath;
     spec.targetPackage = s(targetPackage_);
     spec.targetKind = s(targetKind_);

@@ -17,9 +17,9 @@
 
 namespace headroom {
 
-enum class BuildPreset { A, B, C, D, Auto, Custom };
+enum class BuildPreset { A, B, C, D, Auto, Adaptive, Custom };
 
-std::string_view presetId(BuildPreset preset); // "A", "B", "C", "D", "auto", "custom"
+std::string_view presetId(BuildPreset preset); // "A", "B", "C", "D", "auto", "adaptive", "custom"
 std::optional<BuildPreset> presetFromId(std::string_view id);
 std::string_view presetTitle(BuildPreset preset);       // "A — Release, one job"
 std::string_view presetExplanation(BuildPreset preset); // one or two plain sentences
@@ -84,9 +84,14 @@ struct BuildPlan {
     std::string artifactPath;     // the file a successful build leaves; empty for --lib/default
     bool freeMemoryFirst = false; // D: ask which heavy processes to pause or stop first
     std::string note;             // the trade-off, said plainly
+    // Adaptive: the build draws from the job pool instead of a fixed -j;
+    // Auto's choice is where its lane may start.
+    bool usesPool = false;
+    unsigned poolStartTokens = 0;
 };
 
-// The plan for a request. `jobs` is used by Auto (pass chooseJobs().jobs).
+// The plan for a request. `jobs` is used by Auto (pass chooseJobs().jobs) and by
+// Adaptive as its starting point.
 BuildPlan planBuild(const BuildRequest& request, BuildPreset preset, std::optional<JobsChoice> autoJobs = {},
                     bool windows = false);
 

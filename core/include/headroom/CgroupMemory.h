@@ -28,6 +28,17 @@ struct CgroupMemoryState {
     std::optional<std::uint64_t> highEvents;
     std::optional<std::uint64_t> maxEvents;
     std::optional<std::uint64_t> oomEvents;
+    // What the budget needs (MemoryBudget): usage now (v2 memory.current, v1
+    // memory.usage_in_bytes) and the inactive file pages the kernel reclaims
+    // first (v2 memory.stat inactive_file, v1 total_inactive_file).
+    std::optional<std::uint64_t> usageBytes;
+    std::optional<std::uint64_t> inactiveFileBytes;
+    // The tightest limit along the path to the root: a container's limit is
+    // often set on a parent (v2: the smallest memory.max / memory.high of
+    // this cgroup and its ancestors; v1: memory.stat hierarchical_memory_limit).
+    std::optional<std::uint64_t> effectiveLimitBytes;
+    std::optional<std::uint64_t> effectiveHighBytes; // v2 only
+    std::string limitDir;                            // the cgroup that sets the effective limit
 
     // The peak came within 10% of the limit.
     bool nearLimit() const { return peakBytes && limitBytes && *peakBytes * 10 >= *limitBytes * 9; }
@@ -54,5 +65,9 @@ std::optional<CgroupMemoryState> readProcessCgroupMemory(Pid pid, const std::str
 // it while the build runs (it is two or four small files) and keep the last
 // reading that worked as the state at the end.
 std::optional<CgroupMemoryState> readCgroupMemory(const std::string& dir, bool v2);
+// The memory cgroup of the calling process ("self"), for the budget of
+// everything it starts. Nullopt where there is none.
+std::optional<CgroupMemoryState> readOwnCgroupMemory(const std::string& root = "/sys/fs/cgroup",
+                                                     const std::string& procRoot = "/proc");
 
 } // namespace headroom

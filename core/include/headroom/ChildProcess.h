@@ -29,6 +29,7 @@ struct ChildSpec {
     std::vector<std::string> argv; // argv[0] is the program
     std::filesystem::path workingDir;
     std::map<std::string, std::string> environment; // set on top of the inherited one
+    std::vector<std::string> unsetEnvironment;      // removed from the inherited one (before `environment`)
     std::filesystem::path stdoutFile;               // opened for append, created if missing
     std::filesystem::path stderrFile;               // the same path as stdoutFile: one file, one handle
     int oomScoreAdj = -1;                           // Linux only; negative: inherited

@@ -49,6 +49,10 @@ struct RunSpec {
     std::optional<std::uint64_t> memoryHigh;
     std::optional<std::uint64_t> memoryMax;
     std::int64_t createdMs = 0; // wall clock, ms since the epoch
+    // Draws from the job pool (JobPool): the Adaptive preset and `headroom
+    // run`. Its steps get the lane's jobserver and lose their own -j.
+    bool pool = false;
+    unsigned poolStartTokens = 0; // where the lane may start once peaks are learned (Auto's -j - 1)
 };
 
 enum class RunState {
@@ -65,6 +69,29 @@ struct RunStepStatus {
     std::optional<int> signal;
     std::int64_t startedMs = 0;
     std::int64_t endedMs = 0; // 0 while it runs
+};
+
+// The job pool as this run sees it, rewritten while it runs.
+struct PoolStatus {
+    bool active = false;      // the run draws from the pool
+    std::string problem;      // why it could not join, in words (then it runs with cargo's own -j)
+    unsigned granted = 0;     // tokens its lane holds (jobs beyond the implicit one)
+    unsigned inUse = 0;       // of those, taken by its jobs now
+    unsigned poolGranted = 0; // over every build in the pool
+    unsigned poolBuilds = 0;  // builds drawing from it now
+    unsigned cpus = 0;
+    std::uint64_t budgetBytes = 0; // what may still be used before the limit (MemoryBudget)
+    std::uint64_t limitBytes = 0;
+    std::string limit; // MemoryBudget::describe(): "container limit 8.0 GiB"
+    std::uint64_t reserveBytes = 0;
+    std::uint64_t predictedBytes = 0; // the predicted peak of what runs now
+    std::string heldBack;             // why no more tokens are given; empty: none held back
+    std::vector<std::string> paused;  // jobs the pool paused, in words
+    unsigned oomRetries = 0;          // times the build was resumed after an OOM kill (at most 2)
+    std::string retryCrate;           // the crate that was killed, built alone on the retry
+    // Parallelism over time, for the chart: (ms since the run started, jobs
+    // running = tokens in use + 1). At most 600 points, thinned when full.
+    std::vector<std::pair<std::int64_t, unsigned>> parallelism;
 };
 
 struct RunStatus {
@@ -103,6 +130,7 @@ struct RunStatus {
     int stepsRun = 0;
     std::optional<int> thenRunExitCode;
     std::string problem; // SupervisorLost, a history that could not be written: in words
+    PoolStatus pool;
 
     // The exit code a terminal front-end exits with: the then-run command's
     // after a success, 128 + the signal, never 0 for a failure.

@@ -2,6 +2,7 @@
 
 #include "headroom/BuildTree.h"
 #include "headroom/Memory.h"
+#include "headroom/MemoryBudget.h"
 #include "headroom/Process.h"
 
 #include <array>
@@ -20,6 +21,10 @@ struct Snapshot {
     double uptimeSeconds = 0.0;
 
     MemoryStatus memory;
+    // What may still be used before the tightest limit: the machine's, or
+    // the memory cgroup Headroom runs in (a container's). Samplers fill it;
+    // the summary, the checks, the level and the guard read it.
+    MemoryBudget budget;
     std::vector<ProcessSample> processes; // sorted by pid
     std::vector<BuildTree> builds;        // heaviest first
     std::array<RoleTotal, kRoleCount> roleTotals{};

@@ -15,3 +15,12 @@ std::optional<CgroupMemoryState> readCgroupMemory(const std::string&, bool)
 }
 
 } // namespace headroom
+
+namespace headroom {
+
+std::optional<CgroupMemoryState> readOwnCgroupMemory(const std::string&, const std::string&)
+{
+    return std::nullopt;
+}
+
+} // namespace headroom

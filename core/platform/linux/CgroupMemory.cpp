@@ -114,3 +114,15 @@ std::optional<CgroupMemoryState> readProcessCgroupMemory(Pid pid, const std::str
 }
 
 } // namespace headroom
+
+namespace headroom {
+
+std::optional<CgroupMemoryState> readOwnCgroupMemory(const std::string& root, const std::string& procRoot)
+{
+    // Placeholder: the budget's reader comes with the cgroup-aware budget.
+    (void)root;
+    (void)procRoot;
+    return std::nullopt;
+}
+
+} // namespace headroom

@@ -1,0 +1,92 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#pragma once
+
+// One build's jobserver: the GNU make jobserver its processes draw tokens
+// from (cargo, rustc's codegen threads, make, ninja >= 1.13). Each process
+// that runs a job beyond its implicit one holds a token. The supervisor of
+// the build owns the lane and steers how many tokens it holds; the pool
+// (JobPool) keeps the sum over every build within the CPUs and the memory.
+//
+// One lane per build rather than one token pipe for all: a build that is
+// killed takes its tokens with it, and with one shared pipe they would be
+// lost to every build; with a lane each, the supervisor always knows how
+// many tokens its build holds (given minus waiting) and the lane goes with
+// the build.
+//
+// POSIX (Linux, macOS): a named pipe <dir>/<run id>.fifo, mode 0600, which
+// clients find through "--jobserver-auth=fifo:PATH" (GNU make >= 4.4, the
+// jobserver crate, cargo, rustc). The supervisor keeps it open read-write,
+// so tokens in it survive while no client has it open.
+// Windows: a named semaphore "headroom-<run id>" (--jobserver-auth=NAME)
+// created with a maximum of the CPU count and none available; the lane
+// holds the tokens it withholds (a semaphore cannot grow past its maximum).
+
+#include "headroom/Result.h"
+
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace headroom {
+
+class JobLane {
+  public:
+    // Creates the lane of run `runId` in `dir` (which must exist) with room
+    // for at most `maxTokens` tokens, none given yet.
+    static Result<std::unique_ptr<JobLane>> create(const std::filesystem::path& dir, const std::string& runId,
+                                                   unsigned maxTokens);
+    // Removes the fifo / closes the semaphore. Jobs still running keep what
+    // they hold; nobody can take more.
+    ~JobLane();
+    JobLane(const JobLane&) = delete;
+    JobLane& operator=(const JobLane&) = delete;
+
+    // "fifo:/run/user/1000/headroom/pool/<id>.fifo" or "headroom-<id>".
+    std::string auth() const;
+    // What MAKEFLAGS and CARGO_MAKEFLAGS say: " -j --jobserver-auth=<auth>".
+    std::string makeflags() const;
+    unsigned maxTokens() const;
+
+    // Tokens given out: waiting in the lane plus held by jobs.
+    unsigned granted() const;
+    // Tokens waiting in the lane now, not taken by a job (POSIX: FIONREAD;
+    // Windows: taken and given straight back).
+    unsigned waiting();
+    unsigned inUse()
+    {
+        const unsigned w = waiting();
+        return granted() > w ? granted() - w : 0;
+    }
+
+    // Gives tokens, or takes waiting ones back, towards `target` (at most
+    // maxTokens). A token a job holds cannot be taken back: granted() stays
+    // above target until the job returns it, and the next call takes it.
+    // Returns granted() after.
+    unsigned steer(unsigned target);
+
+  private:
+    JobLane();
+    struct State;
+    std::unique_ptr<State> state_;
+};
+
+// What makes a process draw from a lane, whatever it inherited: MAKEFLAGS
+// and CARGO_MAKEFLAGS set to the lane's flags (an empty CARGO_MAKEFLAGS
+// hides MAKEFLAGS from cargo), MFLAGS and CARGO_BUILD_JOBS removed.
+struct JobserverEnvironment {
+    std::map<std::string, std::string> set;
+    std::vector<std::string> unset;
+};
+JobserverEnvironment jobserverEnvironment(const std::string& makeflags);
+
+// The arguments of a cargo, make or ninja command without its own job count
+// (-j N, -jN, --jobs N, --jobs=N before any "--"), which would make it run
+// its own jobserver beside the pool's. `removed` gets what was taken out,
+// for the log. Other programs' arguments are returned unchanged.
+std::vector<std::string> withoutJobsArguments(const std::string& program,
+                                              const std::vector<std::string>& args,
+                                              std::vector<std::string>* removed = nullptr);
+
+} // namespace headroom

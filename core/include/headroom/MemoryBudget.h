@@ -1,0 +1,71 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#pragma once
+
+// How much memory a new job may still use before something is killed: the
+// tightest of the machine's available memory (less a reserve kept for the
+// desktop and the editor) and the memory cgroup the build runs in. Inside a
+// container or a CI runner the cgroup's limit is the only figure that tells
+// the truth: MemAvailable there is the host's. Every figure that speaks of
+// "free memory" (the summary strip, the pre-build checks, the level machine,
+// the guard, the job pool) asks this one function.
+
+#include "headroom/CgroupMemory.h"
+#include "headroom/Memory.h"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace headroom {
+
+enum class BudgetSource {
+    System,       // the machine's available memory (+ free swap when allowed)
+    CgroupV1,     // a v1 memory cgroup's memory.limit_in_bytes (hierarchical)
+    CgroupV2Max,  // a v2 cgroup's memory.max (the tightest along the path)
+    CgroupV2High, // a v2 cgroup's memory.high: above it the kernel throttles
+};
+std::string_view
+budgetSourceId(BudgetSource source); // "system", "cgroup-v1", "cgroup-v2-max", "cgroup-v2-high"
+
+struct MemoryBudget {
+    BudgetSource source = BudgetSource::System;
+    // What can still be used before the tightest limit, reserve NOT taken
+    // off: system available (+ free swap if allowed), or the cgroup's limit
+    // minus its usage (less inactive file pages, which the kernel reclaims first).
+    std::uint64_t availableBytes = 0;
+    std::uint64_t limitBytes = 0; // the size of that limit: RAM total (+ swap), or the cgroup's limit
+    std::uint64_t usedBytes = 0;  // limitBytes - availableBytes
+    std::string cgroupDir;        // the cgroup whose limit applies; empty for System
+    // The same for the machine alone, for people who want both figures.
+    std::uint64_t systemAvailableBytes = 0;
+
+    bool isCgroup() const { return source != BudgetSource::System; }
+    double availableFraction() const
+    {
+        return limitBytes ? double(availableBytes) / double(limitBytes) : 0.0;
+    }
+    // What a new job may take once the reserve is kept: never negative.
+    std::uint64_t afterReserve(std::uint64_t reserveBytes) const
+    {
+        return availableBytes > reserveBytes ? availableBytes - reserveBytes : 0;
+    }
+    // The limit in words, for people: "container limit 8.0 GiB" (a cgroup
+    // limit), "memory.high 6.0 GiB", or "system memory 24 GiB".
+    std::string describe() const;
+};
+
+struct BudgetOptions {
+    bool countSwap = false; // free swap counts as available (the user allows swapping)
+};
+
+// The budget from the machine's figures and the cgroup the build (or
+// Headroom itself) runs in; nullopt cgroup: the machine alone.
+MemoryBudget memoryBudget(const MemoryStatus& system, const std::optional<CgroupMemoryState>& cgroup,
+                          BudgetOptions options = {});
+
+// The reserve the pool keeps free: `fraction` of RAM, at least `floorBytes`
+// (defaults: 10 %, 1 GiB), never more than half the limit.
+std::uint64_t memoryReserve(std::uint64_t limitBytes, double fraction = 0.10,
+                            std::uint64_t floorBytes = 1ull << 30);
+
+} // namespace headroom
