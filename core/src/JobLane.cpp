@@ -13,6 +13,12 @@
 //   replace it nor cap it: -j 8 with no token ran one job at a time, -j 1
 //   with three tokens ran four at once. They are taken out all the same:
 //   make given -j N on its command line starts a jobserver of its own.
+// - cargo keeps a token for as long as it has queued work it can use it for:
+//   a job that ends hands its token straight to the next one, and only when
+//   fewer jobs can run than it holds tokens does it write one back. So a lane
+//   steered down gets its tokens back at those points (a crate everything
+//   else waits for, the end of the build), not when a job ends; pausing is
+//   what takes effect at once.
 // - MAKEFLAGS="-j8" (no --jobserver-auth in it) is no jobserver: cargo runs
 //   its own.
 // - Build scripts get CARGO_MAKEFLAGS "-j --jobserver-fds=fifo:PATH
@@ -43,7 +49,8 @@ enum class Tool { Cargo, Make, Ninja, Other };
 
 std::string lowered(std::string text)
 {
-    std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return char(std::tolower(c)); });
+    std::transform(text.begin(), text.end(), text.begin(),
+                   [](unsigned char c) { return char(std::tolower(c)); });
     return text;
 }
 
@@ -67,7 +74,8 @@ Tool toolOf(const std::string& program)
 
 bool allDigits(const std::string& text)
 {
-    return !text.empty() && std::all_of(text.begin(), text.end(), [](unsigned char c) { return std::isdigit(c); });
+    return !text.empty() &&
+           std::all_of(text.begin(), text.end(), [](unsigned char c) { return std::isdigit(c); });
 }
 
 bool startsWith(const std::string& text, const std::string& prefix)
@@ -77,7 +85,8 @@ bool startsWith(const std::string& text, const std::string& prefix)
 
 } // namespace
 
-std::vector<std::string> withoutJobsArguments(const std::string& program, const std::vector<std::string>& args,
+std::vector<std::string> withoutJobsArguments(const std::string& program,
+                                              const std::vector<std::string>& args,
                                               std::vector<std::string>* removed)
 {
     const Tool tool = toolOf(program);

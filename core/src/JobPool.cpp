@@ -9,8 +9,6 @@
 #include "headroom/Platform.h"
 #include "headroom/RunRecord.h"
 
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
@@ -19,6 +17,7 @@
 #include <cstring>
 #include <fstream>
 #include <limits>
+#include <nlohmann/json.hpp>
 #include <system_error>
 #include <thread>
 
@@ -77,7 +76,8 @@ template <typename T> T integer(const json& v, const char* key)
         if (n < 0 || std::uint64_t(n) > std::uint64_t(std::numeric_limits<T>::max()))
             throw BadField{key};
     } else {
-        if (n < std::int64_t(std::numeric_limits<T>::min()) || n > std::int64_t(std::numeric_limits<T>::max()))
+        if (n < std::int64_t(std::numeric_limits<T>::min()) ||
+            n > std::int64_t(std::numeric_limits<T>::max()))
             throw BadField{key};
     }
     return T(n);
@@ -242,7 +242,8 @@ class LedgerLock {
                               std::to_string(::GetLastError()) + ")");
         for (;;) {
             OVERLAPPED at{};
-            if (::LockFileEx(lock->handle_, LOCKFILE_EXCLUSIVE_LOCK | LOCKFILE_FAIL_IMMEDIATELY, 0, 1, 0, &at))
+            if (::LockFileEx(lock->handle_, LOCKFILE_EXCLUSIVE_LOCK | LOCKFILE_FAIL_IMMEDIATELY, 0, 1, 0,
+                             &at))
                 break;
             if (std::chrono::steady_clock::now() >= deadline)
                 return R::failure(timeoutText(path, timeout));
@@ -253,7 +254,8 @@ class LedgerLock {
             lock->fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
         } while (lock->fd_ < 0 && errno == EINTR);
         if (lock->fd_ < 0)
-            return R::failure("cannot open the job pool's lock " + path.string() + ": " + std::strerror(errno));
+            return R::failure("cannot open the job pool's lock " + path.string() + ": " +
+                              std::strerror(errno));
         for (;;) {
             if (::flock(lock->fd_, LOCK_EX | LOCK_NB) == 0)
                 break;
@@ -286,7 +288,8 @@ class LedgerLock {
     static std::string timeoutText(const fs::path& path, std::chrono::milliseconds timeout)
     {
         return "the job pool's ledger is locked by another build for more than " +
-               std::to_string(timeout.count()) + " ms (" + path.string() + "); the build goes on with the tokens it has";
+               std::to_string(timeout.count()) + " ms (" + path.string() +
+               "); the build goes on with the tokens it has";
     }
 #ifdef _WIN32
     HANDLE handle_ = INVALID_HANDLE_VALUE;
@@ -431,7 +434,8 @@ Result<bool> JobPool::prepare() const
     for (const auto& part : dir_) {
         made /= part;
         if (::mkdir(made.c_str(), 0700) != 0 && errno != EEXIST)
-            return R::failure("cannot make the job pool folder " + made.string() + ": " + std::strerror(errno));
+            return R::failure("cannot make the job pool folder " + made.string() + ": " +
+                              std::strerror(errno));
     }
     struct stat st {};
     if (::lstat(dir_.c_str(), &st) != 0)
@@ -448,10 +452,11 @@ Result<bool> JobPool::prepare() const
     struct stat parent {};
     const fs::path above = dir_.has_parent_path() ? dir_.parent_path() : fs::path("/");
     if (::stat(above.c_str(), &parent) == 0 && parent.st_uid != me && parent.st_uid != 0)
-        return R::failure("the job pool folder's parent " + above.string() + " belongs to another user (uid " +
-                          std::to_string(parent.st_uid) + ")" + fix);
+        return R::failure("the job pool folder's parent " + above.string() +
+                          " belongs to another user (uid " + std::to_string(parent.st_uid) + ")" + fix);
     if ((st.st_mode & 0077) != 0 && ::chmod(dir_.c_str(), 0700) != 0)
-        return R::failure("cannot make the job pool folder " + dir_.string() + " private: " + std::strerror(errno));
+        return R::failure("cannot make the job pool folder " + dir_.string() +
+                          " private: " + std::strerror(errno));
     return R::success(true);
 #endif
 }

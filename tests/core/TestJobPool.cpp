@@ -107,14 +107,16 @@ class TestJobPool : public QObject {
         QTest::newRow("granted negative")
             << QByteArray("{\"version\":1,\"members\":[{\"runId\":\"a\",\"granted\":-1}]}") << false;
         QTest::newRow("granted huge")
-            << QByteArray("{\"version\":1,\"members\":[{\"runId\":\"a\",\"granted\":1099511627776}]}") << false;
+            << QByteArray("{\"version\":1,\"members\":[{\"runId\":\"a\",\"granted\":1099511627776}]}")
+            << false;
         QTest::newRow("granted fraction")
             << QByteArray("{\"version\":1,\"members\":[{\"runId\":\"a\",\"granted\":1.5}]}") << false;
         QTest::newRow("supervisor a number")
             << QByteArray("{\"version\":1,\"members\":[{\"runId\":\"a\",\"supervisor\":3}]}") << false;
         QTest::newRow("member a number") << QByteArray("{\"version\":1,\"members\":[3]}") << false;
         QTest::newRow("nulls are defaults")
-            << QByteArray("{\"version\":1,\"cpus\":null,\"members\":[{\"runId\":\"a\",\"title\":null}]}") << true;
+            << QByteArray("{\"version\":1,\"cpus\":null,\"members\":[{\"runId\":\"a\",\"title\":null}]}")
+            << true;
         QTest::newRow("deeply nested") << QByteArray(200000, '[') << false;
     }
 
@@ -144,7 +146,8 @@ class TestJobPool : public QObject {
         std::string accents;
         for (int i = 0; i < 400; ++i)
             accents += "\xc3\xa9";
-        const auto cut = parsePoolState("{\"version\":1,\"members\":[{\"runId\":\"a\",\"title\":\"" + accents + "\"}]}");
+        const auto cut =
+            parsePoolState("{\"version\":1,\"members\":[{\"runId\":\"a\",\"title\":\"" + accents + "\"}]}");
         QVERIFY(cut);
         QCOMPARE(cut->members[0].title.size(), std::size_t(512));
         QCOMPARE(static_cast<unsigned char>(cut->members[0].title.back()), 0xa9);
@@ -165,7 +168,8 @@ class TestJobPool : public QObject {
                 for (int i = 0; i < kEach; ++i) {
                     const auto r = pool.update(
                         [&](PoolState& s) {
-                            s.members.push_back(member("w" + std::to_string(w) + "-" + std::to_string(i), parent));
+                            s.members.push_back(
+                                member("w" + std::to_string(w) + "-" + std::to_string(i), parent));
                         },
                         std::chrono::milliseconds(20000));
                     failed += r ? 0 : 1;
@@ -238,7 +242,8 @@ class TestJobPool : public QObject {
         // A member that names the right pid with another start time is another process.
         ProcessKey impostor = self();
         impostor.startTime += 1;
-        const auto after = pool.update([&](PoolState& s) { s.members.push_back(member("impostor", impostor)); });
+        const auto after =
+            pool.update([&](PoolState& s) { s.members.push_back(member("impostor", impostor)); });
         QVERIFY(after);
         QVERIFY(!pool.update({})->find("impostor"));
         QVERIFY(pool.leave("alive"));
@@ -290,7 +295,8 @@ class TestJobPool : public QObject {
         QCOMPARE(::read(ready[0], &c, 1), ssize_t(1));
         const auto blocked = pool.update({}, std::chrono::milliseconds(150));
         QVERIFY(!blocked);
-        QVERIFY2(blocked.error().find("locked by another build") != std::string::npos, blocked.error().c_str());
+        QVERIFY2(blocked.error().find("locked by another build") != std::string::npos,
+                 blocked.error().c_str());
         ::kill(holder, SIGKILL);
         ::waitpid(holder, nullptr, 0);
         QVERIFY(pool.update({}, std::chrono::milliseconds(2000)));
@@ -340,7 +346,8 @@ class TestJobPool : public QObject {
         QCOMPARE(::chown((base / "foreign").c_str(), 65534, 65534), 0);
         const auto foreign = JobPool(base / "foreign").prepare();
         QVERIFY(!foreign);
-        QVERIFY2(foreign.error().find("another user (uid 65534)") != std::string::npos, foreign.error().c_str());
+        QVERIFY2(foreign.error().find("another user (uid 65534)") != std::string::npos,
+                 foreign.error().c_str());
         // A folder of ours inside someone else's could be swapped under us.
         QCOMPARE(::mkdir((base / "foreign" / "pool").c_str(), 0700), 0);
         const auto inside = JobPool(base / "foreign" / "pool").prepare();
@@ -358,7 +365,8 @@ class TestJobPool : public QObject {
         qputenv("XDG_RUNTIME_DIR", "/run/user/1000");
         QCOMPARE(defaultPoolDir(), fs::path("/run/user/1000/headroom/pool"));
         qunsetenv("XDG_RUNTIME_DIR");
-        QCOMPARE(defaultPoolDir(), fs::temp_directory_path() / ("headroom-" + std::to_string(::geteuid())) / "pool");
+        QCOMPARE(defaultPoolDir(),
+                 fs::temp_directory_path() / ("headroom-" + std::to_string(::geteuid())) / "pool");
         if (!poolDir.isNull())
             qputenv("HEADROOM_POOL_DIR", poolDir);
         if (!runtime.isNull())

@@ -5,6 +5,14 @@
 // it open read-write and non-blocking for its whole life: tokens written into
 // a fifo that nobody has open would be lost, and the lane itself never blocks
 // on what a client does with the pipe.
+//
+// Taking a token back needs a reader that waits: a client with more work
+// (cargo's jobserver helper) already waits in poll() for the next token, so a
+// token written back is read again at once and a look now and then
+// (FIONREAD, a read that does not block) never finds it. While the lane owes
+// the pool tokens, a thread of its own waits in a blocking read() on a second
+// descriptor of the fifo; a reader blocked in read() is woken ahead of one
+// that still has to come back from poll(), so it gets the returned token.
 #include "headroom/JobLane.h"
 #include "headroom/RunRecord.h"
 
@@ -12,9 +20,11 @@
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
+#include <mutex>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <thread>
 #include <unistd.h>
 #ifdef __APPLE__
 #include <sys/filio.h>
@@ -40,11 +50,18 @@ bool hasWhitespace(const std::string& text)
 
 struct JobLane::State {
     std::filesystem::path path;
-    int fd = -1;
+    int fd = -1;        // non-blocking: the lane's own reads and writes
+    int waitingFd = -1; // blocking: the reclaiming thread's read
     dev_t device = 0;
     ino_t inode = 0;
     unsigned maxTokens = 0;
+
+    mutable std::mutex mutex; // guards what follows
     unsigned granted = 0;
+    unsigned owed = 0; // tokens to take back as soon as a job returns one
+    bool reclaiming = false;
+    bool stopping = false;
+    std::thread reclaimer;
 
     // Bytes in the pipe now; 0 when the kernel cannot say.
     unsigned available() const
@@ -89,6 +106,47 @@ struct JobLane::State {
         }
         return put;
     }
+
+    // Called with the mutex held, when tokens are owed.
+    void startReclaiming()
+    {
+        if (reclaiming || waitingFd < 0)
+            return;
+        if (reclaimer.joinable())
+            reclaimer.join(); // the last one has left its loop, so this is quick
+        reclaiming = true;
+        reclaimer = std::thread([this] { reclaim(); });
+    }
+
+    void reclaim()
+    {
+        for (;;) {
+            {
+                std::lock_guard<std::mutex> lock(mutex);
+                if (stopping || owed == 0) {
+                    reclaiming = false;
+                    return;
+                }
+            }
+            char token = 0;
+            const ssize_t n = ::read(waitingFd, &token, 1);
+            if (n < 0 && errno == EINTR)
+                continue;
+            std::lock_guard<std::mutex> lock(mutex);
+            if (n <= 0 || stopping) {
+                // On stopping, the byte read is the one written to wake this
+                // thread, or a returned token that leaves that one in its place.
+                reclaiming = false;
+                return;
+            }
+            if (owed > 0) {
+                --owed;
+                --granted;
+            } else {
+                give(1); // no longer owed: steer() gave more meanwhile
+            }
+        }
+    }
 };
 
 JobLane::JobLane() : state_(std::make_unique<State>()) {}
@@ -98,6 +156,19 @@ JobLane::~JobLane()
     State& s = *state_;
     if (s.fd < 0)
         return;
+    bool wake = false;
+    {
+        std::lock_guard<std::mutex> lock(s.mutex);
+        s.stopping = true;
+        wake = s.reclaiming;
+    }
+    if (wake)
+        s.give(1);
+    if (s.reclaimer.joinable())
+        s.reclaimer.join();
+    // Nobody can take more: what waits goes; jobs keep what they hold.
+    s.take(s.available());
+    ::close(s.waitingFd);
     ::close(s.fd);
     // Only the fifo this lane made: someone may have replaced the name.
     struct stat st {};
@@ -151,11 +222,27 @@ Result<std::unique_ptr<JobLane>> JobLane::create(const std::filesystem::path& di
                           dir.string());
     }
     ::fchmod(fd, 0600);
+    // The descriptor the reclaiming thread blocks on: the same fifo (its
+    // device and inode checked), its own open file description.
+    int waitingFd = -1;
+    do {
+        waitingFd = ::open(path.c_str(), O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+    } while (waitingFd < 0 && errno == EINTR);
+    struct stat second {};
+    if (waitingFd < 0 || ::fstat(waitingFd, &second) != 0 || second.st_dev != opened.st_dev ||
+        second.st_ino != opened.st_ino) {
+        const int error = waitingFd < 0 ? errno : EEXIST;
+        if (waitingFd >= 0)
+            ::close(waitingFd);
+        ::close(fd);
+        return R::failure("cannot open the job lane " + path.string() + ": " + systemError(error));
+    }
 
     std::unique_ptr<JobLane> lane(new JobLane());
     State& s = *lane->state_;
     s.path = path;
     s.fd = fd;
+    s.waitingFd = waitingFd;
     s.device = opened.st_dev;
     s.inode = opened.st_ino;
     s.maxTokens = maxTokens;
@@ -179,11 +266,13 @@ unsigned JobLane::maxTokens() const
 
 unsigned JobLane::granted() const
 {
+    std::lock_guard<std::mutex> lock(state_->mutex);
     return state_->granted;
 }
 
 unsigned JobLane::waiting()
 {
+    std::lock_guard<std::mutex> lock(state_->mutex);
     return std::min(state_->available(), state_->granted);
 }
 
@@ -192,17 +281,23 @@ unsigned JobLane::steer(unsigned target)
     State& s = *state_;
     if (s.fd < 0)
         return 0;
+    std::lock_guard<std::mutex> lock(s.mutex);
     target = std::min(target, s.maxTokens);
     // A client that wrote back more than it read (or anyone else with
     // access) must not raise the build's parallelism: the extra goes.
     const unsigned inPipe = s.available();
     if (inPipe > s.granted)
         s.take(inPipe - s.granted);
+    s.owed = 0;
     if (target > s.granted) {
         s.granted += s.give(target - s.granted);
     } else if (target < s.granted) {
         const unsigned waitingNow = std::min(s.available(), s.granted);
         s.granted -= s.take(std::min(s.granted - target, waitingNow));
+        // What jobs hold now comes back when they return it.
+        s.owed = s.granted - target;
+        if (s.owed > 0)
+            s.startReclaiming();
     }
     return s.granted;
 }

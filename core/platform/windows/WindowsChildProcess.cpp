@@ -253,10 +253,9 @@ Result<std::unique_ptr<ChildProcess>> ChildProcess::start(const ChildSpec& spec)
     if (!streams.input.valid() || !streams.output.valid())
         return Out::failure(cannotRun(program, ::GetLastError()));
 
-    const std::wstring environment =
-        spec.environment.empty() && spec.unsetEnvironment.empty()
-            ? std::wstring()
-            : environmentBlock(spec.environment, spec.unsetEnvironment);
+    const std::wstring environment = spec.environment.empty() && spec.unsetEnvironment.empty()
+                                         ? std::wstring()
+                                         : environmentBlock(spec.environment, spec.unsetEnvironment);
     const DWORD flags = BuildContainment::creationFlags() | CREATE_NO_WINDOW | CREATE_UNICODE_ENVIRONMENT;
     PROCESS_INFORMATION info{};
     DWORD error = 0;

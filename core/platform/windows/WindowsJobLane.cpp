@@ -5,9 +5,9 @@
 // Its count is the tokens waiting; it is made with none, and a maximum of
 // maxTokens, so the lane holds what it withholds: giving is
 // ReleaseSemaphore, taking back is a wait that does not block.
+#include "WinApi.h"
 #include "headroom/JobLane.h"
 #include "headroom/RunRecord.h"
-#include "WinApi.h"
 
 #include <algorithm>
 
