@@ -10,14 +10,23 @@
 #include "headroom/RunRecord.h"
 
 #include <algorithm>
+#include <mutex>
+#include <thread>
 
 namespace headroom {
 
 struct JobLane::State {
     win::Handle semaphore;
+    win::Handle wake; // auto-reset: the reclaiming thread looks again at what is owed
     std::string name;
     unsigned maxTokens = 0;
+
+    mutable std::mutex mutex; // guards what follows
     unsigned granted = 0;
+    unsigned owed = 0;
+    bool reclaiming = false;
+    bool stopping = false;
+    std::thread reclaimer;
 
     // Takes every waiting token (none of them blocks); returns how many.
     unsigned takeAll() const
@@ -34,10 +43,65 @@ struct JobLane::State {
         if (count > 0)
             ::ReleaseSemaphore(semaphore.get(), LONG(count), nullptr);
     }
+
+    // Called with the mutex held, when tokens are owed.
+    void startReclaiming()
+    {
+        if (reclaiming || !wake.valid())
+            return;
+        if (reclaimer.joinable())
+            reclaimer.join(); // the last one has left its loop
+        reclaiming = true;
+        reclaimer = std::thread([this] { reclaim(); });
+    }
+
+    void reclaim()
+    {
+        for (;;) {
+            {
+                std::lock_guard<std::mutex> lock(mutex);
+                if (stopping || owed == 0) {
+                    reclaiming = false;
+                    return;
+                }
+            }
+            const HANDLE handles[2] = {wake.get(), semaphore.get()};
+            const DWORD woke = ::WaitForMultipleObjects(2, handles, FALSE, INFINITE);
+            if (woke == WAIT_OBJECT_0)
+                continue;
+            std::lock_guard<std::mutex> lock(mutex);
+            if (woke != WAIT_OBJECT_0 + 1) {
+                reclaiming = false;
+                return;
+            }
+            if (owed > 0 && !stopping) {
+                --owed;
+                --granted;
+            } else {
+                release(1);
+            }
+        }
+    }
 };
 
 JobLane::JobLane() : state_(std::make_unique<State>()) {}
-JobLane::~JobLane() = default; // the semaphore goes with the last handle; jobs keep theirs
+
+JobLane::~JobLane()
+{
+    State& s = *state_;
+    {
+        std::lock_guard<std::mutex> lock(s.mutex);
+        s.stopping = true;
+    }
+    if (s.wake.valid())
+        ::SetEvent(s.wake.get());
+    if (s.reclaimer.joinable())
+        s.reclaimer.join();
+    // Nobody can take more: what waits goes; jobs keep what they hold, and
+    // the semaphore goes with the last handle.
+    if (s.semaphore.valid())
+        s.takeAll();
+}
 
 Result<std::unique_ptr<JobLane>> JobLane::create(const std::filesystem::path&, const std::string& runId,
                                                  unsigned maxTokens)
@@ -61,6 +125,7 @@ Result<std::unique_ptr<JobLane>> JobLane::create(const std::filesystem::path&, c
     std::unique_ptr<JobLane> lane(new JobLane());
     State& s = *lane->state_;
     s.semaphore = std::move(semaphore);
+    s.wake = win::Handle(::CreateEventW(nullptr, FALSE, FALSE, nullptr));
     s.name = name;
     s.maxTokens = maxTokens;
     return R::success(std::move(lane));
@@ -83,6 +148,7 @@ unsigned JobLane::maxTokens() const
 
 unsigned JobLane::granted() const
 {
+    std::lock_guard<std::mutex> lock(state_->mutex);
     return state_->granted;
 }
 
@@ -91,6 +157,7 @@ unsigned JobLane::waiting()
     State& s = *state_;
     if (!s.semaphore.valid())
         return 0;
+    std::lock_guard<std::mutex> lock(s.mutex);
     const unsigned count = s.takeAll();
     s.release(count);
     return std::min(count, s.granted);
@@ -101,11 +168,14 @@ unsigned JobLane::steer(unsigned target)
     State& s = *state_;
     if (!s.semaphore.valid())
         return 0;
+    std::lock_guard<std::mutex> lock(s.mutex);
     target = std::min(target, s.maxTokens);
     // Everything waiting comes here first; what a client gave back beyond
     // what it took does not count and is not given out again.
     const unsigned waitingNow = std::min(s.takeAll(), s.granted);
     unsigned back = waitingNow;
+    const bool wasOwed = s.owed > 0;
+    s.owed = 0;
     if (target > s.granted) {
         back += target - s.granted;
         s.granted = target;
@@ -113,8 +183,13 @@ unsigned JobLane::steer(unsigned target)
         const unsigned taken = std::min(s.granted - target, waitingNow);
         back -= taken;
         s.granted -= taken;
+        s.owed = s.granted - target;
     }
     s.release(back);
+    if (s.owed > 0)
+        s.startReclaiming();
+    else if (wasOwed && s.wake.valid())
+        ::SetEvent(s.wake.get()); // nothing owed now: the waiting thread leaves
     return s.granted;
 }
 
