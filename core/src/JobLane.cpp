@@ -11,7 +11,8 @@
 //   CARGO_MAKEFLAGS and MAKEFLAGS itself and removes MFLAGS.
 // - With an inherited jobserver, `-j N` and CARGO_BUILD_JOBS=N neither
 //   replace it nor cap it: -j 8 with no token ran one job at a time, -j 1
-//   with three tokens ran four at once. They are taken out all the same:
+//   with three tokens ran four at once, and so did `[build] jobs = 1` in
+//   .cargo/config.toml. They are taken out all the same:
 //   make given -j N on its command line starts a jobserver of its own.
 // - cargo keeps a token for as long as it has queued work it can use it for:
 //   a job that ends hands its token straight to the next one, and only when

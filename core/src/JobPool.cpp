@@ -161,17 +161,19 @@ Result<std::optional<std::string>> readLedger(const fs::path& path)
         return R::success(std::nullopt);
     if (status.type() != fs::file_type::regular)
         return R::failure(path.string() + " is not a file");
-    const auto size = fs::file_size(path, ec);
-    if (ec)
-        return R::failure("cannot read " + path.string() + ": " + ec.message());
-    if (size > kMaxLedgerBytes)
-        return R::failure(path.string() + " is too large to be a job pool ledger");
+    // The size comes from what was opened: a writer may rename a new
+    // ledger over the name between a look at the name and the open.
     std::ifstream in(path, std::ios::binary);
     if (!in)
         return R::success(std::nullopt); // removed meanwhile
-    std::string text(static_cast<std::size_t>(size), '\0');
-    in.read(text.data(), std::streamsize(text.size()));
-    text.resize(static_cast<std::size_t>(in.gcount()));
+    std::string text;
+    char buffer[16384];
+    while (in && text.size() <= kMaxLedgerBytes) {
+        in.read(buffer, sizeof buffer);
+        text.append(buffer, static_cast<std::size_t>(in.gcount()));
+    }
+    if (text.size() > kMaxLedgerBytes)
+        return R::failure(path.string() + " is too large to be a job pool ledger");
     return R::success(std::move(text));
 }
 

@@ -6,13 +6,15 @@
 // a fifo that nobody has open would be lost, and the lane itself never blocks
 // on what a client does with the pipe.
 //
-// Taking a token back needs a reader that waits: a client with more work
-// (cargo's jobserver helper) already waits in poll() for the next token, so a
-// token written back is read again at once and a look now and then
-// (FIONREAD, a read that does not block) never finds it. While the lane owes
-// the pool tokens, a thread of its own waits in a blocking read() on a second
-// descriptor of the fifo; a reader blocked in read() is woken ahead of one
-// that still has to come back from poll(), so it gets the returned token.
+// Taking a token back needs a reader that waits: a client that wants one
+// more (rustc's codegen threads, make, cargo's jobserver helper) already
+// waits for the pipe and reads a token written back at once, so a look now
+// and then (FIONREAD, a read that does not block) rarely finds it. While the
+// lane owes the pool tokens, a thread of its own waits in a blocking read()
+// on a second descriptor of the fifo and takes returned tokens as they come;
+// which waiter the kernel wakes first is not promised, so a token may take
+// a few returns to come back. (cargo itself writes a token back only when
+// it has no queued job to give it to: JobLane.cpp.)
 #include "headroom/JobLane.h"
 #include "headroom/RunRecord.h"
 
