@@ -215,7 +215,14 @@ Result<bool> writeAtomically(const fs::path& path, const std::string& text)
                                      " (is the disk full?)");
     }
 #ifdef _WIN32
-    const bool renamed = ::MoveFileExW(temp.c_str(), path.c_str(), MOVEFILE_REPLACE_EXISTING) != 0;
+    // A reader that has the ledger open without FILE_SHARE_DELETE (the C
+    // runtime's fopen) makes the replacement fail for a moment: try again.
+    bool renamed = false;
+    for (int attempt = 0; attempt < 100 && !renamed; ++attempt) {
+        renamed = ::MoveFileExW(temp.c_str(), path.c_str(), MOVEFILE_REPLACE_EXISTING) != 0;
+        if (!renamed)
+            std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
 #else
     const bool renamed = std::rename(temp.c_str(), path.c_str()) == 0;
 #endif

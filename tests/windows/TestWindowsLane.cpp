@@ -2,12 +2,15 @@
 // The Windows job lane (a named semaphore), cross-compiled with MinGW-w64 and
 // run under Wine: winlane.exe serves a lane steered from here, and other
 // Windows processes open it by name as jobserver clients do, take a token and
-// give it back, while the lane's waiting() and steer() are read from its side.
+// give it back, while the lane's waiting() and steer() are read from its side;
+// and the pool's ledger written by several Windows processes at once
+// (LockFileEx, MoveFileExW), its members dropped once their processes end.
 #include <QDir>
 #include <QElapsedTimer>
 #include <QFileInfo>
 #include <QProcess>
 #include <QRandomGenerator>
+#include <QTemporaryDir>
 #include <QtTest>
 
 class TestWindowsLane : public QObject {
@@ -48,6 +51,11 @@ class TestWindowsLane : public QObject {
     }
 
     static QString newRunId() { return "wl-" + QString::number(QRandomGenerator::global()->generate(), 16); }
+
+    static QString windowsPath(const QString& unixPath)
+    {
+        return "Z:" + QString(unixPath).replace('/', '\\'); // Wine's Z: drive is the Unix root
+    }
 
   private slots:
     void initTestCase()
@@ -147,6 +155,32 @@ class TestWindowsLane : public QObject {
         // Gone with its last handle: nobody can open it now.
         QProcess* after = start({"try", "headroom-" + id});
         QVERIFY(line(after).startsWith("cannot open"));
+        QVERIFY(after->waitForFinished(30000));
+    }
+
+    void theLedgerTakesUpdatesFromManyProcesses()
+    {
+        QTemporaryDir dir;
+        const QString pool = windowsPath(dir.path() + "/pool");
+        QList<QProcess*> writers;
+        for (int w = 0; w < 3; ++w)
+            writers.append(start({"pool", pool, "w" + QString::number(w), "10"}));
+        for (QProcess* writer : writers)
+            QCOMPARE(line(writer, 120000), QString("added"));
+        QProcess* count = start({"members", pool});
+        QCOMPARE(line(count), QString("members=30"));
+        QVERIFY(count->waitForFinished(30000));
+        QVERIFY(QFileInfo::exists(dir.path() + "/pool/pool.json"));
+        QVERIFY(!QFileInfo::exists(dir.path() + "/pool/pool.json.corrupt"));
+
+        for (QProcess* writer : writers) {
+            writer->write("\n");
+            QVERIFY(writer->waitForFinished(30000));
+            QCOMPARE(writer->exitCode(), 0);
+        }
+        // Their supervisors are gone, so their members are.
+        QProcess* after = start({"members", pool});
+        QCOMPARE(line(after), QString("members=0"));
         QVERIFY(after->waitForFinished(30000));
     }
 };

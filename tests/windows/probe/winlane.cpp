@@ -11,13 +11,21 @@
 //                             10 s for a token ("took" or "none"), then gives it back on the
 //                             next input line ("returned")
 //   winlane try NAME          takes a token only if one waits ("took" then "returned", or "none")
+//   winlane pool DIR PREFIX N adds N members PREFIX-0.. to the pool ledger in DIR, each with this
+//                             process as supervisor, reading the ledger between updates; prints
+//                             "added" (or "failed: <why>"), then waits for an input line
+//   winlane members DIR       prints "members=<count>" as the ledger reads now
 #include "headroom/JobLane.h"
+#include "headroom/JobPool.h"
+#include "headroom/Platform.h"
 
 #ifndef WIN32_LEAN_AND_MEAN
 #define WIN32_LEAN_AND_MEAN
 #endif
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <iostream>
 #include <string>
 #include <windows.h>
@@ -86,6 +94,54 @@ int client(const std::string& name, DWORD waitMs)
     return released ? 0 : 3;
 }
 
+int pool(const std::string& dir, const std::string& prefix, int count)
+{
+    const headroom::JobPool ledger{std::filesystem::path(dir)};
+    if (auto ready = ledger.prepare(); !ready) {
+        say("failed: " + ready.error());
+        return 2;
+    }
+    const auto self = headroom::platform::identify(headroom::platform::currentPid());
+    if (!self) {
+        say("failed: this process cannot identify itself");
+        return 2;
+    }
+    for (int i = 0; i < count; ++i) {
+        const auto updated = ledger.update(
+            [&](headroom::PoolState& state) {
+                headroom::PoolMember member;
+                member.runId = prefix + "-" + std::to_string(i);
+                member.supervisor = self->key;
+                member.granted = 1;
+                state.members.push_back(member);
+            },
+            std::chrono::milliseconds(20000));
+        if (!updated) {
+            say("failed: " + updated.error());
+            return 3;
+        }
+        if (auto seen = ledger.read(); !seen) {
+            say("failed: " + seen.error());
+            return 3;
+        }
+    }
+    say("added");
+    std::string line;
+    std::getline(std::cin, line);
+    return 0;
+}
+
+int members(const std::string& dir)
+{
+    const auto state = headroom::JobPool(std::filesystem::path(dir)).read();
+    if (!state) {
+        say("failed: " + state.error());
+        return 2;
+    }
+    say("members=" + std::to_string(state->members.size()));
+    return 0;
+}
+
 } // namespace
 
 int main(int argc, char** argv)
@@ -97,6 +153,11 @@ int main(int argc, char** argv)
         return client(argv[2], 10000);
     if (command == "try" && argc == 3)
         return client(argv[2], 0);
-    std::fputs("usage: winlane serve RUNID MAX | client NAME | try NAME\n", stderr);
+    if (command == "pool" && argc == 5)
+        return pool(argv[2], argv[3], std::atoi(argv[4]));
+    if (command == "members" && argc == 3)
+        return members(argv[2]);
+    std::fputs("usage: winlane serve RUNID MAX | client NAME | try NAME | pool DIR PREFIX N | members DIR\n",
+               stderr);
     return 64;
 }
