@@ -7,9 +7,9 @@
 // on what a client does with the pipe.
 //
 // Taking a token back needs a reader that waits: a client that wants one
-// more (rustc's codegen threads, make, cargo's jobserver helper) already
-// waits for the pipe and reads a token written back at once, so a look now
-// and then (FIONREAD, a read that does not block) rarely finds it. While the
+// more (rustc's codegen threads, make, cargo's token thread) already waits
+// for the pipe and reads a token written back at once, so a look now and
+// then (FIONREAD, a read that does not block) rarely finds it. While the
 // lane owes the pool tokens, a thread of its own waits in a blocking read()
 // on a second descriptor of the fifo and takes returned tokens as they come;
 // which waiter the kernel wakes first is not promised, so a token may take
