@@ -26,8 +26,30 @@
 //   --jobserver-auth=fifo:PATH" from cargo, and MAKEFLAGS as it was given.
 // - GNU make 4.3 (Debian 12, Ubuntu 24.04) reads only the R,W descriptor
 //   form and stops ("internal error: invalid --jobserver-auth string
-//   'fifo:...'") when MAKEFLAGS names a fifo; make >= 4.4 and ninja >= 1.13
-//   read it. So does a make 4.3 that a build script runs.
+//   'fifo:...'") when MAKEFLAGS names a fifo, and so does a make 4.3 that a
+//   build script runs: cargo hands MAKEFLAGS on to build scripts unchanged,
+//   and the cmake crate runs make with MAKEFLAGS set to cargo's
+//   CARGO_MAKEFLAGS. make >= 4.4 and ninja >= 1.13 read fifo:.
+//
+// So a POSIX lane names both (PosixJobLane.cpp), measured with make 4.3 and
+// cargo 1.95:
+// - make 4.3 takes the last of --jobserver-auth= and --jobserver-fds= (one
+//   option, two names): " -j --jobserver-auth=fifo:P --jobserver-fds=R,W"
+//   ran its targets on the lane's tokens (none: one at a time; one: two),
+//   the other order stopped with the error above. ninja >= 1.13 also takes
+//   the last one (src/jobserver.cc) but serves only fifo: (it warns and runs
+//   on its own -j), so no one MAKEFLAGS serves both; a build that stops is
+//   worse than a ninja outside the pool, so the descriptors come last.
+// - cargo given both forms in CARGO_MAKEFLAGS, in either order, opened the
+//   fifo and handed build scripts CARGO_MAKEFLAGS "-j --jobserver-fds=fifo:P
+//   --jobserver-auth=fifo:P", which make 4.3 cannot read. Given only
+//   " -j --jobserver-auth=R,W" it follows the lane the same and hands them
+//   "-j --jobserver-fds=R,W --jobserver-auth=R,W", with the descriptors
+//   open. So CARGO_MAKEFLAGS names only the descriptors.
+// - A build script that runs `make -j` (a -j of its own) gets no
+//   jobserver from make 4.3 at all ("-j0 forced in submake: resetting
+//   jobserver mode"): make runs every target at once. No environment can
+//   change that; the lane only keeps it from failing.
 #include "headroom/JobLane.h"
 
 #include <algorithm>
@@ -35,12 +57,41 @@
 
 namespace headroom {
 
+namespace {
+
+// The value of the last "--jobserver-fds=R,W" word in `flags`, or "".
+std::string descriptorsIn(const std::string& flags)
+{
+    static const std::string key = "--jobserver-fds=";
+    std::string found;
+    std::size_t at = 0;
+    while ((at = flags.find(key, at)) != std::string::npos) {
+        if (at == 0 || flags[at - 1] == ' ' || flags[at - 1] == '\t') {
+            const std::size_t start = at + key.size();
+            const std::size_t end = flags.find_first_of(" \t", start);
+            found = flags.substr(start, end == std::string::npos ? std::string::npos : end - start);
+        }
+        at += key.size();
+    }
+    return found;
+}
+
+} // namespace
+
 JobserverEnvironment jobserverEnvironment(const std::string& makeflags)
 {
     JobserverEnvironment env;
     env.set["MAKEFLAGS"] = makeflags;
-    env.set["CARGO_MAKEFLAGS"] = makeflags;
+    const std::string fds = descriptorsIn(makeflags);
+    env.set["CARGO_MAKEFLAGS"] = fds.empty() ? makeflags : " -j --jobserver-auth=" + fds;
     env.unset = {"MFLAGS", "CARGO_BUILD_JOBS"};
+    return env;
+}
+
+JobserverEnvironment jobserverEnvironment(const JobLane& lane)
+{
+    JobserverEnvironment env = jobserverEnvironment(lane.makeflags());
+    env.set["CARGO_MAKEFLAGS"] = lane.cargoMakeflags();
     return env;
 }
 

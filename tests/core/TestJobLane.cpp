@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <fcntl.h>
 #include <fstream>
@@ -92,6 +93,47 @@ fs::path makeWorkspace(const fs::path& root)
                       "}\n");
     }
     return root;
+}
+
+// Three make targets that sleep 1 s and write "start end" (wall clock ms)
+// to $(TIMES)/<target>.
+void writeMakefile(const fs::path& path)
+{
+    writeFile(path, "all: t1 t2 t3\n"
+                    "t1 t2 t3:\n"
+                    "\t@s=$$(date +%s%3N); sleep 1; echo \"$$s $$(date +%s%3N)\" > $(TIMES)/$@\n");
+}
+
+// One crate whose build script runs make on that Makefile, the way
+// $MAKE_STYLE says: "inherit" (MAKEFLAGS as cargo handed it on), "cmake"
+// (MAKEFLAGS set to CARGO_MAKEFLAGS, as the cmake crate does), "own-j"
+// (`make -j`). A make that fails fails the build.
+fs::path makeBuildScriptWorkspace(const fs::path& root)
+{
+    writeFile(root / "Cargo.toml",
+              "[package]\nname = \"mk\"\nversion = \"0.1.0\"\nedition = \"2021\"\nbuild = \"build.rs\"\n");
+    writeFile(root / "src/lib.rs", "pub fn f() {}\n");
+    writeMakefile(root / "Makefile");
+    writeFile(
+        root / "build.rs",
+        "use std::process::Command;\n"
+        "fn main() {\n"
+        "    let style = std::env::var(\"MAKE_STYLE\").unwrap();\n"
+        "    let mut make = Command::new(\"make\");\n"
+        "    if style == \"own-j\" { make.arg(\"-j\"); }\n"
+        "    if style == \"cmake\" { make.env(\"MAKEFLAGS\", std::env::var(\"CARGO_MAKEFLAGS\").unwrap()); "
+        "}\n"
+        "    make.arg(\"-f\").arg(format!(\"{}/Makefile\", std::env::var(\"CARGO_MANIFEST_DIR\").unwrap()))\n"
+        "        .arg(format!(\"TIMES={}\", std::env::var(\"LANE_TIMES\").unwrap()));\n"
+        "    let status = make.status().unwrap();\n"
+        "    assert!(status.success(), \"make failed\");\n"
+        "}\n");
+    return root;
+}
+
+bool haveMake()
+{
+    return std::system("make --version > /dev/null 2>&1") == 0;
 }
 
 struct Interval {
@@ -251,12 +293,40 @@ class TestJobLane : public QObject {
         QVERIFY(S_ISFIFO(st.st_mode));
         QCOMPARE(st.st_mode & 0777, mode_t(0600));
         QCOMPARE(lane.value()->auth(), "fifo:" + fifo.string());
-        QCOMPARE(lane.value()->makeflags(), " -j --jobserver-auth=fifo:" + fifo.string());
+        // The descriptors the build inherits: the same fifo, blocking, not close-on-exec.
+        const std::string flags = lane.value()->makeflags();
+        const std::string head = " -j --jobserver-auth=fifo:" + fifo.string() + " --jobserver-fds=";
+        QVERIFY2(flags.rfind(head, 0) == 0, flags.c_str());
+        int r = -1, w = -1;
+        QCOMPARE(std::sscanf(flags.c_str() + head.size(), "%d,%d", &r, &w), 2);
+        QCOMPARE(lane.value()->cargoMakeflags(),
+                 " -j --jobserver-auth=" + std::to_string(r) + "," + std::to_string(w));
+        for (const int fd : {r, w}) {
+            QVERIFY(fd >= 3);
+            struct stat fdStat {};
+            QCOMPARE(::fstat(fd, &fdStat), 0);
+            QCOMPARE(fdStat.st_ino, st.st_ino);
+            QCOMPARE(::fcntl(fd, F_GETFD) & FD_CLOEXEC, 0);
+            QCOMPARE(::fcntl(fd, F_GETFL) & O_NONBLOCK, 0);
+        }
+        QCOMPARE(::fcntl(r, F_GETFL) & O_ACCMODE, O_RDONLY);
+        QCOMPARE(::fcntl(w, F_GETFL) & O_ACCMODE, O_WRONLY);
+        // A token written by a client on them is the lane's.
+        QCOMPARE(lane.value()->steer(1), 1u);
+        char token = 0;
+        QCOMPARE(::read(r, &token, 1), ssize_t(1));
+        QCOMPARE(lane.value()->inUse(), 1u);
+        QCOMPARE(::write(w, &token, 1), ssize_t(1));
+        QCOMPARE(lane.value()->waiting(), 1u);
+        QCOMPARE(lane.value()->steer(0), 0u);
         QCOMPARE(lane.value()->maxTokens(), 3u);
         QCOMPARE(lane.value()->granted(), 0u);
         QCOMPARE(lane.value()->waiting(), 0u);
         lane.value().reset();
         QVERIFY(!fs::exists(fs::symlink_status(fifo)));
+        // They go with the lane.
+        QCOMPARE(::fcntl(r, F_GETFD), -1);
+        QCOMPARE(::fcntl(w, F_GETFD), -1);
     }
 
     void refusesWhatIsNotItsFifo()
@@ -413,6 +483,21 @@ class TestJobLane : public QObject {
         QVERIFY(text.find("\nMFLAGS=") == std::string::npos);
         QVERIFY(text.find("\nCARGO_BUILD_JOBS=") == std::string::npos);
         QVERIFY(text.find("\nPATH=") != std::string::npos); // the rest is inherited
+
+        // A POSIX lane's flags: cargo gets only the descriptors, from either overload.
+        const JobserverEnvironment both =
+            jobserverEnvironment(" -j --jobserver-auth=fifo:/x/y.fifo --jobserver-fds=7,8");
+        QCOMPARE(both.set.at("MAKEFLAGS"),
+                 std::string(" -j --jobserver-auth=fifo:/x/y.fifo --jobserver-fds=7,8"));
+        QCOMPARE(both.set.at("CARGO_MAKEFLAGS"), std::string(" -j --jobserver-auth=7,8"));
+        QTemporaryDir laneDir;
+        auto lane = JobLane::create(laneDir.path().toStdString(), "env", 2);
+        QVERIFY2(lane, lane.error().c_str());
+        const JobserverEnvironment fromLane = jobserverEnvironment(*lane.value());
+        QCOMPARE(fromLane.set.at("MAKEFLAGS"), lane.value()->makeflags());
+        QCOMPARE(fromLane.set.at("CARGO_MAKEFLAGS"), lane.value()->cargoMakeflags());
+        QCOMPARE(jobserverEnvironment(lane.value()->makeflags()).set, fromLane.set);
+        QCOMPARE(fromLane.unset, env.unset);
     }
 
     void jobCountsAreTakenOut_data()
@@ -470,7 +555,7 @@ class TestJobLane : public QObject {
         auto made = JobLane::create(scratch, "steered", 4);
         QVERIFY2(made, made.error().c_str());
         JobLane& lane = *made.value();
-        const JobserverEnvironment env = jobserverEnvironment(lane.makeflags());
+        const JobserverEnvironment env = jobserverEnvironment(lane);
         CargoRun run = startCargo(workspace_, scratch, "steered", {"build", "--offline"}, &env);
         QVERIFY(run.child);
 
@@ -551,7 +636,7 @@ class TestJobLane : public QObject {
         auto made = JobLane::create(scratch, "hostile", 4);
         QVERIFY2(made, made.error().c_str());
         JobLane& lane = *made.value();
-        const JobserverEnvironment env = jobserverEnvironment(lane.makeflags());
+        const JobserverEnvironment env = jobserverEnvironment(lane);
         std::vector<std::string> removed;
         CargoRun run =
             startCargo(workspace_, scratch, "hostile", withoutJobsArguments("cargo", args, &removed), &env);
@@ -569,6 +654,147 @@ class TestJobLane : public QObject {
         QVERIFY2(exitedWell(control), readFile(control.log).c_str());
         qInfo("build scripts at once: %d with the lane (no token), %d without it", seen, controlSeen);
         QVERIFY(mostAtOnce(recorded(control.times)) >= 2);
+    }
+
+    // `make -j` run directly, with the lane's environment and its -j taken
+    // out: make 4.3 reads the descriptors and runs one target at a time on no
+    // token, two on one. The fifo alone stops make 4.3; its own -j kept runs
+    // all three at once.
+    void plainMakeFollowsTheLane()
+    {
+        if (!haveMake())
+            QSKIP("GNU make is not installed");
+        const fs::path scratch = fs::path(scratch_.path().toStdString()) / "plain-make";
+        fs::create_directories(scratch);
+        writeMakefile(scratch / "Makefile");
+        auto made = JobLane::create(scratch, "make", 4);
+        QVERIFY2(made, made.error().c_str());
+        JobLane& lane = *made.value();
+        HostileEnvironment hostile;
+
+        auto runMake = [&](const std::string& name, const std::vector<std::string>& args,
+                           const JobserverEnvironment& env, int* exitCode) {
+            const fs::path times = scratch / ("times-" + name);
+            fs::create_directories(times);
+            ChildSpec spec;
+            spec.argv = {"make"};
+            spec.argv.insert(spec.argv.end(), args.begin(), args.end());
+            spec.argv.push_back("-f");
+            spec.argv.push_back((scratch / "Makefile").string());
+            spec.argv.push_back("TIMES=" + times.string());
+            spec.environment = env.set;
+            spec.unsetEnvironment = env.unset;
+            spec.stdoutFile = scratch / (name + ".log");
+            spec.stderrFile = scratch / (name + ".log");
+            auto child = ChildProcess::start(spec);
+            if (!child) {
+                qWarning("%s", child.error().c_str());
+                return -1;
+            }
+            const auto exit = child.value()->wait(std::chrono::seconds(60));
+            *exitCode = exit && exit->exitCode ? *exit->exitCode : -1;
+            return mostAtOnce(recorded(times));
+        };
+
+        const JobserverEnvironment env = jobserverEnvironment(lane);
+        std::vector<std::string> removed;
+        const auto args = withoutJobsArguments("make", {"-j"}, &removed);
+        QCOMPARE(removed, std::vector<std::string>{"-j"});
+        int code = -1;
+        QCOMPARE(lane.steer(0), 0u);
+        const int noToken = runMake("none", args, env, &code);
+        QVERIFY2(code == 0, readFile(scratch / "none.log").c_str());
+        QCOMPARE(lane.steer(1), 1u);
+        const int oneToken = runMake("one", args, env, &code);
+        QVERIFY2(code == 0, readFile(scratch / "one.log").c_str());
+        QCOMPARE(lane.waiting(), 1u); // make gave it back
+        QCOMPARE(lane.steer(0), 0u);
+
+        JobserverEnvironment fifoOnly = env;
+        fifoOnly.set["MAKEFLAGS"] = " -j --jobserver-auth=" + lane.auth();
+        runMake("fifo", args, fifoOnly, &code);
+        const int fifoCode = code;
+        const std::string fifoLog = readFile(scratch / "fifo.log");
+        const int ownJ = runMake("own-j", {"-j"}, env, &code);
+        QCOMPARE(code, 0);
+        qInfo("make targets at once: %d on no token, %d on one, %d with its own -j; with only fifo: %s",
+              noToken, oneToken, ownJ, fifoLog.c_str());
+        QCOMPARE(noToken, 1);
+        QCOMPARE(oneToken, 2);
+        QCOMPARE(ownJ, 3);
+        // make >= 4.4 reads fifo:; 4.3 stops.
+        if (std::system("make --version | grep -q 'GNU Make 4.3'") == 0) {
+            QVERIFY(fifoCode != 0);
+            QVERIFY(fifoLog.find("invalid --jobserver-auth") != std::string::npos);
+        }
+    }
+
+    // A build script that runs make, under cargo with the lane's environment.
+    // Before the lane named its descriptors, make 4.3 stopped and the build
+    // failed. Now it succeeds, and make runs its targets one at a time on no
+    // token (on the build script's own job: cargo runs nothing else), two
+    // on one token, whether make inherits MAKEFLAGS or is given cargo's
+    // CARGO_MAKEFLAGS. A `make -j` of the script's own has no jobserver.
+    void makeInABuildScriptFollowsTheLane()
+    {
+        if (!haveMake())
+            QSKIP("GNU make is not installed");
+        const fs::path scratch = fs::path(scratch_.path().toStdString()) / "script-make";
+        const fs::path workspace = makeBuildScriptWorkspace(scratch / "ws");
+        auto made = JobLane::create(scratch, "script", 4);
+        QVERIFY2(made, made.error().c_str());
+        JobLane& lane = *made.value();
+        const bool make43 = std::system("make --version | grep -q 'GNU Make 4.3'") == 0;
+
+        auto build = [&](const std::string& name, const std::string& style, JobserverEnvironment env,
+                         unsigned tokens, bool* ok) {
+            env.set["MAKE_STYLE"] = style;
+            lane.steer(tokens);
+            CargoRun run = startCargo(workspace, scratch, name, {"build", "--offline"}, &env);
+            if (!run.child) {
+                *ok = false;
+                return -1;
+            }
+            followToEnd(run, &lane, tokens);
+            *ok = exitedWell(run);
+            if (!*ok)
+                qInfo("%s: %s", name.c_str(), readFile(run.log).c_str());
+            return mostAtOnce(recorded(run.times));
+        };
+
+        // What the lane gave before: the fifo alone, in both variables.
+        JobserverEnvironment before;
+        before.set["MAKEFLAGS"] = " -j --jobserver-auth=" + lane.auth();
+        before.set["CARGO_MAKEFLAGS"] = before.set["MAKEFLAGS"];
+        before.unset = {"MFLAGS", "CARGO_BUILD_JOBS"};
+        bool ok = true;
+        build("before", "inherit", before, 0, &ok);
+        if (make43) {
+            QVERIFY2(!ok, "make 4.3 read a fifo: jobserver");
+            QVERIFY(readFile(scratch / "cargo-before.log").find("invalid --jobserver-auth") !=
+                    std::string::npos);
+        }
+
+        const JobserverEnvironment env = jobserverEnvironment(lane);
+        const int inherit0 = build("inherit0", "inherit", env, 0, &ok);
+        QVERIFY(ok);
+        const int cmake0 = build("cmake0", "cmake", env, 0, &ok);
+        QVERIFY(ok);
+        const int inherit1 = build("inherit1", "inherit", env, 1, &ok);
+        QVERIFY(ok);
+        const int cmake1 = build("cmake1", "cmake", env, 1, &ok);
+        QVERIFY(ok);
+        const int ownJ = build("ownj", "own-j", env, 0, &ok);
+        QVERIFY(ok);
+        qInfo("make targets at once in a build script: inherited MAKEFLAGS %d on no token, %d on one; "
+              "CARGO_MAKEFLAGS %d on no token, %d on one; its own -j %d",
+              inherit0, inherit1, cmake0, cmake1, ownJ);
+        QCOMPARE(inherit0, 1);
+        QCOMPARE(cmake0, 1);
+        QCOMPARE(inherit1, 2);
+        QCOMPARE(cmake1, 2);
+        QCOMPARE(ownJ, 3);
+        QCOMPARE(lane.steer(0), 0u);
     }
 };
 

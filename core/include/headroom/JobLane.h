@@ -15,8 +15,13 @@
 //
 // POSIX (Linux, macOS): a named pipe <dir>/<run id>.fifo, mode 0600, which
 // clients find through "--jobserver-auth=fifo:PATH" (GNU make >= 4.4, the
-// jobserver crate, cargo, rustc). The supervisor keeps it open read-write,
-// so tokens in it survive while no client has it open.
+// jobserver crate, cargo, rustc, ninja >= 1.13). The supervisor keeps it
+// open read-write, so tokens in it survive while no client has it open.
+// GNU make 4.3 (Debian 12, Ubuntu 24.04) knows only the older form, two
+// inherited descriptors "--jobserver-fds=R,W", and stops on a fifo: so the
+// lane also holds a read and a write descriptor on its fifo that every
+// process started while it lives inherits (they are not close-on-exec),
+// and names them too (makeflags(), cargoMakeflags()).
 // Windows: a named semaphore "headroom-<run id>" (--jobserver-auth=NAME)
 // created with a maximum of the CPU count and none available; the lane
 // holds the tokens it withholds (a semaphore cannot grow past its maximum).
@@ -45,8 +50,15 @@ class JobLane {
 
     // "fifo:/run/user/1000/headroom/pool/<id>.fifo" or "headroom-<id>".
     std::string auth() const;
-    // What MAKEFLAGS and CARGO_MAKEFLAGS say: " -j --jobserver-auth=<auth>".
+    // What MAKEFLAGS says. POSIX: " -j --jobserver-auth=fifo:PATH
+    // --jobserver-fds=R,W" (make and ninja take the last of the two, make
+    // 4.3 needs the descriptors); Windows: " -j --jobserver-auth=<auth>".
     std::string makeflags() const;
+    // What CARGO_MAKEFLAGS says. POSIX: " -j --jobserver-auth=R,W", so that
+    // cargo hands its build scripts the descriptor form, which a make 4.3
+    // they run can read (given both forms, cargo picks the fifo); Windows:
+    // makeflags().
+    std::string cargoMakeflags() const;
     unsigned maxTokens() const;
 
     // Tokens given out: waiting in the lane plus held by jobs.
@@ -79,6 +91,12 @@ struct JobserverEnvironment {
     std::map<std::string, std::string> set;
     std::vector<std::string> unset;
 };
+// MAKEFLAGS = lane.makeflags(), CARGO_MAKEFLAGS = lane.cargoMakeflags().
+JobserverEnvironment jobserverEnvironment(const JobLane& lane);
+// MAKEFLAGS = `makeflags`; CARGO_MAKEFLAGS the same, or, when it names
+// descriptors with --jobserver-fds=R,W (a POSIX lane's makeflags()),
+// " -j --jobserver-auth=R,W": jobserverEnvironment(lane.makeflags()) and
+// jobserverEnvironment(lane) give the same.
 JobserverEnvironment jobserverEnvironment(const std::string& makeflags);
 
 // The arguments of a cargo, make or ninja command without its own job count

@@ -15,6 +15,15 @@
 // which waiter the kernel wakes first is not promised, so a token may take
 // a few returns to come back. (cargo itself writes a token back only when
 // it has no queued job to give it to: JobLane.cpp.)
+//
+// GNU make 4.3 cannot open a fifo by its path; it reads the older form, two
+// descriptors it inherits ("--jobserver-fds=R,W"). So the lane also holds a
+// read and a write descriptor on its fifo that are not close-on-exec, which
+// every process started while the lane lives inherits at the same numbers
+// (ChildProcess closes no stray descriptors), and makeflags() names them
+// after the fifo. They are blocking, as make 4.3 expects of a jobserver
+// pipe, and go with the lane. A process that holds a lane starts only its
+// build's steps, so nothing else keeps them.
 #include "headroom/JobLane.h"
 #include "headroom/RunRecord.h"
 
@@ -48,12 +57,50 @@ bool hasWhitespace(const std::string& text)
     return std::any_of(text.begin(), text.end(), [](unsigned char c) { return c <= ' ' || c == 0x7f; });
 }
 
+// A descriptor of the fifo for the build to inherit: blocking, not
+// close-on-exec, numbered 3 or above (a child's 0, 1 and 2 are replaced by
+// its standard streams), and the same fifo as `opened`. -1 on failure, errno
+// set.
+int clientDescriptor(const std::filesystem::path& path, int mode, const struct stat& opened)
+{
+    int fd = -1;
+    do { // O_NONBLOCK only for the open: the lane's own descriptor is there, so it does not wait
+        fd = ::open(path.c_str(), mode | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
+    } while (fd < 0 && errno == EINTR);
+    if (fd < 0)
+        return -1;
+    struct stat st {};
+    if (::fstat(fd, &st) != 0 || st.st_dev != opened.st_dev || st.st_ino != opened.st_ino) {
+        ::close(fd);
+        errno = EEXIST;
+        return -1;
+    }
+    if (fd < 3) {
+        const int moved = ::fcntl(fd, F_DUPFD, 3); // F_DUPFD: not close-on-exec
+        const int error = errno;
+        ::close(fd);
+        errno = error;
+        fd = moved;
+        if (fd < 0)
+            return -1;
+    }
+    const int flags = ::fcntl(fd, F_GETFL);
+    if (flags < 0 || ::fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) != 0 || ::fcntl(fd, F_SETFD, 0) != 0) {
+        const int error = errno;
+        ::close(fd);
+        errno = error;
+        return -1;
+    }
+    return fd;
+}
+
 } // namespace
 
 struct JobLane::State {
     std::filesystem::path path;
-    int fd = -1;        // non-blocking: the lane's own reads and writes
-    int waitingFd = -1; // blocking: the reclaiming thread's read
+    int fd = -1;                           // non-blocking: the lane's own reads and writes
+    int waitingFd = -1;                    // blocking: the reclaiming thread's read
+    int clientRead = -1, clientWrite = -1; // inherited by the build: --jobserver-fds=R,W
     dev_t device = 0;
     ino_t inode = 0;
     unsigned maxTokens = 0;
@@ -170,6 +217,8 @@ JobLane::~JobLane()
         s.reclaimer.join();
     // Nobody can take more: what waits goes; jobs keep what they hold.
     s.take(s.available());
+    ::close(s.clientWrite);
+    ::close(s.clientRead);
     ::close(s.waitingFd);
     ::close(s.fd);
     // Only the fifo this lane made: someone may have replaced the name.
@@ -240,11 +289,26 @@ Result<std::unique_ptr<JobLane>> JobLane::create(const std::filesystem::path& di
         return R::failure("cannot open the job lane " + path.string() + ": " + systemError(error));
     }
 
+    const int clientRead = clientDescriptor(path, O_RDONLY, opened);
+    const int clientWrite = clientRead < 0 ? -1 : clientDescriptor(path, O_WRONLY, opened);
+    if (clientWrite < 0) {
+        const int error = errno;
+        if (clientRead >= 0)
+            ::close(clientRead);
+        ::close(waitingFd);
+        ::close(fd);
+        ::unlink(path.c_str());
+        return R::failure("cannot open the job lane " + path.string() +
+                          " for the build: " + systemError(error));
+    }
+
     std::unique_ptr<JobLane> lane(new JobLane());
     State& s = *lane->state_;
     s.path = path;
     s.fd = fd;
     s.waitingFd = waitingFd;
+    s.clientRead = clientRead;
+    s.clientWrite = clientWrite;
     s.device = opened.st_dev;
     s.inode = opened.st_ino;
     s.maxTokens = maxTokens;
@@ -258,7 +322,14 @@ std::string JobLane::auth() const
 
 std::string JobLane::makeflags() const
 {
-    return " -j --jobserver-auth=" + auth();
+    return " -j --jobserver-auth=" + auth() + " --jobserver-fds=" + std::to_string(state_->clientRead) + "," +
+           std::to_string(state_->clientWrite);
+}
+
+std::string JobLane::cargoMakeflags() const
+{
+    return " -j --jobserver-auth=" + std::to_string(state_->clientRead) + "," +
+           std::to_string(state_->clientWrite);
 }
 
 unsigned JobLane::maxTokens() const

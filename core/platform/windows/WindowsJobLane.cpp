@@ -141,6 +141,11 @@ std::string JobLane::makeflags() const
     return " -j --jobserver-auth=" + auth();
 }
 
+std::string JobLane::cargoMakeflags() const
+{
+    return makeflags();
+}
+
 unsigned JobLane::maxTokens() const
 {
     return state_->maxTokens;
