@@ -47,7 +47,8 @@ MemoryBudget memoryBudget(const MemoryStatus& system, const std::optional<Cgroup
     if (cgroup && cgroup->usageBytes) {
         const std::uint64_t inactive = cgroup->inactiveFileBytes.value_or(0);
         const std::uint64_t charged = *cgroup->usageBytes > inactive ? *cgroup->usageBytes - inactive : 0;
-        const auto consider = [&](std::optional<std::uint64_t> limit, BudgetSource source, const std::string& dir) {
+        const auto consider = [&](std::optional<std::uint64_t> limit, BudgetSource source,
+                                  const std::string& dir) {
             if (!limit)
                 return;
             const std::uint64_t left = *limit > charged ? *limit - charged : 0;
@@ -63,7 +64,8 @@ MemoryBudget memoryBudget(const MemoryStatus& system, const std::optional<Cgroup
         consider(limit, cgroup->v2 ? BudgetSource::CgroupV2Max : BudgetSource::CgroupV1, limitDir);
         if (cgroup->v2) {
             const auto high = cgroup->effectiveHighBytes ? cgroup->effectiveHighBytes : cgroup->highBytes;
-            consider(high, BudgetSource::CgroupV2High, cgroup->effectiveHighBytes ? cgroup->highDir : cgroup->dir);
+            consider(high, BudgetSource::CgroupV2High,
+                     cgroup->effectiveHighBytes ? cgroup->highDir : cgroup->dir);
         }
         if (b.isCgroup())
             b.swapCounted = false;

@@ -47,8 +47,8 @@ Result<Snapshot> SystemSampler::sample()
     snapshot.wallMs = std::chrono::duration_cast<std::chrono::milliseconds>(wall.time_since_epoch()).count();
     // Once for every backend: only Linux has a cgroup to read, elsewhere the
     // budget is the machine's. A few small files; the limit can change at any time.
-    snapshot.budget =
-        memoryBudget(snapshot.memory, readOwnCgroupMemory(options_.cgroupRoot.string(), options_.procRoot.string()));
+    snapshot.budget = memoryBudget(
+        snapshot.memory, readOwnCgroupMemory(options_.cgroupRoot.string(), options_.procRoot.string()));
     computeCpu(snapshot);
     std::unordered_map<ProcessKey, RoleMark, ProcessKeyHash> roles;
     roles.reserve(snapshot.processes.size());

@@ -149,7 +149,8 @@ void readV2Limits(CgroupMemoryState& s, const std::string& root)
 void readV1Limits(CgroupMemoryState& s, const std::optional<std::string>& stat, const std::string& root)
 {
     // The kernel's own answer for the whole path; it does not say who set it.
-    std::optional<std::uint64_t> hierarchical = stat ? keyed(*stat, "hierarchical_memory_limit") : std::nullopt;
+    std::optional<std::uint64_t> hierarchical =
+        stat ? keyed(*stat, "hierarchical_memory_limit") : std::nullopt;
     std::optional<std::uint64_t> smallest;
     std::string smallestDir;
     std::string matchDir;
@@ -279,8 +280,8 @@ std::optional<CgroupMemoryState> readFromCgroupFile(const std::string& cgroupFil
 
 bool isContainerCgroupPath(std::string_view path)
 {
-    static constexpr std::array<std::string_view, 6> kRuntimes = {"docker",  "containerd", "kubepods",
-                                                                  "lxc",     "libpod",     "actions_job"};
+    static constexpr std::array<std::string_view, 6> kRuntimes = {"docker", "containerd", "kubepods",
+                                                                  "lxc",    "libpod",     "actions_job"};
     for (std::string_view runtime : kRuntimes) {
         if (path.find(runtime) != std::string_view::npos)
             return true;
@@ -306,7 +307,8 @@ std::optional<CgroupMemoryState> readOwnCgroupMemory(const std::string& root, co
         return s;
     // A container with its own cgroup namespace sees "0::/": its runtime leaves a mark.
     constexpr std::string_view kMount = "/sys/fs/cgroup";
-    if (root.size() >= kMount.size() && root.compare(root.size() - kMount.size(), kMount.size(), kMount) == 0) {
+    if (root.size() >= kMount.size() &&
+        root.compare(root.size() - kMount.size(), kMount.size(), kMount) == 0) {
         const std::string fsRoot = root.substr(0, root.size() - kMount.size());
         s->container = exists(fsRoot + "/.dockerenv") || exists(fsRoot + "/run/.containerenv");
     }
