@@ -4,6 +4,7 @@
 #include "headroom/Units.h"
 
 #include <algorithm>
+#include <array>
 
 namespace headroom {
 
@@ -20,6 +21,17 @@ std::string_view budgetSourceId(BudgetSource source)
         return "cgroup-v2-high";
     }
     return "system";
+}
+
+bool isContainerCgroupPath(std::string_view path)
+{
+    static constexpr std::array<std::string_view, 6> kRuntimes = {"docker", "containerd", "kubepods",
+                                                                  "lxc",    "libpod",     "actions_job"};
+    for (std::string_view runtime : kRuntimes) {
+        if (path.find(runtime) != std::string_view::npos)
+            return true;
+    }
+    return false;
 }
 
 std::string MemoryBudget::describe() const

@@ -231,6 +231,8 @@ class TestMemoryBudget : public QObject {
 
         // A path out of the mount is never followed.
         QVERIFY(!readProcessCgroupMemory(14, root, proc));
+        // Another process's group that is gone does not read as its parent's.
+        QVERIFY(!readProcessCgroupMemory(15, root, proc));
     }
 
     void v1InsideAContainer()

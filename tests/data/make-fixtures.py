@@ -260,6 +260,7 @@ def budget_trees():
     write(os.path.join(proc, "12", "cgroup"), "4:memory:/docker/abc123/build\n0::/\n")
     write(os.path.join(proc, "13", "cgroup"), "4:memory:/garbage\n0::/\n")
     write(os.path.join(proc, "14", "cgroup"), "4:memory:/../../etc\n")  # never followed out of the mount
+    write(os.path.join(proc, "15", "cgroup"), "4:memory:/docker/gone\n")  # its group was removed
     mem = os.path.join(root, "sys/fs/cgroup/memory")
     v1_group(mem, UNLIMITED_V1, 20 * G, 4 * G, UNLIMITED_V1)
     v1_group(os.path.join(mem, "ci-limited"), 2 * G, 3 * G // 2, 512 * M, 2 * G)

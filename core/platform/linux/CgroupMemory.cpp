@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "headroom/CgroupMemory.h"
 
-#include <array>
 #include <cerrno>
 #include <fcntl.h>
 #include <limits>
@@ -219,22 +218,26 @@ std::optional<CgroupMemoryState> readState(const std::string& dir, bool v2, cons
 // Where `path` (as /proc/<pid>/cgroup names it) is under the mount `root`.
 // Inside a container without its own cgroup namespace the path is the
 // host's ("/docker/<id>/x") while the mount shows the container's part
-// only: the longest tail of the path that exists there is the one.
-std::string locate(const std::string& root, const std::string& path)
+// only: for the caller's own cgroup, which must be there, the longest tail
+// of the path that exists is the one. Another process's path is taken as
+// it is: a scope that is gone must not read as its parent.
+std::string locate(const std::string& root, const std::string& path, bool ownCgroup)
 {
-    std::string tail = path == "/" ? std::string() : path;
-    for (int depth = 0; depth <= kMaxDepth; ++depth) {
-        if (exists(root + tail + "/"))
-            return root + tail;
-        if (tail.empty())
-            break;
+    const std::string exact = root + (path == "/" ? "" : path);
+    if (!ownCgroup || exists(exact + "/"))
+        return exact;
+    std::string tail = path;
+    for (int depth = 0; depth <= kMaxDepth && !tail.empty(); ++depth) {
         const auto next = tail.find('/', 1);
         tail = next == std::string::npos ? std::string() : tail.substr(next);
+        if (exists(root + tail + "/"))
+            return root + tail;
     }
-    return root + (path == "/" ? "" : path);
+    return exact;
 }
 
-std::optional<CgroupMemoryState> readFromCgroupFile(const std::string& cgroupFile, const std::string& root)
+std::optional<CgroupMemoryState> readFromCgroupFile(const std::string& cgroupFile, const std::string& root,
+                                                    bool ownCgroup)
 {
     const auto text = readSmall(cgroupFile);
     if (!text)
@@ -258,7 +261,7 @@ std::optional<CgroupMemoryState> readFromCgroupFile(const std::string& cgroupFil
             const auto comma = list.find(',');
             if (list.substr(0, comma) == "memory") {
                 const std::string v1Root = root + "/memory";
-                auto s = readState(locate(v1Root, path), false, v1Root);
+                auto s = readState(locate(v1Root, path, ownCgroup), false, v1Root);
                 if (s)
                     s->container = isContainerCgroupPath(path);
                 return s;
@@ -270,24 +273,13 @@ std::optional<CgroupMemoryState> readFromCgroupFile(const std::string& cgroupFil
     }
     if (!unified)
         return std::nullopt;
-    auto s = readState(locate(root, *unified), true, root);
+    auto s = readState(locate(root, *unified, ownCgroup), true, root);
     if (s)
         s->container = isContainerCgroupPath(*unified);
     return s;
 }
 
 } // namespace
-
-bool isContainerCgroupPath(std::string_view path)
-{
-    static constexpr std::array<std::string_view, 6> kRuntimes = {"docker", "containerd", "kubepods",
-                                                                  "lxc",    "libpod",     "actions_job"};
-    for (std::string_view runtime : kRuntimes) {
-        if (path.find(runtime) != std::string_view::npos)
-            return true;
-    }
-    return false;
-}
 
 std::optional<CgroupMemoryState> readCgroupMemory(const std::string& dir, bool v2)
 {
@@ -297,12 +289,12 @@ std::optional<CgroupMemoryState> readCgroupMemory(const std::string& dir, bool v
 std::optional<CgroupMemoryState> readProcessCgroupMemory(Pid pid, const std::string& root,
                                                          const std::string& procRoot)
 {
-    return readFromCgroupFile(procRoot + "/" + std::to_string(pid) + "/cgroup", root);
+    return readFromCgroupFile(procRoot + "/" + std::to_string(pid) + "/cgroup", root, false);
 }
 
 std::optional<CgroupMemoryState> readOwnCgroupMemory(const std::string& root, const std::string& procRoot)
 {
-    auto s = readFromCgroupFile(procRoot + "/self/cgroup", root);
+    auto s = readFromCgroupFile(procRoot + "/self/cgroup", root, true);
     if (!s || s->container)
         return s;
     // A container with its own cgroup namespace sees "0::/": its runtime leaves a mark.
