@@ -54,6 +54,22 @@ json memoryJson(const MemoryStatus& m)
     return memory;
 }
 
+// What may still be used before the tightest limit (MemoryBudget): the
+// machine's, or the cgroup's Headroom runs in.
+json budgetJson(const MemoryBudget& b)
+{
+    return {
+        {"source", std::string(budgetSourceId(b.source))},
+        {"available", b.availableBytes},
+        {"limit", b.limitBytes},
+        {"used", b.usedBytes},
+        {"cgroup", b.cgroupDir.empty() ? json(nullptr) : json(b.cgroupDir)},
+        {"container", b.container},
+        {"system_available", b.systemAvailableBytes},
+        {"words", b.describe()},
+    };
+}
+
 json processJson(const ProcessSample& p)
 {
     return {
@@ -140,6 +156,7 @@ std::string snapshotToJson(const Snapshot& s, bool pretty)
         {"wall_ms", s.wallMs},
         {"uptime_s", s.uptimeSeconds},
         {"memory", memoryJson(s.memory)},
+        {"budget", budgetJson(s.budget)},
         {"processes", processes},
         {"builds", builds},
         {"role_totals", totals},

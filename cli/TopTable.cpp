@@ -75,6 +75,14 @@ std::string renderMemorySummary(const Snapshot& s)
     else
         text += " · no swap";
     text += "\n";
+    // Inside a container the figures above are the host's: the limit that applies, in one line.
+    if (const MemoryBudget& b = s.budget; b.isCgroup()) {
+        text += "Budget  " + formatBytes(b.availableBytes) + " left of the " + b.describe() + " (" +
+                formatPercent(b.availableFraction()) + ")";
+        if (!b.cgroupDir.empty())
+            text += " · " + printable(b.cgroupDir);
+        text += "\n";
+    }
     if (m.pressure.available) {
         char buffer[96];
         std::snprintf(buffer, sizeof buffer, "Pressure  some %.2f%%  full %.2f%% (avg10)",

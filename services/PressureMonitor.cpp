@@ -37,8 +37,10 @@ void PressureMonitor::observe(const SnapshotPtr& snapshot)
         return;
     const double t = static_cast<double>(snapshot->steadyNs) / 1e9;
     const PressureLevel before = machine_.level();
-    const LevelReading reading = machine_.update(snapshot->memory);
-    estimator_.add(t, snapshot->memory.headroom());
+    const LevelReading reading = machine_.update(snapshot->memory, snapshot->budget);
+    // What runs out first: a cgroup's limit when one applies, else RAM and swap.
+    estimator_.add(t, snapshot->budget.isCgroup() ? snapshot->budget.availableBytes
+                                                  : snapshot->memory.headroom());
 
     state_.level = reading.level;
     state_.reason = QString::fromStdString(reading.reason);

@@ -38,7 +38,9 @@ TrayStatus TrayPresenter::present(const SnapshotPtr& snapshot, const PressureSta
     const MemoryStatus& m = snapshot->memory;
     t.hasData = true;
     t.level = pressure.level;
-    t.usedFraction = m.usedFraction();
+    // The icon fills towards the limit that kills: a cgroup's when one applies.
+    t.usedFraction =
+        snapshot->budget.isCgroup() ? 1.0 - snapshot->budget.availableFraction() : m.usedFraction();
     t.haveRunaway = guard.haveRunaway;
     QStringList lines;
     lines << (pressure.reason.isEmpty()
@@ -50,6 +52,9 @@ TrayStatus TrayPresenter::present(const SnapshotPtr& snapshot, const PressureSta
     if (m.swapTotal > 0)
         ram += tr(" · swap %1 of %2").arg(bytes(m.swapUsed), bytes(m.swapTotal));
     lines << ram;
+    // Inside a container the machine's figures are the host's: say which limit applies.
+    if (const MemoryBudget& b = snapshot->budget; b.isCgroup())
+        lines << tr("%1 left of the %2").arg(bytes(b.availableBytes), QString::fromStdString(b.describe()));
     if (const std::string top = describeTopConsumer(*snapshot); !top.empty())
         lines << tr("Top: %1").arg(QString::fromStdString(top));
     if (const QString left = formatTimeLeft(pressure.secondsLeft); !left.isEmpty())

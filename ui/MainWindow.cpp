@@ -319,7 +319,7 @@ void MainWindow::showSnapshot(const services::SnapshotPtr& snapshot)
         samplingHealthy_ = true;
         activity_->add(ActivityLog::Severity::Success, tr("Sampling is back to normal."));
     }
-    summary_->showMemory(snapshot->memory);
+    summary_->showMemory(snapshot->memory, snapshot->budget);
     charts_->append(*snapshot);
     processes_->setSnapshot(snapshot);
     builds_->setSnapshot(snapshot);

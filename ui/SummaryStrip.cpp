@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "ui/SummaryStrip.h"
 
+#include "headroom/SafeText.h"
 #include "headroom/Units.h"
 #include "ui/DashboardColors.h"
 
@@ -8,6 +9,7 @@
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QProgressBar>
+#include <QStringList>
 #include <QVBoxLayout>
 
 namespace headroom::ui {
@@ -100,9 +102,10 @@ SummaryStrip::Tile SummaryStrip::makeTile(const QString& name, const QString& ti
     return tile;
 }
 
-void SummaryStrip::showMemory(const MemoryStatus& memory)
+void SummaryStrip::showMemory(const MemoryStatus& memory, const MemoryBudget& budget)
 {
     last_ = memory;
+    budget_ = budget;
     hasData_ = true;
 
     ram_.value->setText(usedOfTotal(memory.used, memory.total));
@@ -110,13 +113,33 @@ void SummaryStrip::showMemory(const MemoryStatus& memory)
         tr("%1 % used · %2 cache").arg(memory.usedFraction() * 100.0, 0, 'f', 0).arg(bytes(memory.cache)));
     ramBar_->setValue(static_cast<int>(memory.usedFraction() * 1000.0));
 
-    available_.value->setText(bytes(memory.available));
-    if (memory.swapTotal > 0)
-        available_.detail->setText(tr("%1 % of RAM · +%2 free swap")
-                                       .arg(memory.availableFraction() * 100.0, 0, 'f', 0)
-                                       .arg(bytes(memory.swapFree)));
-    else
-        available_.detail->setText(tr("%1 % of RAM").arg(memory.availableFraction() * 100.0, 0, 'f', 0));
+    if (budget.isCgroup()) {
+        // MemAvailable inside a container is the host's: the limit is what kills.
+        const QString words = QString::fromStdString(budget.describe());
+        available_.value->setText(bytes(budget.availableBytes));
+        available_.detail->setText(tr("of the %1").arg(words));
+        QStringList tip;
+        tip << tr("%1 left of the %2 (%3 % of it)")
+                   .arg(bytes(budget.availableBytes), words)
+                   .arg(budget.availableFraction() * 100.0, 0, 'f', 0)
+            << tr("The machine has %1 available").arg(bytes(budget.systemAvailableBytes));
+        if (!budget.cgroupDir.empty())
+            tip << tr("Set by %1").arg(QString::fromStdString(safeText(budget.cgroupDir, 256)));
+        // Rich text on purpose, so a cgroup's name can never be read as markup.
+        for (QString& line : tip)
+            line = line.toHtmlEscaped();
+        available_.frame->setToolTip(QStringLiteral("<p style='white-space:pre'>") +
+                                     tip.join(QStringLiteral("<br>")) + QStringLiteral("</p>"));
+    } else {
+        available_.value->setText(bytes(memory.available));
+        if (memory.swapTotal > 0)
+            available_.detail->setText(tr("%1 % of RAM · +%2 free swap")
+                                           .arg(memory.availableFraction() * 100.0, 0, 'f', 0)
+                                           .arg(bytes(memory.swapFree)));
+        else
+            available_.detail->setText(tr("%1 % of RAM").arg(memory.availableFraction() * 100.0, 0, 'f', 0));
+        available_.frame->setToolTip(QString());
+    }
 
     if (memory.swapTotal == 0) {
         swap_.value->setText(tr("none"));
@@ -161,8 +184,12 @@ void SummaryStrip::updateLevelTile()
     if (!hasData_ || !hasLevel_)
         return;
     level_.value->setText(services::levelName(pressure_.level));
-    QString detail =
-        pressure_.reason.isEmpty() ? tr("%1 of headroom").arg(bytes(last_.headroom())) : pressure_.reason;
+    QString detail = pressure_.reason.isEmpty()
+                         ? (budget_.isCgroup() ? tr("%1 left of the %2")
+                                                     .arg(bytes(budget_.availableBytes),
+                                                          QString::fromStdString(budget_.describe()))
+                                               : tr("%1 of headroom").arg(bytes(last_.headroom())))
+                         : pressure_.reason;
     const QString left = services::describeTimeLeft(pressure_.secondsLeft);
     if (!left.isEmpty())
         detail += QStringLiteral(" · ") + left;

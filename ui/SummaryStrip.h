@@ -2,6 +2,7 @@
 #pragma once
 
 #include "headroom/Memory.h"
+#include "headroom/MemoryBudget.h"
 #include "services/DashboardSettings.h"
 #include "services/MemoryLevel.h"
 
@@ -19,7 +20,10 @@ class SummaryStrip : public QFrame {
   public:
     explicit SummaryStrip(QWidget* parent = nullptr);
 
-    void showMemory(const MemoryStatus& memory);
+    // The machine's figures, and the budget the sampler read: where a cgroup
+    // limit applies (a container, a CI job) the "Available" tile shows what is
+    // left of that limit and names it; otherwise the machine's available memory.
+    void showMemory(const MemoryStatus& memory, const MemoryBudget& budget = {});
     // The level as the app's level machine decided it, with the time left.
     void showPressure(const services::PressureState& state);
 
@@ -50,6 +54,7 @@ class SummaryStrip : public QFrame {
     services::PressureState pressure_;
     bool hasLevel_ = false;
     MemoryStatus last_;
+    MemoryBudget budget_;
     bool hasData_ = false;
 };
 

@@ -13,20 +13,36 @@ std::vector<BuildCheck> runBuildChecks(const Snapshot& s, const BuildCheckOption
     std::vector<BuildCheck> checks;
     const auto& m = s.memory;
 
+    // Inside a container or a CI job the cgroup's limit is the one that kills
+    // (MemAvailable there is the host's): both memory checks speak of it.
+    const MemoryBudget& budget = s.budget;
+    const bool cgroup = budget.isCgroup();
+    const std::string words = cgroup ? budget.describe() : std::string();
+
     BuildCheck used{BuildCheckId::MemoryUsed, true, {}, {}};
-    used.passed = m.usedFraction() <= o.maxUsedFraction;
-    used.verdict =
-        "Used memory " + formatBytes(m.used) + " of " + formatBytes(m.total) + " (" +
-        formatPercent(m.usedFraction()) + ") is " + (used.passed ? "under" : "above") + " the " +
-        formatPercent(o.maxUsedFraction) + " limit" +
-        (used.passed ? "." : ": a heavy build now is likely to push the system into swap or an OOM kill.");
+    const double usedFraction = cgroup ? 1.0 - budget.availableFraction() : m.usedFraction();
+    used.passed = usedFraction <= o.maxUsedFraction;
+    used.verdict = "Used memory " + formatBytes(cgroup ? budget.usedBytes : m.used) + " of " +
+                   (cgroup ? "the " + words : formatBytes(m.total)) + " (" + formatPercent(usedFraction) +
+                   ") is " + (used.passed ? "under" : "above") + " the " + formatPercent(o.maxUsedFraction) +
+                   " limit" +
+                   (used.passed ? "."
+                    : cgroup    ? ": a heavy build now is likely to be OOM-killed at that limit."
+                             : ": a heavy build now is likely to push the system into swap or an OOM kill.");
     checks.push_back(std::move(used));
 
     BuildCheck room{BuildCheckId::Headroom, true, {}, {}};
-    room.passed = m.headroom() >= o.requiredHeadroom;
-    room.verdict = "RAM + free swap: " + formatBytes(m.headroom()) + " available, " +
-                   formatBytes(o.requiredHeadroom) + " needed" +
-                   (room.passed ? "." : ": not enough for this build's expected peak.");
+    if (cgroup) {
+        room.passed = budget.availableBytes >= o.requiredHeadroom;
+        room.verdict = formatBytes(budget.availableBytes) + " left of the " + words +
+                       (room.passed ? ", " + formatBytes(o.requiredHeadroom) + " needed."
+                                    : "; the build needs about " + formatBytes(o.requiredHeadroom) + ".");
+    } else {
+        room.passed = m.headroom() >= o.requiredHeadroom;
+        room.verdict = "RAM + free swap: " + formatBytes(m.headroom()) + " available, " +
+                       formatBytes(o.requiredHeadroom) + " needed" +
+                       (room.passed ? "." : ": not enough for this build's expected peak.");
+    }
     checks.push_back(std::move(room));
 
     BuildCheck competing{BuildCheckId::CompetingBuild, true, {}, {}};

@@ -67,7 +67,10 @@ std::vector<GuardAction> BuildGuard::decide(const Snapshot& s, PressureLevel lev
         return actions; // warning: hold what is paused, pause nothing new
 
     const TouchPolicy policy = TouchPolicy::of(s, options_.uid, options_.selfPid, {true, true});
-    const double availablePct = s.memory.availableFraction() * 100.0;
+    // Inside a cgroup with a limit, the share of that limit left is the one that counts.
+    const bool cgroup = s.budget.isCgroup();
+    const double availablePct =
+        (cgroup ? s.budget.availableFraction() : s.memory.availableFraction()) * 100.0;
     if (!paused_.empty() && availablePct <= options_.emergencyAvailablePercent) {
         // Paused builds did not free enough: give up the largest build tree
         // before the kernel picks a victim, perhaps the user's editor.
@@ -87,9 +90,12 @@ std::vector<GuardAction> BuildGuard::decide(const Snapshot& s, PressureLevel lev
                 largest = &b;
         }
         if (largest) {
-            actions.push_back(
-                {GuardActionKind::TerminateTree, largest->root, largest->tool, largest->residentBytes,
-                 "available memory fell to " + formatPercent(availablePct / 100.0) + " with builds paused"});
+            actions.push_back({GuardActionKind::TerminateTree, largest->root, largest->tool,
+                               largest->residentBytes,
+                               (cgroup ? "memory left fell to " + formatPercent(availablePct / 100.0) +
+                                             " of the " + s.budget.describe()
+                                       : "available memory fell to " + formatPercent(availablePct / 100.0)) +
+                                   " with builds paused"});
             lastActed_[largest->root] = now;
             lastTerminatedAt_ = now;
             for (const auto& member : largest->members)

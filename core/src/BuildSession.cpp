@@ -40,7 +40,10 @@ BuildSession::BuildSession(BuildRequest request, BuildPreset preset, std::shared
 AutoJobsInput BuildSession::autoJobsInput() const
 {
     AutoJobsInput in;
-    in.availableBytes = snapshot_ ? snapshot_->memory.available : 0;
+    // The cgroup's budget when its limit is tighter than the machine (a container, a CI job).
+    if (snapshot_)
+        in.availableBytes =
+            snapshot_->budget.isCgroup() ? snapshot_->budget.availableBytes : snapshot_->memory.available;
     in.learnedPeakPerJob = learned_.peakPerJob;
     in.cpus = settings_.cpus;
     return in;

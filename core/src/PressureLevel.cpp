@@ -31,7 +31,20 @@ std::string_view levelId(PressureLevel level)
 
 LevelReading PressureLevelMachine::assess(const MemoryStatus& m, const PressureThresholds& t, double slack)
 {
-    const double availablePct = m.availableFraction() * 100.0;
+    return assess(m, MemoryBudget{}, t, slack);
+}
+
+LevelReading PressureLevelMachine::assess(const MemoryStatus& m, const MemoryBudget& budget,
+                                          const PressureThresholds& t, double slack)
+{
+    // A cgroup's limit is the one that kills inside it: the share of it left
+    // decides, and the words say which limit.
+    const bool cgroup = budget.isCgroup();
+    const double availablePct = (cgroup ? budget.availableFraction() : m.availableFraction()) * 100.0;
+    const auto availableReason = [&] {
+        return cgroup ? figure("only %.0f%% of the ", availablePct) + budget.describe() + " is left"
+                      : figure("only %.0f%% of RAM is available", availablePct);
+    };
     const double swapPct = m.swapUsedFraction() * 100.0;
     const bool psi = m.pressure.available;
 
@@ -39,14 +52,14 @@ LevelReading PressureLevelMachine::assess(const MemoryStatus& m, const PressureT
     if (m.pressure.kernelLevel == 4)
         return {PressureLevel::Critical, "the kernel reports critical memory pressure"};
     if (availablePct <= t.criticalAvailablePercent + slack)
-        return {PressureLevel::Critical, figure("only %.0f%% of RAM is available", availablePct)};
+        return {PressureLevel::Critical, availableReason()};
     if (psi && m.pressure.full.avg10 >= t.criticalPsiFull - slack)
         return {PressureLevel::Critical,
                 figure("all tasks stalled on memory %.0f%% of the time (PSI full)", m.pressure.full.avg10)};
     if (m.pressure.kernelLevel == 2)
         return {PressureLevel::Warning, "the kernel reports memory pressure"};
     if (availablePct <= t.warningAvailablePercent + slack)
-        return {PressureLevel::Warning, figure("only %.0f%% of RAM is available", availablePct)};
+        return {PressureLevel::Warning, availableReason()};
     if (m.swapTotal > 0 && swapPct >= t.warningSwapUsedPercent - slack)
         return {PressureLevel::Warning, figure("%.0f%% of swap is in use", swapPct)};
     if (psi && m.pressure.some.avg10 >= t.warningPsiSome - slack)
@@ -57,10 +70,15 @@ LevelReading PressureLevelMachine::assess(const MemoryStatus& m, const PressureT
 
 LevelReading PressureLevelMachine::update(const MemoryStatus& memory)
 {
+    return update(memory, MemoryBudget{});
+}
+
+LevelReading PressureLevelMachine::update(const MemoryStatus& memory, const MemoryBudget& budget)
+{
     // Entering a level needs the threshold itself; staying in it only needs
     // to be within the margin of it.
-    const LevelReading strict = assess(memory, thresholds_, 0.0);
-    const LevelReading lenient = assess(memory, thresholds_, thresholds_.marginPoints);
+    const LevelReading strict = assess(memory, budget, thresholds_, 0.0);
+    const LevelReading lenient = assess(memory, budget, thresholds_, thresholds_.marginPoints);
     LevelReading reading = strict;
     if (lenient.level >= level_ && strict.level < level_)
         reading = LevelReading{level_, lenient.level == level_ ? lenient.reason : strict.reason};

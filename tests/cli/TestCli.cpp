@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // headroom-cli as a user runs it: real process, real output, real exit codes.
 #include "cli/SnapshotJson.h"
+#include "cli/TopTable.h"
+#include "headroom/CgroupMemory.h"
 #include "headroom/Units.h"
 #include "headroom/Version.h"
 #include "support/CargoLockScene.h"
@@ -240,6 +242,65 @@ class TestCli : public QObject {
         QVERIFY(sawBuild);
         QVERIFY2(root.value("summary").toString().contains(QRegularExpression("\\d+ rustc, ")),
                  qPrintable(root.value("summary").toString()));
+
+        // Where the cgroup has no limit the budget is the machine's; else it names the limit.
+        const QJsonObject budget = root.value("budget").toObject();
+        const auto own = readOwnCgroupMemory();
+        if (!own || !(own->effectiveLimitBytes || own->limitBytes || own->highBytes)) {
+            QCOMPARE(budget.value("source").toString(), QString("system"));
+            QCOMPARE(budget.value("limit").toInteger(), memory.value("total").toInteger());
+            QCOMPARE(budget.value("available").toInteger(), memory.value("available").toInteger());
+            QVERIFY(budget.value("cgroup").isNull());
+            QVERIFY2(budget.value("words").toString().startsWith("system memory "),
+                     qPrintable(budget.value("words").toString()));
+        } else {
+            QVERIFY(budget.value("available").toInteger() <= budget.value("limit").toInteger());
+            QVERIFY(!budget.value("words").toString().isEmpty());
+        }
+    }
+
+    void budgetOfACgroupInJsonAndTop()
+    {
+        Snapshot s;
+        s.memory.total = 64 * GiB;
+        s.memory.available = 40 * GiB;
+        s.memory.used = 24 * GiB;
+        CgroupMemoryState ctr;
+        ctr.dir = "/sys/fs/cgroup/kubepods/pod1/ctr\x1b[2J";
+        ctr.v2 = true;
+        ctr.container = true;
+        ctr.usageBytes = 5 * GiB;
+        ctr.inactiveFileBytes = GiB;
+        ctr.limitBytes = 8 * GiB;
+        s.budget = memoryBudget(s.memory, ctr);
+
+        const QJsonObject budget =
+            QJsonDocument::fromJson(QByteArray::fromStdString(headroom::cli::snapshotToJson(s, false)))
+                .object()
+                .value("budget")
+                .toObject();
+        QCOMPARE(budget.value("source").toString(), QString("cgroup-v2-max"));
+        QCOMPARE(budget.value("available").toInteger(), qint64(4 * GiB));
+        QCOMPARE(budget.value("limit").toInteger(), qint64(8 * GiB));
+        QCOMPARE(budget.value("used").toInteger(), qint64(4 * GiB));
+        QCOMPARE(budget.value("system_available").toInteger(), qint64(40 * GiB));
+        QCOMPARE(budget.value("container").toBool(), true);
+        QCOMPARE(budget.value("cgroup").toString(), QString::fromStdString(ctr.dir));
+        QCOMPARE(budget.value("words").toString(), QString("container limit 8.0 GiB"));
+
+        // top says which limit applies under the host's figures; the cgroup's name never reaches the terminal
+        // raw.
+        const std::string top = headroom::cli::renderMemorySummary(s);
+        QVERIFY2(
+            top.find(
+                "\nBudget  4.0 GiB left of the container limit 8.0 GiB (50%) · /sys/fs/cgroup/kubepods") !=
+                std::string::npos,
+            top.c_str());
+        QVERIFY(top.find('\x1b') == std::string::npos);
+
+        // No cgroup limit: no budget line, the header as it always was.
+        s.budget = memoryBudget(s.memory, std::nullopt);
+        QVERIFY(headroom::cli::renderMemorySummary(s).find("Budget") == std::string::npos);
     }
 
     void jsonSurvivesBytesThatAreNotUtf8()

@@ -96,6 +96,60 @@ class TestBuildChecks : public QObject {
         QVERIFY(allPassed(checks));
         QCOMPARE(checks[3].verdict, std::string("No test processes are running."));
     }
+
+    void insideAContainerTheLimitDecides()
+    {
+        // A CI runner: the host has 64 GiB, 40 of them available; the job's
+        // container may use 8 GiB and already holds 4.9 of it.
+        Snapshot s;
+        s.memory.total = 64 * GiB;
+        s.memory.available = 40 * GiB;
+        s.memory.used = 24 * GiB;
+        CgroupMemoryState job;
+        job.dir = "/sys/fs/cgroup/actions_job/42";
+        job.v2 = true;
+        job.container = true;
+        job.usageBytes = 4 * GiB + 9 * GiB / 10;
+        job.limitBytes = 8 * GiB;
+        s.budget = memoryBudget(s.memory, job);
+        QVERIFY(s.budget.isCgroup());
+
+        BuildCheckOptions o;
+        o.requiredHeadroom = 6 * GiB;
+        auto checks = runBuildChecks(s, o);
+        // The host's 37 % used would pass; the container's 61 % passes too, in its own words.
+        QVERIFY(checks[0].passed);
+        QCOMPARE(
+            checks[0].verdict,
+            std::string("Used memory 4.9 GiB of the container limit 8.0 GiB (61%) is under the 80% limit."));
+        // 40 GiB of the host would pass; 3.1 GiB left of the limit does not.
+        QVERIFY(!checks[1].passed);
+        QCOMPARE(checks[1].verdict,
+                 std::string("3.1 GiB left of the container limit 8.0 GiB; the build needs about 6.0 GiB."));
+        o.requiredHeadroom = 3 * GiB;
+        checks = runBuildChecks(s, o);
+        QVERIFY(checks[1].passed);
+        QCOMPARE(checks[1].verdict,
+                 std::string("3.1 GiB left of the container limit 8.0 GiB, 3.0 GiB needed."));
+
+        // Nearly full: the used check fails and says what happens at a cgroup limit.
+        job.usageBytes = 7 * GiB;
+        s.budget = memoryBudget(s.memory, job);
+        checks = runBuildChecks(s, o);
+        QVERIFY(!checks[0].passed);
+        QVERIFY2(checks[0].verdict.find("of the container limit 8.0 GiB (88%) is above the 80% limit: ") !=
+                     std::string::npos,
+                 checks[0].verdict.c_str());
+        QVERIFY2(checks[0].verdict.find("OOM-killed") != std::string::npos, checks[0].verdict.c_str());
+
+        // A limit the machine's figures are tighter than changes nothing: the old words.
+        job.usageBytes = GiB;
+        job.limitBytes = 60 * GiB;
+        s.budget = memoryBudget(s.memory, job);
+        QVERIFY(!s.budget.isCgroup());
+        checks = runBuildChecks(s, o);
+        QCOMPARE(checks[1].verdict, std::string("RAM + free swap: 40.0 GiB available, 3.0 GiB needed."));
+    }
 };
 
 QTEST_GUILESS_MAIN(TestBuildChecks)

@@ -122,6 +122,34 @@ class TestBuildGuard : public QObject {
         QVERIFY(actions[0].reason.find("4%") != std::string::npos);
     }
 
+    void emergencyInsideACgroupCountsItsLimit()
+    {
+        GuardOptions options;
+        options.uid = kMe;
+        options.guardExternalBuilds = true;
+        BuildGuard guard(options);
+        double now = 0;
+        // The machine has half its RAM available: no emergency by its figures...
+        Snapshot s = machine(50);
+        guard.decide(s, PressureLevel::Critical, now++); // pauses one process
+        QVERIFY(!guard.paused().empty());
+        QVERIFY(
+            targets(guard.decide(s, PressureLevel::Critical, now++), GuardActionKind::TerminateTree).empty());
+        // ...but inside a 10 GiB container limit, 0.3 GiB (3 %) is left: stop the largest build.
+        CgroupMemoryState ctr;
+        ctr.dir = "/sys/fs/cgroup/memory/docker/abc";
+        ctr.container = true;
+        ctr.usageBytes = 10 * GiB - 3 * GiB / 10;
+        ctr.effectiveLimitBytes = 10 * GiB;
+        ctr.limitDir = ctr.dir;
+        s.budget = memoryBudget(s.memory, ctr);
+        QCOMPARE(s.budget.source, BudgetSource::CgroupV1);
+        const auto actions = guard.decide(s, PressureLevel::Critical, now++);
+        QCOMPARE(targets(actions, GuardActionKind::TerminateTree), std::vector<Pid>{100});
+        QCOMPARE(actions[0].reason,
+                 std::string("memory left fell to 3% of the container limit 10.0 GiB with builds paused"));
+    }
+
     void emergencyMayStopAPausedBuildButWaitsBeforeTheNext()
     {
         GuardOptions options;
@@ -135,16 +163,19 @@ class TestBuildGuard : public QObject {
             guard.decide(machine(8), PressureLevel::Critical, now++);
         QCOMPARE(guard.paused().size(), std::size_t(6));
         // Still falling: the largest tree goes although its root was paused seconds ago.
-        QCOMPARE(targets(guard.decide(machine(4), PressureLevel::Critical, now++), GuardActionKind::TerminateTree),
-                 std::vector<Pid>{100});
+        QCOMPARE(
+            targets(guard.decide(machine(4), PressureLevel::Critical, now++), GuardActionKind::TerminateTree),
+            std::vector<Pid>{100});
         // The snapshot still shows 100's tree while it winds down: nothing else is
         // stopped until the grace period has passed...
         for (int i = 0; i < 5; ++i)
-            QVERIFY(targets(guard.decide(machine(3), PressureLevel::Critical, now++), GuardActionKind::TerminateTree)
+            QVERIFY(targets(guard.decide(machine(3), PressureLevel::Critical, now++),
+                            GuardActionKind::TerminateTree)
                         .empty());
         // ...then the next largest, if memory is still at the emergency line.
         now += 30;
-        const auto next = targets(guard.decide(machine(3), PressureLevel::Critical, now), GuardActionKind::TerminateTree);
+        const auto next =
+            targets(guard.decide(machine(3), PressureLevel::Critical, now), GuardActionKind::TerminateTree);
         QCOMPARE(next.size(), std::size_t(1));
     }
 

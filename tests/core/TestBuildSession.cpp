@@ -174,6 +174,30 @@ class TestBuildSession : public QObject {
         QCOMPARE(env(plan.steps.at(0), "CARGO_BUILD_JOBS"), std::string("3"));
     }
 
+    void autoDividesWhatTheContainerLeaves()
+    {
+        // 17 GiB available on the host, but the container's 8 GiB limit has 5 GiB left.
+        Snapshot s = *quietMachine();
+        CgroupMemoryState ctr;
+        ctr.dir = "/sys/fs/cgroup/docker/abc";
+        ctr.v2 = true;
+        ctr.container = true;
+        ctr.usageBytes = 3 * GiB;
+        ctr.limitBytes = 8 * GiB;
+        s.budget = memoryBudget(s.memory, ctr);
+        const auto snap = std::make_shared<const Snapshot>(s);
+        BuildSessionSettings many = known();
+        many.cpus = 64;
+        const BuildSession session(example(), BuildPreset::Auto, snap, {}, many);
+        QCOMPARE(session.autoJobsInput().availableBytes, std::uint64_t(5 * GiB));
+        // (5 − 1 GiB kept) ÷ 2 GiB per job = 2, not the host's 8.
+        QCOMPARE(session.plan().jobs.value_or(0), 2u);
+        // The checks speak of the limit too.
+        const auto checks = session.checks();
+        QVERIFY2(checks.at(1).verdict.find("left of the container limit 8.0 GiB") != std::string::npos,
+                 checks.at(1).verdict.c_str());
+    }
+
     void customRunsItsOwnPlanOrNothing()
     {
         const BuildPlan none =

@@ -97,6 +97,45 @@ class TestPressureLevel : public QObject {
         QCOMPARE(machine.update(memory(60)).level, PressureLevel::Normal);
     }
 
+    void aCgroupLimitDecidesWhereItApplies()
+    {
+        // The host has 60 % available; the container's 4 GiB limit has 0.3 GiB left (7.5 %).
+        const MemoryStatus host = memory(60);
+        CgroupMemoryState ctr;
+        ctr.dir = "/sys/fs/cgroup/kubepods/pod1";
+        ctr.v2 = true;
+        ctr.container = true;
+        ctr.limitBytes = 4 * GiB;
+        ctr.usageBytes = 4 * GiB - 3 * GiB / 10;
+        MemoryBudget budget = memoryBudget(host, ctr);
+        QVERIFY(budget.isCgroup());
+        QCOMPARE(PressureLevelMachine::assess(host, {}, 0.0).level, PressureLevel::Normal);
+        LevelReading reading = PressureLevelMachine::assess(host, budget, {}, 0.0);
+        QCOMPARE(reading.level, PressureLevel::Critical);
+        QCOMPARE(reading.reason, std::string("only 7% of the container limit 4.0 GiB is left"));
+
+        // 0.7 GiB left (17.5 %): warning; the machine steps with hysteresis as before.
+        ctr.usageBytes = 4 * GiB - 7 * GiB / 10;
+        PressureLevelMachine machine;
+        QCOMPARE(machine.update(host, memoryBudget(host, ctr)).level, PressureLevel::Warning);
+        ctr.usageBytes = 4 * GiB - GiB; // 25 % left: within the 5-point margin, still warning
+        QCOMPARE(machine.update(host, memoryBudget(host, ctr)).level, PressureLevel::Warning);
+        ctr.usageBytes = GiB; // 75 % left
+        QCOMPARE(machine.update(host, memoryBudget(host, ctr)).level, PressureLevel::Normal);
+
+        // No cgroup limit: the machine's RAM, exactly as update(memory) says.
+        PressureLevelMachine plain;
+        reading = plain.update(memory(8), memoryBudget(memory(8), std::nullopt));
+        QCOMPARE(reading.level, PressureLevel::Critical);
+        QCOMPARE(reading.reason, std::string("only 8% of RAM is available"));
+        // Swap and PSI stay the machine's, a cgroup or not.
+        QCOMPARE(PressureLevelMachine::assess(memory(60, 80), budget, {}, 0.0).level,
+                 PressureLevel::Critical);
+        ctr.usageBytes = GiB;
+        QCOMPARE(PressureLevelMachine::assess(memory(60, 80), memoryBudget(host, ctr), {}, 0.0).level,
+                 PressureLevel::Warning);
+    }
+
     void kernelLevelOnMacOS()
     {
         MemoryStatus m = memory(50);

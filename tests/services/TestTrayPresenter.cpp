@@ -2,13 +2,13 @@
 #include "headroom/PressureMessage.h"
 #include "headroom/SystemSampler.h"
 #include "headroom/Units.h"
-#include "support/SnapshotBuilder.h"
 #include "services/MemoryLevel.h"
 #include "services/PressureMonitor.h"
 #include "services/TrayPresenter.h"
 #include "support/LiveSnapshot.h"
 #include "support/ProcessSpawner.h"
 #include "support/ReplaySeries.h"
+#include "support/SnapshotBuilder.h"
 
 #include <QSignalSpy>
 #include <QtTest>
@@ -188,6 +188,51 @@ class TestTrayPresenter : public QObject {
         QVERIFY(tray.update(runningOutAt(20), monitor.state(), held, {}));
         QVERIFY(tray.status().tooltip.endsWith(QStringLiteral("\nBuilds paused by Headroom")));
         QVERIFY(tray.status().heldPaused);
+    }
+
+    void aContainerRunsOutBeforeTheHost()
+    {
+        // The same desk inside a container with an 8 GiB limit: the host
+        // stays at 4 GiB used of 16, the container's usage grows by 40 MiB a
+        // poll from 6 GiB. Its limit decides the level, the time left and the words.
+        PressureMonitor monitor;
+        TrayPresenter tray;
+        const auto at = [](std::int64_t i) {
+            auto s = replay::buildAt(i);
+            s->memory = replay::memory(16, 4096);
+            CgroupMemoryState ctr;
+            ctr.dir = "/sys/fs/cgroup/system.slice/docker-0123.scope";
+            ctr.v2 = true;
+            ctr.container = true;
+            ctr.usageBytes = 6 * GiB + std::uint64_t(i) * 40 * MiB;
+            ctr.limitBytes = 8 * GiB;
+            s->budget = memoryBudget(s->memory, ctr);
+            return SnapshotPtr(s);
+        };
+        for (std::int64_t i = 0; i <= 20; ++i) {
+            monitor.observe(at(i));
+            tray.update(at(i), monitor.state(), {}, {});
+        }
+        // 2048 − 800 MiB = 1248 MiB left of 8 GiB (15 %): a warning the host's figures never give.
+        QCOMPARE(monitor.level(), PressureLevel::Warning);
+        QCOMPARE(monitor.state().reason, QStringLiteral("only 15% of the container limit 8.0 GiB is left"));
+        QVERIFY(monitor.state().secondsLeft);
+        QVERIFY2(std::abs(*monitor.state().secondsLeft - 1248.0 / 40.0) < 0.5,
+                 qPrintable(QString::number(*monitor.state().secondsLeft)));
+        const TrayStatus& s = tray.status();
+        const QStringList lines = s.tooltip.split(QLatin1Char('\n'));
+        QCOMPARE(lines.at(1), ramLine(at(20)->memory));
+        QCOMPARE(lines.at(2), QStringLiteral("1.2 GiB left of the container limit 8.0 GiB"));
+        QCOMPARE(lines.last(), QStringLiteral("Memory runs out in under a minute"));
+        QCOMPARE(s.usedFraction, 1.0 - 1248.0 / 8192.0);
+
+        // Without the limit the same host is quiet and the tooltip has no budget line.
+        auto host = replay::buildAt(20);
+        host->memory = replay::memory(16, 4096);
+        host->budget = memoryBudget(host->memory, std::nullopt);
+        const TrayStatus plain = TrayPresenter::present(host, {}, {}, {});
+        QVERIFY(!plain.tooltip.contains(QStringLiteral("limit")));
+        QCOMPARE(plain.usedFraction, host->memory.usedFraction());
     }
 
     void timeLeftWords()

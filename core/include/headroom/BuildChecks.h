@@ -11,8 +11,9 @@
 namespace headroom {
 
 struct BuildCheckOptions {
-    double maxUsedFraction = 0.80;               // of RAM; the report's "< 25 of 31 GB"
-    std::uint64_t requiredHeadroom = 8ull << 30; // RAM + free swap; or the learned peak
+    double maxUsedFraction = 0.80; // of RAM; the report's "< 25 of 31 GB"
+    std::uint64_t requiredHeadroom =
+        8ull << 30; // RAM + free swap (the cgroup budget when a cgroup limit applies); or the learned peak
     std::uint64_t heavyTestBytes = 512ull << 20; // test processes above this total count as heavy
     std::string workspace;                       // the project to build
     std::string targetDir;                       // where it writes

@@ -21,12 +21,13 @@
 namespace headroom {
 
 struct GuardOptions {
-    std::uint32_t uid = 0;                  // whose processes may be touched
-    double emergencyAvailablePercent = 5.0; // terminate below this, with builds paused
-    double graceSeconds = 30.0;             // never act on one process twice within this
-    bool guardExternalBuilds = false;       // also builds Headroom did not start
-    std::vector<ProcessKey> launchedRoots;  // builds Headroom started: always guarded
-    Pid selfPid = 0;                        // Headroom: it and its ancestors are never touched (0: none)
+    std::uint32_t uid = 0; // whose processes may be touched
+    double emergencyAvailablePercent =
+        5.0;                    // terminate below this (of RAM, or of a cgroup limit), with builds paused
+    double graceSeconds = 30.0; // never act on one process twice within this
+    bool guardExternalBuilds = false;      // also builds Headroom did not start
+    std::vector<ProcessKey> launchedRoots; // builds Headroom started: always guarded
+    Pid selfPid = 0;                       // Headroom: it and its ancestors are never touched (0: none)
 };
 
 enum class GuardActionKind { Pause, Resume, TerminateTree };

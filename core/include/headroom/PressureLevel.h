@@ -6,6 +6,7 @@
 // person should be told. Pure logic, fed with snapshots' memory figures.
 
 #include "headroom/Memory.h"
+#include "headroom/MemoryBudget.h"
 
 #include <cstdint>
 #include <deque>
@@ -42,6 +43,11 @@ class PressureLevelMachine {
     explicit PressureLevelMachine(PressureThresholds thresholds = {}) : thresholds_(thresholds) {}
 
     LevelReading update(const MemoryStatus& memory);
+    // The same where a cgroup limit applies (budget.isCgroup()): the
+    // available-memory thresholds are then shares of that limit, and the
+    // reason names it ("only 8% of the container limit 8.0 GiB is left").
+    // Swap and PSI stay the machine's. Without a cgroup limit, update(memory).
+    LevelReading update(const MemoryStatus& memory, const MemoryBudget& budget);
     PressureLevel level() const { return level_; }
     void setThresholds(const PressureThresholds& thresholds) { thresholds_ = thresholds; }
 
@@ -49,6 +55,8 @@ class PressureLevelMachine {
     // (0 to enter a level, marginPoints to stay in it).
     static LevelReading assess(const MemoryStatus& memory, const PressureThresholds& thresholds,
                                double slack);
+    static LevelReading assess(const MemoryStatus& memory, const MemoryBudget& budget,
+                               const PressureThresholds& thresholds, double slack);
 
   private:
     PressureThresholds thresholds_;
