@@ -185,26 +185,35 @@ PoolDecision decidePool(const PoolInputs& in, const PoolSettings& s)
         return d;
     }
 
+    const std::uint64_t nextPeak = predictedPeak(in.nextJobPeakBytes, in.nextJobLearned, s);
+    const std::string nextName =
+        in.nextJobName.empty() ? std::string() : safeText(in.nextJobName, kNameBytes);
+    const auto doesNotFit = [&] {
+        return "the next job (" + (nextName.empty() ? std::string() : nextName + ", ") +
+               formatBytes(nextPeak) + (in.nextJobLearned ? " learned" : ", nothing learned") +
+               ") does not fit in the " + formatBytes(room) + " left of the " + limitWords;
+    };
+    // A waiting token is one a job may take at any moment: no second one
+    // until it is taken, or two jobs could start on one fit. It goes back
+    // once the next job clearly no longer fits (by more than the slack, so
+    // that a token is not given and taken on every sample).
+    if (in.granted > in.inUse && addSaturating(deficit, nextPeak) > addSaturating(room, slack)) {
+        d.target = std::min(d.target, in.granted - 1);
+        d.heldBack = doesNotFit();
+        return d;
+    }
     if (in.granted >= cap) {
         d.heldBack = capWords(poolMax, in.granted, in.othersGranted);
         return d;
     }
-    // A waiting token is one a job may take at any moment: no second one
-    // until it is taken, or two jobs could start on one fit.
     if (in.granted > in.inUse)
         return d;
     if (oldestPaused) {
         d.heldBack = jobWords(*oldestPaused) + " is paused and goes first";
         return d;
     }
-
-    const std::uint64_t nextPeak = predictedPeak(in.nextJobPeakBytes, in.nextJobLearned, s);
-    const std::string nextName =
-        in.nextJobName.empty() ? std::string() : safeText(in.nextJobName, kNameBytes);
     if (deficit > 0 || nextPeak > room) {
-        d.heldBack = "the next job (" + (nextName.empty() ? std::string() : nextName + ", ") +
-                     formatBytes(nextPeak) + (in.nextJobLearned ? " learned" : ", nothing learned") +
-                     ") does not fit in the " + formatBytes(room) + " left of the " + limitWords;
+        d.heldBack = doesNotFit();
         return d;
     }
     // A figure that is not one (NaN, infinite, negative) is ignored rather

@@ -195,6 +195,30 @@ const std::vector<Case>& cases()
              in.inUse = 1;
          },
          2, nullptr},
+        {"a waiting token goes back when the next job clearly does not fit",
+         [](PoolInputs& in, PoolSettings&) {
+             in.granted = 2;
+             in.inUse = 1;
+             in.nextJobPeakBytes = 6 * GiB;
+             in.nextJobLearned = true;
+         },
+         1, "the next job (serde_derive, 6.0 GiB learned) does not fit"},
+        {"a waiting token stays while the next job nearly fits",
+         [](PoolInputs& in, PoolSettings&) {
+             in.granted = 2;
+             in.inUse = 1;
+             in.nextJobPeakBytes = 5 * GiB; // 124 MiB more than is left, within the slack
+             in.nextJobLearned = true;
+         },
+         2, nullptr},
+        {"a waiting token over the cap that does not fit goes back first",
+         [](PoolInputs& in, PoolSettings&) {
+             in.cpus = 2;
+             in.inUse = 0;
+             in.nextJobPeakBytes = 6 * GiB;
+             in.nextJobLearned = true;
+         },
+         0, "does not fit"},
         {"all learned: straight to the start tokens",
          [](PoolInputs& in, PoolSettings&) {
              in.jobs = {job(100, 200 * MiB, 300 * MiB, true, kNow - 1000)};
@@ -238,6 +262,8 @@ const std::vector<Case>& cases()
              in.granted = 3;
              in.inUse = 1;
              in.othersGrowthBytes = 5 * GiB; // 124 MiB over, within the slack of 410 MiB
+             in.nextJobPeakBytes = 100 * MiB;
+             in.nextJobLearned = true;
          },
          3, nullptr},
         {"overcommitted: tokens in use stay",
@@ -424,7 +450,7 @@ class TestPoolPolicy : public QObject {
     {
         PoolInputs in = baseInputs();
         in.cpus = 4;
-        in.nextJobPeakBytes = 1 * GiB;
+        in.nextJobPeakBytes = 100 * MiB;
         in.nextJobLearned = true;
         in.granted = 2;
         in.inUse = 1; // one job ended; its token waits
@@ -457,6 +483,26 @@ class TestPoolPolicy : public QObject {
         }
         QCOMPARE(changes, 1);
         QCOMPARE(last, 1u);
+    }
+
+    // A waiting token while the next job's peak hovers around what is left:
+    // kept on every sample, neither taken back nor doubled.
+    void waitingTokenDoesNotFlap()
+    {
+        PoolInputs in = baseInputs();
+        in.cpus = 4;
+        in.granted = 2;
+        in.inUse = 1;
+        in.nextJobLearned = true;
+        int changes = 0;
+        for (int step = 0; step < 40; ++step) {
+            // 4.9 GiB left; the next job 4.9 GiB +- 200 MiB.
+            in.nextJobPeakBytes = 4996 * MiB + (step % 2 ? 200 * MiB : 0) - (step % 3 ? 0 : 200 * MiB);
+            const PoolDecision d = decidePool(in);
+            changes += d.target != in.granted;
+            in.granted = d.target;
+        }
+        QCOMPARE(changes, 0);
     }
 
     // Below the reserve again and again: the pool pauses its jobs one by one,
