@@ -314,6 +314,8 @@ QStringList cargoBuild(const QStringList& extra = {})
 
 QByteArray describe(const CliRun& r)
 {
+    if (r.code != 0) // the whole story, where QVERIFY2's message is cut short
+        qWarning("exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.out.constData(), r.err.constData());
     return "exit " + QByteArray::number(r.code) + "\nstdout:\n" + r.out.right(3000) + "\nstderr:\n" +
            r.err.right(3000);
 }
