@@ -489,7 +489,8 @@ class TestAdaptiveBuild : public QObject {
             const CliRun plain = Scene::finish(p);
             qInfo("cargo's own -j: exit %d, %llu OOM kills", plain.code,
                   static_cast<unsigned long long>(oomKills() - before));
-            QVERIFY2(plain.code != 0, describe(plain).constData());
+            if (plain.code == 0)
+                QFAIL("cargo's own -j was not killed in the limit: the workspace cannot show the difference");
             QVERIFY(oomKills() > before);
         }
 
