@@ -7,6 +7,8 @@
 #include "headroom/LearnedPeaks.h"
 #include "headroom/PoolPolicy.h"
 #include "headroom/RunsFolder.h"
+#include "support/CargoWorkspace.h"
+#include "support/HeadlessBuildCommand.h"
 
 #include <QDir>
 #include <QFile>
@@ -436,6 +438,36 @@ class TestAdaptiveBuild : public QObject {
         // Each build has its implicit job; the tokens beyond them are shared.
         QVERIFY2(most <= 2 + int(maxPoolTokens(cpus())), QByteArray::number(most).constData());
         QCOMPARE(wa.scriptsRun() + wb.scriptsRun(), 8);
+    }
+
+    // `headroom build --preset adaptive`: the plan's pool reaches the supervisor.
+    void theAdaptivePresetOfHeadroomBuildDrawsFromThePool()
+    {
+        Scene scene;
+        CargoWorkspace ws(1500);
+        const QProcessEnvironment env = scene.environment();
+        for (const char* name : {"HEADROOM_RUNS_DIR", "HEADROOM_POOL_DIR", "HEADROOM_PEAKS_FILE"})
+            qputenv(name, env.value(name).toUtf8());
+        qputenv("HEADROOM_CLI", HEADROOM_CLI_BIN);
+        const int rc = headroom::test::runHeadlessBuild(
+            {"--project", ws.root(), "--preset", "adaptive", "--lib", "--args", "--offline", "--history",
+             QString::fromStdString((scene.home() / "h.sqlite").string())});
+        for (const char* name :
+             {"HEADROOM_RUNS_DIR", "HEADROOM_POOL_DIR", "HEADROOM_PEAKS_FILE", "HEADROOM_CLI"})
+            qunsetenv(name);
+        QCOMPARE(rc, 0);
+        const auto status = scene.lastStatus();
+        QVERIFY(status);
+        QCOMPARE(status->spec.preset, BuildPreset::Adaptive);
+        QVERIFY(status->spec.pool);
+        QVERIFY2(status->pool.active, status->pool.problem.c_str());
+        QVERIFY(!status->pool.limit.empty());
+        const std::string log = scene.logOf(*status);
+        QVERIFY2(log.find("draws from the job pool") != std::string::npos, log.c_str());
+        QVERIFY2(log.find("Headroom: pool: ") != std::string::npos, log.c_str());
+        // What it saw is learned for the next build.
+        const LearnedPeaks peaks = LearnedPeaks::load(scene.peaks());
+        QVERIFY(peaks.units(status->spec.project));
     }
 
     void anOomKilledJobIsBuiltAgainAlone()
