@@ -68,6 +68,7 @@ struct Unit {
     int holdMs = 1500;
     int megabytes = 0;
     int firstMegabytes = -1;
+    std::vector<std::string> dependsOn = {}; // other crates of the workspace
 };
 
 // A workspace of such crates; each build script appends "name start end" (ms) to intervals.log.
@@ -81,7 +82,8 @@ class Workspace {
             const fs::path dir = root / u.name;
             writeFile(dir / "Cargo.toml",
                       "[package]\nname = \"" + u.name +
-                          "\"\nversion = \"0.1.0\"\nedition = \"2021\"\nbuild = \"build.rs\"\n");
+                          "\"\nversion = \"0.1.0\"\nedition = \"2021\"\nbuild = \"build.rs\"\n" +
+                          dependencies(u));
             writeFile(dir / "src/lib.rs", "pub fn id() -> u32 { 7 }\n");
             const std::string marker = (root / (u.name + ".ran")).string();
             std::ostringstream rs;
@@ -99,31 +101,53 @@ class Workspace {
                   "    let mut i = 0; while i < v.len() { unsafe { std::ptr::write_volatile(&mut v[i], 1); } "
                   "i += 4096; }\n"
                   "    std::hint::black_box(&v);\n"
+                  "    let held = now();\n"
                   "    std::thread::sleep(std::time::Duration::from_millis("
                << u.holdMs << "));\n"
                << "    drop(v);\n"
                   "    let mut f = std::fs::OpenOptions::new().create(true).append(true).open(\""
                << intervalsPath().string() << "\").unwrap();\n"
-               << "    writeln!(f, \"" << u.name << " {} {}\", start, now()).unwrap();\n"
+               << "    writeln!(f, \"" << u.name << " {} {} {}\", start, now(), held).unwrap();\n"
                << "}\n";
             writeFile(dir / "build.rs", rs.str());
         }
         writeFile(root / "Cargo.toml", "[workspace]\nresolver = \"2\"\nmembers = [" + members + "]\n");
     }
 
+    static std::string dependencies(const Unit& u)
+    {
+        std::string out = u.dependsOn.empty() ? "" : "[dependencies]\n";
+        for (const auto& d : u.dependsOn)
+            out += d + " = { path = \"../" + d + "\" }\n";
+        return out;
+    }
+
     const fs::path& root() const { return root_; }
     fs::path intervalsPath() const { return root_ / "intervals.log"; }
+
+    // What each build script noted: when it started, when it held all its
+    // memory (touched), when it ended (ms).
+    struct Interval {
+        std::string name;
+        std::int64_t start = 0, end = 0, held = 0;
+    };
+    std::vector<Interval> intervals() const
+    {
+        std::vector<Interval> out;
+        std::istringstream in(readAll(intervalsPath()));
+        Interval i;
+        while (in >> i.name >> i.start >> i.end >> i.held)
+            out.push_back(i);
+        return out;
+    }
 
     // The most build scripts that ran at once, from what they noted.
     int maxOverlap() const
     {
         std::vector<std::pair<std::int64_t, int>> events;
-        std::istringstream in(readAll(intervalsPath()));
-        std::string name;
-        std::int64_t start = 0, end = 0;
-        while (in >> name >> start >> end) {
-            events.emplace_back(start, 1);
-            events.emplace_back(end, -1);
+        for (const Interval& i : intervals()) {
+            events.emplace_back(i.start, 1);
+            events.emplace_back(i.end, -1);
         }
         std::sort(events.begin(), events.end()); // an end before a start at the same ms
         int now = 0, most = 0;
@@ -571,6 +595,132 @@ class TestAdaptiveBuild : public QObject {
         const auto heavy = peaks.peak(two->spec.project, "build-script:heavy1");
         QVERIFY(heavy);
         QVERIFY2(heavy->bytes >= (200ull << 20), std::to_string(heavy->bytes).c_str());
+    }
+
+    // Two heavy build scripts and four light ones in a limit that holds one
+    // heavy and a light, not two heavies. The first build learns the peaks
+    // and the order cargo starts the units in; the second, knowing what
+    // comes next, runs lights beside a heavy and never two heavies.
+    void theLearnedOrderLetsLightJobsRunBesideAHeavyOne()
+    {
+        // The reserve is a tenth of the limit, at least 1 GiB, at most half
+        // of it: heavies above 1 GiB are what makes the difference here.
+        // "last" alone does not fit above the reserve of 1 GiB, "first" and a
+        // light do; "first" and "last" together are over the limit.
+        constexpr std::uint64_t limit = 2560ull << 20;
+        constexpr int firstMiB = 1200, lastMiB = 1600;
+        MemoryCgroup cgroup(limit);
+        if (!cgroup.ok())
+            QSKIP("no v1 memory cgroup can be made here (root and /sys/fs/cgroup/memory needed)");
+        Scene scene;
+        // Cargo starts what more units wait for first: "first" (every light
+        // and "top" depend on it), then the lights ("top" waits for them),
+        // "last" (nothing waits for it) at the end. The old prediction, the
+        // heaviest unit still to come, kept every light from running beside
+        // "first" while "last" was still to come.
+        const std::vector<std::string> lights{"alight", "blight", "clight", "dlight"};
+        std::vector<Unit> units{{"first", 3000, firstMiB, -1}, {"last", 1500, lastMiB, -1}};
+        for (const auto& name : lights)
+            units.push_back({name, 1000, 0, -1, {"first"}});
+        units.push_back({"top", 0, 0, -1, {"first", "alight", "blight", "clight", "dlight"}});
+        Workspace ws(scene.home() / "ws", units);
+        const auto heavy = [](const std::string& name) { return name == "first" || name == "last"; };
+        const auto wall = [](auto&& f) {
+            const auto t0 = std::chrono::steady_clock::now();
+            f();
+            return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        };
+
+        // cargo one job at a time, for the figures.
+        CliRun serial;
+        const double serialSeconds = wall([&] {
+            Scene one;
+            one.extraEnv = {{"CARGO_BUILD_JOBS", "1"}};
+            QProcess p;
+            p.setProcessEnvironment(one.environment());
+            p.setWorkingDirectory(QString::fromStdString(ws.root().string()));
+            p.start("/bin/sh", cgroup.wrap({"cargo", "build", "--offline"}));
+            serial = Scene::finish(p);
+        });
+        QVERIFY2(serial.code == 0, describe(serial).constData());
+
+        ws.clean();
+        std::uint64_t inGroup = cgroup.oomKills();
+        CliRun first;
+        const double firstSeconds = wall([&] { first = scene.run(cargoBuild(), ws.root(), &cgroup); });
+        QVERIFY2(first.code == 0, describe(first).constData());
+        const auto one = scene.lastStatus();
+        QVERIFY(one);
+        QCOMPARE(ws.scriptsRun(), 7);
+        const std::uint64_t firstKills = cgroup.oomKills() - inGroup;
+        QVERIFY(firstKills == 0 || one->pool.oomRetries > 0);
+        const LearnedPeaks learned = LearnedPeaks::load(scene.peaks());
+        const auto order = learned.order(one->spec.project);
+        std::string orderWords;
+        for (const auto& unit : order)
+            orderWords += unit + " ";
+        QVERIFY2(order.size() >= 6, orderWords.c_str());
+        for (const auto& u : units) { // all but "top", too quick for a sample to see
+            if (u.holdMs > 0)
+                QVERIFY2(learned.peak(one->spec.project, "build-script:" + u.name), u.name.c_str());
+        }
+        QVERIFY(learned.peak(one->spec.project, "build-script:first")->bytes >=
+                (std::uint64_t(firstMiB) << 20));
+
+        ws.clean();
+        inGroup = cgroup.oomKills();
+        CliRun second;
+        const double secondSeconds = wall([&] { second = scene.run(cargoBuild(), ws.root(), &cgroup); });
+        const std::uint64_t secondKills = cgroup.oomKills() - inGroup;
+        QVERIFY2(second.code == 0, describe(second).constData());
+        const auto two = scene.lastStatus();
+        QVERIFY(two);
+        const std::string log = scene.logOf(*two);
+        QCOMPARE(ws.scriptsRun(), 7);
+
+        // Who ran beside whom: a heavy from when it held its memory.
+        const auto notes = ws.intervals();
+        // A light beside a heavy while the other heavy had not started: what
+        // the old prediction never allowed.
+        int lightBesideHeavy = 0, heaviesAtOnce = 0;
+        for (const auto& h : notes) {
+            if (!heavy(h.name))
+                continue;
+            const auto other = std::find_if(notes.begin(), notes.end(),
+                                            [&](const auto& o) { return heavy(o.name) && &o != &h; });
+            for (const auto& o : notes) {
+                if (&o == &h)
+                    continue;
+                if (heavy(o.name) && o.held < h.end && h.held < o.end)
+                    ++heaviesAtOnce;
+                if (!heavy(o.name) && o.start < h.end && h.held < o.end && other != notes.end() &&
+                    o.start < other->start)
+                    ++lightBesideHeavy;
+            }
+        }
+        qInfo("learned order: %s", orderWords.c_str());
+        if (!notes.empty()) {
+            std::int64_t t0 = notes.front().start;
+            for (const auto& n : notes)
+                t0 = std::min(t0, n.start);
+            std::string line;
+            for (const auto& n : notes)
+                line +=
+                    n.name + " " + std::to_string(n.start - t0) + ".." + std::to_string(n.end - t0) + "  ";
+            qInfo("second run's build scripts (ms): %s", line.c_str());
+        }
+        qInfo("wall time: cargo -j1 %.1f s, adaptive learning %.1f s (%llu OOM kills), adaptive with the "
+              "order %.1f s = %.2fx of -j1; %d lights beside a heavy, %d heavy pairs at once, %llu OOM kills",
+              serialSeconds, firstSeconds, static_cast<unsigned long long>(firstKills), secondSeconds,
+              secondSeconds / serialSeconds, lightBesideHeavy, heaviesAtOnce,
+              static_cast<unsigned long long>(secondKills));
+        if (lightBesideHeavy == 0 || secondKills != 0 || heaviesAtOnce != 0 ||
+            qEnvironmentVariableIsSet("SHOW_LOG"))
+            qWarning("%s", log.c_str());
+        QCOMPARE(secondKills, std::uint64_t(0));
+        QCOMPARE(two->pool.oomRetries, 0u);
+        QCOMPARE(heaviesAtOnce, 0);
+        QVERIFY2(lightBesideHeavy > 0, log.c_str());
     }
 };
 
