@@ -156,7 +156,14 @@ struct AdaptivePool::State {
     std::int64_t lastGrantMs = 0;
     std::map<ProcessKey, std::string> paused; // our jobs the pool paused, with their names
     std::map<std::string, std::uint64_t> peaksSeen;
-    std::set<std::string> seenUnits; // units that ran (or run) in this run
+    std::set<std::string> seenUnits;     // units that ran (or run) in this run
+    std::vector<std::string> startOrder; // the same, in the order they were first seen
+    // The order the project's last build started its units in, and the
+    // place in it of the latest unit of it seen in this run (-1: none yet).
+    std::vector<std::string> learnedOrder;
+    std::map<std::string, int> learnedPlace;
+    int orderCursor = -1;
+    std::set<ProcessKey> jobsSeen; // the jobs of the last sample
     std::optional<std::string> largest;
 
     // What the others held at the last ledger update (used when it cannot be read).
@@ -167,6 +174,7 @@ struct AdaptivePool::State {
     bool ledgerProblemSaid = false;
 
     // The log's memory.
+    bool sawJobs = false;
     std::optional<unsigned> loggedTokens;
     std::string loggedReasonShape;
     std::int64_t loggedReasonMs = 0;
@@ -214,6 +222,9 @@ Result<std::unique_ptr<AdaptivePool>> AdaptivePool::join(const RunSpec& spec, Ad
     const auto me = platform::identify(platform::currentPid());
     s.self = me ? me->key : ProcessKey{platform::currentPid(), 0};
     s.peaks = LearnedPeaks::load(s.options.peaksPath);
+    s.learnedOrder = s.peaks.order(s.project);
+    for (std::size_t i = 0; i < s.learnedOrder.size(); ++i)
+        s.learnedPlace.emplace(s.learnedOrder[i], int(i));
     const std::int64_t now = wallNowMs();
     auto joined = s.pool.update([&](PoolState& state) {
         state.cpus = s.cpus;
@@ -332,9 +343,44 @@ AdaptivePool::Tick AdaptivePool::tick(const Snapshot& snapshot, const std::optio
         if (f.unit.empty()) // a linker of its own: nothing learned of it
             f.job.predictedPeakBytes = std::max(settings.defaultPeakBytes, f.job.residentBytes);
     }
-    for (const auto& name : compilingNow)
-        running.insert(unitOfProgressName(name));
-    s.seenUnits.insert(running.begin(), running.end());
+    // Jobs that started since the last sample, the youngest learned one of them apart.
+    std::set<ProcessKey> jobKeys;
+    const FoundJob* newLearned = nullptr;
+    bool newJob = false;
+    for (const FoundJob& f : jobs) {
+        jobKeys.insert(f.job.key);
+        if (s.jobsSeen.count(f.job.key))
+            continue;
+        newJob = true;
+        if (f.job.learned && !f.job.paused && (!newLearned || f.job.startedMs >= newLearned->job.startedMs))
+            newLearned = &f;
+    }
+    s.jobsSeen = std::move(jobKeys);
+    unsigned runningJobs = 0;
+    for (const FoundJob& f : jobs)
+        runningJobs += f.job.paused ? 0 : 1;
+
+    // Units seen for the first time, oldest job first: the order cargo started them in.
+    std::vector<std::pair<std::int64_t, std::string>> firstSeen;
+    for (const FoundJob& f : jobs) {
+        if (!f.unit.empty() && !s.seenUnits.count(f.unit))
+            firstSeen.emplace_back(f.job.startedMs, f.unit);
+    }
+    std::stable_sort(firstSeen.begin(), firstSeen.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
+    for (const auto& name : compilingNow) {
+        std::string unit = unitOfProgressName(name);
+        running.insert(unit);
+        if (!s.seenUnits.count(unit))
+            firstSeen.emplace_back(0, std::move(unit));
+    }
+    for (const auto& [started, unit] : firstSeen) {
+        if (!s.seenUnits.insert(unit).second)
+            continue;
+        s.startOrder.push_back(unit);
+        if (const auto place = s.learnedPlace.find(unit); place != s.learnedPlace.end())
+            s.orderCursor = std::max(s.orderCursor, place->second);
+    }
 
     // An OOM retry's unit runs alone until it has been built.
     std::string alone;
@@ -347,11 +393,25 @@ AdaptivePool::Tick AdaptivePool::tick(const Snapshot& snapshot, const std::optio
             alone = jobName(*s.exclusive);
     }
 
-    // The next job: the heaviest learned unit of this project that has not
-    // run yet in this run; else nothing is known of it.
+    // The next job: cargo's queue starts the same units in the same order
+    // for the same graph, so the first unit of the last build's order after
+    // the latest one seen that has not started yet. Without an order (a
+    // first build) or past its end: the heaviest learned unit of this
+    // project that has not run yet in this run; else nothing is known of it.
     PoolInputs in;
     in.nextJobPeakBytes = settings.defaultPeakBytes;
-    if (const auto* units = s.peaks.units(s.project)) {
+    for (std::size_t i = std::size_t(s.orderCursor + 1); i < s.learnedOrder.size(); ++i) {
+        const std::string& unit = s.learnedOrder[i];
+        if (s.seenUnits.count(unit))
+            continue;
+        if (const auto peak = s.peaks.peak(s.project, unit)) {
+            in.nextJobLearned = true;
+            in.nextJobPeakBytes = predictedFrom(*peak);
+            in.nextJobName = safeText(jobName(unit), kNameBytes);
+            break;
+        }
+    }
+    if (const auto* units = in.nextJobLearned ? nullptr : s.peaks.units(s.project)) {
         std::uint64_t best = 0;
         for (const auto& [unit, peak] : *units) {
             if (s.seenUnits.count(unit))
@@ -400,6 +460,41 @@ AdaptivePool::Tick AdaptivePool::tick(const Snapshot& snapshot, const std::optio
         in.othersYoungestJobMs = othersYoungest;
         decision = decidePool(in, settings);
         unsigned target = decision.target;
+        // A job just started that may grow past what is left (cargo started
+        // a heavier unit than predicted): every waiting token back at once,
+        // not one per sample once it is clearly so. Tokens in use stay.
+        // If that job is learned and runs beside others, it is paused before
+        // it grows: cargo reuses a token a job gave back for the next job
+        // without returning it to the lane, so a wrong prediction cannot be
+        // taken back as a token. The policy resumes it once it fits.
+        const std::uint64_t reserve =
+            memoryReserve(in.budget.limitBytes, settings.reserveFraction, settings.reserveFloor);
+        const std::uint64_t growth = othersGrowth > ~std::uint64_t(0) - decision.growthBytes
+                                         ? ~std::uint64_t(0)
+                                         : othersGrowth + decision.growthBytes;
+        const std::uint64_t usable = in.budget.afterReserve(reserve);
+        if (newJob && in.budget.limitBytes > 0 && growth > usable) {
+            if (target > in.inUse)
+                target = in.inUse;
+            if (newLearned && !decision.pause && (runningJobs >= 2 || othersYoungest != 0) &&
+                (othersYoungest == 0 || newLearned->job.startedMs >= othersYoungest)) {
+                decision.pause = newLearned->job.key;
+                if (decision.resume == decision.pause)
+                    decision.resume.reset();
+                const std::uint64_t own =
+                    newLearned->job.predictedPeakBytes > newLearned->job.residentBytes
+                        ? newLearned->job.predictedPeakBytes - newLearned->job.residentBytes
+                        : 0;
+                decision.heldBack = newLearned->job.name + " just started and may grow by " +
+                                    formatBytes(own) + "; what runs may grow by " + formatBytes(growth) +
+                                    ", more than the " + formatBytes(usable) + " left of the " +
+                                    in.budget.describe() + " above the reserve: paused until it fits";
+            } else if (decision.heldBack.empty()) {
+                decision.heldBack = "a job just started that may grow by more than the " +
+                                    formatBytes(usable) + " left of the " + in.budget.describe() +
+                                    " above the reserve";
+            }
+        }
         const unsigned cap =
             maxPoolTokens(s.cpus) > othersGranted ? maxPoolTokens(s.cpus) - othersGranted : 0;
         target = std::min(target, cap);
@@ -510,9 +605,16 @@ AdaptivePool::Tick AdaptivePool::tick(const Snapshot& snapshot, const std::optio
 
     // The log: when the tokens change, and when the reason does (at most
     // once a second; figures that move do not make a new reason).
+    // A command that starts no job (a script, a test binary) gets no lines
+    // about a pool it does not use.
+    s.sawJobs = s.sawJobs || !jobs.empty();
     std::vector<std::string> lines;
     if (!ledgerProblem.empty())
         lines.push_back(ledgerProblem);
+    if (!s.sawJobs) {
+        tick.logLine = ledgerProblem;
+        return tick;
+    }
     if (!s.loggedTokens || *s.loggedTokens != granted) {
         s.loggedTokens = granted;
         lines.push_back("Headroom: pool: " + std::to_string(granted + 1) +
@@ -552,6 +654,10 @@ Result<bool> AdaptivePool::learn(const std::map<std::string, std::uint64_t>& pea
         const bool oom = std::find(killed.begin(), killed.end(), unit) != killed.end();
         s.peaks.record(s.project, unit, bytes, now, oom);
     }
+    // The order this run started its units in: the next build's prediction.
+    // A run that started nothing (all fresh) leaves the known order alone.
+    if (!s.startOrder.empty())
+        s.peaks.recordOrder(s.project, s.startOrder);
     return s.peaks.save(s.options.peaksPath);
 }
 
