@@ -132,7 +132,7 @@ CLI::Validator presetName()
         [](std::string& input) -> std::string {
             const auto preset = presetFromId(input);
             if (!preset || *preset == BuildPreset::Custom)
-                return "unknown preset \"" + safeText(input, 64) + "\": use A, B, C, D or auto";
+                return "unknown preset \"" + safeText(input, 64) + "\": use A, B, C, D, auto or adaptive";
             return {};
         },
         "");
@@ -316,6 +316,8 @@ struct CommandLine::State {
             ->type_name("WHAT")
             ->check(interruptChoice());
         r->add_flag("--detach", runOptions.detach, "Start it, print its id and log, and return at once");
+        r->add_flag("--no-pool", runOptions.noPool,
+                    "Do not draw from the job pool: the command keeps its own -j and jobserver");
         r->add_option("--memory-high", runMemoryHigh,
                       "Linux with a systemd user manager: throttle the build above SIZE (MemoryHigh)")
             ->type_name("SIZE")
@@ -373,16 +375,17 @@ struct CommandLine::State {
     void defineBuild()
     {
         buildCommand = app.add_subcommand(
-            kBuildCommand, "Build a cargo project with a memory-safe preset, without a window: A release "
-                           "with one job, B debug, C library then target, D pause heavy test processes then "
-                           "A, auto (jobs from free memory).");
+            kBuildCommand,
+            "Build a cargo project with a memory-safe preset, without a window: A release "
+            "with one job, B debug, C library then target, D pause heavy test processes then "
+            "A, auto (jobs from free memory), adaptive (jobs from the job pool as memory allows).");
         buildCommand->footer("The exit code is the build's (128 + the signal when it was killed); 2 for bad "
                              "arguments or a request the project cannot satisfy.");
         auto* b = buildCommand;
         b->add_option("--project", build.project, "The folder that holds Cargo.toml (required)")
             ->type_name("DIR")
             ->check(nonEmpty("a folder"));
-        b->add_option("--preset", build.preset, "A, B, C, D or auto (default A)")
+        b->add_option("--preset", build.preset, "A, B, C, D, auto or adaptive (default A)")
             ->type_name("PRESET")
             ->check(presetName());
         b->add_option("-p,--package", build.package, "Package to build")

@@ -264,6 +264,8 @@ RunSpec specFor(const RunOptions& o, const fs::path& cwd)
     spec.memoryMax = o.memoryMax;
     spec.oomScoreAdj = o.oomScoreAdj;
     spec.createdMs = wallMs();
+    // Every build Headroom starts shares the one pool; the command's own -j goes.
+    spec.pool = !o.noPool;
     return spec;
 }
 

@@ -22,12 +22,13 @@ std::optional<OnInterrupt> onInterruptFromId(const std::string& id); // "ask", "
 struct RunOptions {
     std::vector<std::string> command; // argv; command[0] is looked up in PATH
     OnInterrupt onInterrupt = OnInterrupt::Ask;
-    bool detach = false;                   // start it, print its id and log, return at once
+    bool detach = false;                     // start it, print its id and log, return at once
+    bool noPool = false;                     // keep the command's own -j: it does not draw from the job pool
     std::optional<std::uint64_t> memoryHigh; // the scope's MemoryHigh, bytes
     std::optional<std::uint64_t> memoryMax;  // the scope's MemoryMax, bytes
-    std::vector<std::string> thenRun;      // after a success (--then-run, split)
-    std::string runsDir;                   // empty: defaultRunsDir()
-    std::string historyPath;               // empty: the app-data folder's history.sqlite
+    std::vector<std::string> thenRun;        // after a success (--then-run, split)
+    std::string runsDir;                     // empty: defaultRunsDir()
+    std::string historyPath;                 // empty: the app-data folder's history.sqlite
     int oomScoreAdj = 500;
 };
 
@@ -42,8 +43,7 @@ struct SuperviseOptions {
 };
 
 int runRun(const RunOptions& options, const std::string& programName, std::ostream& out, std::ostream& err);
-int runRuns(const RunsOptions& options, const std::string& programName, std::ostream& out,
-            std::ostream& err);
+int runRuns(const RunsOptions& options, const std::string& programName, std::ostream& out, std::ostream& err);
 // The supervisor: runs the spec in the status file to its end and exits.
 int runSupervise(const SuperviseOptions& options, const std::string& programName, std::ostream& out,
                  std::ostream& err);

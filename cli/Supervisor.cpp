@@ -6,6 +6,7 @@
 // Whoever follows the run reads the status file it rewrites; nobody needs
 // to keep it company.
 #include "cli/RunCommands.h"
+#include "headroom/AdaptivePool.h"
 #include "headroom/ChildProcess.h"
 #include "headroom/Platform.h"
 #include "headroom/ProcessControl.h"
@@ -13,6 +14,7 @@
 #include "headroom/RunsFolder.h"
 #include "headroom/SafeText.h"
 #include "headroom/SystemSampler.h"
+#include "headroom/Units.h"
 #include "headroom/UserScope.h"
 
 #include <algorithm>
@@ -50,6 +52,11 @@ using namespace std::chrono_literals;
 // memory, and how often at most it rewrites the status.
 constexpr auto kLoopPeriod = 150ms;
 constexpr auto kSamplePeriod = 1000ms;
+// A pooled build is steered at every sample: a job's memory grows fast.
+constexpr auto kPooledSamplePeriod = 250ms;
+// The parallelism series for the chart, and the OOM retries of a pooled build.
+constexpr std::size_t kParallelismPoints = 600;
+constexpr unsigned kMaxOomRetries = 2;
 constexpr auto kStatusPeriod = 250ms;
 // A kernel OOM kill may be the very last thing that happened: one more
 // snapshot this long after the end reads the counter that says so.
@@ -328,6 +335,7 @@ class Supervisor {
         status_.startedMs = nowMs();
         writeStatus(true);
         chooseContainment();
+        joinPool();
         runStart_ = Clock::now();
 
         RunEndFacts end;
@@ -338,32 +346,168 @@ class Supervisor {
             status_.step = int(i);
             ++status_.stepsRun;
             const BuildStep& step = spec.steps[i];
-            ChildSpec child;
-            child.argv = {step.program};
-            const auto args = step.commandArgs();
-            child.argv.insert(child.argv.end(), args.begin(), args.end());
-            if (scoped_) {
-                const std::string unit = "headroom-" + spec.id + "-" + std::to_string(i) + ".scope";
-                child.argv = scopedCommand({unit, spec.memoryHigh, spec.memoryMax}, child.argv);
-                status_.containment = "systemd user scope " + unit;
-            }
-            child.workingDir = step.workingDir;
-            child.environment = step.environment;
             const bool cargoMessages = !step.messageFormat.empty();
-            child.stdoutFile = cargoMessages ? files_.stdoutMessages : files_.log;
-            child.stderrFile = files_.log;
-            child.oomScoreAdj = spec.oomScoreAdj;
-            const ChildExit exit = runChild(child, cargoMessages);
+            ChildExit exit;
+            for (;;) {
+                exit = runChild(stepChild(i), cargoMessages);
+                if (!retryAfterOomKill(step, exit))
+                    break;
+            }
             end.exitCode = exit.exitCode;
             end.signal = exit.signal;
             if (!exit.exitCode || *exit.exitCode != 0 || status_.stopRequested)
                 break;
         }
+        leavePool();
         conclude(end);
         return 0;
     }
 
   private:
+    // The step's process: its command, in the user scope when there is one,
+    // drawing from the pool's lane when the run is pooled.
+    ChildSpec stepChild(std::size_t i)
+    {
+        const RunSpec& spec = status_.spec;
+        const BuildStep& step = spec.steps[i];
+        ChildSpec child;
+        child.argv = {step.program};
+        const auto args = step.commandArgs();
+        child.argv.insert(child.argv.end(), args.begin(), args.end());
+        child.environment = step.environment;
+        if (pool_) {
+            const std::string line = pool_->prepare(child);
+            if (!line.empty())
+                log_.append(line + ".\n");
+        }
+        if (scoped_) {
+            // A retry gets a scope of its own: the killed one may still be going away.
+            const std::string retry =
+                status_.pool.oomRetries > 0 ? "-r" + std::to_string(status_.pool.oomRetries) : std::string();
+            const std::string unit = "headroom-" + spec.id + "-" + std::to_string(i) + retry + ".scope";
+            child.argv = scopedCommand({unit, spec.memoryHigh, spec.memoryMax}, child.argv);
+            status_.containment = "systemd user scope " + unit;
+        }
+        child.workingDir = step.workingDir;
+        const bool cargoMessages = !step.messageFormat.empty();
+        child.stdoutFile = cargoMessages ? files_.stdoutMessages : files_.log;
+        child.stderrFile = files_.log;
+        child.oomScoreAdj = spec.oomScoreAdj;
+        return child;
+    }
+
+    void joinPool()
+    {
+        if (!status_.spec.pool)
+            return;
+        auto joined = AdaptivePool::join(status_.spec);
+        if (!joined) {
+            status_.pool.active = false;
+            status_.pool.problem = "The job pool could not be joined: " + joined.error();
+            log_.append("Headroom: the job pool could not be joined (" + safeText(joined.error()) +
+                        "); the build runs with its own parallelism.\n");
+            writeStatus(true);
+            return;
+        }
+        pool_ = std::move(joined.value());
+        status_.pool.active = true;
+        status_.pool.cpus = std::max(1u, std::thread::hardware_concurrency());
+        log_.append("Headroom: the build draws from the job pool (" + safeText(pool_->lane().auth()) +
+                    ").\n");
+        writeStatus(true);
+    }
+
+    // At the build's end: what it learned goes to the learned peaks, and
+    // its lane and ledger entry go.
+    void leavePool()
+    {
+        if (!pool_)
+            return;
+        auto learned = pool_->learn(observer_.peakByCrate(), killedUnits_);
+        if (!learned)
+            log_.append(
+                "Headroom: the peaks this build saw could not be saved: " + safeText(learned.error()) + "\n");
+        pool_.reset();
+        status_.pool.granted = 0;
+        status_.pool.inUse = 0;
+        status_.pool.paused.clear();
+        writeStatus(true);
+    }
+
+    // The unit cargo's output says was killed: rustc's crate, a build script's package.
+    std::string killedUnit() const
+    {
+        std::vector<KilledProcessInfo> killed = output_.killed();
+        killed.insert(killed.end(), messages_.killed().begin(), messages_.killed().end());
+        for (const auto& k : killed) {
+            if (!k.crate.empty() && k.crate != "build_script_build")
+                return k.crate;
+            const auto tick = k.line.find('`');
+            if (tick == std::string::npos)
+                continue;
+            const auto endTick = k.line.find('`', tick + 1);
+            std::string command = k.line.substr(tick + 1, endTick == std::string::npos ? std::string::npos
+                                                                                       : endTick - tick - 1);
+            command = command.substr(0, command.find(' '));
+            if (const std::string package = buildScriptPackageOf(command); !package.empty())
+                return "build-script:" + package;
+        }
+        return {};
+    }
+
+    // A pooled cargo step that the kernel killed for memory: the unit that
+    // died is learned as killed at what it reached, and the step runs again
+    // (cargo rebuilds only what is left) with that unit alone. At most twice.
+    bool retryAfterOomKill(const BuildStep& step, const ChildExit& exit)
+    {
+        if (!pool_ || status_.stopRequested || (exit.exitCode && *exit.exitCode == 0))
+            return false;
+        if (status_.pool.oomRetries >= kMaxOomRetries ||
+            fs::path(step.program).stem().string().rfind("cargo", 0) != 0)
+            return false;
+        // The kernel counts the kill before cargo ends; one fresh look at the counter.
+        if (auto snapshot = sampler_->sample())
+            observer_.observe(snapshot.value(), std::nullopt);
+        RunEndFacts facts;
+        facts.exitCode = exit.exitCode;
+        facts.signal = exit.signal;
+        const RunOutcome outcome =
+            observer_.conclude(facts, RunPlanFacts::of(status_.spec), output_, messages_);
+        if (outcome.diagnosis.verdict != BuildVerdict::OutOfMemory)
+            return false;
+        std::string unit = killedUnit();
+        if (unit.empty())
+            unit = pool_->largestJob().value_or(std::string());
+        if (unit.empty()) {
+            log_.append("Headroom: the build was killed for memory, but not which job: it is not built "
+                        "again.\n");
+            return false;
+        }
+        const auto seen = pool_->peaksSeen().find(unit);
+        const std::uint64_t peak = seen != pool_->peaksSeen().end() ? seen->second : 0;
+        if (peak > 0) {
+            if (auto learned = pool_->learn({{unit, peak}}, {unit}); !learned)
+                log_.append("Headroom: the killed job's peak could not be saved: " +
+                            safeText(learned.error()) + "\n");
+        }
+        killedUnits_.push_back(unit);
+        pool_->setExclusive(unit);
+        ++status_.pool.oomRetries;
+        status_.pool.retryCrate = unit;
+        const std::string words = safeText(poolUnitWords(unit), 200);
+        const bool script = unit.rfind("build-script:", 0) == 0;
+        log_.append("Headroom: " + (script ? words : "rustc of " + words) + " was killed for memory" +
+                    (peak > 0 ? " at " + formatBytes(peak) : std::string()) + "; building again with " +
+                    (script ? std::string("it") : words) + " alone (retry " +
+                    std::to_string(status_.pool.oomRetries) + " of " + std::to_string(kMaxOomRetries) +
+                    ").\n");
+        // What cargo says from here on is the new attempt's.
+        output_ = CargoOutputParser();
+        messages_ = CargoMessageParser();
+        textLineLength_ = 0;
+        writeStatus(true);
+        return true;
+    }
     void chooseContainment()
     {
         const RunSpec& spec = status_.spec;
@@ -424,7 +568,7 @@ class Supervisor {
             pump(cargoMessages);
             if (Clock::now() >= nextSample) {
                 sample();
-                nextSample = Clock::now() + kSamplePeriod;
+                nextSample = Clock::now() + (pool_ ? kPooledSamplePeriod : kSamplePeriod);
             }
             writeStatus(false);
             if (exit)
@@ -509,6 +653,36 @@ class Supervisor {
         observer_.observe(snapshot.value(), root_);
         if (root_ && output_.waitingForLock())
             status_.lockHolder = safeText(lockHolderIn(snapshot.value(), *root_));
+        if (pool_)
+            steerPool(snapshot.value());
+    }
+
+    void steerPool(const Snapshot& snapshot)
+    {
+        AdaptivePool::Tick tick = pool_->tick(snapshot, root_, status_.compilingNow, nowMs());
+        PoolStatus& p = status_.pool;
+        tick.status.problem = p.problem;
+        tick.status.oomRetries = p.oomRetries;
+        tick.status.retryCrate = p.retryCrate;
+        tick.status.parallelism = std::move(p.parallelism);
+        p = std::move(tick.status);
+        // One point per sample until the series is full; then every other
+        // one is dropped and points come half as often.
+        if (samplesSincePoint_++ % pointEvery_ == 0) {
+            const auto ms =
+                std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - runStart_).count();
+            p.parallelism.emplace_back(std::int64_t(ms), p.inUse + 1);
+            if (p.parallelism.size() >= kParallelismPoints) {
+                std::vector<std::pair<std::int64_t, unsigned>> kept;
+                for (std::size_t i = 0; i < p.parallelism.size(); i += 2)
+                    kept.push_back(p.parallelism[i]);
+                p.parallelism = std::move(kept);
+                pointEvery_ *= 2;
+                samplesSincePoint_ = 1;
+            }
+        }
+        if (!tick.logLine.empty())
+            log_.append(tick.logLine + ".\n");
     }
 
     void conclude(const RunEndFacts& last)
@@ -526,7 +700,18 @@ class Supervisor {
 #ifdef __APPLE__
         end.macOS = true;
 #endif
-        const RunOutcome outcome = observer_.conclude(end, RunPlanFacts::of(spec), output_, messages_);
+        RunOutcome outcome = observer_.conclude(end, RunPlanFacts::of(spec), output_, messages_);
+        if (status_.pool.oomRetries > 0) {
+            const std::string words = safeText(poolUnitWords(status_.pool.retryCrate), 200);
+            const std::string times = status_.pool.oomRetries == 1 ? "once" : "twice";
+            BuildDiagnosis& d = outcome.diagnosis;
+            if (d.verdict == BuildVerdict::Succeeded)
+                d.summary = "The build succeeded after an OOM kill: Headroom built it again " + times +
+                            ", with " + words + " alone.";
+            else
+                d.detail = (d.detail.empty() ? "" : d.detail + "\n") + "Headroom built it again " + times +
+                           " after an OOM kill, with " + words + " alone.";
+        }
         applyOutcome(status_, outcome);
         status_.exitCode = end.exitCode;
         status_.signal = end.signal;
@@ -599,6 +784,10 @@ class Supervisor {
     bool scoped_ = false;
     std::size_t textLineLength_ = 0;
     std::optional<ProcessKey> root_;
+    std::unique_ptr<AdaptivePool> pool_;
+    std::vector<std::string> killedUnits_;
+    std::size_t samplesSincePoint_ = 0;
+    std::size_t pointEvery_ = 1;
     Clock::time_point runStart_ = Clock::now();
     Clock::time_point lastWrite_{};
     std::string lastShape_;

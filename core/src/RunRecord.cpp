@@ -231,7 +231,9 @@ json specJson(const RunSpec& s)
                 {"graceMs", s.graceMs},
                 {"memoryHigh", optionalJson(s.memoryHigh)},
                 {"memoryMax", optionalJson(s.memoryMax)},
-                {"createdMs", s.createdMs}};
+                {"createdMs", s.createdMs},
+                {"pool", s.pool},
+                {"poolStartTokens", s.poolStartTokens}};
 }
 
 RunSpec specFrom(const json& o)
@@ -274,6 +276,8 @@ RunSpec specFrom(const json& o)
     readOptional(o, "memoryHigh", s.memoryHigh);
     readOptional(o, "memoryMax", s.memoryMax);
     read(o, "createdMs", s.createdMs);
+    read(o, "pool", s.pool);
+    read(o, "poolStartTokens", s.poolStartTokens);
     return s;
 }
 
@@ -312,6 +316,99 @@ std::optional<BuildDiagnosis> diagnosisFrom(const json& o)
     readOptional(*it, "nextJobs", d.nextJobs);
     read(*it, "nextStep", d.nextStep);
     return d;
+}
+
+// The chart's series: one point per sample, thinned by the supervisor; a
+// longer one (another writer, a damaged file) is thinned here to the bound.
+constexpr std::size_t kParallelismPoints = 600;
+constexpr std::size_t kPausedNames = 64;
+
+json poolJson(const PoolStatus& p)
+{
+    json series = json::array();
+    for (const auto& [ms, jobs] : p.parallelism)
+        series.push_back(json::array({ms, jobs}));
+    return json{{"active", p.active},
+                {"problem", p.problem},
+                {"granted", p.granted},
+                {"inUse", p.inUse},
+                {"poolGranted", p.poolGranted},
+                {"poolBuilds", p.poolBuilds},
+                {"cpus", p.cpus},
+                {"budgetBytes", p.budgetBytes},
+                {"limitBytes", p.limitBytes},
+                {"limit", p.limit},
+                {"reserveBytes", p.reserveBytes},
+                {"predictedBytes", p.predictedBytes},
+                {"heldBack", p.heldBack},
+                {"paused", p.paused},
+                {"oomRetries", p.oomRetries},
+                {"retryCrate", p.retryCrate},
+                {"parallelism", series}};
+}
+
+std::vector<std::pair<std::int64_t, unsigned>> parallelismFrom(const json& o)
+{
+    const auto it = o.find("parallelism");
+    if (it == o.end() || it->is_null())
+        return {};
+    if (!it->is_array())
+        throw BadField{"pool.parallelism"};
+    const std::size_t n = it->size();
+    // Every stride-th point, and always the last: the shape of the whole run survives.
+    const std::size_t stride =
+        n > kParallelismPoints ? (n + kParallelismPoints - 2) / (kParallelismPoints - 1) : 1;
+    std::vector<std::pair<std::int64_t, unsigned>> out;
+    out.reserve(std::min(n, kParallelismPoints));
+    for (std::size_t i = 0; i < n; ++i) {
+        if (i % stride != 0 && i + 1 != n)
+            continue;
+        const json& point = (*it)[i];
+        if (!point.is_array() || point.size() != 2)
+            throw BadField{"pool.parallelism"};
+        out.emplace_back(integer<std::int64_t>(point[0], "pool.parallelism"),
+                         integer<unsigned>(point[1], "pool.parallelism"));
+    }
+    return out;
+}
+
+void readPool(const json& j, PoolStatus& p)
+{
+    read(j, "active", p.active);
+    read(j, "problem", p.problem);
+    read(j, "granted", p.granted);
+    read(j, "inUse", p.inUse);
+    read(j, "poolGranted", p.poolGranted);
+    read(j, "poolBuilds", p.poolBuilds);
+    read(j, "cpus", p.cpus);
+    read(j, "budgetBytes", p.budgetBytes);
+    read(j, "limitBytes", p.limitBytes);
+    read(j, "limit", p.limit);
+    read(j, "reserveBytes", p.reserveBytes);
+    read(j, "predictedBytes", p.predictedBytes);
+    read(j, "heldBack", p.heldBack);
+    read(j, "paused", p.paused);
+    if (p.paused.size() > kPausedNames)
+        p.paused.resize(kPausedNames);
+    read(j, "oomRetries", p.oomRetries);
+    read(j, "retryCrate", p.retryCrate);
+    p.parallelism = parallelismFrom(j);
+}
+
+PoolStatus poolFrom(const json& o)
+{
+    const auto it = o.find("pool");
+    if (it == o.end() || it->is_null())
+        return {};
+    if (!it->is_object())
+        throw BadField{"pool"};
+    PoolStatus p;
+    try {
+        readPool(*it, p);
+    } catch (const BadField& bad) {
+        throw BadField{bad.what.rfind("pool.", 0) == 0 ? bad.what : "pool." + bad.what};
+    }
+    return p;
 }
 
 } // namespace
@@ -402,7 +499,8 @@ std::string toJson(const RunStatus& s)
            {"warningCount", s.warningCount},
            {"stepsRun", s.stepsRun},
            {"thenRunExitCode", optionalJson(s.thenRunExitCode)},
-           {"problem", s.problem}};
+           {"problem", s.problem},
+           {"pool", poolJson(s.pool)}};
     return o.dump(1, ' ', false, json::error_handler_t::replace);
 }
 
@@ -482,6 +580,7 @@ Result<RunStatus> parseRunStatus(std::string_view text)
         read(o, "stepsRun", s.stepsRun);
         readOptional(o, "thenRunExitCode", s.thenRunExitCode);
         read(o, "problem", s.problem);
+        s.pool = poolFrom(o);
         return Result<RunStatus>::success(std::move(s));
     } catch (const BadField& bad) {
         return Result<RunStatus>::failure("its field \"" + bad.what + "\" is malformed");

@@ -2,6 +2,7 @@
 #include "headroom/SystemSampler.h"
 
 #include "headroom/BuildTrees.h"
+#include "headroom/CgroupMemory.h"
 
 #include <algorithm>
 #include <chrono>
@@ -44,6 +45,10 @@ Result<Snapshot> SystemSampler::sample()
     snapshot.steadyNs =
         std::chrono::duration_cast<std::chrono::nanoseconds>(steady.time_since_epoch()).count();
     snapshot.wallMs = std::chrono::duration_cast<std::chrono::milliseconds>(wall.time_since_epoch()).count();
+    // Once for every backend: only Linux has a cgroup to read, elsewhere the
+    // budget is the machine's. A few small files; the limit can change at any time.
+    snapshot.budget =
+        memoryBudget(snapshot.memory, readOwnCgroupMemory(options_.cgroupRoot.string(), options_.procRoot.string()));
     computeCpu(snapshot);
     std::unordered_map<ProcessKey, RoleMark, ProcessKeyHash> roles;
     roles.reserve(snapshot.processes.size());

@@ -133,8 +133,8 @@ int runHeadlessBuild(const HeadlessBuildOptions& options)
     // that filled the struct itself cannot start a malformed build.
     const auto presetChoice = presetFromId(options.preset);
     if (!presetChoice || *presetChoice == BuildPreset::Custom) {
-        complain(
-            QStringLiteral("unknown preset \"%1\": use A, B, C, D or auto.").arg(safe(options.preset, 64)));
+        complain(QStringLiteral("unknown preset \"%1\": use A, B, C, D, auto or adaptive.")
+                     .arg(safe(options.preset, 64)));
         return 2;
     }
     if (options.onInterrupt != "ask" && options.onInterrupt != "stop" && options.onInterrupt != "leave") {

@@ -139,6 +139,8 @@ RunStatus full()
     spec.memoryHigh = 3ull << 30;
     spec.memoryMax = 4ull << 30;
     spec.createdMs = 1764656293000;
+    spec.pool = true;
+    spec.poolStartTokens = 3;
     s.state = RunState::Finished;
     s.supervisor = ProcessKey{4242, 987654321};
     s.startedMs = 1764656293100;
@@ -187,6 +189,24 @@ RunStatus full()
     s.stepsRun = 2;
     s.thenRunExitCode = 4;
     s.problem = "none really";
+    PoolStatus& p = s.pool;
+    p.active = true;
+    p.problem = "the pool folder was a file once";
+    p.granted = 2;
+    p.inUse = 1;
+    p.poolGranted = 3;
+    p.poolBuilds = 2;
+    p.cpus = 4;
+    p.budgetBytes = 3435973836;
+    p.limitBytes = 4294967296;
+    p.limit = "container limit 4.0 GiB";
+    p.reserveBytes = 1073741824;
+    p.predictedBytes = 2147483648;
+    p.heldBack = "the next job (serde_derive, 1.2 GiB learned) does not fit in the 0.8 GiB left";
+    p.paused = {"tsz (pid 77)", "build script of ring"};
+    p.oomRetries = 1;
+    p.retryCrate = "tsz";
+    p.parallelism = {{0, 1}, {250, 2}, {500, 3}, {9000000000, 1}};
     return s;
 }
 
@@ -279,6 +299,8 @@ class TestRunRecord : public QObject {
         QCOMPARE(b.memoryHigh, a.memoryHigh);
         QCOMPARE(b.memoryMax, a.memoryMax);
         QCOMPARE(b.createdMs, a.createdMs);
+        QCOMPARE(b.pool, a.pool);
+        QCOMPARE(b.poolStartTokens, a.poolStartTokens);
 
         QCOMPARE(r.state, s.state);
         QCOMPARE(r.supervisor, s.supervisor);
@@ -324,6 +346,25 @@ class TestRunRecord : public QObject {
         QCOMPARE(r.stepsRun, s.stepsRun);
         QCOMPARE(r.thenRunExitCode, s.thenRunExitCode);
         QCOMPARE(r.problem, s.problem);
+        const PoolStatus& p = s.pool;
+        const PoolStatus& q = r.pool;
+        QCOMPARE(q.active, p.active);
+        QCOMPARE(q.problem, p.problem);
+        QCOMPARE(q.granted, p.granted);
+        QCOMPARE(q.inUse, p.inUse);
+        QCOMPARE(q.poolGranted, p.poolGranted);
+        QCOMPARE(q.poolBuilds, p.poolBuilds);
+        QCOMPARE(q.cpus, p.cpus);
+        QCOMPARE(q.budgetBytes, p.budgetBytes);
+        QCOMPARE(q.limitBytes, p.limitBytes);
+        QCOMPARE(q.limit, p.limit);
+        QCOMPARE(q.reserveBytes, p.reserveBytes);
+        QCOMPARE(q.predictedBytes, p.predictedBytes);
+        QCOMPARE(q.heldBack, p.heldBack);
+        QCOMPARE(q.paused, p.paused);
+        QCOMPARE(q.oomRetries, p.oomRetries);
+        QCOMPARE(q.retryCrate, p.retryCrate);
+        QVERIFY(q.parallelism == p.parallelism);
         // And once more through the text: nothing drifts.
         QCOMPARE(toJson(r), toJson(s));
     }
@@ -341,6 +382,49 @@ class TestRunRecord : public QObject {
         QVERIFY(!r->exitCode);
         QVERIFY(!r->thenRunExitCode);
         QCOMPARE(r->state, RunState::Starting);
+        QVERIFY(!r->spec.pool);
+        QCOMPARE(r->spec.poolStartTokens, 0u);
+        QVERIFY(!r->pool.active);
+        QVERIFY(r->pool.parallelism.empty());
+    }
+
+    void aStatusWithoutThePoolReadsAsNoPool()
+    {
+        // A status an older supervisor wrote has no "pool" at all.
+        QJsonObject o = QJsonDocument::fromJson(QByteArray::fromStdString(toJson(full()))).object();
+        o.remove(QStringLiteral("pool"));
+        QJsonObject spec = o["spec"].toObject();
+        spec.remove(QStringLiteral("pool"));
+        spec.remove(QStringLiteral("poolStartTokens"));
+        o["spec"] = spec;
+        const auto r = parseRunStatus(QJsonDocument(o).toJson().toStdString());
+        QVERIFY2(r.ok(), r.error().c_str());
+        QVERIFY(!r->spec.pool);
+        QVERIFY(!r->pool.active);
+        QCOMPARE(r->pool.granted, 0u);
+    }
+
+    void aLongParallelismSeriesIsThinnedWhenRead()
+    {
+        RunStatus s = starting("long", 5);
+        s.pool.active = true;
+        for (std::int64_t i = 0; i < 5000; ++i)
+            s.pool.parallelism.emplace_back(i * 250, unsigned(1 + i % 3));
+        const auto r = parseRunStatus(toJson(s));
+        QVERIFY2(r.ok(), r.error().c_str());
+        const auto& series = r->pool.parallelism;
+        QVERIFY2(series.size() <= 600, std::to_string(series.size()).c_str());
+        QVERIFY(series.size() >= 500);
+        // The whole run is still there, first to last, in order.
+        QCOMPARE(series.front().first, std::int64_t(0));
+        QCOMPARE(series.back().first, std::int64_t(4999 * 250));
+        for (std::size_t i = 1; i < series.size(); ++i)
+            QVERIFY(series[i].first > series[i - 1].first);
+        // At the bound exactly, nothing is dropped.
+        s.pool.parallelism.resize(600);
+        const auto exact = parseRunStatus(toJson(s));
+        QVERIFY2(exact.ok(), exact.error().c_str());
+        QVERIFY(exact->pool.parallelism == s.pool.parallelism);
     }
 
     void textThatIsNotUtf8IsWrittenReplaced()
@@ -385,6 +469,26 @@ class TestRunRecord : public QObject {
             "\"peakByCrate\"");
         row("diagnosis verdict unknown", withField(s, "diagnosis", QJsonObject{{"verdict", "maybe"}}),
             "\"diagnosis.verdict\"");
+        QJsonObject pool =
+            QJsonDocument::fromJson(QByteArray::fromStdString(good)).object()["pool"].toObject();
+        row("pool not an object", withField(s, "pool", QStringLiteral("on")), "\"pool\"");
+        auto poolWith = [&](const char* key, const QJsonValue& value) {
+            QJsonObject o = pool;
+            o[QString::fromLatin1(key)] = value;
+            return withField(s, "pool", o);
+        };
+        row("pool tokens negative", poolWith("granted", -1), "\"pool.granted\"");
+        row("pool budget as text", poolWith("budgetBytes", QStringLiteral("4G")), "\"pool.budgetBytes\"");
+        row("pool active as a number", poolWith("active", 1), "\"pool.active\"");
+        row("pool paused not a list", poolWith("paused", QStringLiteral("tsz")), "\"pool.paused\"");
+        row("parallelism not a list", poolWith("parallelism", 3), "\"pool.parallelism\"");
+        row("parallelism point not a pair", poolWith("parallelism", QJsonArray{QJsonArray{1, 2, 3}}),
+            "\"pool.parallelism\"");
+        row("parallelism point a number", poolWith("parallelism", QJsonArray{7}), "\"pool.parallelism\"");
+        row("parallelism jobs negative", poolWith("parallelism", QJsonArray{QJsonArray{10, -2}}),
+            "\"pool.parallelism\"");
+        row("parallelism time fractional", poolWith("parallelism", QJsonArray{QJsonArray{1.5, 2}}),
+            "\"pool.parallelism\"");
         QJsonObject spec =
             QJsonDocument::fromJson(QByteArray::fromStdString(good)).object()["spec"].toObject();
         spec["id"] = QStringLiteral("../../etc/passwd");
@@ -395,6 +499,12 @@ class TestRunRecord : public QObject {
         spec.remove("request");
         spec["memoryMax"] = QStringLiteral("4G");
         row("memory limit as text", withField(s, "spec", spec), "\"memoryMax\"");
+        spec.remove("memoryMax");
+        spec["pool"] = QStringLiteral("yes");
+        row("spec pool as text", withField(s, "spec", spec), "\"pool\"");
+        spec["pool"] = true;
+        spec["poolStartTokens"] = -3;
+        row("start tokens negative", withField(s, "spec", spec), "\"poolStartTokens\"");
     }
 
     void badStatusesAreRefusedWithAReason()

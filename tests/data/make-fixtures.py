@@ -11,6 +11,10 @@ systemd user scope (cgroup v2) as it started and as it ended, once killed at
 its MemoryMax and once only throttled at its MemoryHigh; probe-*/ are the
 files the user-scope probe looks at on a systemd desktop with cgroup v2, one
 where memory is not delegated, a cgroup v1 machine and one without systemd.
+budget-*/ are the memory cgroups the budget reads: v1 with a limit, without one,
+with the limit set on a parent (hierarchical), garbage files, and a container's
+view of its own cgroup; v2 with memory.max on a parent, memory.high tighter than
+memory.max, "max" everywhere, garbage files, and a cgroup namespace's root.
 Run it again after changing it; the output is committed."""
 import os
 import shutil
@@ -223,8 +227,116 @@ def probe_trees():
     tree("probe-nosystemd", None, None, True, False, False)
 
 
+def budget_trees():
+    G = 1024 ** 3
+    M = 1024 ** 2
+    UNLIMITED_V1 = 9223372036854771712
+
+    def meminfo(root, total_gib, available_gib):
+        kib = 1024 * 1024
+        write(os.path.join(root, "meminfo"),
+              f"MemTotal:       {total_gib * kib} kB\nMemFree:        {available_gib * kib // 2} kB\n"
+              f"MemAvailable:   {available_gib * kib} kB\nBuffers:        1024 kB\nCached:         {kib} kB\n"
+              "SwapTotal:      0 kB\nSwapFree:       0 kB\n")
+        write(os.path.join(root, "stat"), "cpu  1 2 3 4\nbtime 1700000000\n")
+
+    def v1_group(d, limit, usage, inactive, hierarchical):
+        write(os.path.join(d, "memory.limit_in_bytes"), f"{limit}\n")
+        write(os.path.join(d, "memory.usage_in_bytes"), f"{usage}\n")
+        write(os.path.join(d, "memory.max_usage_in_bytes"), f"{usage}\n")
+        write(os.path.join(d, "memory.oom_control"), "oom_kill_disable 0\nunder_oom 0\noom_kill 0\n")
+        write(os.path.join(d, "memory.stat"),
+              f"cache {inactive}\nrss {usage - inactive}\ninactive_file {inactive}\n"
+              f"hierarchical_memory_limit {hierarchical}\nhierarchical_memsw_limit {UNLIMITED_V1}\n"
+              f"total_cache {inactive}\ntotal_rss {usage - inactive}\ntotal_inactive_file {inactive}\n")
+
+    # v1, the host's view: a limited CI group, an unlimited one, a container
+    # whose limit is on its parent, and a group of garbage files.
+    root = os.path.join(HERE, "budget-v1")
+    shutil.rmtree(root, ignore_errors=True)
+    proc = os.path.join(root, "proc")
+    write(os.path.join(proc, "10", "cgroup"), "4:memory:/ci-limited\n1:cpu:/\n0::/\n")
+    write(os.path.join(proc, "11", "cgroup"), "4:memory:/unlimited\n0::/\n")
+    write(os.path.join(proc, "12", "cgroup"), "4:memory:/docker/abc123/build\n0::/\n")
+    write(os.path.join(proc, "13", "cgroup"), "4:memory:/garbage\n0::/\n")
+    write(os.path.join(proc, "14", "cgroup"), "4:memory:/../../etc\n")  # never followed out of the mount
+    mem = os.path.join(root, "sys/fs/cgroup/memory")
+    v1_group(mem, UNLIMITED_V1, 20 * G, 4 * G, UNLIMITED_V1)
+    v1_group(os.path.join(mem, "ci-limited"), 2 * G, 3 * G // 2, 512 * M, 2 * G)
+    v1_group(os.path.join(mem, "unlimited"), UNLIMITED_V1, 3 * G, G, UNLIMITED_V1)
+    v1_group(os.path.join(mem, "docker"), UNLIMITED_V1, 3 * G, G, UNLIMITED_V1)
+    v1_group(os.path.join(mem, "docker/abc123"), 8 * G, 3 * G, G, 8 * G)
+    v1_group(os.path.join(mem, "docker/abc123/build"), UNLIMITED_V1, 3 * G, G, 8 * G)
+    g = os.path.join(mem, "garbage")
+    write(os.path.join(g, "memory.limit_in_bytes"), "lots\n")
+    write(os.path.join(g, "memory.usage_in_bytes"), "-5\n")
+    write(os.path.join(g, "memory.max_usage_in_bytes"), "12abc\n")
+    write(os.path.join(g, "memory.oom_control"), "oom_kill many\n")
+    write(os.path.join(g, "memory.stat"), b"\x00\xff total_inactive_file\nhierarchical_memory_limit -1\n", "wb")
+
+    # v1 inside a container without its own cgroup namespace: /proc names
+    # the host's path, the mount shows the container's group at its root.
+    root = os.path.join(HERE, "budget-v1-container")
+    shutil.rmtree(root, ignore_errors=True)
+    proc = os.path.join(root, "proc")
+    meminfo(proc, 64, 40)
+    write(os.path.join(proc, "self", "cgroup"), "4:memory:/docker/fedcba\n0::/\n")
+    v1_group(os.path.join(root, "sys/fs/cgroup/memory"), 4 * G, 3 * G, G, 4 * G)
+
+    def v2_group(d, max="max", high="max", current=None, inactive=0):
+        write(os.path.join(d, "cgroup.controllers"), "cpu memory pids\n")
+        write(os.path.join(d, "memory.max"), f"{max}\n")
+        write(os.path.join(d, "memory.high"), f"{high}\n")
+        if current is not None:
+            write(os.path.join(d, "memory.current"), f"{current}\n")
+            write(os.path.join(d, "memory.peak"), f"{current}\n")
+            write(os.path.join(d, "memory.events"), memory_events())
+            write(os.path.join(d, "memory.stat"),
+                  f"anon {current - inactive}\nfile {inactive}\nactive_anon {current - inactive}\n"
+                  f"inactive_anon 0\nactive_file 0\ninactive_file {inactive}\nunevictable 0\n")
+
+    # v2: a pod's limit on its parent, memory.high under memory.max, "max"
+    # everywhere, and garbage.
+    root = os.path.join(HERE, "budget-v2")
+    shutil.rmtree(root, ignore_errors=True)
+    proc = os.path.join(root, "proc")
+    meminfo(proc, 64, 40)
+    write(os.path.join(proc, "20", "cgroup"), "0::/kubepods/pod1/ctr\n")
+    write(os.path.join(proc, "21", "cgroup"), "0::/user.slice/app\n")
+    write(os.path.join(proc, "22", "cgroup"), "0::/free/one\n")
+    write(os.path.join(proc, "23", "cgroup"), "0::/garbage\n")
+    write(os.path.join(proc, "self", "cgroup"), "0::/kubepods/pod1/ctr\n")
+    cg = os.path.join(root, "sys/fs/cgroup")
+    write(os.path.join(cg, "cgroup.controllers"), "cpu memory pids\n")  # the root has no memory.max
+    v2_group(os.path.join(cg, "kubepods"))
+    v2_group(os.path.join(cg, "kubepods/pod1"), max=4 * G)
+    v2_group(os.path.join(cg, "kubepods/pod1/ctr"), current=3 * G, inactive=512 * M)
+    v2_group(os.path.join(cg, "user.slice"), max=8 * G)
+    v2_group(os.path.join(cg, "user.slice/app"), high=6 * G, current=2 * G)
+    v2_group(os.path.join(cg, "free"))
+    v2_group(os.path.join(cg, "free/one"), current=G)
+    g = os.path.join(cg, "garbage")
+    write(os.path.join(g, "cgroup.controllers"), "memory\n")
+    write(os.path.join(g, "memory.max"), "12abc\n")
+    write(os.path.join(g, "memory.high"), "-1\n")
+    write(os.path.join(g, "memory.current"), "99999999999999999999999\n")
+    write(os.path.join(g, "memory.events"), "high lots\nmax\n")
+    write(os.path.join(g, "memory.stat"), b"inactive_file \xff\xfe\n\x00\n", "wb")
+
+    # v2 in a container with its own cgroup namespace: "0::/", the limit on
+    # the root it sees, and the runtime's mark on the file system.
+    root = os.path.join(HERE, "budget-v2-ns")
+    shutil.rmtree(root, ignore_errors=True)
+    proc = os.path.join(root, "proc")
+    meminfo(proc, 64, 40)
+    write(os.path.join(proc, "self", "cgroup"), "0::/\n")
+    v2_group(os.path.join(root, "sys/fs/cgroup"), max=8 * G, current=5 * G, inactive=G)
+    write(os.path.join(root, ".dockerenv"), "")
+
+
 if __name__ == "__main__":
     report_tree()
     nopsi_tree()
     scope_trees()
     probe_trees()
+    budget_trees()

@@ -65,10 +65,27 @@ class AdaptivePool {
 
     const JobLane& lane() const;
 
+    // Added for the OOM retry: the peak of each unit's process tree as this
+    // run's ticks saw it (rustc by crate, build scripts "build-script:<pkg>"),
+    // and the unit that was the largest job at the last tick (the likely
+    // victim when cargo's output does not name it).
+    const std::map<std::string, std::uint64_t>& peaksSeen() const;
+    std::optional<std::string> largestJob() const;
+
   private:
     AdaptivePool();
     struct State;
     std::unique_ptr<State> state_;
 };
+
+// The pool's unit of a process: the crate of a rustc (--crate-name),
+// "build-script:<pkg>" for a build script run from
+// .../build/<pkg>-<hash>/build-script-build; empty for anything else.
+std::string poolUnitOf(const ProcessSample& process);
+// The package a build script's path names: ".../build/ring-0f3a9c2d1e4b5a6f/
+// build-script-build" -> "ring"; empty when the path is not a build script's.
+std::string buildScriptPackageOf(std::string_view path);
+// A unit in words: "serde", "the build script of ring".
+std::string poolUnitWords(std::string_view unit);
 
 } // namespace headroom

@@ -39,6 +39,11 @@ struct CgroupMemoryState {
     std::optional<std::uint64_t> effectiveLimitBytes;
     std::optional<std::uint64_t> effectiveHighBytes; // v2 only
     std::string limitDir;                            // the cgroup that sets the effective limit
+    std::string highDir;                             // v2: the cgroup that sets the effective high
+    // The cgroup is a container's: its path names a container runtime
+    // (docker, containerd, kubepods, lxc, libpod, a CI job's actions_job), or
+    // the reader found /.dockerenv or /run/.containerenv (readOwnCgroupMemory).
+    bool container = false;
 
     // The peak came within 10% of the limit.
     bool nearLimit() const { return peakBytes && limitBytes && *peakBytes * 10 >= *limitBytes * 9; }
@@ -55,7 +60,12 @@ struct CgroupMemoryState {
     }
 };
 
-// Linux reads them; elsewhere there are none (nullopt).
+// A cgroup path that names a container runtime ("/kubepods/...", "/docker/<id>").
+bool isContainerCgroupPath(std::string_view path);
+
+// Linux reads them; elsewhere there are none (nullopt). Every figure is read
+// from a bounded, non-blocking read of a regular file; a file that is
+// missing or not a plain number leaves its field empty.
 // The memory cgroup of `pid` (from <procRoot>/<pid>/cgroup), read under
 // `root`. Nullopt where there is none to read (not Linux, no memory controller).
 std::optional<CgroupMemoryState> readProcessCgroupMemory(Pid pid, const std::string& root = "/sys/fs/cgroup",
@@ -66,7 +76,9 @@ std::optional<CgroupMemoryState> readProcessCgroupMemory(Pid pid, const std::str
 // reading that worked as the state at the end.
 std::optional<CgroupMemoryState> readCgroupMemory(const std::string& dir, bool v2);
 // The memory cgroup of the calling process ("self"), for the budget of
-// everything it starts. Nullopt where there is none.
+// everything it starts. Nullopt where there is none. When `root` ends in
+// "/sys/fs/cgroup", what precedes it is the file system root where
+// /.dockerenv and /run/.containerenv are looked for.
 std::optional<CgroupMemoryState> readOwnCgroupMemory(const std::string& root = "/sys/fs/cgroup",
                                                      const std::string& procRoot = "/proc");
 

@@ -38,6 +38,8 @@ struct MemoryBudget {
     std::string cgroupDir;        // the cgroup whose limit applies; empty for System
     // The same for the machine alone, for people who want both figures.
     std::uint64_t systemAvailableBytes = 0;
+    bool container = false;   // the cgroup is a container's (CgroupMemoryState::container)
+    bool swapCounted = false; // System: free swap counts (BudgetOptions::countSwap)
 
     bool isCgroup() const { return source != BudgetSource::System; }
     double availableFraction() const
@@ -49,8 +51,12 @@ struct MemoryBudget {
     {
         return availableBytes > reserveBytes ? availableBytes - reserveBytes : 0;
     }
-    // The limit in words, for people: "container limit 8.0 GiB" (a cgroup
-    // limit), "memory.high 6.0 GiB", or "system memory 24 GiB".
+    // The limit in words, for people, short enough for a tile or a log line:
+    //   "container limit 8.0 GiB"  a v1 limit or v2 memory.max of a container's cgroup
+    //   "cgroup limit 8.0 GiB"     the same of any other cgroup
+    //   "memory.high 6.0 GiB"      a v2 memory.high, the tighter line (throttling, then OOM)
+    //   "system memory 23.4 GiB"   the machine: RAM total
+    //   "memory and swap 31.4 GiB" the machine with free swap counted
     std::string describe() const;
 };
 
@@ -59,7 +65,14 @@ struct BudgetOptions {
 };
 
 // The budget from the machine's figures and the cgroup the build (or
-// Headroom itself) runs in; nullopt cgroup: the machine alone.
+// Headroom itself) runs in; nullopt cgroup: the machine alone. A cgroup's
+// available memory is its limit less its charge (usage less inactive file
+// pages, clamped at zero); its limit is the effective one along the path
+// (effectiveLimitBytes, else limitBytes) and, on v2, memory.high counts as a
+// limit too. The tightest of the machine and each cgroup limit wins (ties go
+// to the machine). A cgroup whose usage could not be read says nothing: the
+// machine's figure stands. Free swap (countSwap) adds to the machine only:
+// a cgroup's limit is on memory, not swap.
 MemoryBudget memoryBudget(const MemoryStatus& system, const std::optional<CgroupMemoryState>& cgroup,
                           BudgetOptions options = {});
 

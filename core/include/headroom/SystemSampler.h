@@ -17,6 +17,9 @@ struct SamplerOptions {
     std::filesystem::path procRoot = "/proc";
     // Where paths seen in the table (working folders, Cargo.toml) are read.
     std::filesystem::path fsRoot = "/";
+    // Linux: where the cgroup file systems are mounted, for the memory budget
+    // of the cgroup Headroom runs in (procRoot/self/cgroup names it).
+    std::filesystem::path cgroupRoot = "/sys/fs/cgroup";
     ClassifierOptions classifier;
 };
 

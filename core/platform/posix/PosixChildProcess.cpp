@@ -106,17 +106,19 @@ struct PreparedCommand {
 
 // Filled in place: the pointers point into the strings it keeps.
 void prepare(PreparedCommand& c, const std::vector<std::string>& argv,
-             const std::map<std::string, std::string>& overrides)
+             const std::map<std::string, std::string>& overrides, const std::vector<std::string>& unset = {})
 {
     c.storage = argv;
     for (auto& s : c.storage)
         c.argv.push_back(s.data());
     c.argv.push_back(nullptr);
-    if (!overrides.empty()) {
+    if (!overrides.empty() || !unset.empty()) {
         for (char** e = environ; e && *e; ++e) {
             const std::string entry(*e);
             const auto eq = entry.find('=');
-            if (eq != std::string::npos && overrides.count(entry.substr(0, eq)))
+            // An entry without '=' has the whole entry as its name.
+            const std::string name = eq == std::string::npos ? entry : entry.substr(0, eq);
+            if (overrides.count(name) || std::find(unset.begin(), unset.end(), name) != unset.end())
                 continue;
             c.envStorage.push_back(entry);
         }
@@ -174,7 +176,7 @@ Result<std::unique_ptr<ChildProcess>> ChildProcess::start(const ChildSpec& spec)
     // Everything the child needs is made here: after fork only
     // async-signal-safe calls.
     PreparedCommand command;
-    prepare(command, spec.argv, spec.environment);
+    prepare(command, spec.argv, spec.environment, spec.unsetEnvironment);
     const std::string workingDir = spec.workingDir.string();
     char oomText[16] = {};
     int oomLength = 0;

@@ -84,15 +84,26 @@ std::wstring variableName(const std::wstring& entry)
     return entry.substr(0, equals);
 }
 
-// The inherited environment with `additions` set on top, as the sorted,
-// double-NUL-terminated block CreateProcessW takes.
-std::wstring environmentBlock(const std::map<std::string, std::string>& additions)
+// The inherited environment without `removals` and with `additions` set on
+// top, as the sorted, double-NUL-terminated block CreateProcessW takes.
+// Names compare without case, as Windows compares them.
+std::wstring environmentBlock(const std::map<std::string, std::string>& additions,
+                              const std::vector<std::string>& removals)
 {
     std::vector<std::wstring> entries;
     if (wchar_t* inherited = ::GetEnvironmentStringsW()) {
         for (const wchar_t* p = inherited; *p; p += std::wcslen(p) + 1)
             entries.emplace_back(p);
         ::FreeEnvironmentStringsW(inherited);
+    }
+    for (const auto& name : removals) {
+        const std::wstring wideName = win::toWide(name);
+        if (wideName.empty())
+            continue;
+        std::erase_if(entries, [&](const std::wstring& entry) {
+            const std::wstring other = variableName(entry);
+            return !lessIgnoringCase(other, wideName) && !lessIgnoringCase(wideName, other);
+        });
     }
     for (const auto& [name, value] : additions) {
         const std::wstring wideName = win::toWide(name);
@@ -243,7 +254,9 @@ Result<std::unique_ptr<ChildProcess>> ChildProcess::start(const ChildSpec& spec)
         return Out::failure(cannotRun(program, ::GetLastError()));
 
     const std::wstring environment =
-        spec.environment.empty() ? std::wstring() : environmentBlock(spec.environment);
+        spec.environment.empty() && spec.unsetEnvironment.empty()
+            ? std::wstring()
+            : environmentBlock(spec.environment, spec.unsetEnvironment);
     const DWORD flags = BuildContainment::creationFlags() | CREATE_NO_WINDOW | CREATE_UNICODE_ENVIRONMENT;
     PROCESS_INFORMATION info{};
     DWORD error = 0;
