@@ -27,9 +27,17 @@ QString fromPath(const std::filesystem::path& path)
     return QString::fromStdU16String(path.u16string());
 }
 
-QString safe(const std::string& text, std::size_t max = 300)
+// A member's words on one line: its own line breaks become spaces, the rest is safeText's.
+QString safe(std::string text, std::size_t max = 300)
 {
+    std::replace_if(
+        text.begin(), text.end(), [](char c) { return c == '\n' || c == '\r' || c == '\t'; }, ' ');
     return QString::fromStdString(safeText(text, max));
+}
+
+QString count(unsigned n, const char* one, const char* many)
+{
+    return QStringLiteral("%1 %2").arg(n).arg(QCoreApplication::translate("PoolView", n == 1 ? one : many));
 }
 } // namespace
 
@@ -60,10 +68,10 @@ QString PoolView::summary() const
         return QCoreApplication::translate("PoolView", "Job pool: %1").arg(problem);
     if (state.members.empty())
         return {};
-    QString text = QCoreApplication::translate("PoolView", "Job pool: %1 of %2 tokens in use by %n build(s)",
-                                               nullptr, int(state.members.size()))
+    QString text = QCoreApplication::translate("PoolView", "Job pool: %1 of %2 tokens in use by %3")
                        .arg(inUse())
-                       .arg(state.granted());
+                       .arg(state.granted())
+                       .arg(count(unsigned(state.members.size()), "build", "builds"));
     QStringList held;
     for (const PoolMember& member : state.members) {
         const QString why = safe(member.heldBack);
@@ -83,11 +91,11 @@ QString PoolView::details() const
         lines << QCoreApplication::translate("PoolView", "At most %1 tokens over every build (CPUs - 1).")
                      .arg(state.cpus > 1 ? state.cpus - 1 : 0);
     for (const PoolMember& member : state.members) {
-        QString line = QCoreApplication::translate("PoolView", "%1: %2 of %3 tokens in use, %n job(s)", nullptr,
-                                                   int(member.jobs))
+        QString line = QCoreApplication::translate("PoolView", "%1: %2 of %3 tokens in use, %4")
                            .arg(safe(member.title, 120))
                            .arg(member.inUse)
-                           .arg(member.granted);
+                           .arg(member.granted)
+                           .arg(count(member.jobs, "job", "jobs"));
         if (member.predictedBytes > 0)
             line += QCoreApplication::translate("PoolView", ", predicted peak %1")
                         .arg(QString::fromStdString(formatBytes(member.predictedBytes)));

@@ -21,9 +21,9 @@
 namespace headroom::services {
 
 struct PoolView {
-    bool read = false;   // a read has finished (the ledger may still be empty)
-    QString problem;     // the ledger could not be read, in words
-    PoolState state;     // members with their tokens, as the ledger says
+    bool read = false;                       // a read has finished (the ledger may still be empty)
+    QString problem;                         // the ledger could not be read, in words
+    PoolState state;                         // members with their tokens, as the ledger says
     std::map<std::string, ProcessKey> roots; // run id -> its running step's root process
 
     // The member whose run's root is the build tree's root or one of its

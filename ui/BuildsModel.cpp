@@ -87,8 +87,8 @@ QVariant BuildsModel::data(const QModelIndex& index, int role) const
             if (!lock.empty())
                 text += QStringLiteral(" · ") + QString::fromUtf8(lock.data(), static_cast<int>(lock.size()));
             if (member)
-                text += tr(" · pool: %1 of %n token(s) in use", nullptr, static_cast<int>(member->granted))
-                            .arg(member->inUse);
+                text +=
+                    tr(" · pool %1/%2").arg(member->inUse).arg(member->granted); // tokens: see the tooltip
             return text;
         }
         case Workspace: {

@@ -48,8 +48,8 @@ struct BuildRunResult {
     std::map<std::string, quint64> peakByCrate; // rustc --crate-name -> peak resident bytes
     int stepsRun = 0;
     std::optional<int> thenRunExitCode;
-    QString runId;   // the supervised run (the runs folder's name for it); empty: none started
-    QString logPath; // its whole output, byte for byte
+    QString runId;             // the supervised run (the runs folder's name for it); empty: none started
+    QString logPath;           // its whole output, byte for byte
     headroom::PoolStatus pool; // the job pool as the run last saw it (active: it drew from the pool)
 };
 

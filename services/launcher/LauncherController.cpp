@@ -423,7 +423,8 @@ std::optional<BuildRequest> LauncherController::projectForm(const QString& proje
     return r;
 }
 
-std::optional<std::pair<BuildPreset, QString>> LauncherController::projectPreset(const QString& projectDir) const
+std::optional<std::pair<BuildPreset, QString>>
+LauncherController::projectPreset(const QString& projectDir) const
 {
     settings_->beginGroup(projectGroup(projectDir));
     const auto preset = presetFromId(settings_->value(QStringLiteral("preset")).toString().toStdString());

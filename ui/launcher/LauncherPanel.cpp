@@ -2,8 +2,8 @@
 #include "ui/launcher/LauncherPanel.h"
 
 #include "headroom/Units.h"
-#include "ui/launcher/CustomPresetsDialog.h"
 #include "services/SafeDisplayText.h"
+#include "ui/launcher/CustomPresetsDialog.h"
 #include "ui/launcher/FreeMemoryDialog.h"
 #include "ui/launcher/PoolChart.h"
 
@@ -47,13 +47,19 @@ std::string s(const QString& text)
 }
 
 // Adaptive first: it is the one to use unless there is a reason not to.
-const BuildPreset kPresets[] = {BuildPreset::Adaptive, BuildPreset::A, BuildPreset::B, BuildPreset::C,
-                                BuildPreset::D,        BuildPreset::Auto};
+const BuildPreset kPresets[] = {BuildPreset::Adaptive, BuildPreset::A, BuildPreset::B,
+                                BuildPreset::C,        BuildPreset::D, BuildPreset::Auto};
 
 // Text a process or the supervisor wrote, for a plain-text label.
 QString shown(const std::string& text, std::size_t max = 400)
 {
     return services::safeDisplayText(QString::fromStdString(text), max);
+}
+
+// "1 job", "2 jobs": the pool's figures read as sentences.
+QString count(unsigned n, const QString& one, const QString& many)
+{
+    return QStringLiteral("%1 %2").arg(n).arg(n == 1 ? one : many);
 }
 
 QLabel* poolLabel(const char* name)
@@ -967,11 +973,12 @@ void LauncherPanel::showPool(const PoolStatus& pool)
     poolBox_->show();
     poolProblem_->setVisible(!pool.problem.empty());
     if (!pool.problem.empty()) {
-        poolProblem_->setText(tr("The job pool could not be used: %1").arg(shown(pool.problem)));
+        // The supervisor's own sentence ("The job pool could not be joined: ...").
+        poolProblem_->setText(shown(pool.problem));
         poolProblem_->setStyleSheet(QStringLiteral("color: #c62828; font-weight: bold;"));
     }
-    for (QWidget* w : std::initializer_list<QWidget*>{poolJobs_, poolBudget_, poolPredicted_, poolHeldBack_,
-                                                      poolChart_})
+    for (QWidget* w :
+         std::initializer_list<QWidget*>{poolJobs_, poolBudget_, poolPredicted_, poolHeldBack_, poolChart_})
         w->setVisible(pool.active);
     if (!pool.active) {
         poolPaused_->hide();
@@ -981,20 +988,21 @@ void LauncherPanel::showPool(const PoolStatus& pool)
 
     // Jobs running: the implicit one every jobserver client has, and the tokens taken.
     const unsigned running = pool.inUse + 1;
-    QString jobs = tr("%n job(s) running", nullptr, int(running)) + QStringLiteral(" · ") +
-                   tr("%1 of %n token(s)", nullptr, int(pool.granted)).arg(pool.inUse) + QStringLiteral(" · ");
-    jobs += pool.poolBuilds > 1 ? tr("pool shared by %n build(s)", nullptr, int(pool.poolBuilds))
-                                : tr("this build alone in the pool");
+    QString jobs = tr("%1 running").arg(count(running, tr("job"), tr("jobs"))) + QStringLiteral(" · ") +
+                   tr("%1 of %2 tokens").arg(pool.inUse).arg(pool.granted) + QStringLiteral(" · ");
+    jobs += pool.poolBuilds > 1
+                ? tr("pool shared by %1").arg(count(pool.poolBuilds, tr("build"), tr("builds")))
+                : tr("this build alone in the pool");
     poolJobs_->setText(jobs);
     poolJobs_->setToolTip(pool.cpus > 0 ? tr("%1 of at most %2 tokens given over every build (CPUs - 1)")
                                               .arg(pool.poolGranted)
                                               .arg(pool.cpus > 1 ? pool.cpus - 1 : 0)
                                         : QString());
 
-    const QString limit = pool.limit.empty()
-                              ? (pool.limitBytes > 0 ? tr("limit %1").arg(q(formatBytes(pool.limitBytes)))
-                                                     : tr("limit"))
-                              : shown(pool.limit, 120);
+    const QString limit =
+        pool.limit.empty()
+            ? (pool.limitBytes > 0 ? tr("limit %1").arg(q(formatBytes(pool.limitBytes))) : tr("limit"))
+            : shown(pool.limit, 120);
     QString budget = tr("%1 left of the %2").arg(q(formatBytes(pool.budgetBytes)), limit);
     if (pool.reserveBytes > 0)
         budget += QStringLiteral(" · ") + tr("%1 kept in reserve").arg(q(formatBytes(pool.reserveBytes)));
@@ -1019,12 +1027,14 @@ void LauncherPanel::showPool(const PoolStatus& pool)
     for (const std::string& job : pool.paused)
         paused << shown(job, 200);
     poolPaused_->setVisible(!paused.isEmpty());
-    poolPaused_->setText(paused.isEmpty() ? QString()
-                                          : tr("Paused by the pool: %1").arg(paused.join(QStringLiteral("; "))));
+    poolPaused_->setText(
+        paused.isEmpty() ? QString() : tr("Paused by the pool: %1").arg(paused.join(QStringLiteral("; "))));
 
     poolRetries_->setVisible(pool.oomRetries > 0);
     if (pool.oomRetries > 0) {
-        QString retries = tr("Resumed %n time(s) after an OOM kill", nullptr, int(pool.oomRetries));
+        QString retries = pool.oomRetries == 1
+                              ? tr("Resumed once after an OOM kill")
+                              : tr("Resumed %1 times after an OOM kill").arg(pool.oomRetries);
         if (!pool.retryCrate.empty())
             retries += tr("; %1 is built alone").arg(shown(pool.retryCrate, 120));
         poolRetries_->setText(retries);
