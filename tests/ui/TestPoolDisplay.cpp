@@ -12,6 +12,7 @@
 #include "support/CargoWorkspace.h"
 #include "ui/BuildsModel.h"
 #include "ui/BuildsPanel.h"
+#include "ui/launcher/CustomPresetsDialog.h"
 #include "ui/launcher/LauncherPanel.h"
 #include "ui/launcher/PoolChart.h"
 
@@ -22,6 +23,7 @@
 #include <QLabel>
 #include <QProcess>
 #include <QSignalSpy>
+#include <QTableWidget>
 #include <QTemporaryDir>
 #include <QTreeView>
 #include <QtTest>
@@ -195,7 +197,9 @@ class TestPoolDisplay : public QObject {
         QCOMPARE(view.state.members.size(), std::size_t(1));
         QCOMPARE(QString::fromStdString(view.state.members[0].runId), controller.runningRunId());
         QVERIFY(view.roots.count(view.state.members[0].runId) == 1);
-        QVERIFY(view.summary().startsWith("Job pool: 0 of 0 tokens in use by 1 build"));
+        QVERIFY2(view.summary().startsWith("Job pool: 0 of ") &&
+                     view.summary().contains(" tokens in use by 1 build"),
+                 qPrintable(view.summary()));
 
         QSignalSpy finished(&controller, &LauncherController::finished);
         QVERIFY(finished.wait(30000));
@@ -270,6 +274,42 @@ class TestPoolDisplay : public QObject {
                               l->text().contains(QString::fromStdString(
                                   std::string(presetExplanation(BuildPreset::Adaptive)))));
         QVERIFY2(shown, "the preset's explanation and the pool's start are shown");
+    }
+
+    void aCustomPresetCanUseThePool()
+    {
+        QTemporaryDir dir;
+        CustomPreset make{"make pooled", "make", "all", {}, {}};
+        make.usePool = true;
+        CustomPreset plain{"make plain", "make", "-j4", {}, {}};
+        {
+            LauncherController controller(dir.path() + "/history.sqlite", dir.path() + "/launcher.ini");
+            controller.setCustomPresets({make, plain});
+        }
+        LauncherController controller(dir.path() + "/history.sqlite", dir.path() + "/launcher.ini");
+        QCOMPARE(controller.customPresets().size(), std::size_t(2));
+        QVERIFY(controller.customPresets()[0].usePool); // kept in the settings
+        QVERIFY(!controller.customPresets()[1].usePool);
+        BuildRequest r;
+        r.projectDir = dir.path().toStdString();
+        controller.selectCustomPreset(0);
+        const BuildPlan pooled = controller.plan(r, BuildPreset::Custom);
+        QVERIFY(pooled.usesPool);
+        QVERIFY(QString::fromStdString(pooled.note).contains("job pool"));
+        controller.selectCustomPreset(1);
+        QVERIFY(!controller.plan(r, BuildPreset::Custom).usesPool);
+
+        CustomPresetsDialog dialog(controller.customPresets());
+        QTableWidget* table = dialog.table();
+        const int poolColumn = table->columnCount() - 1;
+        QCOMPARE(table->horizontalHeaderItem(poolColumn)->text(), QString("Job pool"));
+        QCOMPARE(table->item(0, poolColumn)->checkState(), Qt::Checked);
+        QCOMPARE(table->item(1, poolColumn)->checkState(), Qt::Unchecked);
+        table->item(1, poolColumn)->setCheckState(Qt::Checked);
+        table->item(0, poolColumn)->setCheckState(Qt::Unchecked);
+        const auto edited = dialog.presets();
+        QVERIFY(!edited[0].usePool);
+        QVERIFY(edited[1].usePool);
     }
 
     void buildPageShowsThePoolOfAFollowedRun()
