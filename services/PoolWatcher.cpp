@@ -72,11 +72,14 @@ QString PoolView::summary() const
                        .arg(inUse())
                        .arg(state.granted())
                        .arg(count(unsigned(state.members.size()), "build", "builds"));
+    // Each reason with whose it is: "held by this build" means something only beside a name.
     QStringList held;
     for (const PoolMember& member : state.members) {
-        const QString why = safe(member.heldBack);
-        if (!why.isEmpty() && !held.contains(why))
-            held << why;
+        if (member.heldBack.empty())
+            continue;
+        const QString line = QStringLiteral("%1: %2").arg(safe(member.title, 80), safe(member.heldBack));
+        if (!held.contains(line))
+            held << line;
     }
     if (!held.isEmpty())
         text += QStringLiteral(" · ") +
