@@ -62,6 +62,14 @@ unsigned PoolView::inUse() const
     return sum;
 }
 
+QString PoolView::nameOf(const PoolMember& member) const
+{
+    const auto project = projects.find(member.runId);
+    if (project != projects.end() && !project->second.isEmpty())
+        return project->second;
+    return safe(member.title, 80);
+}
+
 QString PoolView::summary() const
 {
     if (!problem.isEmpty())
@@ -77,7 +85,7 @@ QString PoolView::summary() const
     for (const PoolMember& member : state.members) {
         if (member.heldBack.empty())
             continue;
-        const QString line = QStringLiteral("%1: %2").arg(safe(member.title, 80), safe(member.heldBack));
+        const QString line = QStringLiteral("%1: %2").arg(nameOf(member), safe(member.heldBack));
         if (!held.contains(line))
             held << line;
     }
@@ -95,7 +103,9 @@ QString PoolView::details() const
                      .arg(state.cpus > 1 ? state.cpus - 1 : 0);
     for (const PoolMember& member : state.members) {
         QString line = QCoreApplication::translate("PoolView", "%1: %2 of %3 tokens in use, %4")
-                           .arg(safe(member.title, 120))
+                           .arg(nameOf(member) == safe(member.title, 120)
+                                    ? nameOf(member)
+                                    : QStringLiteral("%1 (%2)").arg(nameOf(member), safe(member.title, 120)))
                            .arg(member.inUse)
                            .arg(member.granted)
                            .arg(count(member.jobs, "job", "jobs"));
@@ -129,6 +139,10 @@ PoolView PoolView::readNow(const QString& poolDir, const QString& runsDir)
             continue;
         if (const auto root = status.value().currentRoot())
             view.roots[member.runId] = *root;
+        const std::string& project = status.value().spec.project;
+        if (!project.empty())
+            view.projects[member.runId] = safeDisplayText(
+                QString::fromStdU16String(std::filesystem::path(project).filename().u16string()), 80);
     }
     return view;
 }

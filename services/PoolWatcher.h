@@ -25,11 +25,14 @@ struct PoolView {
     QString problem;                         // the ledger could not be read, in words
     PoolState state;                         // members with their tokens, as the ledger says
     std::map<std::string, ProcessKey> roots; // run id -> its running step's root process
+    std::map<std::string, QString> projects; // run id -> its project folder's name, from its status
 
     // The member whose run's root is the build tree's root or one of its
     // processes; null when the build does not draw from the pool.
     const PoolMember* memberOf(const BuildTree& build) const;
     unsigned inUse() const; // tokens held by jobs, over every member
+    // What to call a member in one line: its project folder's name, else its title (made safe).
+    QString nameOf(const PoolMember& member) const;
     // "Job pool: 1 of 1 tokens in use by 2 builds · held back: …"; empty
     // when no build draws from the pool. Members' words are made safe.
     QString summary() const;

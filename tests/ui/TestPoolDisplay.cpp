@@ -434,6 +434,7 @@ class TestPoolDisplay : public QObject {
         // Two pooled runs: one whose step root is in the snapshot's build
         // list (this process, standing in for cargo), one that is not.
         RunStatus mine = pooledRun("run-mine");
+        mine.spec.project = "/home/u/src/demo ws";
         QVERIFY(writeStatusAtomically(RunFiles::of(runs, mine.spec.id).status, mine));
         RunStatus other = pooledRun("run-other");
         other.steps[0].root = ProcessKey{999999, 42};
@@ -495,7 +496,7 @@ class TestPoolDisplay : public QObject {
         QVERIFY(line->isVisible());
         QVERIFY2(line->text().startsWith("Job pool: 1 of 1 tokens in use by 2 builds · held back: "),
                  qPrintable(line->text()));
-        QVERIFY2(line->text().contains("held back: adaptive · demo: the memory left (0.9 GiB) is less than "
+        QVERIFY2(line->text().contains("held back: demo ws: the memory left (0.9 GiB) is less than "
                                        "tsz_checker's peak (1.4 GiB)"),
                  qPrintable(line->text()));
         QVERIFY2(!line->text().contains('\n'), "a line break in a member's words stays out of the line");
