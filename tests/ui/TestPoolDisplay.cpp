@@ -226,6 +226,7 @@ class TestPoolDisplay : public QObject {
         QObject::connect(&feed, &QTimer::timeout, [&] { controller.observe(live()); });
         feed.start(500);
         controller.observe(live());
+        panel.refreshPreview(); // the checks and Adaptive's start from a memory reading
         QSignalSpy finished(&controller, &LauncherController::finished);
         QVERIFY(
             controller.start(panel.request(), BuildPreset::Adaptive, LauncherController::StartMode::Anyway));
