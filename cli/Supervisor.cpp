@@ -466,8 +466,10 @@ class Supervisor {
             fs::path(step.program).stem().string().rfind("cargo", 0) != 0)
             return false;
         // The kernel counts the kill before cargo ends; one fresh look at the counter.
+        // The cgroup's counters as the step left them, as at the build's end.
+        observer_.buildEnded();
         if (auto snapshot = sampler_->sample())
-            observer_.observe(snapshot.value(), std::nullopt);
+            observer_.observeAfterEnd(snapshot.value());
         RunEndFacts facts;
         facts.exitCode = exit.exitCode;
         facts.signal = exit.signal;

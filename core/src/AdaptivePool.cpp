@@ -167,6 +167,7 @@ struct AdaptivePool::State {
     bool ledgerProblemSaid = false;
 
     // The log's memory.
+    bool sawJobs = false;
     std::optional<unsigned> loggedTokens;
     std::string loggedReasonShape;
     std::int64_t loggedReasonMs = 0;
@@ -510,9 +511,16 @@ AdaptivePool::Tick AdaptivePool::tick(const Snapshot& snapshot, const std::optio
 
     // The log: when the tokens change, and when the reason does (at most
     // once a second; figures that move do not make a new reason).
+    // A command that starts no job (a script, a test binary) gets no lines
+    // about a pool it does not use.
+    s.sawJobs = s.sawJobs || !jobs.empty();
     std::vector<std::string> lines;
     if (!ledgerProblem.empty())
         lines.push_back(ledgerProblem);
+    if (!s.sawJobs) {
+        tick.logLine = ledgerProblem;
+        return tick;
+    }
     if (!s.loggedTokens || *s.loggedTokens != granted) {
         s.loggedTokens = granted;
         lines.push_back("Headroom: pool: " + std::to_string(granted + 1) +

@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <system_error>
 #include <thread>
 #include <vector>
@@ -74,7 +75,7 @@ fs::path withSuffix(const fs::path& path, const char* suffix)
 // What a build saw joins what was known. A newer figure replaces the old
 // one, except that the peak of an OOM-killed job only raises it: the job was
 // cut short, its real peak is higher still.
-void mergePeak(LearnedPeak& known, const LearnedPeak& seen, bool seenIsNewer)
+void mergePeakFigures(LearnedPeak& known, const LearnedPeak& seen, bool seenIsNewer)
 {
     if (seen.oomKilled) {
         if (!seenIsNewer && !known.oomKilled && known.seenMs > seen.seenMs)
@@ -87,6 +88,28 @@ void mergePeak(LearnedPeak& known, const LearnedPeak& seen, bool seenIsNewer)
     if (!seenIsNewer && seen.seenMs < known.seenMs)
         return;
     known = seen;
+}
+
+void mergePeak(LearnedPeak& known, const LearnedPeak& seen, bool seenIsNewer)
+{
+    // The order is the project's, set apart (recordOrder): a peak does not move it.
+    const int order = known.order;
+    mergePeakFigures(known, seen, seenIsNewer);
+    known.order = order;
+}
+
+// Every unit of `units` takes its place in `order`; the others have none.
+void applyOrder(Units& units, const std::vector<std::string>& order)
+{
+    for (auto& [name, peak] : units)
+        peak.order = -1;
+    int place = 0;
+    for (const std::string& name : order) {
+        if (place >= int(kMaxUnits))
+            break;
+        if (auto it = units.find(name); it != units.end() && it->second.order < 0)
+            it->second.order = place++;
+    }
 }
 
 std::int64_t projectSeen(const Units& units)
@@ -173,6 +196,11 @@ Result<Parsed> parsePeaks(const std::string& text, bool& newer)
                 peak.seenMs = s->get<std::int64_t>();
             if (auto o = value.find("oomKilled"); o != value.end() && o->is_boolean())
                 peak.oomKilled = o->get<bool>();
+            if (auto o = value.find("order"); o != value.end() && o->is_number_integer()) {
+                const std::int64_t place = o->get<std::int64_t>();
+                if (place >= 0 && place < std::int64_t(kMaxUnits))
+                    peak.order = int(place);
+            }
             into[unit] = peak;
         }
         if (auto s = entry.find("seenMs"); s != entry.end() && s->is_number_integer())
@@ -200,6 +228,8 @@ std::string toJson(const Projects& projects, const std::map<std::string, std::in
             p["seenMs"] = peak.seenMs;
             if (peak.oomKilled)
                 p["oomKilled"] = true;
+            if (peak.order >= 0)
+                p["order"] = peak.order;
             u[unit] = std::move(p);
         }
         all[project] = std::move(entry);
@@ -474,6 +504,41 @@ void LearnedPeaks::record(std::string_view project, std::string_view unit, std::
     enforceBounds(recorded_, recordedSeen, project);
 }
 
+void LearnedPeaks::recordOrder(std::string_view project, const std::vector<std::string>& units)
+{
+    if (!validName(project))
+        return;
+    std::vector<std::string> order;
+    std::set<std::string_view> placed;
+    for (const std::string& unit : units) {
+        if (order.size() >= kMaxUnits)
+            break;
+        if (validName(unit) && placed.insert(unit).second)
+            order.push_back(unit);
+    }
+    const std::string p(project);
+    if (auto it = projects_.find(p); it != projects_.end())
+        applyOrder(it->second, order);
+    recordedOrder_[p] = std::move(order);
+}
+
+std::vector<std::string> LearnedPeaks::order(std::string_view project) const
+{
+    std::vector<std::pair<int, std::string>> placed;
+    if (const Units* all = units(project)) {
+        for (const auto& [name, peak] : *all) {
+            if (peak.order >= 0)
+                placed.emplace_back(peak.order, name);
+        }
+    }
+    std::sort(placed.begin(), placed.end());
+    std::vector<std::string> out;
+    out.reserve(placed.size());
+    for (auto& [place, name] : placed)
+        out.push_back(std::move(name));
+    return out;
+}
+
 Result<bool> LearnedPeaks::save(const fs::path& path) const
 {
     if (recorded_.empty())
@@ -499,6 +564,8 @@ Result<bool> LearnedPeaks::save(const fs::path& path) const
             else
                 mergePeak(it->second, seen, false);
         }
+        if (const auto order = recordedOrder_.find(project); order != recordedOrder_.end())
+            applyOrder(into, order->second); // the newer run's order wins
         const auto mine = projectSeen_.find(project);
         std::int64_t& when = current.seen[project];
         when = std::max(when, mine != projectSeen_.end() ? mine->second : projectSeen(units));

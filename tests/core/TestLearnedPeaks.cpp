@@ -357,6 +357,81 @@ class TestLearnedPeaks : public QObject {
         QCOMPARE(again.peak("p", "fine")->bytes, std::uint64_t(8));
         QCOMPARE(again.units("p")->size(), std::size_t(2));
     }
+
+    void theStartOrderRoundTripsAndTheNewerRunWins()
+    {
+        const fs::path path = file("order.json");
+        using Order = std::vector<std::string>;
+        LearnedPeaks first = LearnedPeaks::load(path);
+        QVERIFY(first.order("p").empty());
+        for (const char* unit : {"a", "heavy", "b", "c"})
+            first.record("p", unit, 10 * MiB, 100);
+        first.record("q", "x", 1 * MiB, 100);
+        // "never" has no peak: it keeps no place; repeats keep their first one.
+        first.recordOrder("p", {"heavy", "never", "a", "heavy", "c", "b"});
+        QCOMPARE(first.order("p"), (Order{"heavy", "a", "c", "b"}));
+        QVERIFY(first.save(path));
+        const auto loaded = LearnedPeaks::load(path);
+        QCOMPARE(loaded.order("p"), (Order{"heavy", "a", "c", "b"}));
+        QCOMPARE(loaded.peak("p", "heavy")->order, 0);
+        QVERIFY(loaded.order("q").empty()); // nothing recorded its order
+
+        // A later run of another supervisor: its order replaces the whole
+        // order; its peaks leave the order alone.
+        LearnedPeaks second = LearnedPeaks::load(path);
+        second.record("p", "a", 20 * MiB, 200);
+        second.record("p", "d", 5 * MiB, 200);
+        second.recordOrder("p", {"d", "b", "a"});
+        QVERIFY(second.save(path));
+        LearnedPeaks third = LearnedPeaks::load(path);
+        QCOMPARE(third.order("p"), (Order{"d", "b", "a"}));
+        QCOMPARE(third.peak("p", "heavy")->order, -1);
+        third.record("p", "c", 30 * MiB, 300); // peaks only
+        QVERIFY(third.save(path));
+        QCOMPARE(LearnedPeaks::load(path).order("p"), (Order{"d", "b", "a"}));
+        QCOMPARE(LearnedPeaks::load(path).peak("p", "c")->bytes, 30 * MiB);
+    }
+
+    void aFileWithoutOrderOrAWrongOneIsNoOrder()
+    {
+        const fs::path path = file("old-order.json");
+        // An older Headroom's file: no "order" at all.
+        writeFile(path,
+                  R"({"version":1,"projects":{"p":{"seenMs":5,"units":{"a":{"bytes":7,"seenMs":5}}}}})");
+        auto old = LearnedPeaks::load(path);
+        QVERIFY2(old.note().empty(), old.note().c_str());
+        QCOMPARE(old.peak("p", "a")->bytes, std::uint64_t(7));
+        QCOMPARE(old.peak("p", "a")->order, -1);
+        QVERIFY(old.order("p").empty());
+        // Places of the wrong shape are none; the peaks stay.
+        writeFile(path, R"({"version":1,"projects":{"p":{"units":{)"
+                        R"("a":{"bytes":7,"order":-3},"b":{"bytes":8,"order":"1"},)"
+                        R"("c":{"bytes":9,"order":99999999999},"d":{"bytes":1,"order":2}}}}})");
+        const auto wrong = LearnedPeaks::load(path);
+        QVERIFY2(wrong.note().empty(), wrong.note().c_str());
+        QCOMPARE(wrong.units("p")->size(), std::size_t(4));
+        QCOMPARE(wrong.order("p"), (std::vector<std::string>{"d"}));
+    }
+
+    void theOrderIsBounded()
+    {
+        const fs::path path = file("order-bounds.json");
+        LearnedPeaks peaks;
+        std::vector<std::string> order;
+        for (int i = 0; i < 2100; ++i) {
+            const std::string unit = "u" + std::to_string(i);
+            peaks.record("p", unit, 1, 1000 + i);
+            order.push_back(unit);
+        }
+        peaks.recordOrder("p", order);
+        QVERIFY(peaks.save(path));
+        const auto loaded = LearnedPeaks::load(path);
+        const auto kept = loaded.order("p");
+        QVERIFY(kept.size() <= 2000);
+        QVERIFY(!kept.empty());
+        for (std::size_t i = 0; i < kept.size(); ++i)
+            QVERIFY(loaded.peak("p", kept[i])->order == int(i));
+    }
 };
 
 QTEST_GUILESS_MAIN(TestLearnedPeaks)

@@ -16,6 +16,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace headroom {
 
@@ -23,6 +24,10 @@ struct LearnedPeak {
     std::uint64_t bytes = 0;
     std::int64_t seenMs = 0; // wall clock of the last build that ran it
     bool oomKilled = false;  // it was killed for memory at that size: the real peak is higher
+    // Its place in the order the project's last build started its units
+    // (cargo's queue is the same for the same graph and fresh units); -1:
+    // no order known (nothing recorded it, or a file of an older Headroom).
+    int order = -1;
 };
 
 class LearnedPeaks {
@@ -43,6 +48,13 @@ class LearnedPeaks {
     // a peak of an OOM-killed job is only raised (it was cut short).
     void record(std::string_view project, std::string_view unit, std::uint64_t bytes, std::int64_t nowMs,
                 bool oomKilled = false);
+    // A build started these units in this order (first seen first): it
+    // replaces the order known of the project. Units with no learned peak
+    // keep no place; at most 2000 are kept, like the units.
+    void recordOrder(std::string_view project, const std::vector<std::string>& units);
+    // The project's units in the order its last build started them; empty
+    // when no order is known.
+    std::vector<std::string> order(std::string_view project) const;
     // Merges what this object recorded into the file (another supervisor may
     // have saved meanwhile) under its lock, and writes it atomically.
     Result<bool> save(const std::filesystem::path& path) const;
@@ -53,6 +65,7 @@ class LearnedPeaks {
     std::map<std::string, std::map<std::string, LearnedPeak>> projects_;
     std::map<std::string, std::map<std::string, LearnedPeak>> recorded_;
     std::map<std::string, std::int64_t> projectSeen_;
+    std::map<std::string, std::vector<std::string>> recordedOrder_;
     std::string note_;
 };
 
