@@ -397,7 +397,9 @@ class TestPoolDisplay : public QObject {
         QVERIFY(writeStatusAtomically(files.status, status));
         QVERIFY(finished.wait(10000));
         QVERIFY(panel.poolBox()->isVisible());
-        QCOMPARE(label(panel, "poolHeldBack")->text(), QString("No token held back."));
+        QCOMPARE(label(panel, "poolJobs")->text(), QString("Ended · at most 3 jobs at once"));
+        QVERIFY(!label(panel, "poolHeldBack")->isVisible()); // nothing runs to hold back for
+        QVERIFY(label(panel, "poolBudget")->isVisible());
         QCOMPARE(panel.poolChart()->pointCount(), 4);
     }
 

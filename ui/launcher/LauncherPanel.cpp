@@ -156,7 +156,8 @@ LauncherPanel::LauncherPanel(services::LauncherController* controller, QWidget* 
         clearPool();
         state_->setText(tr("Building…"));
     });
-    connect(controller_, &services::LauncherController::poolChanged, this, &LauncherPanel::showPool);
+    connect(controller_, &services::LauncherController::poolChanged, this,
+            [this](const PoolStatus& pool) { showPool(pool); });
     connect(controller_, &services::LauncherController::actionsDone, this,
             [this](const ActionReport& report) {
                 for (const auto& r : report.results)
@@ -937,7 +938,7 @@ void LauncherPanel::showResult(const services::BuildRunResult& r)
         progress_->setFormat(good ? tr("done") : tr("no units counted"));
     }
     showChecks(controller_->checks(request(), preset()), false);
-    showPool(r.pool);
+    showPool(r.pool, true);
     compiling_->clear();
     memory_->setText(r.peakTreeBytes ? tr("Peak build memory %1").arg(q(formatBytes(r.peakTreeBytes)))
                                      : QString());
@@ -964,7 +965,7 @@ void LauncherPanel::clearPool()
     poolChart_->clearSeries();
 }
 
-void LauncherPanel::showPool(const PoolStatus& pool)
+void LauncherPanel::showPool(const PoolStatus& pool, bool ended)
 {
     if (!pool.active && pool.problem.empty()) {
         poolBox_->hide();
@@ -993,6 +994,13 @@ void LauncherPanel::showPool(const PoolStatus& pool)
     jobs += pool.poolBuilds > 1
                 ? tr("pool shared by %1").arg(count(pool.poolBuilds, tr("build"), tr("builds")))
                 : tr("this build alone in the pool");
+    if (ended) {
+        unsigned most = 0;
+        for (const auto& point : pool.parallelism)
+            most = std::max(most, point.second);
+        jobs =
+            most > 0 ? tr("Ended · at most %1 at once").arg(count(most, tr("job"), tr("jobs"))) : tr("Ended");
+    }
     poolJobs_->setText(jobs);
     poolJobs_->setToolTip(pool.cpus > 0 ? tr("%1 of at most %2 tokens given over every build (CPUs - 1)")
                                               .arg(pool.poolGranted)
@@ -1013,6 +1021,8 @@ void LauncherPanel::showPool(const PoolStatus& pool)
             ? tr("Predicted peak of what runs now: %1").arg(q(formatBytes(pool.predictedBytes)))
             : tr("Predicted peak of what runs now: nothing learned yet"));
 
+    poolPredicted_->setVisible(!ended);
+    poolHeldBack_->setVisible(!ended);
     if (pool.heldBack.empty()) {
         poolHeldBack_->setText(tr("No token held back."));
         poolHeldBack_->setToolTip({});

@@ -78,7 +78,8 @@ class LauncherPanel : public QWidget {
     void showChecks(const std::vector<BuildCheck>& checks, bool offerChoices);
     void showResult(const services::BuildRunResult& result);
     // The pool as the run's status says: figures, what is held back, the chart.
-    void showPool(const PoolStatus& pool);
+    // After the end (`ended`) it says what the build reached instead of what runs.
+    void showPool(const PoolStatus& pool, bool ended = false);
     void clearPool();
     // The project's own last preset, else Adaptive.
     void applyProjectPreset(const QString& dir);
