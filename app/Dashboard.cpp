@@ -4,11 +4,13 @@
 #include "app/desktop/SystemDesktop.h"
 #include "headroom/Platform.h"
 #include "services/GuardService.h"
+#include "services/PoolWatcher.h"
 #include "services/PressureMonitor.h"
 #include "services/ProcessActions.h"
 #include "services/SamplingService.h"
 #include "services/TrayPresenter.h"
 #include "services/launcher/LauncherController.h"
+#include "ui/BuildsPanel.h"
 #include "ui/MainWindow.h"
 #include "ui/launcher/LauncherPanel.h"
 
@@ -167,6 +169,11 @@ void Dashboard::createLauncher()
                 spdlog::warn("{}", text.toStdString());
                 window_->showMessage(ui::ActivityLog::Severity::Warning, text);
             });
+    // The job pool over every build, for the builds list: read once a second, off the GUI thread.
+    auto* pool = new services::PoolWatcher(QString(), launcher_->runsDir(), this);
+    connect(pool, &services::PoolWatcher::poolRead, window_.get(),
+            [this](const services::PoolView& view) { window_->builds()->setPool(view); });
+    pool->start();
     auto* panel = launcherPanel_ = new ui::LauncherPanel(launcher_.get());
     panel->setRecentProjects(launcher_->recentProjects());
     window_->addPage(panel, tr("&Build"));

@@ -39,6 +39,13 @@ void BuildsModel::setSnapshot(services::SnapshotPtr snapshot)
         emit dataChanged(index(0, 0), index(static_cast<int>(roots_.size()) - 1, Count - 1));
 }
 
+void BuildsModel::setPool(std::shared_ptr<const services::PoolView> pool)
+{
+    pool_ = std::move(pool);
+    if (!roots_.empty())
+        emit dataChanged(index(0, Build), index(static_cast<int>(roots_.size()) - 1, Build));
+}
+
 const BuildTree* BuildsModel::build(int row) const
 {
     if (!snapshot_ || row < 0 || row >= static_cast<int>(snapshot_->builds.size()))
@@ -64,6 +71,7 @@ QVariant BuildsModel::data(const QModelIndex& index, int role) const
     if (!build)
         return {};
     const bool duplicate = !build->duplicates.empty();
+    const PoolMember* member = pool_ ? pool_->memberOf(*build) : nullptr;
 
     switch (role) {
     case Qt::DisplayRole:
@@ -78,6 +86,9 @@ QVariant BuildsModel::data(const QModelIndex& index, int role) const
             const std::string_view lock = lockStateText(build->lock);
             if (!lock.empty())
                 text += QStringLiteral(" · ") + QString::fromUtf8(lock.data(), static_cast<int>(lock.size()));
+            if (member)
+                text +=
+                    tr(" · pool %1/%2").arg(member->inUse).arg(member->granted); // tokens: see the tooltip
             return text;
         }
         case Workspace: {
@@ -106,6 +117,15 @@ QVariant BuildsModel::data(const QModelIndex& index, int role) const
         if (!build->targetDir.empty())
             tip += QStringLiteral("<br>target: %1")
                        .arg(QString::fromStdString(build->targetDir).toHtmlEscaped());
+        if (member) {
+            tip += tr("<br>Draws from the job pool: %1 of %2 tokens in use, %3 job(s) running")
+                       .arg(member->inUse)
+                       .arg(member->granted)
+                       .arg(member->jobs);
+            if (!member->heldBack.empty())
+                tip += tr("<br>Held back: %1")
+                           .arg(QString::fromStdString(safeText(member->heldBack, 300)).toHtmlEscaped());
+        }
         if (duplicate) {
             tip += tr("<br><b>Another build works on the same workspace or target folder.</b>");
             for (const DuplicateGroup& group : duplicateGroups(*snapshot_)) {
@@ -137,6 +157,10 @@ QVariant BuildsModel::data(const QModelIndex& index, int role) const
         return duplicate;
     case ResidentBytesRole:
         return QVariant::fromValue<qulonglong>(build->residentBytes);
+    case PoolMemberRole:
+        return member != nullptr;
+    case PoolTokensRole:
+        return member ? member->granted : 0u;
     default:
         return {};
     }

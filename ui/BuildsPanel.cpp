@@ -36,8 +36,15 @@ BuildsPanel::BuildsPanel(QWidget* parent)
     totals_->setObjectName(QStringLiteral("roleTotals"));
     totals_->setWordWrap(true);
     totals_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    pool_ = new QLabel(this);
+    pool_->setObjectName(QStringLiteral("poolLine"));
+    pool_->setWordWrap(true);
+    pool_->setTextFormat(Qt::PlainText);
+    pool_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    pool_->hide();
     layout->addWidget(title);
     layout->addWidget(totals_);
+    layout->addWidget(pool_);
 
     warning_ = new QFrame(this);
     warning_->setObjectName(QStringLiteral("duplicateWarning"));
@@ -153,6 +160,15 @@ void BuildsPanel::setSnapshot(const services::SnapshotPtr& snapshot)
                  tint(levelColor(services::MemoryLevel::Warning, palette()), palette(), 0.25));
     warning_->setPalette(pal);
     warning_->show();
+}
+
+void BuildsPanel::setPool(const services::PoolView& pool)
+{
+    model_->setPool(std::make_shared<const services::PoolView>(pool));
+    const QString summary = pool.summary();
+    pool_->setText(summary);
+    pool_->setToolTip(pool.details());
+    pool_->setVisible(!summary.isEmpty());
 }
 
 void BuildsPanel::setIdentity(std::uint32_t uid, Pid selfPid)

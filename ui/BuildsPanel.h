@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
+#include "services/PoolWatcher.h"
 #include "services/SnapshotPtr.h"
 
 #include <QWidget>
 
+#include <memory>
 #include <vector>
 
 class QFrame;
@@ -17,14 +19,17 @@ namespace headroom::ui {
 class BuildsModel;
 class StopBuildsDialog;
 
-// Every build tree running now, the role totals, and a warning with a one-click
-// fix when two builds fight over one workspace.
+// Every build tree running now, the role totals, the job pool over every
+// build, and a warning with a one-click fix when two builds fight over one
+// workspace.
 class BuildsPanel : public QWidget {
     Q_OBJECT
   public:
     explicit BuildsPanel(QWidget* parent = nullptr);
 
     void setSnapshot(const services::SnapshotPtr& snapshot);
+    // The job pool as a PoolWatcher last read it.
+    void setPool(const services::PoolView& pool);
     // Whose builds the extra-builds confirmation offers, and which process
     // (with its ancestors) it must never offer: the dashboard itself.
     void setIdentity(std::uint32_t uid, Pid selfPid);
@@ -38,6 +43,7 @@ class BuildsPanel : public QWidget {
     QTreeView* view() const { return view_; }
     QPushButton* stopExtraButton() const { return stopExtra_; }
     QString roleTotalsText() const;
+    QLabel* poolLine() const { return pool_; }
     bool duplicateWarningShown() const;
 
   signals:
@@ -50,6 +56,7 @@ class BuildsPanel : public QWidget {
     BuildsModel* model_ = nullptr;
     QTreeView* view_ = nullptr;
     QLabel* totals_ = nullptr;
+    QLabel* pool_ = nullptr;
     QLabel* empty_ = nullptr;
     QFrame* warning_ = nullptr;
     QLabel* warningText_ = nullptr;

@@ -14,6 +14,7 @@
 
 #include <filesystem>
 #include <thread>
+#include <tuple>
 
 namespace headroom::services {
 
@@ -52,6 +53,22 @@ bool isProgram(const QString& path)
     return info.isFile() && info.isExecutable();
 }
 
+bool samePool(const PoolStatus& a, const PoolStatus& b)
+{
+    const auto fields = [](const PoolStatus& p) {
+        return std::tie(p.active, p.problem, p.granted, p.inUse, p.poolGranted, p.poolBuilds, p.cpus,
+                        p.budgetBytes, p.limitBytes, p.limit, p.reserveBytes, p.predictedBytes, p.heldBack,
+                        p.paused, p.oomRetries, p.retryCrate, p.parallelism);
+    };
+    return fields(a) == fields(b);
+}
+
+// Whether a run has anything to say about the pool.
+bool speaksOfPool(const RunStatus& status)
+{
+    return status.spec.pool || status.pool.active || !status.pool.problem.empty();
+}
+
 // The plan a spec was made from, as far as a spec keeps it.
 BuildPlan planOf(const RunSpec& spec)
 {
@@ -60,6 +77,8 @@ BuildPlan planOf(const RunSpec& spec)
     plan.steps = spec.steps;
     plan.jobs = spec.jobs;
     plan.artifactPath = spec.artifactPath;
+    plan.usesPool = spec.pool;
+    plan.poolStartTokens = spec.poolStartTokens;
     return plan;
 }
 } // namespace
@@ -67,6 +86,7 @@ BuildPlan planOf(const RunSpec& spec)
 BuildRunner::BuildRunner(QObject* parent) : QObject(parent)
 {
     qRegisterMetaType<BuildRunResult>();
+    qRegisterMetaType<PoolStatus>();
     timer_.setInterval(150);
     connect(&timer_, &QTimer::timeout, this, &BuildRunner::poll);
 }
@@ -248,6 +268,7 @@ void BuildRunner::follow(const std::string& id, bool fromTail)
     lockShown_ = false;
     lockHolder_.clear();
     lastTree_ = lastPeak_ = 0;
+    lastPool_.reset();
     lastProblem_.clear();
     running_ = true;
     clock_.start();
@@ -360,6 +381,10 @@ void BuildRunner::takeStatus(const RunStatus& status)
         lastPeak_ = status.peakTreeBytes;
         emit memoryChanged(status.treeBytes, status.peakTreeBytes);
     }
+    if (speaksOfPool(status) && (!lastPool_ || !samePool(*lastPool_, status.pool))) {
+        lastPool_ = status.pool;
+        emit poolChanged(status.pool);
+    }
 }
 
 BuildRunResult BuildRunner::resultOf(const RunStatus& status) const
@@ -383,6 +408,7 @@ BuildRunResult BuildRunner::resultOf(const RunStatus& status) const
     r.thenRunExitCode = status.thenRunExitCode;
     r.runId = q(status.spec.id);
     r.logPath = logPath();
+    r.pool = status.pool;
     if (status.diagnosis)
         r.diagnosis = *status.diagnosis;
     return r;

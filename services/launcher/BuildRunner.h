@@ -48,8 +48,9 @@ struct BuildRunResult {
     std::map<std::string, quint64> peakByCrate; // rustc --crate-name -> peak resident bytes
     int stepsRun = 0;
     std::optional<int> thenRunExitCode;
-    QString runId;   // the supervised run (the runs folder's name for it); empty: none started
-    QString logPath; // its whole output, byte for byte
+    QString runId;             // the supervised run (the runs folder's name for it); empty: none started
+    QString logPath;           // its whole output, byte for byte
+    headroom::PoolStatus pool; // the job pool as the run last saw it (active: it drew from the pool)
 };
 
 class BuildRunner : public QObject {
@@ -120,6 +121,10 @@ class BuildRunner : public QObject {
     // names that build when Headroom can see it.
     void waitingForLock(bool waiting, const QString& holder);
     void memoryChanged(quint64 treeBytes, quint64 peakBytes);
+    // The job pool as the run sees it (PoolStatus): whenever it changes,
+    // and once for an adopted run. Not sent for a run that never asked for
+    // the pool and has nothing to say about it.
+    void poolChanged(const headroom::PoolStatus& pool);
     void finished(const BuildRunResult& result);
 
   private:
@@ -149,6 +154,7 @@ class BuildRunner : public QObject {
     bool lockShown_ = false;
     std::string lockHolder_;
     std::uint64_t lastTree_ = 0, lastPeak_ = 0;
+    std::optional<headroom::PoolStatus> lastPool_;
     QString lastProblem_;
 
     std::chrono::milliseconds grace_{3000};
@@ -162,3 +168,4 @@ class BuildRunner : public QObject {
 } // namespace headroom::services
 
 Q_DECLARE_METATYPE(headroom::services::BuildRunResult)
+Q_DECLARE_METATYPE(headroom::PoolStatus)

@@ -149,6 +149,10 @@ QString CustomPreset::description() const
         text += QStringLiteral(" In its own systemd user scope it is %1; without one (no systemd user "
                                "manager, cgroup v1, macOS, Windows) the limits are not applied.")
                     .arg(limits.join(QStringLiteral(" and ")));
+    if (usePool)
+        text +=
+            QStringLiteral(" It draws from the job pool: it gets the pool's jobserver, so make, ninja and "
+                           "cargo run as many jobs as memory allows; a -j of its own is removed.");
     return text;
 }
 
@@ -163,6 +167,7 @@ std::optional<BuildPlan> CustomPreset::plan(const QString& projectDir, QString* 
     BuildPlan plan;
     plan.preset = BuildPreset::Custom;
     plan.note = description().toStdString();
+    plan.usesPool = usePool;
     BuildStep step;
     step.title = name.toStdString();
     step.program = program.trimmed().toStdString();
@@ -197,6 +202,7 @@ std::vector<CustomPreset> loadCustomPresets(QSettings& settings)
         };
         p.memoryHigh = size("memoryHigh");
         p.memoryMax = size("memoryMax");
+        p.usePool = settings.value("usePool", false).toBool();
         if (!p.name.isEmpty())
             presets.push_back(p);
     }
@@ -220,6 +226,8 @@ void saveCustomPresets(QSettings& settings, const std::vector<CustomPreset>& pre
             settings.setValue("memoryHigh", qulonglong(*p.memoryHigh));
         if (p.memoryMax)
             settings.setValue("memoryMax", qulonglong(*p.memoryMax));
+        if (p.usePool)
+            settings.setValue("usePool", true);
     }
     settings.endArray();
     settings.sync();

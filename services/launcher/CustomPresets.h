@@ -28,6 +28,9 @@ struct CustomPreset {
     // not applied (the run's log says so).
     std::optional<quint64> memoryHigh = std::nullopt;
     std::optional<quint64> memoryMax = std::nullopt;
+    // Draws from the job pool: the command gets the pool's jobserver (make,
+    // ninja 1.13+ and cargo take it) instead of its own -j.
+    bool usePool = false;
 
     // Problems a person can fix ("Give the preset a name."), empty when fine.
     QStringList problems() const;

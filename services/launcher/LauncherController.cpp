@@ -44,6 +44,7 @@ LauncherController::LauncherController(const QString& historyPath, const QString
     connect(&runner_, &BuildRunner::progressChanged, this, &LauncherController::progressChanged);
     connect(&runner_, &BuildRunner::waitingForLock, this, &LauncherController::waitingForLock);
     connect(&runner_, &BuildRunner::memoryChanged, this, &LauncherController::memoryChanged);
+    connect(&runner_, &BuildRunner::poolChanged, this, &LauncherController::poolChanged);
     connect(&runner_, &BuildRunner::finished, this, &LauncherController::runEnded);
     runner_.setOrigin(RunOrigin::Window);
     runner_.setHistoryPath(history_->path());
@@ -360,6 +361,15 @@ void readForm(const QSettings& settings, BuildRequest& r, const QString& default
 }
 } // namespace
 
+namespace {
+QString projectGroup(const QString& projectDir)
+{
+    // Paths hold slashes, which QSettings reads as groups.
+    return QStringLiteral("projects/") + QString::fromLatin1(projectDir.toUtf8().toBase64(
+                                             QByteArray::Base64UrlEncoding | QByteArray::OmitTrailingEquals));
+}
+} // namespace
+
 void LauncherController::rememberLastBuild()
 {
     settings_->beginGroup(QStringLiteral("lastBuild"));
@@ -367,6 +377,11 @@ void LauncherController::rememberLastBuild()
     writeForm(*settings_, request_);
     settings_->setValue(QStringLiteral("preset"), q(std::string(presetId(preset_))));
     const CustomPreset* custom = preset_ == BuildPreset::Custom ? customPreset() : nullptr;
+    settings_->setValue(QStringLiteral("customPreset"), custom ? custom->name : QString());
+    settings_->endGroup();
+    // Each project starts with its own last preset.
+    settings_->beginGroup(projectGroup(q(request_.projectDir)));
+    settings_->setValue(QStringLiteral("preset"), q(std::string(presetId(preset_))));
     settings_->setValue(QStringLiteral("customPreset"), custom ? custom->name : QString());
     settings_->endGroup();
 }
@@ -385,15 +400,6 @@ std::optional<LauncherController::LastBuild> LauncherController::lastBuild() con
     last.preset = *preset;
     return last;
 }
-
-namespace {
-QString projectGroup(const QString& projectDir)
-{
-    // Paths hold slashes, which QSettings reads as groups.
-    return QStringLiteral("projects/") + QString::fromLatin1(projectDir.toUtf8().toBase64(
-                                             QByteArray::Base64UrlEncoding | QByteArray::OmitTrailingEquals));
-}
-} // namespace
 
 void LauncherController::rememberProjectForm(const BuildRequest& request)
 {
@@ -415,6 +421,18 @@ std::optional<BuildRequest> LauncherController::projectForm(const QString& proje
     if (!known)
         return std::nullopt;
     return r;
+}
+
+std::optional<std::pair<BuildPreset, QString>>
+LauncherController::projectPreset(const QString& projectDir) const
+{
+    settings_->beginGroup(projectGroup(projectDir));
+    const auto preset = presetFromId(settings_->value(QStringLiteral("preset")).toString().toStdString());
+    const QString custom = settings_->value(QStringLiteral("customPreset")).toString();
+    settings_->endGroup();
+    if (!preset)
+        return std::nullopt;
+    return std::make_pair(*preset, custom);
 }
 
 QString LauncherController::LastBuild::title() const

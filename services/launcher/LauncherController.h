@@ -108,6 +108,9 @@ class LauncherController : public QObject {
     // kept across runs so picking the project again restores it.
     void rememberProjectForm(const BuildRequest& request);
     std::optional<BuildRequest> projectForm(const QString& projectDir) const;
+    // The preset last started for a project (and the custom preset's name);
+    // none when the project was never built from here.
+    std::optional<std::pair<BuildPreset, QString>> projectPreset(const QString& projectDir) const;
 
     // The build history: where it is, what went wrong opening it, and the
     // loaded workspace's runs, per-preset figures and hungriest crates.
@@ -130,6 +133,7 @@ class LauncherController : public QObject {
     void progressChanged(unsigned done, unsigned total, const QStringList& compilingNow);
     void waitingForLock(bool waiting, const QString& holder);
     void memoryChanged(quint64 treeBytes, quint64 peakBytes);
+    void poolChanged(const headroom::PoolStatus& pool);
     void workspaceLoaded(const QString& projectDir);
     void workspaceFailed(const QString& projectDir, const QString& message);
     void checksFailed(const std::vector<headroom::BuildCheck>& checks);

@@ -12,7 +12,7 @@
 namespace headroom::ui {
 
 namespace {
-enum Column { Name, Program, Arguments, Environment, MemoryHigh, MemoryMax, Folder, ColumnCount };
+enum Column { Name, Program, Arguments, Environment, MemoryHigh, MemoryMax, Folder, Pool, ColumnCount };
 
 QString sizeText(const std::optional<quint64>& bytes)
 {
@@ -30,15 +30,19 @@ CustomPresetsDialog::CustomPresetsDialog(const std::vector<services::CustomPrese
                       "Environment: NAME=value pairs separated by \";\". An empty folder means the "
                       "project folder. Memory high and max (4G, 512M; empty: none) are the build's "
                       "systemd user scope's MemoryHigh, above which it is slowed down, and MemoryMax, at "
-                      "which it is killed; they apply only where Linux has a systemd user manager."));
+                      "which it is killed; they apply only where Linux has a systemd user manager. "
+                      "Job pool: the command gets the memory-aware job pool's jobserver instead of its own "
+                      "-j (make, ninja and cargo take it)."));
     intro->setWordWrap(true);
     table_ = new QTableWidget(0, ColumnCount);
     table_->setHorizontalHeaderLabels({tr("Name"), tr("Program"), tr("Arguments"), tr("Environment"),
-                                       tr("Memory high"), tr("Memory max"), tr("Folder")});
+                                       tr("Memory high"), tr("Memory max"), tr("Folder"), tr("Job pool")});
     table_->horizontalHeaderItem(MemoryHigh)
         ->setToolTip(tr("MemoryHigh: above this the kernel slows the build down instead of letting it grow"));
     table_->horizontalHeaderItem(MemoryMax)->setToolTip(
         tr("MemoryMax: at this the kernel kills in the build's own scope, not elsewhere"));
+    table_->horizontalHeaderItem(Pool)->setToolTip(
+        tr("Use the job pool: as many jobs as memory allows, shared with every other build Headroom runs"));
     table_->horizontalHeader()->setStretchLastSection(true);
     table_->verticalHeader()->hide();
     for (const auto& p : presets)
@@ -82,11 +86,15 @@ void CustomPresetsDialog::addRow(const services::CustomPreset& p)
     table_->insertRow(row);
     QString environment = p.environment;
     environment.replace('\n', QStringLiteral("; "));
-    const QString cells[ColumnCount] = {
+    const QString cells[Pool] = {
         p.name,      p.program, p.arguments, environment, sizeText(p.memoryHigh), sizeText(p.memoryMax),
         p.workingDir};
-    for (int c = 0; c < ColumnCount; ++c)
+    for (int c = 0; c < Pool; ++c)
         table_->setItem(row, c, new QTableWidgetItem(cells[c]));
+    auto* pool = new QTableWidgetItem(tr("Use the job pool"));
+    pool->setFlags((pool->flags() | Qt::ItemIsUserCheckable) & ~Qt::ItemIsEditable);
+    pool->setCheckState(p.usePool ? Qt::Checked : Qt::Unchecked);
+    table_->setItem(row, Pool, pool);
 }
 
 std::vector<services::CustomPreset> CustomPresetsDialog::presets() const
@@ -108,6 +116,7 @@ std::vector<services::CustomPreset> CustomPresetsDialog::presets() const
         // Junk reads as no limit here; accept() refuses it first.
         p.memoryHigh = services::parseMemorySize(text(MemoryHigh)).bytes;
         p.memoryMax = services::parseMemorySize(text(MemoryMax)).bytes;
+        p.usePool = table_->item(row, Pool) && table_->item(row, Pool)->checkState() == Qt::Checked;
         out.push_back(p);
     }
     return out;

@@ -2,8 +2,10 @@
 #include "ui/launcher/LauncherPanel.h"
 
 #include "headroom/Units.h"
+#include "services/SafeDisplayText.h"
 #include "ui/launcher/CustomPresetsDialog.h"
 #include "ui/launcher/FreeMemoryDialog.h"
+#include "ui/launcher/PoolChart.h"
 
 #include <QApplication>
 #include <QClipboard>
@@ -44,8 +46,31 @@ std::string s(const QString& text)
     return text.toStdString();
 }
 
-const BuildPreset kPresets[] = {BuildPreset::A, BuildPreset::B, BuildPreset::C, BuildPreset::D,
-                                BuildPreset::Auto};
+// Adaptive first: it is the one to use unless there is a reason not to.
+const BuildPreset kPresets[] = {BuildPreset::Adaptive, BuildPreset::A, BuildPreset::B,
+                                BuildPreset::C,        BuildPreset::D, BuildPreset::Auto};
+
+// Text a process or the supervisor wrote, for a plain-text label.
+QString shown(const std::string& text, std::size_t max = 400)
+{
+    return services::safeDisplayText(QString::fromStdString(text), max);
+}
+
+// "1 job", "2 jobs": the pool's figures read as sentences.
+QString count(unsigned n, const QString& one, const QString& many)
+{
+    return QStringLiteral("%1 %2").arg(n).arg(n == 1 ? one : many);
+}
+
+QLabel* poolLabel(const char* name)
+{
+    auto* label = new QLabel;
+    label->setObjectName(QLatin1String(name));
+    label->setWordWrap(true);
+    label->setTextFormat(Qt::PlainText);
+    label->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    return label;
+}
 
 QTableWidgetItem* cell(const QString& text, Qt::Alignment align = Qt::AlignLeft | Qt::AlignVCenter)
 {
@@ -84,6 +109,7 @@ LauncherPanel::LauncherPanel(services::LauncherController* controller, QWidget* 
             BuildRequest blank;
             blank.projectDir = s(dir);
             applyForm(controller_->projectForm(dir).value_or(blank));
+            applyProjectPreset(dir);
         }
         refreshHistory();
         rememberProject(dir);
@@ -127,8 +153,11 @@ LauncherPanel::LauncherPanel(services::LauncherController* controller, QWidget* 
         diagnosis_->clear();
         diagnosis_->setStyleSheet({});
         next_->hide();
+        clearPool();
         state_->setText(tr("Building…"));
     });
+    connect(controller_, &services::LauncherController::poolChanged, this,
+            [this](const PoolStatus& pool) { showPool(pool); });
     connect(controller_, &services::LauncherController::actionsDone, this,
             [this](const ActionReport& report) {
                 for (const auto& r : report.results)
@@ -333,6 +362,31 @@ void LauncherPanel::buildForm()
     diagnosis_->setWordWrap(true);
     diagnosis_->setTextInteractionFlags(Qt::TextSelectableByMouse);
 
+    // The job pool while an Adaptive build runs: everything from the run's
+    // status, so a run taken back after a restart shows the same.
+    poolBox_ = new QGroupBox(tr("Job pool"));
+    poolBox_->setObjectName(QStringLiteral("poolBox"));
+    poolJobs_ = poolLabel("poolJobs");
+    poolBudget_ = poolLabel("poolBudget");
+    poolPredicted_ = poolLabel("poolPredicted");
+    poolHeldBack_ = poolLabel("poolHeldBack");
+    poolPaused_ = poolLabel("poolPaused");
+    poolRetries_ = poolLabel("poolRetries");
+    poolProblem_ = poolLabel("poolProblem");
+    poolChart_ = new PoolChart;
+    poolChart_->setFixedHeight(120);
+    auto* poolText = new QVBoxLayout;
+    poolText->setSpacing(2);
+    for (QLabel* label :
+         {poolProblem_, poolJobs_, poolBudget_, poolPredicted_, poolHeldBack_, poolPaused_, poolRetries_})
+        poolText->addWidget(label);
+    poolText->addStretch(1);
+    auto* poolLayout = new QHBoxLayout(poolBox_);
+    poolLayout->setContentsMargins(6, 2, 6, 4);
+    poolLayout->addLayout(poolText, 3);
+    poolLayout->addWidget(poolChart_, 2);
+    poolBox_->hide();
+
     log_ = new QPlainTextEdit;
     log_->setReadOnly(true);
     log_->setMaximumBlockCount(20000);
@@ -359,6 +413,7 @@ void LauncherPanel::buildForm()
     progressRow->addWidget(memory_, 1);
     runLayout->addLayout(progressRow);
     runLayout->addWidget(compiling_);
+    runLayout->addWidget(poolBox_);
     runLayout->addWidget(diagnosis_);
 
     presetTable_ = table(
@@ -425,8 +480,11 @@ void LauncherPanel::fillPresets()
     const QSignalBlocker block(preset_);
     const int current = preset_->currentIndex();
     preset_->clear();
-    for (BuildPreset p : kPresets)
-        preset_->addItem(q(std::string(presetTitle(p))), int(p));
+    for (BuildPreset p : kPresets) {
+        const QString title = q(std::string(presetTitle(p)));
+        preset_->addItem(p == BuildPreset::Adaptive ? tr("%1 (recommended)").arg(title) : title, int(p));
+        preset_->setItemData(preset_->count() - 1, q(std::string(presetExplanation(p))), Qt::ToolTipRole);
+    }
     const auto& custom = controller_->customPresets();
     for (int i = 0; i < int(custom.size()); ++i) {
         preset_->addItem(tr("Custom — %1").arg(custom[std::size_t(i)].name), int(BuildPreset::Custom));
@@ -880,6 +938,7 @@ void LauncherPanel::showResult(const services::BuildRunResult& r)
         progress_->setFormat(good ? tr("done") : tr("no units counted"));
     }
     showChecks(controller_->checks(request(), preset()), false);
+    showPool(r.pool, true);
     compiling_->clear();
     memory_->setText(r.peakTreeBytes ? tr("Peak build memory %1").arg(q(formatBytes(r.peakTreeBytes)))
                                      : QString());
@@ -893,6 +952,124 @@ void LauncherPanel::showResult(const services::BuildRunResult& r)
         next_->hide();
     }
     emit status(q(d.summary));
+}
+
+void LauncherPanel::clearPool()
+{
+    poolBox_->hide();
+    for (QLabel* label :
+         {poolProblem_, poolJobs_, poolBudget_, poolPredicted_, poolHeldBack_, poolPaused_, poolRetries_}) {
+        label->clear();
+        label->setToolTip({});
+    }
+    poolChart_->clearSeries();
+}
+
+void LauncherPanel::showPool(const PoolStatus& pool, bool ended)
+{
+    if (!pool.active && pool.problem.empty()) {
+        poolBox_->hide();
+        return;
+    }
+    poolBox_->show();
+    poolProblem_->setVisible(!pool.problem.empty());
+    if (!pool.problem.empty()) {
+        // The supervisor's own sentence ("The job pool could not be joined: ...").
+        poolProblem_->setText(shown(pool.problem));
+        poolProblem_->setStyleSheet(QStringLiteral("color: #c62828; font-weight: bold;"));
+    }
+    for (QWidget* w :
+         std::initializer_list<QWidget*>{poolJobs_, poolBudget_, poolPredicted_, poolHeldBack_, poolChart_})
+        w->setVisible(pool.active);
+    if (!pool.active) {
+        poolPaused_->hide();
+        poolRetries_->hide();
+        return;
+    }
+
+    // Jobs running: the implicit one every jobserver client has, and the tokens taken.
+    const unsigned running = pool.inUse + 1;
+    QString jobs = tr("%1 running").arg(count(running, tr("job"), tr("jobs"))) + QStringLiteral(" · ") +
+                   tr("%1 of %2 tokens").arg(pool.inUse).arg(pool.granted) + QStringLiteral(" · ");
+    jobs += pool.poolBuilds > 1
+                ? tr("pool shared by %1").arg(count(pool.poolBuilds, tr("build"), tr("builds")))
+                : tr("this build alone in the pool");
+    if (ended) {
+        unsigned most = 0;
+        for (const auto& point : pool.parallelism)
+            most = std::max(most, point.second);
+        jobs =
+            most > 0 ? tr("Ended · at most %1 at once").arg(count(most, tr("job"), tr("jobs"))) : tr("Ended");
+    }
+    poolJobs_->setText(jobs);
+    poolJobs_->setToolTip(pool.cpus > 0 ? tr("%1 of at most %2 tokens given over every build (CPUs - 1)")
+                                              .arg(pool.poolGranted)
+                                              .arg(pool.cpus > 1 ? pool.cpus - 1 : 0)
+                                        : QString());
+
+    const QString limit =
+        pool.limit.empty()
+            ? (pool.limitBytes > 0 ? tr("limit %1").arg(q(formatBytes(pool.limitBytes))) : tr("limit"))
+            : shown(pool.limit, 120);
+    QString budget = tr("%1 left of the %2").arg(q(formatBytes(pool.budgetBytes)), limit);
+    if (pool.reserveBytes > 0)
+        budget += QStringLiteral(" · ") + tr("%1 kept in reserve").arg(q(formatBytes(pool.reserveBytes)));
+    poolBudget_->setText(budget);
+
+    poolPredicted_->setText(
+        pool.predictedBytes > 0
+            ? tr("Predicted peak of what runs now: %1").arg(q(formatBytes(pool.predictedBytes)))
+            : tr("Predicted peak of what runs now: nothing learned yet"));
+
+    poolPredicted_->setVisible(!ended);
+    poolHeldBack_->setVisible(!ended);
+    if (pool.heldBack.empty()) {
+        poolHeldBack_->setText(tr("No token held back."));
+        poolHeldBack_->setToolTip({});
+    } else {
+        // Word-wrapped, and whole in the tooltip however long it is.
+        const QString full = shown(pool.heldBack, 4000);
+        poolHeldBack_->setText(tr("Held back: %1").arg(shown(pool.heldBack, 400)));
+        poolHeldBack_->setToolTip(full);
+    }
+
+    QStringList paused;
+    for (const std::string& job : pool.paused)
+        paused << shown(job, 200);
+    poolPaused_->setVisible(!paused.isEmpty());
+    poolPaused_->setText(
+        paused.isEmpty() ? QString() : tr("Paused by the pool: %1").arg(paused.join(QStringLiteral("; "))));
+
+    poolRetries_->setVisible(pool.oomRetries > 0);
+    if (pool.oomRetries > 0) {
+        QString retries = pool.oomRetries == 1
+                              ? tr("Resumed once after an OOM kill")
+                              : tr("Resumed %1 times after an OOM kill").arg(pool.oomRetries);
+        if (!pool.retryCrate.empty())
+            retries += tr("; %1 is built alone").arg(shown(pool.retryCrate, 120));
+        poolRetries_->setText(retries);
+    }
+
+    poolChart_->showParallelism(pool.parallelism, pool.cpus);
+}
+
+void LauncherPanel::applyProjectPreset(const QString& dir)
+{
+    const auto remembered = controller_->projectPreset(dir);
+    if (!remembered) {
+        setPreset(BuildPreset::Adaptive);
+        return;
+    }
+    int index = preset_->findData(int(remembered->first));
+    if (remembered->first == BuildPreset::Custom) {
+        index = -1;
+        for (int i = 0; i < preset_->count(); ++i) {
+            if (preset_->itemData(i).toInt() == int(BuildPreset::Custom) &&
+                preset_->itemText(i).endsWith(remembered->second))
+                index = i;
+        }
+    }
+    preset_->setCurrentIndex(index >= 0 ? index : std::max(0, preset_->findData(int(BuildPreset::Adaptive))));
 }
 
 void LauncherPanel::refreshHistory()

@@ -11,6 +11,7 @@
 #include <QWidget>
 
 class QComboBox;
+class QGroupBox;
 class QLabel;
 class QLineEdit;
 class QPlainTextEdit;
@@ -54,6 +55,9 @@ class LauncherPanel : public QWidget {
     QLineEdit* featuresEdit() const { return features_; }
     QLineEdit* extraArgsEdit() const { return extraArgs_; }
     QPushButton* waitButton() const { return wait_; }
+    // The job pool of the running (or last) build: the box, its chart.
+    QGroupBox* poolBox() const { return poolBox_; }
+    class PoolChart* poolChart() const { return poolChart_; }
 
   public slots:
     void startRequested(); // the Start button
@@ -73,6 +77,12 @@ class LauncherPanel : public QWidget {
     void fillFromWorkspace();
     void showChecks(const std::vector<BuildCheck>& checks, bool offerChoices);
     void showResult(const services::BuildRunResult& result);
+    // The pool as the run's status says: figures, what is held back, the chart.
+    // After the end (`ended`) it says what the build reached instead of what runs.
+    void showPool(const PoolStatus& pool, bool ended = false);
+    void clearPool();
+    // The project's own last preset, else Adaptive.
+    void applyProjectPreset(const QString& dir);
     void refreshHistory();
     void updateButtons();
     void appendLog(const QString& text);
@@ -143,6 +153,16 @@ class LauncherPanel : public QWidget {
     QTableWidget* presetTable_ = nullptr;
     QTableWidget* crateTable_ = nullptr;
     QTableWidget* runTable_ = nullptr;
+
+    QGroupBox* poolBox_ = nullptr;
+    QLabel* poolJobs_ = nullptr;
+    QLabel* poolBudget_ = nullptr;
+    QLabel* poolPredicted_ = nullptr;
+    QLabel* poolHeldBack_ = nullptr;
+    QLabel* poolPaused_ = nullptr;
+    QLabel* poolRetries_ = nullptr;
+    QLabel* poolProblem_ = nullptr;
+    class PoolChart* poolChart_ = nullptr;
 };
 
 } // namespace headroom::ui
