@@ -468,7 +468,7 @@ AdaptivePool::Tick AdaptivePool::tick(const Snapshot& snapshot, const std::optio
         // without returning it to the lane, so a wrong prediction cannot be
         // taken back as a token. The policy resumes it once it fits.
         const std::uint64_t reserve =
-            memoryReserve(in.budget.limitBytes, settings.reserveFraction, settings.reserveFloor);
+            poolReserve(in.budget, settings.reserveFraction, settings.reserveFloor);
         const std::uint64_t growth = othersGrowth > ~std::uint64_t(0) - decision.growthBytes
                                          ? ~std::uint64_t(0)
                                          : othersGrowth + decision.growthBytes;
@@ -594,7 +594,7 @@ AdaptivePool::Tick AdaptivePool::tick(const Snapshot& snapshot, const std::optio
     st.budgetBytes = in.budget.availableBytes;
     st.limitBytes = in.budget.limitBytes;
     st.limit = in.budget.describe();
-    st.reserveBytes = memoryReserve(in.budget.limitBytes, settings.reserveFraction, settings.reserveFloor);
+    st.reserveBytes = poolReserve(in.budget, settings.reserveFraction, settings.reserveFloor);
     st.predictedBytes = decision.predictedBytes;
     st.heldBack = decision.heldBack;
     for (const auto& [key, name] : s.paused) {

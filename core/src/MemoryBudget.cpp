@@ -56,6 +56,7 @@ MemoryBudget memoryBudget(const MemoryStatus& system, const std::optional<Cgroup
     b.systemAvailableBytes = system.available + (options.countSwap ? system.swapFree : 0);
     b.availableBytes = b.systemAvailableBytes;
     b.limitBytes = system.total + (options.countSwap ? system.swapTotal : 0);
+    b.systemLimitBytes = b.limitBytes;
     if (cgroup && cgroup->usageBytes) {
         const std::uint64_t inactive = cgroup->inactiveFileBytes.value_or(0);
         const std::uint64_t charged = *cgroup->usageBytes > inactive ? *cgroup->usageBytes - inactive : 0;
@@ -91,6 +92,22 @@ std::uint64_t memoryReserve(std::uint64_t limitBytes, double fraction, std::uint
 {
     const auto share = std::uint64_t(double(limitBytes) * std::clamp(fraction, 0.0, 0.5));
     return std::min(std::max(share, floorBytes), limitBytes / 2);
+}
+
+std::uint64_t poolReserve(const MemoryBudget& budget, double fraction, std::uint64_t floorBytes)
+{
+    if (!budget.isCgroup())
+        return memoryReserve(budget.limitBytes, fraction, floorBytes);
+    constexpr std::uint64_t kMinMargin = 32ull << 20;
+    const std::uint64_t margin = std::min(
+        std::max(std::uint64_t(double(budget.limitBytes) * 0.03), kMinMargin), budget.limitBytes / 8);
+    const std::uint64_t cgroupRoom = budget.availableBytes > margin ? budget.availableBytes - margin : 0;
+    const std::uint64_t machineLimit = budget.systemLimitBytes ? budget.systemLimitBytes : budget.limitBytes;
+    const std::uint64_t machineReserve = memoryReserve(machineLimit, fraction, floorBytes);
+    const std::uint64_t machineRoom =
+        budget.systemAvailableBytes > machineReserve ? budget.systemAvailableBytes - machineReserve : 0;
+    const std::uint64_t room = budget.systemLimitBytes ? std::min(cgroupRoom, machineRoom) : cgroupRoom;
+    return budget.availableBytes > room ? budget.availableBytes - room : budget.availableBytes;
 }
 
 } // namespace headroom

@@ -118,7 +118,7 @@ PoolDecision decidePool(const PoolInputs& in, const PoolSettings& s)
     }
     d.growthBytes = addSaturating(runningGrowth, pausedGrowth);
 
-    const std::uint64_t reserve = memoryReserve(budget.limitBytes, s.reserveFraction, s.reserveFloor);
+    const std::uint64_t reserve = poolReserve(budget, s.reserveFraction, s.reserveFloor);
     const std::uint64_t usable = budget.afterReserve(reserve); // what new memory may take
     const std::uint64_t slack = slackOf(budget.limitBytes);
     // room - deficit is the signed figure "avail" (never computed as such: it overflows).
@@ -212,8 +212,16 @@ PoolDecision decidePool(const PoolInputs& in, const PoolSettings& s)
         d.heldBack = jobWords(*oldestPaused) + " is paused and goes first";
         return d;
     }
-    if (deficit > 0 || nextPeak > room) {
+    // With no job running (the build's start, or between two jobs), cargo
+    // fills its implicit slot at any moment: a new token is a second job
+    // beside that one, so the room must hold the next job's peak twice.
+    const unsigned idleSlots = in.jobs.empty() ? 1 : 0;
+    const std::uint64_t need =
+        nextPeak > kMaxBytes / (idleSlots + 1) ? kMaxBytes : nextPeak * (idleSlots + 1);
+    if (deficit > 0 || need > room) {
         d.heldBack = doesNotFit();
+        if (idleSlots > 0 && nextPeak <= room)
+            d.heldBack += " beside the job about to start";
         return d;
     }
     // A figure that is not one (NaN, infinite, negative) is ignored rather
@@ -240,6 +248,7 @@ PoolDecision decidePool(const PoolInputs& in, const PoolSettings& s)
         // Everything known: straight to where Auto would start, as far as the
         // next job's peak fits that many times.
         std::uint64_t fits = nextPeak ? room / nextPeak : kMaxBytes;
+        fits = fits > idleSlots ? fits - idleSlots : 0;
         const std::uint64_t want = std::min<std::uint64_t>(in.startTokens, cap) - in.granted;
         add = unsigned(std::max<std::uint64_t>(1, std::min(want, fits)));
     }

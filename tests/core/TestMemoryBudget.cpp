@@ -114,6 +114,34 @@ class TestMemoryBudget : public QObject {
         QCOMPARE(b.afterReserve(GiB), 0u);
     }
 
+    void thePoolKeepsTheDesktopsReserveOffTheMachineOnly()
+    {
+        // The machine: 10 % of RAM, at least 1 GiB.
+        MemoryBudget b = memoryBudget(machine(24 * GiB, 20 * GiB), std::nullopt);
+        QCOMPARE(poolReserve(b), memoryReserve(24 * GiB));
+        QCOMPARE(b.afterReserve(poolReserve(b)), 20 * GiB - memoryReserve(24 * GiB));
+
+        // A 600 MiB cgroup with 500 MiB left on a roomy machine: the desktop
+        // is not in it, so only a small margin is kept, not half the limit.
+        b = memoryBudget(machine(24 * GiB, 20 * GiB), v2(100 * MiB, 0, 600 * MiB));
+        QCOMPARE(b.source, BudgetSource::CgroupV2Max);
+        QCOMPARE(poolReserve(b), 32 * MiB);
+        QCOMPARE(b.afterReserve(poolReserve(b)), 468 * MiB);
+        // An 8 GiB container: 3 % of it.
+        b = memoryBudget(machine(24 * GiB, 20 * GiB), v2(2 * GiB, 0, 8 * GiB));
+        QCOMPARE(poolReserve(b), std::uint64_t(double(8 * GiB) * 0.03));
+
+        // The machine's own room is tighter than the cgroup's: it wins, with
+        // the desktop's reserve kept.
+        b = memoryBudget(machine(24 * GiB, 3 * GiB), v2(6 * GiB, 0, 8 * GiB + GiB / 2));
+        QCOMPARE(b.source, BudgetSource::CgroupV2Max); // 2.5 GiB left in it, 3 on the machine
+        QCOMPARE(b.afterReserve(poolReserve(b)), 3 * GiB - memoryReserve(24 * GiB));
+
+        // Nothing left: no wrapped-around figure.
+        b = memoryBudget(machine(24 * GiB, 20 * GiB), v2(9 * GiB, 0, 8 * GiB));
+        QCOMPARE(b.afterReserve(poolReserve(b)), 0u);
+    }
+
     void inactiveFilePagesAreNotCharged()
     {
         const MemoryStatus m = machine(24 * GiB, 20 * GiB);

@@ -30,16 +30,16 @@ PoolJob job(Pid pid, std::uint64_t resident, std::uint64_t predicted, bool learn
     return j;
 }
 
-// A lane with room: 8 CPUs, a cgroup of 8 GiB with 6 GiB left (reserve 1 GiB,
+// A lane with room: 8 CPUs, a machine of 8 GiB with 6 GiB left (reserve 1 GiB,
 // so 5 GiB usable), one token in use by a job near its 1 GiB default peak.
+// (A cgroup's budget keeps a smaller margin instead: its own cases below.)
 PoolInputs baseInputs()
 {
     PoolInputs in;
-    in.budget.source = BudgetSource::CgroupV1;
-    in.budget.limitBytes = 8 * GiB;
-    in.budget.availableBytes = 6 * GiB;
+    in.budget.source = BudgetSource::System;
+    in.budget.limitBytes = in.budget.systemLimitBytes = 8 * GiB;
+    in.budget.availableBytes = in.budget.systemAvailableBytes = 6 * GiB;
     in.budget.usedBytes = 2 * GiB;
-    in.budget.cgroupDir = "/sys/fs/cgroup/memory/build";
     in.cpus = 8;
     in.granted = 1;
     in.inUse = 1;
@@ -70,6 +70,31 @@ const std::vector<Case>& cases()
              in.jobs.clear();
          },
          1, nullptr},
+        {"idle lane: the job about to start counts",
+         [](PoolInputs& in, PoolSettings&) {
+             // 3 GiB fits the 5 GiB left once, not beside cargo's next job.
+             in.granted = 0;
+             in.inUse = 0;
+             in.jobs.clear();
+             in.nextJobPeakBytes = 3 * GiB;
+             in.nextJobLearned = true;
+         },
+         0, "beside the job about to start"},
+        {"a cgroup keeps a margin, not the desktop's reserve",
+         [](PoolInputs& in, PoolSettings& s) {
+             // A 1 GiB container with 600 MiB left on a roomy machine: the
+             // desktop's 1 GiB reserve is the machine's, so 500 MiB fits.
+             in.budget.source = BudgetSource::CgroupV1;
+             in.budget.limitBytes = GiB;
+             in.budget.availableBytes = 600 * MiB;
+             in.budget.systemLimitBytes = 24 * GiB;
+             in.budget.systemAvailableBytes = 20 * GiB;
+             in.jobs = {job(100, 300 * MiB, 300 * MiB, true, kNow - 20'000, false, "light")};
+             in.nextJobPeakBytes = 500 * MiB;
+             in.nextJobLearned = true;
+             s.reserveFloor = GiB;
+         },
+         2, nullptr},
         {"next job learned too big",
          [](PoolInputs& in, PoolSettings&) {
              in.nextJobPeakBytes = 6 * GiB;

@@ -38,8 +38,9 @@ struct MemoryBudget {
     std::string cgroupDir;        // the cgroup whose limit applies; empty for System
     // The same for the machine alone, for people who want both figures.
     std::uint64_t systemAvailableBytes = 0;
-    bool container = false;   // the cgroup is a container's (CgroupMemoryState::container)
-    bool swapCounted = false; // System: free swap counts (BudgetOptions::countSwap)
+    std::uint64_t systemLimitBytes = 0; // RAM total (+ swap when counted)
+    bool container = false;             // the cgroup is a container's (CgroupMemoryState::container)
+    bool swapCounted = false;           // System: free swap counts (BudgetOptions::countSwap)
 
     bool isCgroup() const { return source != BudgetSource::System; }
     double availableFraction() const
@@ -80,5 +81,14 @@ MemoryBudget memoryBudget(const MemoryStatus& system, const std::optional<Cgroup
 // (defaults: 10 %, 1 GiB), never more than half the limit.
 std::uint64_t memoryReserve(std::uint64_t limitBytes, double fraction = 0.10,
                             std::uint64_t floorBytes = 1ull << 30);
+
+// What the job pool keeps free of `budget.availableBytes`. The reserve above
+// is for the desktop and the editor, which live outside a build's cgroup: it
+// is taken off the machine's figure only. A cgroup's own room keeps a small
+// margin (3 % of its limit, at least 32 MiB, at most an eighth of it). The
+// tighter of the two rooms wins, so budget.afterReserve(poolReserve(...)) is
+// min(machine available - reserve, cgroup available - margin).
+std::uint64_t poolReserve(const MemoryBudget& budget, double fraction = 0.10,
+                          std::uint64_t floorBytes = 1ull << 30);
 
 } // namespace headroom
