@@ -411,10 +411,32 @@ AdaptivePool::Tick AdaptivePool::tick(const Snapshot& snapshot, const std::optio
             break;
         }
     }
+    if (in.nextJobLearned) {
+        // A token given now is kept by cargo while it has work queued and
+        // runs one job after another (it cannot be taken back while in use):
+        // beside the next job it may run the heaviest unit still to come.
+        // The learned order is not enough for that: cargo's order changes
+        // with the parallelism it gets (build scripts that take 300 MiB at
+        // once were OOM-killed two at a time on a kept token).
+        in.heaviestToComeBytes = 0;
+        in.heaviestToComeName.clear();
+        if (const auto* units = s.peaks.units(s.project)) {
+            for (const auto& [unit, peak] : *units) {
+                if (unit.empty() || s.seenUnits.count(unit) ||
+                    safeText(jobName(unit), kNameBytes) == in.nextJobName)
+                    continue;
+                const std::uint64_t predicted = predictedFrom(peak);
+                if (predicted > in.heaviestToComeBytes) {
+                    in.heaviestToComeBytes = predicted;
+                    in.heaviestToComeName = safeText(jobName(unit), kNameBytes);
+                }
+            }
+        }
+    }
     if (const auto* units = in.nextJobLearned ? nullptr : s.peaks.units(s.project)) {
         std::uint64_t best = 0;
         for (const auto& [unit, peak] : *units) {
-            if (s.seenUnits.count(unit))
+            if (unit.empty() || s.seenUnits.count(unit))
                 continue;
             const std::uint64_t predicted = predictedFrom(peak);
             if (!in.nextJobLearned || predicted > best) {
@@ -467,8 +489,7 @@ AdaptivePool::Tick AdaptivePool::tick(const Snapshot& snapshot, const std::optio
         // it grows: cargo reuses a token a job gave back for the next job
         // without returning it to the lane, so a wrong prediction cannot be
         // taken back as a token. The policy resumes it once it fits.
-        const std::uint64_t reserve =
-            poolReserve(in.budget, settings.reserveFraction, settings.reserveFloor);
+        const std::uint64_t reserve = poolReserve(in.budget, settings.reserveFraction, settings.reserveFloor);
         const std::uint64_t growth = othersGrowth > ~std::uint64_t(0) - decision.growthBytes
                                          ? ~std::uint64_t(0)
                                          : othersGrowth + decision.growthBytes;

@@ -224,6 +224,25 @@ PoolDecision decidePool(const PoolInputs& in, const PoolSettings& s)
             d.heldBack += " beside the job about to start";
         return d;
     }
+    // cargo keeps a token while it has work queued, so each slot (the
+    // implicit one and every token) may in turn run any unit still to come:
+    // with one token more, every slot at once may run the heaviest of them.
+    if (in.heaviestToComeBytes > 0) {
+        const std::uint64_t slotsAfter = std::uint64_t(in.granted) + 2;
+        const std::uint64_t whole = usable > in.othersGrowthBytes ? usable - in.othersGrowthBytes : 0;
+        const std::uint64_t worst =
+            in.heaviestToComeBytes > kMaxBytes / slotsAfter ? kMaxBytes : in.heaviestToComeBytes * slotsAfter;
+        if (worst > whole) {
+            const std::string heaviest = in.heaviestToComeName.empty()
+                                             ? std::string("the heaviest unit still to come")
+                                             : safeText(in.heaviestToComeName, kNameBytes);
+            d.heldBack = std::to_string(slotsAfter) + " jobs of " + heaviest + " (" +
+                         formatBytes(in.heaviestToComeBytes) +
+                         " learned, still to come) would not fit in the " + formatBytes(whole) + " of the " +
+                         limitWords + " above the reserve";
+            return d;
+        }
+    }
     // A figure that is not one (NaN, infinite, negative) is ignored rather
     // than blocking forever: the memory figures above still hold the pool.
     if (in.psiSomeAvg10 && std::isfinite(*in.psiSomeAvg10) && *in.psiSomeAvg10 >= 0.0 &&

@@ -80,6 +80,22 @@ const std::vector<Case>& cases()
              in.nextJobLearned = true;
          },
          0, "beside the job about to start"},
+        {"every slot may run the heaviest unit still to come",
+         [](PoolInputs& in, PoolSettings&) {
+             // Two slots of 3 GiB would take 6 GiB of the 5 left: no token.
+             in.nextJobPeakBytes = 512 * MiB;
+             in.nextJobLearned = true;
+             in.heaviestToComeBytes = 3 * GiB;
+             in.heaviestToComeName = "heavy";
+         },
+         1, "3 jobs of heavy (3.0 GiB learned, still to come) would not fit"},
+        {"slots of the heaviest unit to come that fit get a token",
+         [](PoolInputs& in, PoolSettings&) {
+             in.nextJobPeakBytes = GiB;
+             in.nextJobLearned = true;
+             in.heaviestToComeBytes = GiB + GiB / 2; // 3 slots: 4.5 GiB of 5
+         },
+         2, nullptr},
         {"a cgroup keeps a margin, not the desktop's reserve",
          [](PoolInputs& in, PoolSettings& s) {
              // A 1 GiB container with 600 MiB left on a roomy machine: the

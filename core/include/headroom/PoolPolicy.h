@@ -57,6 +57,12 @@ struct PoolInputs {
     std::uint64_t nextJobPeakBytes = 0; // the predicted peak of the next job it may start
     std::string nextJobName;            // for the words; empty: unknown
     bool nextJobLearned = false;
+    // The heaviest learned unit still to come (0: unknown). cargo keeps a
+    // token while it has work queued and starts its next job on it at once,
+    // so every slot (the implicit one and each token) may in turn run it:
+    // a token more is given only when one more slot of it fits.
+    std::uint64_t heaviestToComeBytes = 0;
+    std::string heaviestToComeName;
     unsigned startTokens = 0; // Auto's -j - 1: where a lane may start when peaks are learned
     // An OOM retry: this crate runs alone (no tokens while it runs).
     std::optional<std::string> exclusive;
