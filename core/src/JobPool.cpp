@@ -6,6 +6,7 @@
 // bounded in size, members and strings, and a malformed one is set aside.
 #include "headroom/JobPool.h"
 
+#include "headroom/AtomicFile.h"
 #include "headroom/Platform.h"
 #include "headroom/RunRecord.h"
 
@@ -175,63 +176,6 @@ Result<std::optional<std::string>> readLedger(const fs::path& path)
     if (text.size() > kMaxLedgerBytes)
         return R::failure(path.string() + " is too large to be a job pool ledger");
     return R::success(std::move(text));
-}
-
-Result<bool> writeAtomically(const fs::path& path, const std::string& text)
-{
-    static std::atomic<unsigned> serial{0};
-    fs::path temp = path;
-    temp += ".tmp-" + std::to_string(platform::currentPid()) + "-" + std::to_string(serial++);
-    std::FILE* file = nullptr;
-#ifdef _WIN32
-    file = _wfopen(temp.c_str(), L"wb");
-#else
-    // 0600 whatever the umask lets through: the folder is the user's alone anyway.
-    const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-    if (fd >= 0)
-        file = ::fdopen(fd, "wb");
-#endif
-    if (!file)
-        return Result<bool>::failure("cannot write " + temp.string() + ": " + std::strerror(errno));
-    int error = 0;
-    const auto check = [&error](bool ok) {
-        if (!ok && error == 0)
-            error = errno ? errno : EIO;
-        return ok;
-    };
-    errno = 0;
-    bool ok = check(std::fwrite(text.data(), 1, text.size(), file) == text.size());
-    ok = check(std::fflush(file) == 0) && ok;
-#ifdef _WIN32
-    ok = check(_commit(_fileno(file)) == 0) && ok;
-#else
-    ok = check(::fsync(fileno(file)) == 0) && ok;
-#endif
-    ok = check(std::fclose(file) == 0) && ok;
-    std::error_code ec;
-    if (!ok) {
-        fs::remove(temp, ec);
-        return Result<bool>::failure("cannot write " + path.string() + ": " + std::strerror(error) +
-                                     " (is the disk full?)");
-    }
-#ifdef _WIN32
-    // A reader that has the ledger open without FILE_SHARE_DELETE (the C
-    // runtime's fopen) makes the replacement fail for a moment: try again.
-    bool renamed = false;
-    for (int attempt = 0; attempt < 100 && !renamed; ++attempt) {
-        renamed = ::MoveFileExW(temp.c_str(), path.c_str(), MOVEFILE_REPLACE_EXISTING) != 0;
-        if (!renamed)
-            std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-#else
-    const bool renamed = std::rename(temp.c_str(), path.c_str()) == 0;
-#endif
-    if (!renamed) {
-        const int why = errno;
-        fs::remove(temp, ec);
-        return Result<bool>::failure("cannot replace " + path.string() + ": " + std::strerror(why));
-    }
-    return Result<bool>::success(true);
 }
 
 // pool.lock held for the life of the object.
@@ -506,7 +450,7 @@ Result<PoolState> JobPool::update(const std::function<void(PoolState&)>& change,
     if (state.members.size() > kMaxMembers)
         state.members.resize(kMaxMembers);
     state.updatedMs = nowMs();
-    auto written = writeAtomically(path, toJson(state));
+    auto written = writeFileAtomically(path, toJson(state));
     if (!written)
         return R::failure(written.error());
     return R::success(std::move(state));

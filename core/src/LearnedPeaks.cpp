@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "headroom/LearnedPeaks.h"
 
+#include "headroom/AtomicFile.h"
 #include "headroom/Platform.h"
 #include "headroom/RunsFolder.h"
 #include "headroom/SafeText.h"
@@ -314,55 +315,6 @@ Parsed readPeaksFile(const fs::path& path, std::string& note, bool& keep)
     return {};
 }
 
-Result<bool> writeAtomically(const fs::path& path, const std::string& text)
-{
-    static std::atomic<unsigned> serial{0};
-    const fs::path temp = withSuffix(
-        path, (".tmp-" + std::to_string(platform::currentPid()) + "-" + std::to_string(serial++)).c_str());
-    std::FILE* file = nullptr;
-#ifdef _WIN32
-    file = _wfopen(temp.c_str(), L"wb");
-#else
-    file = std::fopen(temp.c_str(), "wb");
-#endif
-    if (!file)
-        return Result<bool>::failure("cannot write " + temp.string() + ": " +
-                                     std::generic_category().message(errno));
-    int error = 0;
-    const auto check = [&error](bool ok) {
-        if (!ok && error == 0)
-            error = errno ? errno : EIO;
-        return ok;
-    };
-    errno = 0;
-    bool ok = check(std::fwrite(text.data(), 1, text.size(), file) == text.size());
-    ok = check(std::fflush(file) == 0) && ok;
-#ifdef _WIN32
-    ok = check(_commit(_fileno(file)) == 0) && ok;
-#else
-    ok = check(::fsync(fileno(file)) == 0) && ok;
-#endif
-    ok = check(std::fclose(file) == 0) && ok;
-    std::error_code ec;
-    if (!ok) {
-        fs::remove(temp, ec);
-        return Result<bool>::failure("cannot write " + path.string() + ": " +
-                                     std::generic_category().message(error) + " (is the disk full?)");
-    }
-#ifdef _WIN32
-    const bool renamed = MoveFileExW(temp.c_str(), path.c_str(), MOVEFILE_REPLACE_EXISTING) != 0;
-#else
-    const bool renamed = std::rename(temp.c_str(), path.c_str()) == 0;
-#endif
-    if (!renamed) {
-        const int why = errno;
-        fs::remove(temp, ec);
-        return Result<bool>::failure("cannot replace " + path.string() + ": " +
-                                     std::generic_category().message(why));
-    }
-    return Result<bool>::success(true);
-}
-
 // <path>.lock, held while a supervisor reads, merges and writes the file.
 class FileLock {
   public:
@@ -578,7 +530,7 @@ Result<bool> LearnedPeaks::save(const fs::path& path) const
             newestMs = when;
         }
     enforceBounds(current.projects, current.seen, newest);
-    auto written = writeAtomically(path, toJson(current.projects, current.seen));
+    auto written = writeFileAtomically(path, toJson(current.projects, current.seen));
     if (!written)
         return Result<bool>::failure("The learned peaks were not saved: " + written.error() + ".");
     return Result<bool>::success(true);

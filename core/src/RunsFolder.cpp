@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "headroom/RunsFolder.h"
 
+#include "headroom/AtomicFile.h"
 #include "headroom/Platform.h"
 #include "headroom/ProcessControl.h"
 #include "headroom/SafeText.h"
@@ -193,12 +194,11 @@ RunFiles RunFiles::of(const fs::path& runsDir, const std::string& id)
 }
 
 namespace {
-Result<bool> writeAtomically(const fs::path& path, const std::string& text);
 }
 
 Result<bool> writeStatusAtomically(const fs::path& path, const RunStatus& status)
 {
-    return writeAtomically(path, toJson(status));
+    return writeFileAtomically(path, toJson(status));
 }
 
 fs::path historyInboxDir(const fs::path& historyPath)
@@ -220,63 +220,11 @@ Result<fs::path> postHistoryRecord(const fs::path& historyPath, const RunStatus&
                                          "\" is not a run id: the history record was not written.");
     const fs::path file = historyInboxDir(historyPath.empty() ? defaultHistoryPath() : historyPath) /
                           (status.spec.id + ".json");
-    auto written = writeAtomically(file, historyRecordJson(status));
+    auto written = writeFileAtomically(file, historyRecordJson(status));
     if (!written)
         return Result<fs::path>::failure(written.error());
     return Result<fs::path>::success(file);
 }
-
-namespace {
-Result<bool> writeAtomically(const fs::path& path, const std::string& text)
-{
-    std::error_code ec;
-    fs::create_directories(path.parent_path(), ec);
-    // Unique per process and per write: two threads of one front-end may write at once.
-    static std::atomic<unsigned> serial{0};
-    fs::path temp = path;
-    temp += ".tmp-" + std::to_string(platform::currentPid()) + "-" + std::to_string(serial++);
-    std::FILE* file = nullptr;
-#ifdef _WIN32
-    file = _wfopen(temp.c_str(), L"wb");
-#else
-    file = std::fopen(temp.c_str(), "wb");
-#endif
-    if (!file)
-        return Result<bool>::failure("cannot write " + temp.string() + ": " +
-                                     std::generic_category().message(errno));
-    // The first failure's errno is the one that says why.
-    int error = 0;
-    const auto check = [&error](bool ok) {
-        if (!ok && error == 0)
-            error = errno ? errno : EIO;
-        return ok;
-    };
-    errno = 0;
-    bool ok = check(std::fwrite(text.data(), 1, text.size(), file) == text.size());
-    ok = check(std::fflush(file) == 0) && ok;
-#ifdef _WIN32
-    ok = check(_commit(_fileno(file)) == 0) && ok;
-#else
-    ok = check(::fsync(fileno(file)) == 0) && ok;
-#endif
-    ok = check(std::fclose(file) == 0) && ok;
-    if (!ok) {
-        fs::remove(temp, ec);
-        return Result<bool>::failure("cannot write " + path.string() + ": " +
-                                     std::generic_category().message(error) + " (is the disk full?)");
-    }
-#ifdef _WIN32
-    const bool renamed = MoveFileExW(temp.c_str(), path.c_str(), MOVEFILE_REPLACE_EXISTING) != 0;
-#else
-    const bool renamed = std::rename(temp.c_str(), path.c_str()) == 0;
-#endif
-    if (!renamed) {
-        fs::remove(temp, ec);
-        return Result<bool>::failure("cannot replace " + path.string());
-    }
-    return Result<bool>::success(true);
-}
-} // namespace
 
 Result<RunStatus> readStatusFile(const fs::path& path)
 {

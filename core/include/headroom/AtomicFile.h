@@ -1,0 +1,21 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#pragma once
+
+// Replacing a small file so that a reader sees the old text or the new one,
+// never half of it: a temporary file beside it (unique per process and per
+// write, mode 0600, never through a link), fsync, then rename over the old
+// one. The runs folder, the job pool's ledger and the learned peaks all
+// write this way.
+
+#include "headroom/Result.h"
+
+#include <filesystem>
+#include <string>
+
+namespace headroom {
+
+// Creates the folder if missing. Failure says why ("cannot write …: No space
+// left on device (is the disk full?)") and leaves the old file as it was.
+Result<bool> writeFileAtomically(const std::filesystem::path& path, const std::string& text);
+
+} // namespace headroom
