@@ -6,6 +6,7 @@
 // bounded in size, members and strings, and a malformed one is set aside.
 #include "headroom/JobPool.h"
 
+#include "JsonFields.h"
 #include "headroom/AtomicFile.h"
 #include "headroom/Platform.h"
 #include "headroom/RunRecord.h"
@@ -58,31 +59,8 @@ std::int64_t nowMs()
         .count();
 }
 
-struct BadField {
-    std::string what;
-};
-
-template <typename T> T integer(const json& v, const char* key)
-{
-    if (!v.is_number_integer())
-        throw BadField{key};
-    if (v.is_number_unsigned()) {
-        const auto n = v.get<std::uint64_t>();
-        if (n > std::uint64_t(std::numeric_limits<T>::max()))
-            throw BadField{key};
-        return T(n);
-    }
-    const auto n = v.get<std::int64_t>();
-    if constexpr (std::is_unsigned_v<T>) {
-        if (n < 0 || std::uint64_t(n) > std::uint64_t(std::numeric_limits<T>::max()))
-            throw BadField{key};
-    } else {
-        if (n < std::int64_t(std::numeric_limits<T>::min()) ||
-            n > std::int64_t(std::numeric_limits<T>::max()))
-            throw BadField{key};
-    }
-    return T(n);
-}
+using json_fields::BadField;
+using json_fields::integer;
 
 // At most kMaxString bytes, cut where a UTF-8 character starts.
 std::string bounded(std::string text)

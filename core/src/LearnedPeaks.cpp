@@ -54,18 +54,6 @@ bool validName(std::string_view name)
     return !name.empty() && name.size() <= kMaxNameBytes;
 }
 
-fs::path fromEnv(const char* name)
-{
-#ifdef _WIN32
-    std::wstring wide(name, name + std::char_traits<char>::length(name));
-    const wchar_t* value = _wgetenv(wide.c_str());
-    return value && *value ? fs::path(value) : fs::path();
-#else
-    const char* value = std::getenv(name);
-    return value && *value ? fs::path(value) : fs::path();
-#endif
-}
-
 fs::path withSuffix(const fs::path& path, const char* suffix)
 {
     fs::path p = path;
@@ -388,16 +376,9 @@ class FileLock {
 
 fs::path LearnedPeaks::defaultPath()
 {
-    if (fs::path file = fromEnv("HEADROOM_PEAKS_FILE"); !file.empty())
+    if (fs::path file = environmentPath("HEADROOM_PEAKS_FILE"); !file.empty())
         return file;
-#ifdef _WIN32
-    fs::path base = fromEnv("LOCALAPPDATA");
-    if (base.empty())
-        base = fromEnv("USERPROFILE") / "AppData" / "Local";
-    return base / "Headroom" / "peaks.json";
-#else
-    return defaultAppDataDir() / "peaks.json";
-#endif
+    return defaultAppDataDir() / "peaks.json"; // next to the history
 }
 
 LearnedPeaks LearnedPeaks::load(const fs::path& path)

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "headroom/RunRecord.h"
 
+#include "JsonFields.h"
 #include "headroom/Platform.h"
 
 #include <chrono>
@@ -52,33 +53,8 @@ std::optional<E> fromId(const E (&all)[N], F id, const std::string& text)
     return std::nullopt;
 }
 
-// A malformed field is a malformed file: the reader says which.
-struct BadField {
-    std::string what;
-};
-
-// A whole number that fits T: nlohmann would truncate 1.5 and wrap -1 or 2^40 silently.
-template <typename T> T integer(const json& v, const char* key)
-{
-    if (!v.is_number_integer())
-        throw BadField{key};
-    if (v.is_number_unsigned()) {
-        const auto n = v.get<std::uint64_t>();
-        if (n > std::uint64_t(std::numeric_limits<T>::max()))
-            throw BadField{key};
-        return T(n);
-    }
-    const auto n = v.get<std::int64_t>();
-    if constexpr (std::is_unsigned_v<T>) {
-        if (n < 0 || std::uint64_t(n) > std::uint64_t(std::numeric_limits<T>::max()))
-            throw BadField{key};
-    } else {
-        if (n < std::int64_t(std::numeric_limits<T>::min()) ||
-            n > std::int64_t(std::numeric_limits<T>::max()))
-            throw BadField{key};
-    }
-    return T(n);
-}
+using json_fields::BadField;
+using json_fields::integer;
 
 template <typename T> void read(const json& o, const char* key, T& into)
 {

@@ -41,19 +41,6 @@ std::int64_t nowMs()
         .count();
 }
 
-fs::path fromEnv(const char* name)
-{
-#ifdef _WIN32
-    // The wide environment: a user name outside the ANSI code page survives.
-    std::wstring wide(name, name + std::char_traits<char>::length(name));
-    const wchar_t* value = _wgetenv(wide.c_str());
-    return value && *value ? fs::path(value) : fs::path();
-#else
-    const char* value = std::getenv(name);
-    return value && *value ? fs::path(value) : fs::path();
-#endif
-}
-
 bool alive(const std::optional<ProcessKey>& key)
 {
     return key && platform::isAlive(*key);
@@ -157,18 +144,31 @@ RunEntry examine(const fs::path& path)
 
 } // namespace
 
+fs::path environmentPath(const char* name)
+{
+#ifdef _WIN32
+    // The wide environment: a user name outside the ANSI code page survives.
+    std::wstring wide(name, name + std::char_traits<char>::length(name));
+    const wchar_t* value = _wgetenv(wide.c_str());
+    return value && *value ? fs::path(value) : fs::path();
+#else
+    const char* value = std::getenv(name);
+    return value && *value ? fs::path(value) : fs::path();
+#endif
+}
+
 fs::path defaultAppDataDir()
 {
 #ifdef _WIN32
-    fs::path base = fromEnv("APPDATA");
+    fs::path base = environmentPath("APPDATA");
     if (base.empty())
-        base = fromEnv("USERPROFILE") / "AppData" / "Roaming";
+        base = environmentPath("USERPROFILE") / "AppData" / "Roaming";
 #elif defined(__APPLE__)
-    fs::path base = fromEnv("HOME") / "Library" / "Application Support";
+    fs::path base = environmentPath("HOME") / "Library" / "Application Support";
 #else
-    fs::path base = fromEnv("XDG_DATA_HOME");
+    fs::path base = environmentPath("XDG_DATA_HOME");
     if (base.empty() || !base.is_absolute()) {
-        fs::path home = fromEnv("HOME");
+        fs::path home = environmentPath("HOME");
         if (home.empty()) {
             // A service or a cron job without HOME: the account's own folder, not the working one.
             if (const passwd* pw = ::getpwuid(::getuid()); pw && pw->pw_dir)
@@ -182,7 +182,7 @@ fs::path defaultAppDataDir()
 
 fs::path defaultRunsDir()
 {
-    if (fs::path dir = fromEnv("HEADROOM_RUNS_DIR"); !dir.empty())
+    if (fs::path dir = environmentPath("HEADROOM_RUNS_DIR"); !dir.empty())
         return dir;
     return defaultAppDataDir() / "runs";
 }

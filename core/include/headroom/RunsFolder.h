@@ -25,6 +25,9 @@ std::filesystem::path defaultRunsDir();
 // The folder of the default history database (history.sqlite): the runs
 // folder's parent.
 std::filesystem::path defaultAppDataDir();
+// An environment variable as a path (Windows: the wide environment, so a
+// user name outside the ANSI code page survives); empty when unset or empty.
+std::filesystem::path environmentPath(const char* name);
 
 struct RunFiles {
     std::filesystem::path status, log, stdoutMessages, stop;
