@@ -29,6 +29,8 @@ test_packages=(
     g++-mingw-w64-x86-64-posix wine64
     # Packaging checks: the .deb's dependencies, the desktop entry, AppStream.
     dpkg-dev desktop-file-utils appstream
+    # GNU make as a jobserver client of the job pool.
+    make
 )
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
