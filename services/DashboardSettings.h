@@ -2,6 +2,7 @@
 #pragma once
 
 #include "headroom/PressureLevel.h"
+#include "services/remote/MachineEntry.h"
 
 #include <QString>
 #include <QStringList>
@@ -57,6 +58,11 @@ struct DashboardSettings {
     static constexpr double kMinGuardRestSeconds = 5.0;
     static constexpr double kMaxGuardRestSeconds = 600.0;
     double guardRestSeconds = 30.0; // never act on one process twice within this
+
+    // Remote machines (Prometheus instances or Headroom exporters) the window
+    // can show read-only, and the one it shows; empty: this machine.
+    MachineList machines;
+    QString shownMachine;
 
     // Closing the window hides it to the tray; said once.
     bool trayHintShown = false;
