@@ -2,15 +2,19 @@
 #include "app/Dashboard.h"
 
 #include "app/desktop/SystemDesktop.h"
+#if defined(HEADROOM_FREEDESKTOP_NOTIFICATIONS)
+#include "app/desktop/SecretServiceStore.h"
+#endif
 #include "headroom/Platform.h"
 #include "services/GuardService.h"
 #include "services/PoolWatcher.h"
 #include "services/PressureMonitor.h"
 #include "services/ProcessActions.h"
+#include "services/SafeDisplayText.h"
 #include "services/SamplingService.h"
 #include "services/TrayPresenter.h"
 #include "services/launcher/LauncherController.h"
-#include "ui/BuildsPanel.h"
+#include "ui/ChartsPanel.h"
 #include "ui/MainWindow.h"
 #include "ui/launcher/LauncherPanel.h"
 
@@ -20,6 +24,7 @@
 #include <QImage>
 #include <QTimer>
 
+#include <algorithm>
 #include <spdlog/spdlog.h>
 
 namespace headroom::app {
@@ -115,13 +120,12 @@ Dashboard::Dashboard(DashboardOptions options, std::unique_ptr<DesktopIntegratio
     }
     // Closing the last window is decided here (the tray keeps Headroom running).
     QApplication::setQuitOnLastWindowClosed(false);
+    createRemote();
     applyDesktopSettings();
 
     if (!options_.screenshotPath.isEmpty()) {
-        connect(window_.get(), &ui::MainWindow::snapshotShown, this, [this](std::size_t count) {
-            if (!screenshotTaken_ && count >= static_cast<std::size_t>(options_.screenshotAfter))
-                takeScreenshot();
-        });
+        connect(window_.get(), &ui::MainWindow::snapshotShown, this, &Dashboard::maybeTakeScreenshot);
+        connect(window_.get(), &ui::MainWindow::machineViewShown, this, &Dashboard::maybeTakeScreenshot);
     }
 }
 
@@ -142,6 +146,135 @@ Dashboard::~Dashboard()
     }
     if (actions_)
         actions_->waitForAll();
+}
+
+void Dashboard::createRemote()
+{
+    // Passwords of remote machines: the desktop's keyring when one answers,
+    // else a file of Headroom's own that only the user can read.
+    QString whyNot;
+#if defined(HEADROOM_FREEDESKTOP_NOTIFICATIONS)
+    credentials_ = makeSecretServiceStore(&whyNot);
+#else
+    whyNot = QStringLiteral("no Secret Service on this system");
+#endif
+    if (credentials_) {
+        spdlog::info("passwords of remote machines in {}", credentials_->describe().toStdString());
+    } else {
+        credentials_ = services::makeFileCredentialStore(services::defaultCredentialFilePath());
+        if (credentials_)
+            spdlog::info("no desktop keyring ({}); passwords of remote machines in {}", whyNot.toStdString(),
+                         credentials_->describe().toStdString());
+        else
+            spdlog::warn("no desktop keyring ({}) and no credentials file: remote machines' passwords "
+                         "cannot be kept",
+                         whyNot.toStdString());
+    }
+    window_->setCredentialStore(credentials_);
+
+    qRegisterMetaType<services::MachineViewPtr>();
+    qRegisterMetaType<services::MachineHistoryPtr>();
+    qRegisterMetaType<services::MachineState>();
+    remote_ = std::make_unique<services::RemoteMachines>(credentials_);
+    remote_->setMachines(settings_.machines);
+    remote_->setHistorySpan(window_->remoteCharts()->visibleSpan());
+    remote_->setShown(window_->shownMachine());
+    if (!settings_.machines.isEmpty())
+        spdlog::info("{} remote machine(s); shown: {}", settings_.machines.size(),
+                     window_->showingRemote() ? window_->shownMachine().toStdString() : "this computer");
+
+    connect(remote_.get(), &services::RemoteMachines::viewReady, window_.get(),
+            &ui::MainWindow::showMachineView);
+    connect(remote_.get(), &services::RemoteMachines::viewReady, this, &Dashboard::observeMachine);
+    connect(remote_.get(), &services::RemoteMachines::historyReady, window_.get(),
+            &ui::MainWindow::showMachineHistory);
+    connect(remote_.get(), &services::RemoteMachines::historyReady, this,
+            [this](const QString& id, const services::MachineHistoryPtr& history) {
+                if (id == window_->shownMachine() && history && !history->empty() && !remoteHistoryShown_) {
+                    remoteHistoryShown_ = true;
+                    spdlog::info("history of {}: {} readings", id.toStdString(), history->size());
+                    maybeTakeScreenshot();
+                }
+            });
+    connect(remote_.get(), &services::RemoteMachines::stateChanged, window_.get(),
+            &ui::MainWindow::showMachineState);
+    connect(remote_.get(), &services::RemoteMachines::stateChanged, this, &Dashboard::observeMachineState);
+    connect(window_.get(), &ui::MainWindow::shownMachineChanged, this, &Dashboard::setShownMachine);
+    connect(window_.get(), &ui::MainWindow::remoteHistorySpanChanged, remote_.get(),
+            &services::RemoteMachines::setHistorySpan);
+    connect(
+        pressure_.get(), &services::PressureMonitor::machineNotificationDue, this,
+        [this](const QString&, PressureLevel level, const QString& title, const QString& body) {
+            notify({DesktopNotification::Kind::Machine, level, title, body, {DesktopCommand::ShowDashboard}});
+        });
+}
+
+void Dashboard::setShownMachine(const QString& id)
+{
+    remoteHistoryShown_ = false;
+    remote_->setShown(id);
+    spdlog::info("showing {}", id.isEmpty() ? std::string("this computer") : id.toStdString());
+    if (settings_.shownMachine == id)
+        return;
+    settings_.shownMachine = id;
+    saveSettings();
+}
+
+void Dashboard::observeMachine(const QString& id, const services::MachineViewPtr& view)
+{
+    if (!view)
+        return;
+    machineViews_.insert(id, view);
+    for (const services::MachineEntry& m : settings_.machines) {
+        if (m.id == id && m.followInTray)
+            pressure_->observeMachine(id, m.name, *view);
+    }
+    updateTray();
+}
+
+void Dashboard::observeMachineState(const services::MachineState& state)
+{
+    const services::MachineState before = machineStates_.value(state.id, services::MachineState{state.id});
+    machineStates_.insert(state.id, state);
+    if (state.reach != before.reach) {
+        if (state.reach == services::MachineReach::Unreachable)
+            spdlog::warn("remote machine {} unreachable: {} (retrying in {} s)", state.id.toStdString(),
+                         services::safeDisplayText(state.error, 300).toStdString(), state.retryInSeconds);
+        else if (state.reach == services::MachineReach::Up)
+            spdlog::info("remote machine {} is up", state.id.toStdString());
+    }
+    updateTray();
+}
+
+std::vector<services::TrayMachineLevel> Dashboard::followedLevels() const
+{
+    std::vector<services::TrayMachineLevel> levels;
+    for (const services::MachineEntry& m : settings_.machines) {
+        if (!m.followInTray)
+            continue;
+        services::TrayMachineLevel level;
+        level.name = m.name;
+        const services::MachineState state = machineStates_.value(m.id, services::MachineState{m.id});
+        level.reachable = state.reach != services::MachineReach::Unreachable;
+        if (const services::MachineViewPtr view = machineViews_.value(m.id)) {
+            level.hasReading = true;
+            level.level = view->level.level;
+            level.reason = QString::fromStdString(view->level.reason);
+        }
+        levels.push_back(level);
+    }
+    return levels;
+}
+
+void Dashboard::maybeTakeScreenshot()
+{
+    if (options_.screenshotPath.isEmpty() || screenshotTaken_ ||
+        window_->snapshotsShown() < static_cast<std::size_t>(options_.screenshotAfter))
+        return;
+    // A remote machine shown: once its figures and its history are in.
+    if (window_->showingRemote() && (!remoteHistoryShown_ || !window_->shownMachineHasView()))
+        return;
+    takeScreenshot();
 }
 
 void Dashboard::createLauncher()
@@ -172,7 +305,7 @@ void Dashboard::createLauncher()
     // The job pool over every build, for the builds list: read once a second, off the GUI thread.
     auto* pool = new services::PoolWatcher(QString(), launcher_->runsDir(), this);
     connect(pool, &services::PoolWatcher::poolRead, window_.get(),
-            [this](const services::PoolView& view) { window_->builds()->setPool(view); });
+            [this](const services::PoolView& view) { window_->showPool(view); });
     pool->start();
     auto* panel = launcherPanel_ = new ui::LauncherPanel(launcher_.get());
     panel->setRecentProjects(launcher_->recentProjects());
@@ -331,7 +464,7 @@ void Dashboard::updateTray()
     guard.haveRunaway = guard_->hasBuildProcesses();
     const services::TrayLastBuild last{lastBuildTitle_,
                                        launcher_->state() == services::LauncherController::State::Idle};
-    if (tray_.update(snapshot_, pressure_->state(), guard, last) && desktop_)
+    if (tray_.update(snapshot_, pressure_->state(), guard, last, followedLevels()) && desktop_)
         desktop_->setTrayStatus(tray_.status());
 }
 
@@ -352,7 +485,7 @@ void Dashboard::runCommand(DesktopCommand command, bool checked)
         break;
     case DesktopCommand::StopRunawayBuilds:
         showDashboard();
-        window_->openStopBuildsDialog();
+        window_->openStopBuildsDialog(); // shows this computer: its builds are the ones offered
         break;
     case DesktopCommand::PauseBuilds:
         guard_->pauseBuilds();
@@ -468,6 +601,22 @@ void Dashboard::changeSettings(const services::DashboardSettings& settings)
     if (classifierChanged)
         sampling_->setClassifierOptions(classifierOptions(settings_));
     applyDesktopSettings();
+    if (remote_) {
+        remote_->setMachines(settings_.machines);
+        remote_->setShown(window_->shownMachine());
+        QStringList followed;
+        for (const services::MachineEntry& m : settings_.machines) {
+            if (m.followInTray)
+                followed << m.id;
+        }
+        pressure_->forgetMachinesExcept(followed);
+        for (auto it = machineViews_.begin(); it != machineViews_.end();) {
+            const bool kept = std::any_of(settings_.machines.begin(), settings_.machines.end(),
+                                          [&](const services::MachineEntry& m) { return m.id == it.key(); });
+            it = kept ? std::next(it) : machineViews_.erase(it);
+        }
+        updateTray();
+    }
 
     const QString problem = store_.save(settingsToSave());
     if (problem.isEmpty()) {

@@ -27,6 +27,9 @@ class ChartsPanel : public QWidget {
 
     void configure(double historySeconds, double intervalSeconds);
     void append(const Snapshot& snapshot);
+    // Replaces everything drawn with these snapshots (oldest first): a remote
+    // machine's history as its server kept it.
+    void showHistory(const std::vector<Snapshot>& snapshots);
     // Seconds of history shown; clamped to the history span.
     void setVisibleSpan(double seconds);
     double visibleSpan() const { return visibleSpan_; }
@@ -48,6 +51,10 @@ class ChartsPanel : public QWidget {
 
     // Redraws now rather than on the next event loop turn (screenshots, tests).
     void replotNow();
+
+  signals:
+    // The user chose another span in the box.
+    void visibleSpanChosen(double seconds);
 
   protected:
     void changeEvent(QEvent* event) override;

@@ -58,9 +58,23 @@ SummaryStrip::SummaryStrip(QWidget* parent) : QFrame(parent)
     layout->addWidget(pressureTile_.frame, 3);
     layout->addWidget(level_.frame, 3);
 
-    for (Tile* tile : {&ram_, &available_, &swap_, &pressureTile_, &level_})
+    clear(tr("waiting for the first sample"));
+}
+
+void SummaryStrip::clear(const QString& why)
+{
+    hasData_ = false;
+    hasLevel_ = false;
+    pressure_ = {};
+    budget_ = {};
+    last_ = {};
+    for (Tile* tile : {&ram_, &available_, &swap_, &pressureTile_, &level_}) {
         tile->value->setText(QStringLiteral("—"));
-    level_.detail->setText(tr("waiting for the first sample"));
+        tile->detail->clear();
+    }
+    available_.frame->setToolTip(QString());
+    ramBar_->setValue(0);
+    level_.detail->setText(why);
     applyLevelStyle();
 }
 
