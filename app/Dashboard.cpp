@@ -25,9 +25,90 @@
 #include <QTimer>
 
 #include <algorithm>
+#include <functional>
+#include <mutex>
 #include <spdlog/spdlog.h>
 
 namespace headroom::app {
+namespace {
+
+// The credential store, made the first time it is needed: asking the session
+// bus for a keyring costs a round trip and, on a desktop, touches the user's
+// keyring, which a dashboard with no remote machine never needs. Made on the
+// GUI thread in practice: at start when machines are configured, else when
+// the settings dialog first says where passwords are kept.
+class LazyCredentialStore : public services::CredentialStore {
+  public:
+    explicit LazyCredentialStore(std::function<std::unique_ptr<services::CredentialStore>()> make)
+        : make_(std::move(make))
+    {
+    }
+    QString describe() const override
+    {
+        services::CredentialStore* s = get();
+        return s ? s->describe() : QString();
+    }
+    QString store(const QString& id, const QString& secret) override
+    {
+        services::CredentialStore* s = get();
+        return s ? s->store(id, secret) : QStringLiteral("no place to keep passwords on this system");
+    }
+    std::optional<QString> lookup(const QString& id, QString* error) override
+    {
+        services::CredentialStore* s = get();
+        if (!s && error)
+            *error = QStringLiteral("no place to keep passwords on this system");
+        return s ? s->lookup(id, error) : std::nullopt;
+    }
+    QString remove(const QString& id) override
+    {
+        services::CredentialStore* s = get();
+        return s ? s->remove(id) : QString();
+    }
+    services::CredentialStore* get() const
+    {
+        const std::lock_guard lock(mutex_);
+        if (!made_) {
+            made_ = true;
+            store_ = make_();
+        }
+        return store_.get();
+    }
+
+  private:
+    std::function<std::unique_ptr<services::CredentialStore>()> make_;
+    mutable std::mutex mutex_;
+    mutable bool made_ = false;
+    mutable std::unique_ptr<services::CredentialStore> store_;
+};
+
+std::unique_ptr<services::CredentialStore> makeCredentialStore()
+{
+    // The desktop's keyring when one answers, else a file of Headroom's own
+    // that only the user can read.
+    QString whyNot;
+    std::unique_ptr<services::CredentialStore> store;
+#if defined(HEADROOM_FREEDESKTOP_NOTIFICATIONS)
+    store = makeSecretServiceStore(&whyNot);
+#else
+    whyNot = QStringLiteral("no Secret Service on this system");
+#endif
+    if (store) {
+        spdlog::info("passwords of remote machines in {}", store->describe().toStdString());
+        return store;
+    }
+    store = services::makeFileCredentialStore(services::defaultCredentialFilePath());
+    if (store)
+        spdlog::info("no desktop keyring ({}); passwords of remote machines in {}", whyNot.toStdString(),
+                     store->describe().toStdString());
+    else
+        spdlog::warn("no desktop keyring ({}) and no credentials file: passwords of remote machines cannot "
+                     "be kept",
+                     whyNot.toStdString());
+    return store;
+}
+
+} // namespace
 
 Dashboard::Dashboard(DashboardOptions options, std::unique_ptr<DesktopIntegration> desktop, QObject* parent)
     : QObject(parent), options_(std::move(options)),
@@ -150,26 +231,10 @@ Dashboard::~Dashboard()
 
 void Dashboard::createRemote()
 {
-    // Passwords of remote machines: the desktop's keyring when one answers,
-    // else a file of Headroom's own that only the user can read.
-    QString whyNot;
-#if defined(HEADROOM_FREEDESKTOP_NOTIFICATIONS)
-    credentials_ = makeSecretServiceStore(&whyNot);
-#else
-    whyNot = QStringLiteral("no Secret Service on this system");
-#endif
-    if (credentials_) {
-        spdlog::info("passwords of remote machines in {}", credentials_->describe().toStdString());
-    } else {
-        credentials_ = services::makeFileCredentialStore(services::defaultCredentialFilePath());
-        if (credentials_)
-            spdlog::info("no desktop keyring ({}); passwords of remote machines in {}", whyNot.toStdString(),
-                         credentials_->describe().toStdString());
-        else
-            spdlog::warn("no desktop keyring ({}) and no credentials file: remote machines' passwords "
-                         "cannot be kept",
-                         whyNot.toStdString());
-    }
+    auto lazy = std::make_shared<LazyCredentialStore>(&makeCredentialStore);
+    if (!settings_.machines.isEmpty())
+        lazy->get();
+    credentials_ = lazy;
     window_->setCredentialStore(credentials_);
 
     qRegisterMetaType<services::MachineViewPtr>();
@@ -234,9 +299,10 @@ void Dashboard::observeMachine(const QString& id, const services::MachineViewPtr
 
 void Dashboard::observeMachineState(const services::MachineState& state)
 {
-    const services::MachineState before = machineStates_.value(state.id, services::MachineState{state.id});
+    const auto before = machineStates_.constFind(state.id);
+    const bool changed = before == machineStates_.constEnd() || before->reach != state.reach;
     machineStates_.insert(state.id, state);
-    if (state.reach != before.reach) {
+    if (changed) {
         if (state.reach == services::MachineReach::Unreachable)
             spdlog::warn("remote machine {} unreachable: {} (retrying in {} s)", state.id.toStdString(),
                          services::safeDisplayText(state.error, 300).toStdString(), state.retryInSeconds);
@@ -254,8 +320,9 @@ std::vector<services::TrayMachineLevel> Dashboard::followedLevels() const
             continue;
         services::TrayMachineLevel level;
         level.name = m.name;
-        const services::MachineState state = machineStates_.value(m.id, services::MachineState{m.id});
-        level.reachable = state.reach != services::MachineReach::Unreachable;
+        const auto state = machineStates_.constFind(m.id);
+        level.reachable =
+            state == machineStates_.constEnd() || state->reach != services::MachineReach::Unreachable;
         if (const services::MachineViewPtr view = machineViews_.value(m.id)) {
             level.hasReading = true;
             level.level = view->level.level;

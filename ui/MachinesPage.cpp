@@ -82,10 +82,12 @@ MachinesPage::MachinesPage(QWidget* parent) : QWidget(parent)
 void MachinesPage::setCredentialStore(std::shared_ptr<services::CredentialStore> store)
 {
     store_ = std::move(store);
-    place_->setText(store_
-                        ? tr("Passwords are kept in %1, never in the settings file.").arg(store_->describe())
-                        : tr("No password store is available: machines that need a password cannot "
-                             "be shown."));
+    credentialPlace_ = store_ ? store_->describe() : QString();
+    if (credentialPlace_.isEmpty())
+        store_.reset();
+    place_->setText(store_ ? tr("Passwords are kept in %1, never in the settings file.").arg(credentialPlace_)
+                           : tr("No password store is available: machines that need a password cannot "
+                                "be shown."));
 }
 
 void MachinesPage::setMachines(const services::MachineList& machines)
@@ -141,8 +143,7 @@ MachineDialog* MachinesPage::editMachine(int row)
 MachineDialog* MachinesPage::openDialog(int row)
 {
     const MachineEntry machine = row >= 0 ? machines_[row] : MachineEntry{};
-    auto* dialog = new MachineDialog(machine, othersThan(row), store_ ? store_->describe() : QString(),
-                                     hasPassword(machine), this);
+    auto* dialog = new MachineDialog(machine, othersThan(row), credentialPlace_, hasPassword(machine), this);
     dialog->setAttribute(Qt::WA_DeleteOnClose);
     dialog->setWindowModality(Qt::WindowModal);
     connect(dialog, &QDialog::accepted, this, [this, dialog, row] {

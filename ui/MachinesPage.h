@@ -50,6 +50,7 @@ class MachinesPage : public QWidget {
     bool hasPassword(const services::MachineEntry& machine) const;
 
     std::shared_ptr<services::CredentialStore> store_;
+    QString credentialPlace_;
     services::MachineList machines_;
     QHash<QString, QString> secrets_; // machine id -> password to store ("" to forget)
     QSet<QString> forget_;            // ids of removed machines

@@ -755,7 +755,7 @@ void MainWindow::updateSwitcherItem(const QString& id)
     const int index = switcher_->findData(id);
     if (!m || index < 0)
         return;
-    const services::MachineState state = machineStates_.value(id, services::MachineState{id});
+    const services::MachineState state = stateOf(id);
     switcher_->setItemText(
         index, QStringLiteral("%1 · %2").arg(services::safeDisplayText(m->name, 80), reachWord(state.reach)));
     switcher_->setItemData(index,
@@ -854,6 +854,15 @@ void MainWindow::showRemoteView()
     updateBanner();
 }
 
+services::MachineState MainWindow::stateOf(const QString& id) const
+{
+    if (const auto it = machineStates_.constFind(id); it != machineStates_.constEnd())
+        return *it;
+    services::MachineState state;
+    state.id = id;
+    return state;
+}
+
 QString MainWindow::bannerText() const
 {
     return banner_->text();
@@ -869,7 +878,7 @@ void MainWindow::updateBanner()
     const QString source = m->kind == services::MachineEntry::Kind::Prometheus
                                ? tr("from Prometheus at %1").arg(url)
                                : tr("from the Headroom exporter at %1").arg(url);
-    const services::MachineState state = machineStates_.value(shown_, services::MachineState{shown_});
+    const services::MachineState state = stateOf(shown_);
     const services::MachineViewPtr view = machineViews_.value(shown_);
     const qint64 now = QDateTime::currentMSecsSinceEpoch();
     qint64 seenMs = state.lastSeenMs;

@@ -4,6 +4,7 @@
 #include "services/ActionRequest.h"
 #include "services/DashboardSettings.h"
 #include "services/MemoryLevel.h"
+#include "services/PoolWatcher.h"
 #include "services/SnapshotPtr.h"
 #include "services/remote/RemoteMachines.h"
 #include "ui/ActivityLog.h"
@@ -152,6 +153,7 @@ class MainWindow : public QMainWindow {
     const services::MachineEntry* machineEntry(const QString& id) const;
     void showRemoteView();
     void updateBanner();
+    services::MachineState stateOf(const QString& id) const;
 
     services::DashboardSettings settings_;
     services::SnapshotPtr snapshot_;
