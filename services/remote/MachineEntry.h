@@ -3,7 +3,6 @@
 
 #include <QList>
 #include <QString>
-#include <QStringList>
 
 namespace headroom::services {
 
@@ -25,16 +24,5 @@ struct MachineEntry {
 };
 
 using MachineList = QList<MachineEntry>;
-
-// [a-z0-9-], 1 to 40 characters: safe as a settings group, a keyring
-// attribute and a file name.
-bool isValidMachineId(const QString& id);
-// Empty when the entry can be used, else what is wrong with it, in words
-// ("the URL must start with http:// or https://"); the settings store skips
-// such an entry and the settings dialog refuses it.
-QString machineEntryProblem(const MachineEntry& entry);
-// An unused valid id made from a name: "Build box #2" -> "build-box-2",
-// with "-2", "-3", ... added when `taken` holds it already.
-QString machineIdFromName(const QString& name, const QStringList& taken);
 
 } // namespace headroom::services
