@@ -146,7 +146,6 @@ QString kindName(MachineEntry::Kind kind)
 MachineList readMachines(QSettings& ini, QStringList& warnings)
 {
     MachineList machines;
-    QStringList ids;
     const int count = ini.beginReadArray(QLatin1String(kMachinesArray));
     // A hand-edited size of a million must not make a million warnings.
     const int bounded = std::min(count, 200);
@@ -175,15 +174,14 @@ MachineList readMachines(QSettings& ini, QStringList& warnings)
             continue;
         }
         entry.followInTray = readFlag(ini, "followInTray", false, warnings);
-        if (const QString problem = machineEntryProblem(entry); !problem.isEmpty()) {
-            warnings << QStringLiteral("%1 is skipped: %2.").arg(where, problem);
+        // A CA file that is missing today must not drop the machine from the
+        // settings: the request says so each time instead.
+        MachineEntry checked = entry;
+        checked.caFile.clear();
+        if (const QString problem = validateMachine(checked, machines); !problem.isEmpty()) {
+            warnings << QStringLiteral("%1 is skipped: %2").arg(where, problem);
             continue;
         }
-        if (ids.contains(entry.id)) {
-            warnings << QStringLiteral("%1 is skipped: another machine has the same id.").arg(where);
-            continue;
-        }
-        ids << entry.id;
         machines << entry;
     }
     ini.endArray();

@@ -55,12 +55,12 @@ class TestPrometheusApi : public QObject {
         QCOMPARE(headroomInstantQuery("buildbox:9464"),
                  std::string(R"({__name__=~"headroom_.+",instance="buildbox:9464"})"));
         // A quote or a backslash cannot end the string early and add a matcher.
-        QCOMPARE(headroomInstantQuery(R"(a",job="x\)"),
-                 std::string(R"({__name__=~"headroom_.+",instance="a\",job=\"x\\"})"));
-        QCOMPARE(headroomInstantQuery("a\nb\x7f"), std::string(R"({__name__=~"headroom_.+",instance="a\x0Ab\x7F"})"));
-        QCOMPARE(headroomInstantQuery("bü"), std::string(R"({__name__=~"headroom_.+",instance="b\xC3\xBC"})"));
+        QCOMPARE(headroomInstantQuery("a\",job=\"x\\"),
+                 std::string("{__name__=~\"headroom_.+\",instance=\"a\\\",job=\\\"x\\\\\"}"));
+        QCOMPARE(headroomInstantQuery("a\nb\x7f"), std::string("{__name__=~\"headroom_.+\",instance=\"a\\x0Ab\\x7F\"}"));
+        QCOMPARE(headroomInstantQuery("bü"), std::string("{__name__=~\"headroom_.+\",instance=\"b\\xC3\\xBC\"}"));
         QCOMPARE(familyQuery("headroom_memory_used_bytes", "h\"1"),
-                 std::string(R"(headroom_memory_used_bytes{instance="h\"1"})"));
+                 std::string("headroom_memory_used_bytes{instance=\"h\\\"1\"}"));
     }
 
     void urlEncodeKeepsOnlyUnreserved()
@@ -117,7 +117,7 @@ class TestPrometheusApi : public QObject {
     void serverErrorIsSaidInItsWords()
     {
         const auto read = parsePrometheusVector(
-            R"({"status":"error","errorType":"bad_data","error":"invalid parameter \"query\": 1:2: parse error"})");
+            "{\"status\":\"error\",\"errorType\":\"bad_data\",\"error\":\"invalid parameter \\\"query\\\": 1:2: parse error\"}");
         QVERIFY(!read.ok());
         QCOMPARE(read.error(), std::string(R"(answered with an error (bad_data): invalid parameter "query": 1:2: parse error)"));
         const auto bare = parsePrometheusMatrix(R"({"status":"error"})");

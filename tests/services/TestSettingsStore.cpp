@@ -9,10 +9,7 @@
 
 using headroom::services::CustomPreset;
 using headroom::services::DashboardSettings;
-using headroom::services::isValidMachineId;
-using headroom::services::machineEntryProblem;
 using headroom::services::MachineEntry;
-using headroom::services::machineIdFromName;
 using headroom::services::SettingsStore;
 
 namespace {
@@ -350,13 +347,17 @@ class TestSettingsStore : public QObject {
         QCOMPARE(loaded.settings.shownMachine, QString());
         const QString words = loaded.warnings.join('\n');
         QCOMPARE(loaded.warnings.size(), 8);
-        QVERIFY2(words.contains(QStringLiteral("Remote machine 1 (\"Bad Id\") is skipped: its id must be")), qPrintable(words));
-        QVERIFY2(words.contains(QStringLiteral("Remote machine 2 (\"ok-1\") has a password in the settings file")), qPrintable(words));
-        QVERIFY(words.contains(QStringLiteral("Remote machine 3 (\"noinst\") is skipped: a Prometheus machine needs the instance")));
-        QVERIFY(words.contains(QStringLiteral("Remote machine 4 (\"ftp\") is skipped: the URL must start with http:// or https://")));
-        QVERIFY(words.contains(QStringLiteral("Remote machine 5 (\"ok-1\") is skipped: another machine has the same id")));
+        QVERIFY2(words.contains(QStringLiteral("Remote machine 1 (\"Bad Id\") is skipped: The machine's id")),
+                 qPrintable(words));
+        QVERIFY2(words.contains(QStringLiteral("Remote machine 2 (\"ok-1\") has a password in the settings file")),
+                 qPrintable(words));
+        QVERIFY(words.contains(QStringLiteral("Remote machine 3 (\"noinst\") is skipped: Enter the instance label")));
+        QVERIFY(words.contains(
+            QStringLiteral("Remote machine 4 (\"ftp\") is skipped: The URL must start with http:// or https://")));
+        QVERIFY(words.contains(
+            QStringLiteral("Remote machine 5 (\"ok-1\") is skipped: Another machine already has the id")));
         QVERIFY(words.contains(QStringLiteral("Remote machine 6 (\"odd\") is skipped: its kind \"snmp\"")));
-        QVERIFY(words.contains(QStringLiteral("Remote machine 7 (\"noname\") is skipped: it needs a name")));
+        QVERIFY(words.contains(QStringLiteral("Remote machine 7 (\"noname\") is skipped: Give the machine a name")));
         QVERIFY(words.contains(QStringLiteral("The shown machine \"gone\" is not among the remote machines")));
 
         // The password is never written back.
@@ -364,45 +365,6 @@ class TestSettingsStore : public QObject {
         QCOMPARE(store.save(loaded.settings), QString());
         QVERIFY(!read(path).contains("hunter2"));
         QVERIFY(!read(path).contains("password"));
-    }
-
-    void machineEntriesAreChecked()
-    {
-        MachineEntry entry;
-        entry.id = QStringLiteral("build-box-2");
-        entry.name = QStringLiteral("Build box");
-        entry.url = QStringLiteral("http://prom:9090");
-        entry.instance = QStringLiteral("buildbox:9464");
-        QCOMPARE(machineEntryProblem(entry), QString());
-        entry.username = QStringLiteral("a:b");
-        QVERIFY(machineEntryProblem(entry).contains(QStringLiteral("':'")));
-        entry.username.clear();
-        entry.url = QStringLiteral("http://u:pw@prom:9090");
-        QVERIFY(machineEntryProblem(entry).contains(QStringLiteral("must not hold a user")));
-        entry.url = QStringLiteral("prom:9090");
-        QVERIFY(machineEntryProblem(entry).contains(QStringLiteral("http://")));
-        entry.url = QStringLiteral("https://");
-        QVERIFY(!machineEntryProblem(entry).isEmpty());
-        entry.url = QStringLiteral("https://prom");
-        entry.instance.clear();
-        QVERIFY(machineEntryProblem(entry).contains(QStringLiteral("instance")));
-        entry.kind = MachineEntry::Kind::Exporter;
-        QCOMPARE(machineEntryProblem(entry), QString());
-
-        QVERIFY(isValidMachineId(QStringLiteral("a")));
-        QVERIFY(isValidMachineId(QString(40, QLatin1Char('a'))));
-        QVERIFY(!isValidMachineId(QString(41, QLatin1Char('a'))));
-        QVERIFY(!isValidMachineId(QString()));
-        QVERIFY(!isValidMachineId(QStringLiteral("A")));
-        QVERIFY(!isValidMachineId(QStringLiteral("a/b")));
-        QVERIFY(!isValidMachineId(QStringLiteral("a_b")));
-
-        QCOMPARE(machineIdFromName(QStringLiteral("Build box #2"), {}), QStringLiteral("build-box-2"));
-        QCOMPARE(machineIdFromName(QStringLiteral("Büild"), {QStringLiteral("build")}), QStringLiteral("build-2"));
-        QCOMPARE(machineIdFromName(QStringLiteral("!!!"), {}), QStringLiteral("machine"));
-        const QString longId = machineIdFromName(QString(100, QLatin1Char('x')), {});
-        QVERIFY(isValidMachineId(longId));
-        QVERIFY(isValidMachineId(machineIdFromName(QString(100, QLatin1Char('x')), {longId})));
     }
 
     void machineChangesAreDescribed()
