@@ -45,7 +45,9 @@ qint64 nowMs() { return QDateTime::currentMSecsSinceEpoch(); }
 // "buildbox:9464": how a person names the machine in an error.
 QString whereOf(const QUrl& url)
 {
-    return safeDisplayText(url.authority(QUrl::RemoveUserInfo), 200);
+    const QString host = url.host();
+    const QString shown = host.contains(QLatin1Char(':')) ? QLatin1Char('[') + host + QLatin1Char(']') : host;
+    return safeDisplayText(url.port() >= 0 ? shown + QLatin1Char(':') + QString::number(url.port()) : shown, 200);
 }
 
 QString secondsText(double seconds)
