@@ -99,8 +99,10 @@ class HttpServer : public QObject {
                 const QByteArray chunk(1 << 20, 'j');
                 for (qint64 sent = 0; sent < reply.junkBytes; sent += chunk.size())
                     socket->write(chunk);
-                connect(socket, &QTcpSocket::disconnected, this, [this, socket] {
-                    if (socket->bytesToWrite() > 0)
+                auto written = std::make_shared<qint64>(-qint64(head.size() + 2));
+                connect(socket, &QTcpSocket::bytesWritten, this, [written](qint64 n) { *written += n; });
+                connect(socket, &QTcpSocket::disconnected, this, [this, written, total = reply.junkBytes] {
+                    if (*written < total)
                         ++disconnectedEarly;
                 });
             } else {
