@@ -14,6 +14,8 @@
 #include "services/SamplingService.h"
 #include "services/TrayPresenter.h"
 #include "services/launcher/LauncherController.h"
+#include "ui/BuildsModel.h"
+#include "ui/BuildsPanel.h"
 #include "ui/ChartsPanel.h"
 #include "ui/MainWindow.h"
 #include "ui/launcher/LauncherPanel.h"
@@ -22,6 +24,7 @@
 #include <QDir>
 #include <QFileInfo>
 #include <QImage>
+#include <QLabel>
 #include <QTimer>
 
 #include <algorithm>
@@ -701,6 +704,21 @@ void Dashboard::takeScreenshot()
     screenshotTaken_ = true;
     // Let the last snapshot's layout and queued replots settle first.
     QTimer::singleShot(50, this, [this] {
+        if (window_->showingRemote()) {
+            // What the picture shows, in words, for whoever checks it without eyes.
+            spdlog::info("shown: {}", window_->bannerText().toStdString());
+            const auto* available = window_->findChild<QLabel*>(QStringLiteral("availableValue"));
+            const auto* level = window_->findChild<QLabel*>(QStringLiteral("levelValue"));
+            spdlog::info("summary: available {} · level {}",
+                         available ? available->text().toStdString() : "?",
+                         level ? level->text().toStdString() : "?");
+            const ui::BuildsModel* builds = window_->builds()->model();
+            for (int row = 0; row < builds->rowCount(); ++row)
+                spdlog::info("build row: {} · {}",
+                             builds->index(row, ui::BuildsModel::Build).data().toString().toStdString(),
+                             builds->index(row, ui::BuildsModel::Memory).data().toString().toStdString());
+            spdlog::info("chart points: {}", window_->remoteCharts()->history().points().size());
+        }
         const QImage image = window_->renderImage();
         const bool saved = !image.isNull() && image.save(options_.screenshotPath, "PNG");
         if (saved)
