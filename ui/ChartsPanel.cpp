@@ -166,6 +166,16 @@ void ChartsPanel::setVisibleSpan(double seconds)
         chart->refresh(true);
 }
 
+double ChartsPanel::spanCovering(double seconds) const
+{
+    for (int i = 0; i < spanBox_->count(); ++i) {
+        const double span = spanBox_->itemData(i).toDouble();
+        if (span + 1e-6 >= seconds)
+            return span;
+    }
+    return history_.spanSeconds();
+}
+
 void ChartsPanel::styleGraphs()
 {
     const QPalette pal = palette();

@@ -33,6 +33,8 @@ class ChartsPanel : public QWidget {
     // Seconds of history shown; clamped to the history span.
     void setVisibleSpan(double seconds);
     double visibleSpan() const { return visibleSpan_; }
+    // The shortest span the box offers that shows `seconds` of history.
+    double spanCovering(double seconds) const;
     // The memory chart's y axis: 0 to all of RAM, or zoomed to the values shown.
     void setMemoryFitToData(bool fit);
     bool memoryFitToData() const { return memoryFit_; }

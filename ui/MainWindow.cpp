@@ -932,8 +932,18 @@ void MainWindow::showMachineHistory(const QString& id, const services::MachineHi
 {
     if (!history || id != shown_ || id.isEmpty())
         return;
+    const bool first = !shownHistory_;
     shownHistory_ = history;
     remoteCharts_->showHistory(*history);
+    // A machine that has been watched for a minute only: that minute fills the
+    // charts rather than a sliver at their right edge. The span asked of the
+    // server stays the one chosen; only a longer choice refetches.
+    if (first && history->size() >= 2) {
+        const double extent = static_cast<double>(history->back().wallMs - history->front().wallMs) / 1000.0;
+        const double fit = remoteCharts_->spanCovering(extent);
+        if (fit < remoteCharts_->visibleSpan())
+            remoteCharts_->setVisibleSpan(fit);
+    }
     // The reading newer than the history's end stays drawn.
     if (const services::MachineViewPtr view = machineViews_.value(id))
         showRemoteView();

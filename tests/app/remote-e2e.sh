@@ -110,7 +110,7 @@ prometheus_has_build() {
 wait_for "$CHECK_SECONDS" exporter_has_build || fail "the exporter on 127.0.0.1:$export_port shows no cargo build"
 wait_for "$CHECK_SECONDS" prometheus_has_build ||
     fail "Prometheus on 127.0.0.1:$prom_port has no build series of instance 127.0.0.1:$export_port"
-sleep 3 # a few more scrapes, so the charts have a line to draw
+sleep 8 # more scrapes, so the charts have lines to draw
 say "Prometheus has the build's series"
 
 # -- the dashboard, showing that machine --------------------------------------
