@@ -665,7 +665,8 @@ QByteArray MainWindow::saveLayout() const
     QByteArray layout;
     QDataStream out(&layout, QIODevice::WriteOnly);
     out << quint32(1) << saveGeometry() << saveState() << mainSplitter_->saveState()
-        << lowerSplitter_->saveState() << sideSplitter_->saveState()
+        << lowerSplitter_->saveState()
+        << (localSideSplit_.isEmpty() ? sideSplitter_->saveState() : localSideSplit_)
         << processes_->view()->header()->saveState() << builds_->view()->header()->saveState()
         << charts_->visibleSpan() << processes_->treeMode() << charts_->memoryFitToData();
     return layout;
@@ -784,6 +785,9 @@ void MainWindow::showMachine(const QString& requested)
             chartsStack_->setCurrentWidget(charts_);
             processStack_->setCurrentWidget(processes_);
             builds_->setReadOnly(false);
+            if (!localSideSplit_.isEmpty())
+                sideSplitter_->restoreState(localSideSplit_);
+            localSideSplit_.clear();
             if (snapshot_) {
                 summary_->showMemory(snapshot_->memory, snapshot_->budget);
                 summary_->showPressure(pressure_);
@@ -795,6 +799,13 @@ void MainWindow::showMachine(const QString& requested)
         } else {
             shownHistory_.reset();
             remoteCharts_->showHistory({});
+            // Builds are all there is to see of another machine's processes:
+            // they get most of the side, the activity log the rest.
+            if (localSideSplit_.isEmpty()) {
+                localSideSplit_ = sideSplitter_->saveState();
+                const int total = std::max(100, sideSplitter_->height());
+                sideSplitter_->setSizes({total * 4 / 5, total / 5});
+            }
             chartsStack_->setCurrentWidget(remoteCharts_);
             processStack_->setCurrentWidget(processNote_);
             banner_->show();

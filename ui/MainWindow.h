@@ -196,6 +196,7 @@ class MainWindow : public QMainWindow {
     QStackedWidget* chartsStack_ = nullptr;
     QStackedWidget* processStack_ = nullptr;
     QLabel* processNote_ = nullptr;
+    QByteArray localSideSplit_; // the builds/activity split this machine's view had
 
     QAction* actions_[4][2] = {};
     QAction* stopRunaway_ = nullptr;
