@@ -87,7 +87,9 @@ MachineDialog::MachineDialog(const MachineEntry& machine, const services::Machin
     auto* caRow = new QHBoxLayout;
     caRow->addWidget(caFile_, 1);
     caRow->addWidget(browseCa_);
-    form->addRow(tr("Extra &CA certificate:"), caRow);
+    auto* caLabel = new QLabel(tr("Extra &CA certificate:"), this);
+    caLabel->setBuddy(caFile_);
+    form->addRow(caLabel, caRow);
 
     follow_ = new QCheckBox(tr("&Tray and notifications follow this machine"), this);
     follow_->setObjectName(QStringLiteral("machineFollow"));

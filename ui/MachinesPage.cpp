@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "ui/MachinesPage.h"
 
+#include "services/SafeDisplayText.h"
 #include "ui/MachineDialog.h"
 
 #include <QHBoxLayout>
@@ -22,7 +23,7 @@ QString describe(const MachineEntry& m)
                         : QObject::tr("Headroom exporter at %1").arg(m.url);
     if (m.followInTray)
         where += QObject::tr(" · followed in the tray");
-    return QStringLiteral("%1 — %2").arg(m.name, where);
+    return services::safeDisplayText(QStringLiteral("%1 — %2").arg(m.name, where), 400);
 }
 
 } // namespace
