@@ -31,6 +31,8 @@ test_packages=(
     dpkg-dev desktop-file-utils appstream
     # GNU make as a jobserver client of the job pool.
     make
+    # `headroom export` scraped by a real Prometheus and read by node_exporter.
+    prometheus prometheus-node-exporter
 )
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
