@@ -55,10 +55,11 @@ HttpReply parseReply(const QByteArray& raw)
 }
 
 // Sends `request` as it is and reads until the server closes.
-HttpReply exchange(quint16 port, const QByteArray& request, int timeoutMs = 5000)
+HttpReply exchange(quint16 port, const QByteArray& request, int timeoutMs = 5000,
+                   const QHostAddress& host = QHostAddress(QHostAddress::LocalHost))
 {
     QTcpSocket socket;
-    socket.connectToHost(QHostAddress::LocalHost, port);
+    socket.connectToHost(host, port);
     if (!socket.waitForConnected(timeoutMs))
         return {};
     socket.write(request);
@@ -443,6 +444,30 @@ class TestMetricsExport : public QObject {
         QCOMPARE(writer.exitCode(), 0);
         // Nothing left behind but the file itself.
         QCOMPARE(QDir(textDir).entryList(QDir::Files), QStringList{"headroom.prom"});
+    }
+
+    void servesIPv6()
+    {
+        QTcpServer probe;
+        if (!probe.listen(QHostAddress::LocalHostIPv6, 0))
+            QSKIP("this machine has no IPv6 loopback");
+        probe.close();
+        QProcess v6;
+        QVERIFY(startExporter(v6, {"--listen", "[::1]:0"}));
+        QByteArray said;
+        QTRY_VERIFY_WITH_TIMEOUT((said += v6.readAllStandardOutput()).contains("/metrics"), 3000);
+        // "Serving metrics on http://[::1]:PORT/metrics": port 0 asks for a free one.
+        const QByteArray address = said.mid(said.indexOf("[::1]:") + 6);
+        const quint16 port = quint16(address.left(address.indexOf('/')).toUInt());
+        QVERIFY2(port != 0, said.constData());
+        const HttpReply reply = exchange(port, "GET /metrics HTTP/1.1\r\nHost: [::1]\r\n\r\n", 5000,
+                                         QHostAddress(QHostAddress::LocalHostIPv6));
+        QCOMPARE(reply.status, 200);
+        QVERIFY(reply.body.contains("headroom_memory_total_bytes"));
+        // Loopback only: not on the IPv4 side.
+        QCOMPARE(exchange(port, "GET / HTTP/1.1\r\n\r\n", 500).status, 0);
+        stopProcess(v6);
+        QCOMPARE(v6.exitCode(), 0);
     }
 
     void printsOnce()
