@@ -31,9 +31,10 @@ test_packages=(
     dpkg-dev desktop-file-utils appstream
     # GNU make as a jobserver client of the job pool.
     make
-    # The remote machines: a real keyring for the Secret Service store, a real
-    # Prometheus for the range queries.
-    gnome-keyring prometheus
+    # The remote machines: a real keyring for the Secret Service store; a real
+    # Prometheus for the range queries and to scrape `headroom export`, a real
+    # node_exporter to read its textfile.
+    gnome-keyring prometheus prometheus-node-exporter
 )
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
