@@ -3,17 +3,20 @@
 // string escaping, percent-encoding) and the answers it reads, including the
 // hostile ones: HTML login pages, errors from the server, wrong result
 // types, bodies over the limits, NaN and infinities.
+#include "headroom/MachineMetrics.h"
 #include "headroom/PrometheusApi.h"
 
 #include <QtTest>
 
 #include <cmath>
+#include <fstream>
+#include <sstream>
 
 using namespace headroom;
 
 namespace {
 
-// As a real Prometheus 2.x answers /api/v1/query (recorded, then trimmed).
+// Shaped as Prometheus answers /api/v1/query, with the edge cases added.
 const char* kVector = R"({"status":"success","data":{"resultType":"vector","result":[
  {"metric":{"__name__":"headroom_memory_used_bytes","instance":"buildbox:9464","job":"headroom"},
   "value":[1764751234.567,"8589934592"]},
@@ -33,6 +36,16 @@ const char* kMatrix = R"({"status":"success","data":{"resultType":"matrix","resu
  {"metric":{"__name__":"headroom_role_resident_bytes","instance":"b:9464","job":"headroom","role":"linker"},
   "values":[[1764751215,"42"]]}
 ]}})";
+
+// Answers of a real Prometheus 2.42 scraping a real `headroom export` every
+// second, recorded with curl (workspace paths renamed).
+std::string recorded(const char* name)
+{
+    std::ifstream in(std::string(HEADROOM_TEST_DATA) + "/prometheus/" + name, std::ios::binary);
+    std::stringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
 
 std::string vectorOf(int results)
 {
@@ -223,6 +236,52 @@ class TestPrometheusApi : public QObject {
             limits);
         QVERIFY(!labels.ok());
         QVERIFY2(labels.error().find("more than 2 labels") != std::string::npos, labels.error().c_str());
+    }
+
+    void recordedAnswersAreRead()
+    {
+        const auto vector = parsePrometheusVector(recorded("vector.json"));
+        QVERIFY2(vector.ok(), vector.error().c_str());
+        QCOMPARE(vector->size(), std::size_t(43));
+        bool sawTotal = false;
+        for (const MetricSample& sample : vector.value()) {
+            QCOMPARE(sample.label("instance"), std::string_view("127.0.0.1:19464"));
+            QCOMPARE(sample.timestampMs.value_or(0), std::int64_t(1796288192677));
+            if (sample.name == metric::kMemoryTotal) {
+                sawTotal = true;
+                QCOMPARE(sample.value, 25275990016.0);
+            }
+        }
+        QVERIFY(sawTotal);
+        // The machine reads back from Prometheus's answer as from the exporter's text.
+        const auto view = machineViewFromSamples(vector.value());
+        QVERIFY2(view.ok(), view.error().c_str());
+        QCOMPARE(view->hostname, std::string("vm"));
+        QCOMPARE(view->snapshot.memory.total, std::uint64_t(25275990016));
+        QCOMPARE(view->snapshot.memory.used, std::uint64_t(2259140608));
+        QCOMPARE(view->level.level, PressureLevel::Normal);
+        QCOMPARE(view->snapshot.builds.size(), std::size_t(2));
+
+        std::vector<MetricSeries> all;
+        for (const char* name : {"range-headroom_memory_used_bytes.json", "range-headroom_role_resident_bytes.json",
+                                 "range-headroom_level.json"}) {
+            auto series = parsePrometheusMatrix(recorded(name));
+            QVERIFY2(series.ok(), series.error().c_str());
+            QVERIFY(!series->empty());
+            for (MetricSeries& one : series.value()) {
+                QCOMPARE(one.points.size(), std::size_t(4));
+                all.push_back(std::move(one));
+            }
+        }
+        QCOMPARE(all.front().points.front(), std::make_pair(std::int64_t(1796288189000), 2101395456.0));
+        const std::vector<Snapshot> history = machineHistoryFromSeries(all);
+        QCOMPARE(history.size(), std::size_t(4));
+        QCOMPARE(history.back().memory.used, std::uint64_t(2280665088));
+
+        const auto error = parsePrometheusVector(recorded("error.json"));
+        QVERIFY(!error.ok());
+        QCOMPARE(error.error(), std::string("answered with an error (bad_data): invalid parameter \"query\": 1:5: "
+                                            "parse error: unclosed left parenthesis"));
     }
 
     void fullAnswerIsRead()
