@@ -154,7 +154,8 @@ MachineList readMachines(QSettings& ini, QStringList& warnings)
         MachineEntry entry;
         entry.id = ini.value(QStringLiteral("id")).toString().trimmed();
         entry.name = ini.value(QStringLiteral("name")).toString().trimmed();
-        const QString kind = ini.value(QStringLiteral("kind"), QStringLiteral("prometheus")).toString().trimmed();
+        const QString kind =
+            ini.value(QStringLiteral("kind"), QStringLiteral("prometheus")).toString().trimmed();
         entry.url = ini.value(QStringLiteral("url")).toString().trimmed();
         entry.instance = ini.value(QStringLiteral("instance")).toString().trimmed();
         entry.username = ini.value(QStringLiteral("username")).toString();

@@ -70,8 +70,10 @@ class TestPrometheusApi : public QObject {
         // A quote or a backslash cannot end the string early and add a matcher.
         QCOMPARE(headroomInstantQuery("a\",job=\"x\\"),
                  std::string("{__name__=~\"headroom_.+\",instance=\"a\\\",job=\\\"x\\\\\"}"));
-        QCOMPARE(headroomInstantQuery("a\nb\x7f"), std::string("{__name__=~\"headroom_.+\",instance=\"a\\x0Ab\\x7F\"}"));
-        QCOMPARE(headroomInstantQuery("bü"), std::string("{__name__=~\"headroom_.+\",instance=\"b\\xC3\\xBC\"}"));
+        QCOMPARE(headroomInstantQuery("a\nb\x7f"),
+                 std::string("{__name__=~\"headroom_.+\",instance=\"a\\x0Ab\\x7F\"}"));
+        QCOMPARE(headroomInstantQuery("bü"),
+                 std::string("{__name__=~\"headroom_.+\",instance=\"b\\xC3\\xBC\"}"));
         QCOMPARE(familyQuery("headroom_memory_used_bytes", "h\"1"),
                  std::string("headroom_memory_used_bytes{instance=\"h\\\"1\"}"));
     }
@@ -107,7 +109,8 @@ class TestPrometheusApi : public QObject {
 
     void emptyVectorIsNoSamples()
     {
-        const auto read = parsePrometheusVector(R"({"status":"success","data":{"resultType":"vector","result":[]}})");
+        const auto read =
+            parsePrometheusVector(R"({"status":"success","data":{"resultType":"vector","result":[]}})");
         QVERIFY(read.ok());
         QVERIFY(read->empty());
     }
@@ -129,10 +132,12 @@ class TestPrometheusApi : public QObject {
 
     void serverErrorIsSaidInItsWords()
     {
-        const auto read = parsePrometheusVector(
-            "{\"status\":\"error\",\"errorType\":\"bad_data\",\"error\":\"invalid parameter \\\"query\\\": 1:2: parse error\"}");
+        const auto read = parsePrometheusVector("{\"status\":\"error\",\"errorType\":\"bad_data\",\"error\":"
+                                                "\"invalid parameter \\\"query\\\": 1:2: parse error\"}");
         QVERIFY(!read.ok());
-        QCOMPARE(read.error(), std::string(R"(answered with an error (bad_data): invalid parameter "query": 1:2: parse error)"));
+        QCOMPARE(
+            read.error(),
+            std::string(R"(answered with an error (bad_data): invalid parameter "query": 1:2: parse error)"));
         const auto bare = parsePrometheusMatrix(R"({"status":"error"})");
         QCOMPARE(bare.error(), std::string("answered with an error"));
     }
@@ -150,30 +155,38 @@ class TestPrometheusApi : public QObject {
         QTest::newRow("array") << QByteArray("[1,2]") << "is not JSON";
         QTest::newRow("no status") << QByteArray(R"({"data":{}})") << "no \"status\"";
         QTest::newRow("no data") << QByteArray(R"({"status":"success"})") << "without \"data\"";
-        QTest::newRow("scalar") << QByteArray(R"({"status":"success","data":{"resultType":"scalar","result":[1,"2"]}})")
-                                << "answered with a scalar where a vector was asked for";
-        QTest::newRow("matrix") << QByteArray(R"({"status":"success","data":{"resultType":"matrix","result":[]}})")
+        QTest::newRow("scalar")
+            << QByteArray(R"({"status":"success","data":{"resultType":"scalar","result":[1,"2"]}})")
+            << "answered with a scalar where a vector was asked for";
+        QTest::newRow("matrix") << QByteArray(
+                                       R"({"status":"success","data":{"resultType":"matrix","result":[]}})")
                                 << "answered with a matrix where a vector was asked for";
         QTest::newRow("result not list")
             << QByteArray(R"({"status":"success","data":{"resultType":"vector","result":{}}})")
             << "without a \"result\" list";
         QTest::newRow("value a number")
-            << QByteArray(R"({"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1,1]}]}})")
+            << QByteArray(
+                   R"({"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1,1]}]}})")
             << "malformed value in result 1";
         QTest::newRow("value words")
-            << QByteArray(R"({"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1,"12abc"]}]}})")
+            << QByteArray(
+                   R"({"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1,"12abc"]}]}})")
             << "malformed value in result 1";
         QTest::newRow("timestamp string")
-            << QByteArray(R"({"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":["1","1"]}]}})")
+            << QByteArray(
+                   R"({"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":["1","1"]}]}})")
             << "malformed timestamp";
         QTest::newRow("timestamp huge")
-            << QByteArray(R"({"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1e300,"1"]}]}})")
+            << QByteArray(
+                   R"({"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1e300,"1"]}]}})")
             << "malformed timestamp";
         QTest::newRow("label not string")
-            << QByteArray(R"({"status":"success","data":{"resultType":"vector","result":[{"metric":{"a":1},"value":[1,"1"]}]}})")
+            << QByteArray(
+                   R"({"status":"success","data":{"resultType":"vector","result":[{"metric":{"a":1},"value":[1,"1"]}]}})")
             << "malformed metric";
         QTest::newRow("no metric")
-            << QByteArray(R"({"status":"success","data":{"resultType":"vector","result":[{"value":[1,"1"]}]}})")
+            << QByteArray(
+                   R"({"status":"success","data":{"resultType":"vector","result":[{"value":[1,"1"]}]}})")
             << "malformed metric";
         QTest::newRow("deep") << QByteArray(R"({"status":)") + QByteArray(100000, '[') << "nested too deeply";
         QTest::newRow("bad utf8") << QByteArray("{\"status\":\"su\xff\"}") << "is not JSON";
@@ -195,8 +208,8 @@ class TestPrometheusApi : public QObject {
             R"({"status":"success","data":{"resultType":"matrix","result":[{"metric":{},"values":[[1,"1"],[2]]}]}})");
         QVERIFY(!read.ok());
         QVERIFY2(read.error().find("malformed value in result 1") != std::string::npos, read.error().c_str());
-        const auto vector = parsePrometheusMatrix(
-            R"({"status":"success","data":{"resultType":"vector","result":[]}})");
+        const auto vector =
+            parsePrometheusMatrix(R"({"status":"success","data":{"resultType":"vector","result":[]}})");
         QVERIFY(!vector.ok());
         QVERIFY(vector.error().find("a vector where a matrix") != std::string::npos);
     }
@@ -223,14 +236,16 @@ class TestPrometheusApi : public QObject {
         limits.maxBytes = 100;
         const auto large = parsePrometheusVector(vectorOf(5), limits);
         QVERIFY(!large.ok());
-        QVERIFY2(large.error().find("answered with more than 1 MiB") != std::string::npos, large.error().c_str());
+        QVERIFY2(large.error().find("answered with more than 1 MiB") != std::string::npos,
+                 large.error().c_str());
 
         limits = {};
         limits.maxLabelsPerSample = 2;
-        QVERIFY(parsePrometheusVector(
-                    R"({"status":"success","data":{"resultType":"vector","result":[{"metric":{"__name__":"x","a":"1","b":"2"},"value":[1,"1"]}]}})",
-                    limits)
-                    .ok());
+        QVERIFY(
+            parsePrometheusVector(
+                R"({"status":"success","data":{"resultType":"vector","result":[{"metric":{"__name__":"x","a":"1","b":"2"},"value":[1,"1"]}]}})",
+                limits)
+                .ok());
         const auto labels = parsePrometheusVector(
             R"({"status":"success","data":{"resultType":"vector","result":[{"metric":{"a":"1","b":"2","c":"3"},"value":[1,"1"]}]}})",
             limits);
@@ -263,8 +278,8 @@ class TestPrometheusApi : public QObject {
         QCOMPARE(view->snapshot.builds.size(), std::size_t(2));
 
         std::vector<MetricSeries> all;
-        for (const char* name : {"range-headroom_memory_used_bytes.json", "range-headroom_role_resident_bytes.json",
-                                 "range-headroom_level.json"}) {
+        for (const char* name : {"range-headroom_memory_used_bytes.json",
+                                 "range-headroom_role_resident_bytes.json", "range-headroom_level.json"}) {
             auto series = parsePrometheusMatrix(recorded(name));
             QVERIFY2(series.ok(), series.error().c_str());
             QVERIFY(!series->empty());
@@ -280,8 +295,9 @@ class TestPrometheusApi : public QObject {
 
         const auto error = parsePrometheusVector(recorded("error.json"));
         QVERIFY(!error.ok());
-        QCOMPARE(error.error(), std::string("answered with an error (bad_data): invalid parameter \"query\": 1:5: "
-                                            "parse error: unclosed left parenthesis"));
+        QCOMPARE(error.error(),
+                 std::string("answered with an error (bad_data): invalid parameter \"query\": 1:5: "
+                             "parse error: unclosed left parenthesis"));
     }
 
     void fullAnswerIsRead()
