@@ -32,8 +32,8 @@ test_packages=(
     # GNU make as a jobserver client of the job pool.
     make
     # The remote machines: a real keyring for the Secret Service store, a real
-    # Prometheus for the range queries.
-    gnome-keyring prometheus
+    # Prometheus for the range queries, openssl for a test server's certificate.
+    gnome-keyring prometheus openssl
 )
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }

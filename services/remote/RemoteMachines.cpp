@@ -105,8 +105,6 @@ class RemoteWorker : public QObject {
         abortHistory();
     }
 
-    void start() { network_ = new QNetworkAccessManager(this); }
-
     void setMachines(const MachineList& list)
     {
         std::map<QString, MachineEntry> wanted;
@@ -135,6 +133,10 @@ class RemoteWorker : public QObject {
                 continue;
             Machine& machine = machines_[id];
             machine.entry = entry;
+            // A manager of its own: Qt shares connections (and the TLS settings
+            // they were made with) between requests to one host and port, and
+            // another machine's CA or credentials must never apply to this one.
+            machine.network = new QNetworkAccessManager(this);
             machine.timer = new QTimer(this);
             machine.timer->setSingleShot(true);
             connect(machine.timer, &QTimer::timeout, this, [this, id = id] { poll(id); });
@@ -196,6 +198,7 @@ class RemoteWorker : public QObject {
 
     struct Machine {
         MachineEntry entry;
+        QNetworkAccessManager* network = nullptr;
         QTimer* timer = nullptr;
         Request request;
         MachineState state;
@@ -211,6 +214,10 @@ class RemoteWorker : public QObject {
             machine.timer = nullptr;
         }
         cancel(machine.request);
+        if (machine.network) {
+            machine.network->deleteLater();
+            machine.network = nullptr;
+        }
     }
 
     static void cancel(Request& request)
@@ -278,10 +285,10 @@ class RemoteWorker : public QObject {
 
     // GET with a deadline and a size limit; `done` is called once, unless the
     // request is cancelled first.
-    Request get(const QNetworkRequest& request, AnswerHandler done)
+    Request get(QNetworkAccessManager* network, const QNetworkRequest& request, AnswerHandler done)
     {
         Request handle;
-        QNetworkReply* reply = network_->get(request);
+        QNetworkReply* reply = network->get(request);
         handle.reply = reply;
         auto body = std::make_shared<QByteArray>();
         auto ownError = std::make_shared<QString>();
@@ -406,7 +413,7 @@ class RemoteWorker : public QObject {
     void poll(const QString& id)
     {
         const auto it = machines_.find(id);
-        if (it == machines_.end() || !network_)
+        if (it == machines_.end())
             return;
         Machine& machine = it->second;
         cancel(machine.request);
@@ -425,8 +432,8 @@ class RemoteWorker : public QObject {
             failed(machine, QStringLiteral("%1: %2").arg(where, problem));
             return;
         }
-        machine.request =
-            get(request, [this, id, where](const Answer& answer) { polled(id, where, answer); });
+        machine.request = get(machine.network, request,
+                              [this, id, where](const Answer& answer) { polled(id, where, answer); });
     }
 
     void polled(const QString& id, const QString& where, const Answer& answer)
@@ -523,7 +530,7 @@ class RemoteWorker : public QObject {
         abortHistory();
         historyWanted_ = false;
         const auto it = machines_.find(shown_);
-        if (shown_.isEmpty() || it == machines_.end() || !network_)
+        if (shown_.isEmpty() || it == machines_.end())
             return;
         Machine& machine = it->second;
         const QString id = shown_;
@@ -558,7 +565,7 @@ class RemoteWorker : public QObject {
             QNetworkRequest request(prepared);
             request.setUrl(url);
             const QString where = whereOf(url);
-            historyRequests_.push_back(get(request, [=, this](const Answer& answer) {
+            historyRequests_.push_back(get(machine.network, request, [=, this](const Answer& answer) {
                 if (generation != historyGeneration_)
                     return;
                 if (!answer.error.isEmpty()) {
@@ -590,7 +597,6 @@ class RemoteWorker : public QObject {
     std::shared_ptr<CredentialStore> credentials_;
     QMutex* statesMutex_;
     QHash<QString, MachineState>* states_;
-    QNetworkAccessManager* network_ = nullptr;
     std::map<QString, Machine> machines_;
     std::vector<Request> historyRequests_;
     unsigned historyGeneration_ = 0;
@@ -626,8 +632,6 @@ RemoteMachines::RemoteMachines(std::shared_ptr<CredentialStore> credentials, QOb
     connect(d->worker, &RemoteWorker::historyReady, this, &RemoteMachines::historyReady);
     connect(d->worker, &RemoteWorker::stateChanged, this, &RemoteMachines::stateChanged);
     d->thread.start();
-    RemoteWorker* worker = d->worker;
-    d->post([worker] { worker->start(); });
 }
 
 RemoteMachines::~RemoteMachines()

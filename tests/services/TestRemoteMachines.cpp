@@ -12,7 +12,12 @@
 #include <QElapsedTimer>
 #include <QHash>
 #include <QPointer>
+#include <QProcess>
 #include <QSignalSpy>
+#include <QSslCertificate>
+#include <QSslConfiguration>
+#include <QSslKey>
+#include <QSslServer>
 #include <QTcpServer>
 #include <QTcpSocket>
 #include <QTemporaryDir>
@@ -47,25 +52,46 @@ class HttpServer : public QObject {
   public:
     using Handler = std::function<HttpReply(const HttpRequest&)>;
 
-    explicit HttpServer(Handler handler, quint16 port = 0) : handler_(std::move(handler))
+    explicit HttpServer(Handler handler, quint16 port = 0) : HttpServer(std::move(handler), port, nullptr) {}
+
+    // HTTPS with this certificate and key (PEM files).
+    static std::unique_ptr<HttpServer> tls(Handler handler, const QString& certFile, const QString& keyFile)
     {
-        listening_ = server_.listen(QHostAddress::LocalHost, port);
-        connect(&server_, &QTcpServer::newConnection, this, [this] {
-            while (QTcpSocket* socket = server_.nextPendingConnection())
-                serve(socket);
-        });
+        QFile cert(certFile);
+        QFile key(keyFile);
+        if (!cert.open(QIODevice::ReadOnly) || !key.open(QIODevice::ReadOnly))
+            return nullptr;
+        auto server = std::make_unique<QSslServer>();
+        QSslConfiguration config = QSslConfiguration::defaultConfiguration();
+        config.setLocalCertificate(QSslCertificate(cert.readAll(), QSsl::Pem));
+        config.setPrivateKey(QSslKey(key.readAll(), QSsl::Ec, QSsl::Pem));
+        config.setPeerVerifyMode(QSslSocket::VerifyNone);
+        server->setSslConfiguration(config);
+        return std::unique_ptr<HttpServer>(new HttpServer(std::move(handler), 0, std::move(server)));
     }
 
     bool listening() const { return listening_; }
-    quint16 port() const { return server_.serverPort(); }
+    quint16 port() const { return server_->serverPort(); }
     QString url(const QString& path = {}) const
     {
-        return QStringLiteral("http://127.0.0.1:%1%2").arg(port()).arg(path);
+        return QStringLiteral("%1://127.0.0.1:%2%3").arg(scheme_).arg(port()).arg(path);
     }
     QList<HttpRequest> requests;
     int disconnectedEarly = 0; // connections the client closed before the whole answer was sent
 
   private:
+    HttpServer(Handler handler, quint16 port, std::unique_ptr<QTcpServer> server)
+        : handler_(std::move(handler)), server_(server ? std::move(server) : std::make_unique<QTcpServer>()),
+          scheme_(qobject_cast<QSslServer*>(server_.get()) ? QStringLiteral("https") : QStringLiteral("http"))
+    {
+        listening_ = server_->listen(QHostAddress::LocalHost, port);
+        // After the TLS handshake, for HTTPS.
+        connect(server_.get(), &QTcpServer::pendingConnectionAvailable, this, [this] {
+            while (QTcpSocket* socket = server_->nextPendingConnection())
+                serve(socket);
+        });
+    }
+
     void serve(QTcpSocket* socket)
     {
         auto buffer = std::make_shared<QByteArray>();
@@ -120,8 +146,9 @@ class HttpServer : public QObject {
         });
     }
 
-    QTcpServer server_;
     Handler handler_;
+    std::unique_ptr<QTcpServer> server_;
+    QString scheme_;
     bool listening_ = false;
 };
 
@@ -396,6 +423,53 @@ class TestRemoteMachines : public QObject {
         entry.url += QStringLiteral("?again");
         remote.setMachines({entry});
         QTRY_COMPARE_WITH_TIMEOUT(server.requests.size(), 2, 2000);
+    }
+
+    void tlsTrustsTheMachinesOwnCa()
+    {
+        QTemporaryDir dir;
+        const QString cert = dir.filePath(QStringLiteral("cert.pem"));
+        const QString key = dir.filePath(QStringLiteral("key.pem"));
+        QProcess openssl;
+        openssl.start(QStringLiteral("openssl"),
+                      {QStringLiteral("req"), QStringLiteral("-x509"), QStringLiteral("-newkey"),
+                       QStringLiteral("ec"), QStringLiteral("-pkeyopt"),
+                       QStringLiteral("ec_paramgen_curve:prime256v1"), QStringLiteral("-nodes"),
+                       QStringLiteral("-days"), QStringLiteral("2"), QStringLiteral("-subj"),
+                       QStringLiteral("/CN=127.0.0.1"), QStringLiteral("-addext"),
+                       QStringLiteral("subjectAltName=IP:127.0.0.1"), QStringLiteral("-keyout"), key,
+                       QStringLiteral("-out"), cert});
+        QVERIFY2(openssl.waitForFinished(10000) && openssl.exitCode() == 0,
+                 "openssl (package openssl) makes the test's certificate");
+        auto server = HttpServer::tls([](const HttpRequest&) { return text(exporterText()); }, cert, key);
+        QVERIFY(server && server->listening());
+
+        RemoteMachines remote(nullptr);
+        QSignalSpy states(&remote, &RemoteMachines::stateChanged);
+        QSignalSpy views(&remote, &RemoteMachines::viewReady);
+        MachineEntry untrusted =
+            exporterEntry(QStringLiteral("untrusted"), server->url(QStringLiteral("/metrics")));
+        MachineEntry trusted =
+            exporterEntry(QStringLiteral("trusted"), server->url(QStringLiteral("/metrics")));
+        trusted.caFile = cert;
+        MachineEntry missing =
+            exporterEntry(QStringLiteral("no-ca"), server->url(QStringLiteral("/metrics")));
+        missing.caFile = dir.filePath(QStringLiteral("gone.pem"));
+        remote.setMachines({untrusted, trusted, missing});
+
+        QVERIFY(waitForView(views, QStringLiteral("trusted"), 5000));
+        const auto refused = waitForState(states, QStringLiteral("untrusted"), unreachable, 5000);
+        QVERIFY(refused);
+        QVERIFY2(refused->error.contains(
+                     QStringLiteral("the TLS connection to 127.0.0.1:%1 failed").arg(server->port())),
+                 qPrintable(refused->error));
+        const auto noCa = waitForState(states, QStringLiteral("no-ca"), unreachable, 5000);
+        QVERIFY(noCa);
+        QVERIFY2(noCa->error.contains(QStringLiteral("the CA certificate")) &&
+                     noCa->error.contains(QStringLiteral("gone.pem")),
+                 qPrintable(noCa->error));
+        for (const QList<QVariant>& args : views)
+            QCOMPARE(args.at(0).toString(), QStringLiteral("trusted"));
     }
 
     void passwordComesFromTheCredentialStore()
