@@ -136,7 +136,7 @@ void visitMember(const Member& member, Visitor&& visit, Settings&... settings)
 // [machines] 1\id=buildbox, 1\name=..., size=N. Never a password: that is
 // in the CredentialStore under the id.
 const char* const kMachinesArray = "machines";
-const char* const kShownMachineKey = "machines-shown/id";
+const char* const kShownMachineKey = "machines/shown";
 
 QString kindName(MachineEntry::Kind kind)
 {

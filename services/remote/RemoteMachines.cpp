@@ -117,16 +117,15 @@ class RemoteWorker : public QObject {
                 ++it;
                 continue;
             }
+            // Gone, or asked differently now: stopped at once, asked anew below.
+            stop(it->second);
             {
-                stop(it->second);
-                {
-                    QMutexLocker lock(statesMutex_);
-                    states_->remove(it->first);
-                }
-                if (it->first == shown_)
-                    abortHistory();
-                it = machines_.erase(it);
+                QMutexLocker lock(statesMutex_);
+                states_->remove(it->first);
             }
+            if (it->first == shown_)
+                abortHistory();
+            it = machines_.erase(it);
         }
         for (const auto& [id, entry] : wanted) {
             if (machines_.count(id))

@@ -340,7 +340,7 @@ class TestSettingsStore : public QObject {
               "6\\id=odd\n6\\name=o\n6\\kind=snmp\n6\\url=http://o:1\n"
               "7\\id=noname\n7\\name=\n7\\kind=exporter\n7\\url=http://o:1/metrics\n"
               "size=7\n"
-              "[machines-shown]\nid=gone\n");
+              "shown=gone\n");
         SettingsStore store(path);
         const auto loaded = store.load();
         QCOMPARE(loaded.settings.machines.size(), 1);
