@@ -33,8 +33,8 @@ test_packages=(
     make
     # The remote machines: a real keyring for the Secret Service store; a real
     # Prometheus for the range queries and to scrape `headroom export`, a real
-    # node_exporter to read its textfile.
-    gnome-keyring prometheus prometheus-node-exporter
+    # node_exporter to read its textfile; openssl for a test server's certificate.
+    gnome-keyring prometheus prometheus-node-exporter openssl
 )
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }

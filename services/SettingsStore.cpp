@@ -136,7 +136,7 @@ void visitMember(const Member& member, Visitor&& visit, Settings&... settings)
 // [machines] 1\id=buildbox, 1\name=..., size=N. Never a password: that is
 // in the CredentialStore under the id.
 const char* const kMachinesArray = "machines";
-const char* const kShownMachineKey = "machines-shown/id";
+const char* const kShownMachineKey = "machines/shown";
 
 QString kindName(MachineEntry::Kind kind)
 {
@@ -154,7 +154,8 @@ MachineList readMachines(QSettings& ini, QStringList& warnings)
         MachineEntry entry;
         entry.id = ini.value(QStringLiteral("id")).toString().trimmed();
         entry.name = ini.value(QStringLiteral("name")).toString().trimmed();
-        const QString kind = ini.value(QStringLiteral("kind"), QStringLiteral("prometheus")).toString().trimmed();
+        const QString kind =
+            ini.value(QStringLiteral("kind"), QStringLiteral("prometheus")).toString().trimmed();
         entry.url = ini.value(QStringLiteral("url")).toString().trimmed();
         entry.instance = ini.value(QStringLiteral("instance")).toString().trimmed();
         entry.username = ini.value(QStringLiteral("username")).toString();

@@ -56,8 +56,9 @@ const QString kNoPrompt = QStringLiteral("/");
 // worker (or the settings dialog) for the D-Bus default of 25 s.
 constexpr int kCallTimeoutMs = 5000;
 
-const QString kLocked = QStringLiteral("the desktop keyring is locked: unlock it (for example in \"Passwords and "
-                                       "Keys\", or by logging in again) and try again");
+const QString kLocked =
+    QStringLiteral("the desktop keyring is locked: unlock it (for example in \"Passwords and "
+                   "Keys\", or by logging in again) and try again");
 
 void registerTypes()
 {
@@ -72,7 +73,8 @@ void registerTypes()
 
 Attributes attributesOf(const QString& machineId)
 {
-    return {{QStringLiteral("application"), QStringLiteral("headroom")}, {QStringLiteral("machine"), machineId}};
+    return {{QStringLiteral("application"), QStringLiteral("headroom")},
+            {QStringLiteral("machine"), machineId}};
 }
 
 // One method call's reply, or why there is none.
@@ -120,8 +122,8 @@ class SecretServiceStore final : public services::CredentialStore {
                           QStringLiteral("Headroom: password for %1").arg(machineId));
         properties.insert(QStringLiteral("org.freedesktop.Secret.Item.Attributes"),
                           QVariant::fromValue(attributesOf(machineId)));
-        const SecretServiceSecret value{QDBusObjectPath(session_), {}, secret.toUtf8(),
-                                        QStringLiteral("text/plain; charset=utf8")};
+        const SecretServiceSecret value{
+            QDBusObjectPath(session_), {}, secret.toUtf8(), QStringLiteral("text/plain; charset=utf8")};
         const Reply created = call(collection, kCollectionInterface, QStringLiteral("CreateItem"),
                                    {properties, QVariant::fromValue(value), true});
         if (!created.error.isEmpty())
@@ -184,7 +186,8 @@ class SecretServiceStore final : public services::CredentialStore {
     }
 
   private:
-    Reply call(const QString& path, const QString& interface, const QString& method, const QList<QVariant>& args)
+    Reply call(const QString& path, const QString& interface, const QString& method,
+               const QList<QVariant>& args)
     {
         QDBusMessage message = QDBusMessage::createMethodCall(kService, path, interface, method);
         message.setArguments(args);
@@ -225,12 +228,14 @@ class SecretServiceStore final : public services::CredentialStore {
 
     QString defaultCollection(QString& collection)
     {
-        const Reply alias = call(kServicePath, kServiceInterface, QStringLiteral("ReadAlias"), {QStringLiteral("default")});
+        const Reply alias =
+            call(kServicePath, kServiceInterface, QStringLiteral("ReadAlias"), {QStringLiteral("default")});
         if (!alias.error.isEmpty())
             return alias.error;
         collection = alias.arguments.value(0).value<QDBusObjectPath>().path();
         if (collection.isEmpty() || collection == kNoPrompt)
-            return QStringLiteral("the desktop keyring (Secret Service) has no default keyring to keep passwords in");
+            return QStringLiteral(
+                "the desktop keyring (Secret Service) has no default keyring to keep passwords in");
         return {};
     }
 

@@ -10,8 +10,8 @@
 namespace headroom {
 namespace {
 
-using nlohmann::json;
 using json_fields::BadField;
+using nlohmann::json;
 
 constexpr char kHex[] = "0123456789ABCDEF";
 
@@ -79,14 +79,16 @@ Result<json> resultOf(std::string_view text, const char* wantedType, const Metri
                                      ", more than a Headroom query returns");
     const auto start = text.find_first_not_of(" \t\r\n");
     if (start == std::string_view::npos)
-        return Result<json>::failure("answered with an empty body, not Prometheus's JSON API: is the URL right?");
+        return Result<json>::failure(
+            "answered with an empty body, not Prometheus's JSON API: is the URL right?");
     if (text[start] == '<')
         return Result<json>::failure("answered with HTML, not Prometheus: is the URL right?");
     if (nestedTooDeeply(text))
         return Result<json>::failure("answered with JSON nested too deeply to be Prometheus's");
     json answer = json::parse(text.begin(), text.end(), nullptr, false);
     if (answer.is_discarded() || !answer.is_object())
-        return Result<json>::failure("answered with something that is not JSON, not Prometheus: is the URL right?");
+        return Result<json>::failure(
+            "answered with something that is not JSON, not Prometheus: is the URL right?");
 
     const auto status = answer.find("status");
     if (status == answer.end() || !status->is_string())
@@ -106,8 +108,8 @@ Result<json> resultOf(std::string_view text, const char* wantedType, const Metri
     if (type == data->end() || !type->is_string())
         return Result<json>::failure("answered without a \"resultType\"");
     if (*type != wantedType)
-        return Result<json>::failure("answered with a " + type->get<std::string>() + " where a " + wantedType +
-                                     " was asked for");
+        return Result<json>::failure("answered with a " + type->get<std::string>() + " where a " +
+                                     wantedType + " was asked for");
     auto result = data->find("result");
     if (result == data->end() || !result->is_array())
         return Result<json>::failure("answered without a \"result\" list");
@@ -230,7 +232,8 @@ Result<std::vector<MetricSample>> parsePrometheusVector(std::string_view text, M
             ++index;
         }
     } catch (const BadField& bad) {
-        return R::failure("answered with a malformed " + bad.what + " in result " + std::to_string(index + 1));
+        return R::failure("answered with a malformed " + bad.what + " in result " +
+                          std::to_string(index + 1));
     }
     return R::success(std::move(samples));
 }
@@ -263,7 +266,8 @@ Result<std::vector<MetricSeries>> parsePrometheusMatrix(std::string_view text, M
             ++index;
         }
     } catch (const BadField& bad) {
-        return R::failure("answered with a malformed " + bad.what + " in result " + std::to_string(index + 1));
+        return R::failure("answered with a malformed " + bad.what + " in result " +
+                          std::to_string(index + 1));
     }
     return R::success(std::move(series));
 }

@@ -106,7 +106,8 @@ class FileCredentialStore final : public CredentialStore {
         // Whoever made it looser (a copy, an editor, an umask), it is the user's only again.
         if (file.permissions() & kOthers) {
             if (!file.setPermissions(kOwnerOnly))
-                return QStringLiteral("%1 can be read by others and its permissions cannot be set to 0600: %2")
+                return QStringLiteral(
+                           "%1 can be read by others and its permissions cannot be set to 0600: %2")
                     .arg(path_, file.errorString());
         }
         if (!file.open(QIODevice::ReadOnly))
@@ -139,9 +140,8 @@ class FileCredentialStore final : public CredentialStore {
 
     QString setAside(const QString& why)
     {
-        const QString aside =
-            path_ + QStringLiteral(".corrupt-") +
-            QDateTime::currentDateTime().toString(QStringLiteral("yyyyMMdd-HHmmss-zzz"));
+        const QString aside = path_ + QStringLiteral(".corrupt-") +
+                              QDateTime::currentDateTime().toString(QStringLiteral("yyyyMMdd-HHmmss-zzz"));
         if (!QFile::rename(path_, aside))
             return QStringLiteral("the credentials file %1 is damaged (%2) and cannot be moved aside")
                 .arg(path_, why);

@@ -35,19 +35,23 @@ constexpr int kMaxHistoryPoints = 300;
 constexpr std::size_t kMaxKeptReadings = 20000;
 
 const char* const kHistoryFamilies[] = {
-    metric::kMemoryTotal,   metric::kMemoryAvailable, metric::kMemoryUsed,      metric::kSwapTotal,
-    metric::kSwapUsed,      metric::kRoleResident,    metric::kBuildResident,   metric::kLevel,
+    metric::kMemoryTotal,     metric::kMemoryAvailable, metric::kMemoryUsed,    metric::kSwapTotal,
+    metric::kSwapUsed,        metric::kRoleResident,    metric::kBuildResident, metric::kLevel,
     metric::kBudgetAvailable, metric::kBudgetLimit,
 };
 
-qint64 nowMs() { return QDateTime::currentMSecsSinceEpoch(); }
+qint64 nowMs()
+{
+    return QDateTime::currentMSecsSinceEpoch();
+}
 
 // "buildbox:9464": how a person names the machine in an error.
 QString whereOf(const QUrl& url)
 {
     const QString host = url.host();
     const QString shown = host.contains(QLatin1Char(':')) ? QLatin1Char('[') + host + QLatin1Char(']') : host;
-    return safeDisplayText(url.port() >= 0 ? shown + QLatin1Char(':') + QString::number(url.port()) : shown, 200);
+    return safeDisplayText(url.port() >= 0 ? shown + QLatin1Char(':') + QString::number(url.port()) : shown,
+                           200);
 }
 
 QString secondsText(double seconds)
@@ -101,8 +105,6 @@ class RemoteWorker : public QObject {
         abortHistory();
     }
 
-    void start() { network_ = new QNetworkAccessManager(this); }
-
     void setMachines(const MachineList& list)
     {
         std::map<QString, MachineEntry> wanted;
@@ -110,24 +112,30 @@ class RemoteWorker : public QObject {
             wanted.emplace(entry.id, entry);
         for (auto it = machines_.begin(); it != machines_.end();) {
             const auto found = wanted.find(it->first);
-            if (found == wanted.end() || !(found->second == it->second.entry)) {
-                stop(it->second);
-                {
-                    QMutexLocker lock(statesMutex_);
-                    states_->remove(it->first);
-                }
-                if (it->first == shown_)
-                    abortHistory();
-                it = machines_.erase(it);
-            } else {
+            if (found != wanted.end() && sameConnection(found->second, it->second.entry)) {
+                it->second.entry = found->second; // a new name or tray choice: nothing to ask again
                 ++it;
+                continue;
             }
+            // Gone, or asked differently now: stopped at once, asked anew below.
+            stop(it->second);
+            {
+                QMutexLocker lock(statesMutex_);
+                states_->remove(it->first);
+            }
+            if (it->first == shown_)
+                abortHistory();
+            it = machines_.erase(it);
         }
         for (const auto& [id, entry] : wanted) {
             if (machines_.count(id))
                 continue;
             Machine& machine = machines_[id];
             machine.entry = entry;
+            // A manager of its own: Qt shares connections (and the TLS settings
+            // they were made with) between requests to one host and port, and
+            // another machine's CA or credentials must never apply to this one.
+            machine.network = new QNetworkAccessManager(this);
             machine.timer = new QTimer(this);
             machine.timer->setSingleShot(true);
             connect(machine.timer, &QTimer::timeout, this, [this, id = id] { poll(id); });
@@ -165,7 +173,10 @@ class RemoteWorker : public QObject {
                 machine.timer->start(int(interval_ * 1000));
     }
 
-    void setTimeout(double seconds) { timeout_ = std::clamp(std::isfinite(seconds) ? seconds : 10.0, 0.1, 300.0); }
+    void setTimeout(double seconds)
+    {
+        timeout_ = std::clamp(std::isfinite(seconds) ? seconds : 10.0, 0.1, 300.0);
+    }
 
   signals:
     void viewReady(const QString& id, const headroom::services::MachineViewPtr& view);
@@ -173,6 +184,12 @@ class RemoteWorker : public QObject {
     void stateChanged(const headroom::services::MachineState& state);
 
   private:
+    static bool sameConnection(const MachineEntry& a, const MachineEntry& b)
+    {
+        return a.kind == b.kind && a.url == b.url && a.instance == b.instance && a.username == b.username &&
+               a.caFile == b.caFile;
+    }
+
     struct Request {
         QPointer<QNetworkReply> reply;
         QPointer<QTimer> deadline; // a child of the reply
@@ -180,6 +197,7 @@ class RemoteWorker : public QObject {
 
     struct Machine {
         MachineEntry entry;
+        QNetworkAccessManager* network = nullptr;
         QTimer* timer = nullptr;
         Request request;
         MachineState state;
@@ -195,6 +213,10 @@ class RemoteWorker : public QObject {
             machine.timer = nullptr;
         }
         cancel(machine.request);
+        if (machine.network) {
+            machine.network->deleteLater();
+            machine.network = nullptr;
+        }
     }
 
     static void cancel(Request& request)
@@ -231,14 +253,16 @@ class RemoteWorker : public QObject {
     QString prepare(const MachineEntry& entry, QNetworkRequest& request)
     {
         request.setTransferTimeout(int(timeout_ * 1000));
-        // A redirect to another host could carry the password there: same origin only.
-        request.setAttribute(QNetworkRequest::RedirectPolicyAttribute, QNetworkRequest::SameOriginRedirectPolicy);
+        // A redirect to another host would carry the password there: each
+        // redirect is checked in get().
+        request.setAttribute(QNetworkRequest::RedirectPolicyAttribute,
+                             QNetworkRequest::UserVerifiedRedirectPolicy);
         request.setMaximumRedirectsAllowed(5);
         request.setHeader(QNetworkRequest::UserAgentHeader, QStringLiteral("Headroom"));
         if (!entry.username.isEmpty()) {
             QString error;
-            const std::optional<QString> password = credentials_ ? credentials_->lookup(entry.id, &error)
-                                                                 : std::nullopt;
+            const std::optional<QString> password =
+                credentials_ ? credentials_->lookup(entry.id, &error) : std::nullopt;
             if (!error.isEmpty())
                 return QStringLiteral("its password cannot be read: %1").arg(error);
             const QByteArray pair = entry.username.toUtf8() + ':' + password.value_or(QString()).toUtf8();
@@ -260,10 +284,10 @@ class RemoteWorker : public QObject {
 
     // GET with a deadline and a size limit; `done` is called once, unless the
     // request is cancelled first.
-    Request get(const QNetworkRequest& request, AnswerHandler done)
+    Request get(QNetworkAccessManager* network, const QNetworkRequest& request, AnswerHandler done)
     {
         Request handle;
-        QNetworkReply* reply = network_->get(request);
+        QNetworkReply* reply = network->get(request);
         handle.reply = reply;
         auto body = std::make_shared<QByteArray>();
         auto ownError = std::make_shared<QString>();
@@ -276,11 +300,40 @@ class RemoteWorker : public QObject {
         deadline->setSingleShot(true);
         handle.deadline = deadline;
         connect(deadline, &QTimer::timeout, reply, [reply, ownError, where, timeout] {
-            *ownError = QStringLiteral("%1 did not answer: timed out after %2").arg(where, secondsText(timeout));
+            *ownError =
+                QStringLiteral("%1 did not answer: timed out after %2").arg(where, secondsText(timeout));
             reply->abort();
         });
         deadline->start(int(timeout * 1000));
 
+        // Followed on the same host and port only, and never from https down to http.
+        const QUrl origin = request.url();
+        connect(
+            reply, &QNetworkReply::redirected, reply, [reply, ownError, where, origin](const QUrl& target) {
+                const QUrl to = origin.resolved(target);
+                const bool downgrade =
+                    origin.scheme() == QLatin1String("https") && to.scheme() != QLatin1String("https");
+                if (to.host().compare(origin.host(), Qt::CaseInsensitive) == 0 &&
+                    to.port(origin.scheme() == QLatin1String("https") ? 443 : 80) ==
+                        origin.port(origin.scheme() == QLatin1String("https") ? 443 : 80) &&
+                    !downgrade) {
+                    emit reply->redirectAllowed();
+                    return;
+                }
+                *ownError =
+                    QStringLiteral("%1 redirected to %2; Headroom follows redirects on the same host only, "
+                                   "so that the password stays there: put the final URL in the settings")
+                        .arg(where, whereOf(to));
+                reply->abort();
+            });
+        // A size the server announces is refused before a byte is read.
+        connect(reply, &QNetworkReply::metaDataChanged, reply, [reply, ownError, where] {
+            const QVariant length = reply->header(QNetworkRequest::ContentLengthHeader);
+            if (length.isValid() && length.toLongLong() > kMaxResponseBytes && ownError->isEmpty()) {
+                *ownError = QStringLiteral("%1 sent a response larger than 8 MiB; it is not read").arg(where);
+                reply->abort();
+            }
+        });
         connect(reply, &QNetworkReply::readyRead, reply, [reply, body, ownError, where] {
             body->append(reply->read(kMaxResponseBytes + 1 - body->size()));
             if (body->size() > kMaxResponseBytes && ownError->isEmpty()) {
@@ -288,25 +341,29 @@ class RemoteWorker : public QObject {
                 reply->abort();
             }
         });
-        connect(reply, &QNetworkReply::finished, this, [reply, body, ownError, where, timeout, done = std::move(done)] {
-            Answer answer;
-            if (ownError->isEmpty())
-                body->append(reply->read(kMaxResponseBytes + 1 - body->size()));
-            answer.httpStatus = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
-            answer.reason = safeDisplayText(
-                QString::fromUtf8(reply->attribute(QNetworkRequest::HttpReasonPhraseAttribute).toByteArray()), 100);
-            const bool httpError = answer.httpStatus >= 300;
-            if (!ownError->isEmpty())
-                answer.error = *ownError;
-            else if (body->size() > kMaxResponseBytes)
-                answer.error = QStringLiteral("%1 sent a response larger than 8 MiB; it is not read").arg(where);
-            else if (reply->error() != QNetworkReply::NoError && !httpError)
-                answer.error = transferError(reply, where, timeout); // no answer, or half of one
-            if (answer.error.isEmpty())
-                answer.body = std::move(*body);
-            reply->deleteLater();
-            done(answer);
-        });
+        connect(reply, &QNetworkReply::finished, this,
+                [reply, body, ownError, where, timeout, done = std::move(done)] {
+                    Answer answer;
+                    if (ownError->isEmpty())
+                        body->append(reply->read(kMaxResponseBytes + 1 - body->size()));
+                    answer.httpStatus = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+                    answer.reason = safeDisplayText(
+                        QString::fromUtf8(
+                            reply->attribute(QNetworkRequest::HttpReasonPhraseAttribute).toByteArray()),
+                        100);
+                    const bool httpError = answer.httpStatus >= 300;
+                    if (!ownError->isEmpty())
+                        answer.error = *ownError;
+                    else if (body->size() > kMaxResponseBytes)
+                        answer.error =
+                            QStringLiteral("%1 sent a response larger than 8 MiB; it is not read").arg(where);
+                    else if (reply->error() != QNetworkReply::NoError && !httpError)
+                        answer.error = transferError(reply, where, timeout); // no answer, or half of one
+                    if (answer.error.isEmpty())
+                        answer.body = std::move(*body);
+                    reply->deleteLater();
+                    done(answer);
+                });
         return handle;
     }
 
@@ -328,12 +385,10 @@ class RemoteWorker : public QObject {
             return QStringLiteral("the TLS connection to %1 failed (%2)")
                 .arg(where, safeDisplayText(reply->errorString(), 300));
         case QNetworkReply::TooManyRedirectsError:
-        case QNetworkReply::InsecureRedirectError:
-            return QStringLiteral("%1 redirected to another host or too often; redirects are followed on the "
-                                  "same host only")
-                .arg(where);
+            return QStringLiteral("%1 redirected more than 5 times").arg(where);
         default:
-            return QStringLiteral("%1 could not be read (%2)").arg(where, safeDisplayText(reply->errorString(), 300));
+            return QStringLiteral("%1 could not be read (%2)")
+                .arg(where, safeDisplayText(reply->errorString(), 300));
         }
     }
 
@@ -342,17 +397,22 @@ class RemoteWorker : public QObject {
     {
         if (answer.httpStatus == 401 || answer.httpStatus == 403)
             return entry.username.isEmpty()
-                       ? QStringLiteral("%1 asks for a user name and password (HTTP %2)").arg(where).arg(answer.httpStatus)
+                       ? QStringLiteral("%1 asks for a user name and password (HTTP %2)")
+                             .arg(where)
+                             .arg(answer.httpStatus)
                        : QStringLiteral("%1 did not accept the user name and password (HTTP %2)")
                              .arg(where)
                              .arg(answer.httpStatus);
-        return QStringLiteral("%1 answered HTTP %2 %3: is the URL right?").arg(where).arg(answer.httpStatus).arg(answer.reason);
+        return QStringLiteral("%1 answered HTTP %2 %3: is the URL right?")
+            .arg(where)
+            .arg(answer.httpStatus)
+            .arg(answer.reason);
     }
 
     void poll(const QString& id)
     {
         const auto it = machines_.find(id);
-        if (it == machines_.end() || !network_)
+        if (it == machines_.end())
             return;
         Machine& machine = it->second;
         cancel(machine.request);
@@ -363,14 +423,16 @@ class RemoteWorker : public QObject {
                              : QUrl(entry.url.trimmed());
         const QString where = whereOf(url);
         QNetworkRequest request(url);
-        request.setRawHeader("Accept", entry.kind == MachineEntry::Kind::Prometheus
-                                           ? QByteArray("application/json")
-                                           : QByteArray(metricsContentType().data(), qsizetype(metricsContentType().size())));
+        request.setRawHeader(
+            "Accept", entry.kind == MachineEntry::Kind::Prometheus
+                          ? QByteArray("application/json")
+                          : QByteArray(metricsContentType().data(), qsizetype(metricsContentType().size())));
         if (const QString problem = prepare(entry, request); !problem.isEmpty()) {
             failed(machine, QStringLiteral("%1: %2").arg(where, problem));
             return;
         }
-        machine.request = get(request, [this, id, where](const Answer& answer) { polled(id, where, answer); });
+        machine.request = get(machine.network, request,
+                              [this, id, where](const Answer& answer) { polled(id, where, answer); });
     }
 
     void polled(const QString& id, const QString& where, const Answer& answer)
@@ -388,8 +450,9 @@ class RemoteWorker : public QObject {
         const bool prometheus = machine.entry.kind == MachineEntry::Kind::Prometheus;
         const bool httpOk = answer.httpStatus >= 200 && answer.httpStatus < 300;
         // Prometheus explains a bad query in JSON with a 4xx/5xx status: its words are better.
-        if (!httpOk && !(prometheus && (answer.httpStatus == 400 || answer.httpStatus == 422 ||
-                                        answer.httpStatus == 503) && text.find('{') != std::string_view::npos)) {
+        if (!httpOk && !(prometheus &&
+                         (answer.httpStatus == 400 || answer.httpStatus == 422 || answer.httpStatus == 503) &&
+                         text.find('{') != std::string_view::npos)) {
             failed(machine, statusError(answer, where, machine.entry));
             return;
         }
@@ -397,19 +460,23 @@ class RemoteWorker : public QObject {
             prometheus ? parsePrometheusVector(text) : parseMetricsText(text);
         if (!samples) {
             const QString why = safeDisplayText(QString::fromStdString(samples.error()), 500);
-            failed(machine, prometheus ? QStringLiteral("%1 %2").arg(where, why)
-                                       : QStringLiteral("%1 did not send metrics Headroom can read: %2").arg(where, why));
+            failed(machine,
+                   prometheus
+                       ? QStringLiteral("%1 %2").arg(where, why)
+                       : QStringLiteral("%1 did not send metrics Headroom can read: %2").arg(where, why));
             return;
         }
         if (prometheus && samples->empty()) {
-            failed(machine, QStringLiteral("%1 has no Headroom series for instance \"%2\": is the instance right, "
-                                           "and does Prometheus scrape it?")
-                                .arg(where, safeDisplayText(machine.entry.instance, 200)));
+            failed(machine,
+                   QStringLiteral("%1 has no Headroom series for instance \"%2\": is the instance right, "
+                                  "and does Prometheus scrape it?")
+                       .arg(where, safeDisplayText(machine.entry.instance, 200)));
             return;
         }
         Result<MachineView> view = machineViewFromSamples(samples.value());
         if (!view) {
-            failed(machine, QStringLiteral("%1: %2").arg(where, safeDisplayText(QString::fromStdString(view.error()), 500)));
+            failed(machine, QStringLiteral("%1: %2").arg(
+                                where, safeDisplayText(QString::fromStdString(view.error()), 500)));
             return;
         }
         MachineView reading = std::move(view.value());
@@ -423,6 +490,7 @@ class RemoteWorker : public QObject {
             trimKept(machine);
         }
 
+        const bool wasUp = machine.state.reach == MachineReach::Up;
         machine.backoffSeconds = 0;
         machine.state.reach = MachineReach::Up;
         machine.state.error.clear();
@@ -431,12 +499,16 @@ class RemoteWorker : public QObject {
         publish(machine.state);
         emit viewReady(id, std::make_shared<const MachineView>(std::move(reading)));
         machine.timer->start(int(interval_ * 1000));
+        // The shown machine's history could not be fetched while it was down.
+        if (!wasUp && id == shown_ && historyWanted_ && historyRequests_.empty())
+            fetchHistory();
     }
 
     void failed(Machine& machine, const QString& error)
     {
-        machine.backoffSeconds = machine.backoffSeconds == 0 ? kFirstBackoffSeconds
-                                                             : std::min(machine.backoffSeconds * 2, kMaxBackoffSeconds);
+        machine.backoffSeconds = machine.backoffSeconds == 0
+                                     ? kFirstBackoffSeconds
+                                     : std::min(machine.backoffSeconds * 2, kMaxBackoffSeconds);
         machine.state.reach = MachineReach::Unreachable;
         machine.state.error = error;
         machine.state.retryInSeconds = machine.backoffSeconds;
@@ -447,24 +519,28 @@ class RemoteWorker : public QObject {
     void trimKept(Machine& machine)
     {
         const qint64 oldest = nowMs() - qint64(span_ * 1000);
-        while (!machine.kept.empty() && (machine.kept.front().wallMs < oldest || machine.kept.size() > kMaxKeptReadings))
+        while (!machine.kept.empty() &&
+               (machine.kept.front().wallMs < oldest || machine.kept.size() > kMaxKeptReadings))
             machine.kept.pop_front();
     }
 
     void fetchHistory()
     {
         abortHistory();
+        historyWanted_ = false;
         const auto it = machines_.find(shown_);
-        if (shown_.isEmpty() || it == machines_.end() || !network_)
+        if (shown_.isEmpty() || it == machines_.end())
             return;
         Machine& machine = it->second;
         const QString id = shown_;
         if (machine.entry.kind == MachineEntry::Kind::Exporter) {
             trimKept(machine);
-            emit historyReady(id, std::make_shared<const std::vector<Snapshot>>(machine.kept.begin(), machine.kept.end()));
+            emit historyReady(
+                id, std::make_shared<const std::vector<Snapshot>>(machine.kept.begin(), machine.kept.end()));
             return;
         }
 
+        historyWanted_ = true; // until an answer arrives
         const qint64 end = nowMs();
         const double stepSeconds = std::max(1.0, std::ceil(span_ / kMaxHistoryPoints));
         const double start = double(end) / 1000.0 - span_;
@@ -479,15 +555,16 @@ class RemoteWorker : public QObject {
             return;
         }
         for (const char* family : kHistoryFamilies) {
-            const QString query = param("query", familyQuery(family, machine.entry.instance.toStdString())) +
-                                  QLatin1Char('&') + param("start", QString::number(start, 'f', 3).toStdString()) +
-                                  QLatin1Char('&') + param("end", QString::number(end / 1000.0, 'f', 3).toStdString()) +
-                                  QLatin1Char('&') + param("step", QString::number(stepSeconds, 'f', 0).toStdString());
+            const QString query =
+                param("query", familyQuery(family, machine.entry.instance.toStdString())) + QLatin1Char('&') +
+                param("start", QString::number(start, 'f', 3).toStdString()) + QLatin1Char('&') +
+                param("end", QString::number(end / 1000.0, 'f', 3).toStdString()) + QLatin1Char('&') +
+                param("step", QString::number(stepSeconds, 'f', 0).toStdString());
             const QUrl url = apiUrl(machine.entry.url, "query_range", query);
             QNetworkRequest request(prepared);
             request.setUrl(url);
             const QString where = whereOf(url);
-            historyRequests_.push_back(get(request, [=, this](const Answer& answer) {
+            historyRequests_.push_back(get(machine.network, request, [=, this](const Answer& answer) {
                 if (generation != historyGeneration_)
                     return;
                 if (!answer.error.isEmpty()) {
@@ -505,11 +582,13 @@ class RemoteWorker : public QObject {
                     return;
                 historyRequests_.clear();
                 if (!failure->isEmpty()) {
-                    spdlog::warn("history of {}: {}", id.toStdString(), safeDisplayText(*failure).toStdString());
+                    spdlog::warn("history of {}: {}", id.toStdString(),
+                                 safeDisplayText(*failure).toStdString());
                     return;
                 }
-                emit historyReady(id, std::make_shared<const std::vector<Snapshot>>(
-                                          machineHistoryFromSeries(*collected)));
+                historyWanted_ = false;
+                emit historyReady(
+                    id, std::make_shared<const std::vector<Snapshot>>(machineHistoryFromSeries(*collected)));
             }));
         }
     }
@@ -517,10 +596,10 @@ class RemoteWorker : public QObject {
     std::shared_ptr<CredentialStore> credentials_;
     QMutex* statesMutex_;
     QHash<QString, MachineState>* states_;
-    QNetworkAccessManager* network_ = nullptr;
     std::map<QString, Machine> machines_;
     std::vector<Request> historyRequests_;
     unsigned historyGeneration_ = 0;
+    bool historyWanted_ = false; // the shown machine's history is asked for and not yet had
     QString shown_;
     double span_ = 1800.0;
     double interval_ = 5.0;
@@ -552,8 +631,6 @@ RemoteMachines::RemoteMachines(std::shared_ptr<CredentialStore> credentials, QOb
     connect(d->worker, &RemoteWorker::historyReady, this, &RemoteMachines::historyReady);
     connect(d->worker, &RemoteWorker::stateChanged, this, &RemoteMachines::stateChanged);
     d->thread.start();
-    RemoteWorker* worker = d->worker;
-    d->post([worker] { worker->start(); });
 }
 
 RemoteMachines::~RemoteMachines()

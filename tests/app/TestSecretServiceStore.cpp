@@ -54,7 +54,8 @@ class TestSecretServiceStore : public QObject {
         timer.start();
         const auto store = makeSecretServiceStore(&why);
         QVERIFY(!store);
-        QVERIFY2(why.contains(QStringLiteral("Secret Service")) && why.contains(QStringLiteral("did not answer")),
+        QVERIFY2(why.contains(QStringLiteral("Secret Service")) &&
+                     why.contains(QStringLiteral("did not answer")),
                  qPrintable(why));
         QVERIFY2(timer.elapsed() < 3000, "no activation, no waiting"); // the bus says so at once
     }
@@ -100,7 +101,8 @@ class TestSecretServiceStore : public QObject {
 
         QCOMPARE(store_->store(QStringLiteral("buildbox"), QStringLiteral("s3cr\"et ü")), QString());
         QCOMPARE(store_->store(QStringLiteral("ci-1"), QStringLiteral("other")), QString());
-        QCOMPARE(store_->lookup(QStringLiteral("buildbox"), &error).value_or(QString()), QStringLiteral("s3cr\"et ü"));
+        QCOMPARE(store_->lookup(QStringLiteral("buildbox"), &error).value_or(QString()),
+                 QStringLiteral("s3cr\"et ü"));
         QVERIFY(error.isEmpty());
 
         // Replaced, not added beside the old one.
@@ -150,16 +152,17 @@ class TestSecretServiceStore : public QObject {
         QVERIFY(store_);
         QCOMPARE(store_->store(QStringLiteral("kept"), QStringLiteral("pw")), QString());
         // Lock the login keyring as the desktop does (screen lock, timeout).
-        QDBusMessage alias = QDBusMessage::createMethodCall(kService, QStringLiteral("/org/freedesktop/secrets"),
-                                                            QStringLiteral("org.freedesktop.Secret.Service"),
-                                                            QStringLiteral("ReadAlias"));
+        QDBusMessage alias = QDBusMessage::createMethodCall(
+            kService, QStringLiteral("/org/freedesktop/secrets"),
+            QStringLiteral("org.freedesktop.Secret.Service"), QStringLiteral("ReadAlias"));
         alias << QStringLiteral("default");
         const QDBusMessage collection = QDBusConnection::sessionBus().call(alias);
         QCOMPARE(collection.type(), QDBusMessage::ReplyMessage);
-        QDBusMessage lock = QDBusMessage::createMethodCall(kService, QStringLiteral("/org/freedesktop/secrets"),
-                                                           QStringLiteral("org.freedesktop.Secret.Service"),
-                                                           QStringLiteral("Lock"));
-        lock << QVariant::fromValue(QList<QDBusObjectPath>{collection.arguments().value(0).value<QDBusObjectPath>()});
+        QDBusMessage lock = QDBusMessage::createMethodCall(
+            kService, QStringLiteral("/org/freedesktop/secrets"),
+            QStringLiteral("org.freedesktop.Secret.Service"), QStringLiteral("Lock"));
+        lock << QVariant::fromValue(
+            QList<QDBusObjectPath>{collection.arguments().value(0).value<QDBusObjectPath>()});
         const QDBusMessage locked = QDBusConnection::sessionBus().call(lock);
         QVERIFY2(locked.type() == QDBusMessage::ReplyMessage, qPrintable(locked.errorMessage()));
 
@@ -188,11 +191,12 @@ class TestSecretServiceStore : public QObject {
     // How many items carry this machine's attributes (locked or not).
     int itemsFor(const QString& machineId)
     {
-        QDBusMessage search = QDBusMessage::createMethodCall(kService, QStringLiteral("/org/freedesktop/secrets"),
-                                                             QStringLiteral("org.freedesktop.Secret.Service"),
-                                                             QStringLiteral("SearchItems"));
-        search << QVariant::fromValue(QMap<QString, QString>{{QStringLiteral("application"), QStringLiteral("headroom")},
-                                                             {QStringLiteral("machine"), machineId}});
+        QDBusMessage search = QDBusMessage::createMethodCall(
+            kService, QStringLiteral("/org/freedesktop/secrets"),
+            QStringLiteral("org.freedesktop.Secret.Service"), QStringLiteral("SearchItems"));
+        search << QVariant::fromValue(
+            QMap<QString, QString>{{QStringLiteral("application"), QStringLiteral("headroom")},
+                                   {QStringLiteral("machine"), machineId}});
         const QDBusMessage found = QDBusConnection::sessionBus().call(search);
         if (found.type() != QDBusMessage::ReplyMessage)
             return -1;

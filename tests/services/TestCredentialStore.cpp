@@ -53,7 +53,8 @@ class TestCredentialStore : public QObject {
         QCOMPARE(store->store(QStringLiteral("buildbox"), QStringLiteral("s3cr\"et ü\n")), QString());
         QCOMPARE(store->store(QStringLiteral("ci-1"), QStringLiteral("other")), QString());
         QCOMPARE(modeOf(path), mode_t(0600));
-        QCOMPARE(store->lookup(QStringLiteral("buildbox")).value_or(QString()), QStringLiteral("s3cr\"et ü\n"));
+        QCOMPARE(store->lookup(QStringLiteral("buildbox")).value_or(QString()),
+                 QStringLiteral("s3cr\"et ü\n"));
 
         // Another store (the next start) reads what the first one wrote.
         auto again = makeFileCredentialStore(path);
@@ -65,10 +66,12 @@ class TestCredentialStore : public QObject {
         QVERIFY(!store->lookup(QStringLiteral("ci-1"), &error));
         QVERIFY(error.isEmpty());
         QCOMPARE(store->remove(QStringLiteral("never-stored")), QString());
-        QCOMPARE(again->lookup(QStringLiteral("buildbox")).value_or(QString()), QStringLiteral("s3cr\"et ü\n"));
+        QCOMPARE(again->lookup(QStringLiteral("buildbox")).value_or(QString()),
+                 QStringLiteral("s3cr\"et ü\n"));
 
         // No temporary file is left beside it.
-        const QStringList left = QDir(dir.filePath(QStringLiteral("headroom"))).entryList(QDir::Files | QDir::Hidden);
+        const QStringList left =
+            QDir(dir.filePath(QStringLiteral("headroom"))).entryList(QDir::Files | QDir::Hidden);
         QCOMPARE(left, QStringList{QStringLiteral("credentials.json")});
     }
 
@@ -95,8 +98,8 @@ class TestCredentialStore : public QObject {
         QTest::newRow("array") << QByteArray("[]") << "it is not JSON";
         QTest::newRow("version") << QByteArray(R"({"version":7,"secrets":{}})") << "it has no version 1";
         QTest::newRow("no secrets") << QByteArray(R"({"version":1})") << "it has no \"secrets\"";
-        QTest::newRow("number secret") << QByteArray(R"({"version":1,"secrets":{"a":"x","b":5}})")
-                                       << "the entry \"b\" is not text";
+        QTest::newRow("number secret")
+            << QByteArray(R"({"version":1,"secrets":{"a":"x","b":5}})") << "the entry \"b\" is not text";
         QTest::newRow("huge") << QByteArray(2 << 20, ' ') << "it is larger than 1 MiB";
     }
 
@@ -111,7 +114,8 @@ class TestCredentialStore : public QObject {
 
         QString error;
         QVERIFY(!store->lookup(QStringLiteral("a"), &error));
-        QVERIFY2(error.contains(why) && error.contains(QStringLiteral("must be entered again")), qPrintable(error));
+        QVERIFY2(error.contains(why) && error.contains(QStringLiteral("must be entered again")),
+                 qPrintable(error));
         const QStringList aside = QDir(dir.path()).entryList({QStringLiteral("credentials.json.corrupt-*")});
         QCOMPARE(aside.size(), 1);
         QVERIFY(error.contains(aside.first()));

@@ -12,7 +12,12 @@
 #include <QElapsedTimer>
 #include <QHash>
 #include <QPointer>
+#include <QProcess>
 #include <QSignalSpy>
+#include <QSslCertificate>
+#include <QSslConfiguration>
+#include <QSslKey>
+#include <QSslServer>
 #include <QTcpServer>
 #include <QTcpSocket>
 #include <QTemporaryDir>
@@ -28,7 +33,7 @@ namespace {
 
 struct HttpRequest {
     QByteArray method;
-    QByteArray target; // path and query, as sent
+    QByteArray target;                     // path and query, as sent
     QHash<QByteArray, QByteArray> headers; // lower-case names
 };
 
@@ -37,7 +42,9 @@ struct HttpReply {
     QByteArray contentType = "text/plain; version=0.0.4";
     QByteArray body;
     bool silent = false;   // accept, read, never answer
-    qint64 junkBytes = 0;  // instead of the body: this many bytes of junk
+    qint64 junkBytes = 0;  // instead of the body: this many bytes of junk, with no Content-Length
+    qint64 announced = -1; // a Content-Length to claim instead of the body's; the connection then stays open
+    QByteArray location;   // a redirect's target
 };
 
 // A small HTTP/1.1 server: one request per connection, then it closes.
@@ -45,25 +52,46 @@ class HttpServer : public QObject {
   public:
     using Handler = std::function<HttpReply(const HttpRequest&)>;
 
-    explicit HttpServer(Handler handler, quint16 port = 0) : handler_(std::move(handler))
+    explicit HttpServer(Handler handler, quint16 port = 0) : HttpServer(std::move(handler), port, nullptr) {}
+
+    // HTTPS with this certificate and key (PEM files).
+    static std::unique_ptr<HttpServer> tls(Handler handler, const QString& certFile, const QString& keyFile)
     {
-        listening_ = server_.listen(QHostAddress::LocalHost, port);
-        connect(&server_, &QTcpServer::newConnection, this, [this] {
-            while (QTcpSocket* socket = server_.nextPendingConnection())
-                serve(socket);
-        });
+        QFile cert(certFile);
+        QFile key(keyFile);
+        if (!cert.open(QIODevice::ReadOnly) || !key.open(QIODevice::ReadOnly))
+            return nullptr;
+        auto server = std::make_unique<QSslServer>();
+        QSslConfiguration config = QSslConfiguration::defaultConfiguration();
+        config.setLocalCertificate(QSslCertificate(cert.readAll(), QSsl::Pem));
+        config.setPrivateKey(QSslKey(key.readAll(), QSsl::Ec, QSsl::Pem));
+        config.setPeerVerifyMode(QSslSocket::VerifyNone);
+        server->setSslConfiguration(config);
+        return std::unique_ptr<HttpServer>(new HttpServer(std::move(handler), 0, std::move(server)));
     }
 
     bool listening() const { return listening_; }
-    quint16 port() const { return server_.serverPort(); }
+    quint16 port() const { return server_->serverPort(); }
     QString url(const QString& path = {}) const
     {
-        return QStringLiteral("http://127.0.0.1:%1%2").arg(port()).arg(path);
+        return QStringLiteral("%1://127.0.0.1:%2%3").arg(scheme_).arg(port()).arg(path);
     }
     QList<HttpRequest> requests;
     int disconnectedEarly = 0; // connections the client closed before the whole answer was sent
 
   private:
+    HttpServer(Handler handler, quint16 port, std::unique_ptr<QTcpServer> server)
+        : handler_(std::move(handler)), server_(server ? std::move(server) : std::make_unique<QTcpServer>()),
+          scheme_(qobject_cast<QSslServer*>(server_.get()) ? QStringLiteral("https") : QStringLiteral("http"))
+    {
+        listening_ = server_->listen(QHostAddress::LocalHost, port);
+        // After the TLS handshake, for HTTPS.
+        connect(server_.get(), &QTcpServer::pendingConnectionAvailable, this, [this] {
+            while (QTcpSocket* socket = server_->nextPendingConnection())
+                serve(socket);
+        });
+    }
+
     void serve(QTcpSocket* socket)
     {
         auto buffer = std::make_shared<QByteArray>();
@@ -81,19 +109,24 @@ class HttpServer : public QObject {
             for (qsizetype i = 1; i < lines.size(); ++i) {
                 const qsizetype colon = lines[i].indexOf(':');
                 if (colon > 0)
-                    request.headers.insert(lines[i].left(colon).trimmed().toLower(), lines[i].mid(colon + 1).trimmed());
+                    request.headers.insert(lines[i].left(colon).trimmed().toLower(),
+                                           lines[i].mid(colon + 1).trimmed());
             }
             buffer->clear();
             requests << request;
             const HttpReply reply = handler_(request);
             if (reply.silent)
                 return;
-            const qint64 length = reply.junkBytes ? reply.junkBytes : reply.body.size();
-            QByteArray head = "HTTP/1.1 " + QByteArray::number(reply.status) + " Whatever\r\nContent-Type: " +
-                              reply.contentType + "\r\nContent-Length: " + QByteArray::number(length) +
-                              "\r\nConnection: close\r\n";
+            QByteArray head = "HTTP/1.1 " + QByteArray::number(reply.status) +
+                              " Whatever\r\nContent-Type: " + reply.contentType + "\r\nConnection: close\r\n";
+            if (!reply.junkBytes)
+                head += "Content-Length: " +
+                        QByteArray::number(reply.announced >= 0 ? reply.announced : reply.body.size()) +
+                        "\r\n";
             if (reply.status == 401)
                 head += "WWW-Authenticate: Basic realm=\"test\"\r\n";
+            if (!reply.location.isEmpty())
+                head += "Location: " + reply.location + "\r\n";
             socket->write(head + "\r\n");
             if (reply.junkBytes) {
                 const QByteArray chunk(1 << 20, 'j');
@@ -108,12 +141,14 @@ class HttpServer : public QObject {
             } else {
                 socket->write(reply.body);
             }
-            socket->disconnectFromHost();
+            if (reply.announced < 0)
+                socket->disconnectFromHost();
         });
     }
 
-    QTcpServer server_;
     Handler handler_;
+    std::unique_ptr<QTcpServer> server_;
+    QString scheme_;
     bool listening_ = false;
 };
 
@@ -181,8 +216,20 @@ std::optional<MachineState> waitForState(QSignalSpy& spy, const QString& id,
     return std::nullopt;
 }
 
-bool unreachable(const MachineState& s) { return s.reach == MachineReach::Unreachable; }
-bool up(const MachineState& s) { return s.reach == MachineReach::Up; }
+quint16 freePort()
+{
+    QTcpServer probe;
+    return probe.listen(QHostAddress::LocalHost) ? probe.serverPort() : 0;
+}
+
+bool unreachable(const MachineState& s)
+{
+    return s.reach == MachineReach::Unreachable;
+}
+bool up(const MachineState& s)
+{
+    return s.reach == MachineReach::Up;
+}
 
 MachineViewPtr waitForView(QSignalSpy& spy, const QString& id, int ms)
 {
@@ -253,7 +300,13 @@ class TestRemoteMachines : public QObject {
             reply.junkBytes = 20ll << 20;
             return reply;
         });
-        HttpServer malformed([](const HttpRequest&) { return text("headroom_memory_used_bytes{role=\"x 12\n"); });
+        HttpServer announced([](const HttpRequest&) {
+            HttpReply reply = text("# a start");
+            reply.announced = 1ll << 30;
+            return reply;
+        });
+        HttpServer malformed(
+            [](const HttpRequest&) { return text("headroom_memory_used_bytes{role=\"x 12\n"); });
         HttpServer silent([](const HttpRequest&) {
             HttpReply reply;
             reply.silent = true;
@@ -261,15 +314,11 @@ class TestRemoteMachines : public QObject {
         });
         HttpServer missing([](const HttpRequest&) { return text("404 page not found\n", 404); });
         HttpServer notHeadroom([](const HttpRequest&) { return text("# TYPE up gauge\nup 1\n"); });
-        quint16 closedPort = 0;
-        {
-            QTcpServer probe;
-            QVERIFY(probe.listen(QHostAddress::LocalHost));
-            closedPort = probe.serverPort();
-        }
+        const quint16 closedPort = freePort();
+        QVERIFY(closedPort);
 
         RemoteMachines remote(nullptr);
-        remote.setTimeout(1);
+        remote.setTimeout(0.5);
         QSignalSpy states(&remote, &RemoteMachines::stateChanged);
         QSignalSpy views(&remote, &RemoteMachines::viewReady);
         QElapsedTimer timer;
@@ -277,24 +326,33 @@ class TestRemoteMachines : public QObject {
         remote.setMachines({
             prometheusEntry(QStringLiteral("html"), html.url(), QStringLiteral("b:9464")),
             exporterEntry(QStringLiteral("junk"), junk.url(QStringLiteral("/metrics"))),
+            exporterEntry(QStringLiteral("announced"), announced.url(QStringLiteral("/metrics"))),
             exporterEntry(QStringLiteral("malformed"), malformed.url(QStringLiteral("/metrics"))),
             exporterEntry(QStringLiteral("silent"), silent.url(QStringLiteral("/metrics"))),
-            prometheusEntry(QStringLiteral("missing"), missing.url(QStringLiteral("/prom/")), QStringLiteral("b")),
+            prometheusEntry(QStringLiteral("missing"), missing.url(QStringLiteral("/prom/")),
+                            QStringLiteral("b")),
             exporterEntry(QStringLiteral("not-headroom"), notHeadroom.url(QStringLiteral("/metrics"))),
-            exporterEntry(QStringLiteral("closed"), QStringLiteral("http://127.0.0.1:%1/metrics").arg(closedPort)),
+            exporterEntry(QStringLiteral("closed"),
+                          QStringLiteral("http://127.0.0.1:%1/metrics").arg(closedPort)),
         });
 
         const auto expect = [&](const char* id, const QString& words) {
             const auto state = waitForState(states, QLatin1String(id), unreachable, 5000);
             QVERIFY2(state, id);
-            QVERIFY2(state->error.contains(words), qPrintable(QLatin1String(id) + QStringLiteral(": ") + state->error));
+            QVERIFY2(state->error.contains(words),
+                     qPrintable(QLatin1String(id) + QStringLiteral(": ") + state->error));
             QCOMPARE(state->retryInSeconds, 2);
             QCOMPARE(remote.state(QLatin1String(id)).reach, MachineReach::Unreachable);
         };
-        expect("html", QStringLiteral("127.0.0.1:%1 answered with HTML, not Prometheus: is the URL right?").arg(html.port()));
+        expect("html", QStringLiteral("127.0.0.1:%1 answered with HTML, not Prometheus: is the URL right?")
+                           .arg(html.port()));
         expect("junk", QStringLiteral("127.0.0.1:%1 sent a response larger than 8 MiB").arg(junk.port()));
-        expect("malformed", QStringLiteral("127.0.0.1:%1 did not send metrics Headroom can read").arg(malformed.port()));
-        expect("silent", QStringLiteral("127.0.0.1:%1 did not answer: timed out after 1 s").arg(silent.port()));
+        expect("announced",
+               QStringLiteral("127.0.0.1:%1 sent a response larger than 8 MiB").arg(announced.port()));
+        expect("malformed",
+               QStringLiteral("127.0.0.1:%1 did not send metrics Headroom can read").arg(malformed.port()));
+        expect("silent",
+               QStringLiteral("127.0.0.1:%1 did not answer: timed out after 0.5 s").arg(silent.port()));
         expect("missing", QStringLiteral("127.0.0.1:%1 answered HTTP 404").arg(missing.port()));
         expect("not-headroom", QStringLiteral("no headroom_ series"));
         expect("closed", QStringLiteral("127.0.0.1:%1 refused the connection").arg(closedPort));
@@ -309,6 +367,109 @@ class TestRemoteMachines : public QObject {
                  headroomInstantQuery("b"));
         // The junk was not read to its end.
         QTRY_COMPARE_WITH_TIMEOUT(junk.disconnectedEarly, 1, 2000);
+    }
+
+    void redirectsStayOnTheHost()
+    {
+        HttpServer elsewhere([](const HttpRequest&) { return text(exporterText()); });
+        const QByteArray target = elsewhere.url(QStringLiteral("/metrics")).toUtf8();
+        HttpServer server([target](const HttpRequest& r) {
+            HttpReply reply;
+            reply.status = 302;
+            if (r.target == "/old")
+                reply.location = "/metrics"; // the same host: followed
+            else if (r.target == "/away")
+                reply.location = target; // another port: not followed
+            else
+                return text(exporterText());
+            return reply;
+        });
+        QTemporaryDir dir;
+        std::shared_ptr<CredentialStore> credentials =
+            makeFileCredentialStore(dir.filePath(QStringLiteral("credentials.json")));
+        QCOMPARE(credentials->store(QStringLiteral("away"), QStringLiteral("pw")), QString());
+        RemoteMachines remote(credentials);
+        QSignalSpy states(&remote, &RemoteMachines::stateChanged);
+        MachineEntry away = exporterEntry(QStringLiteral("away"), server.url(QStringLiteral("/away")));
+        away.username = QStringLiteral("watcher");
+        remote.setMachines(
+            {exporterEntry(QStringLiteral("moved"), server.url(QStringLiteral("/old"))), away});
+        QVERIFY(waitForState(states, QStringLiteral("moved"), up, 5000));
+        const auto refused = waitForState(states, QStringLiteral("away"), unreachable, 5000);
+        QVERIFY(refused);
+        QVERIFY2(
+            refused->error.contains(
+                QStringLiteral("redirected to 127.0.0.1:%1; Headroom follows redirects on the same host only")
+                    .arg(elsewhere.port())),
+            qPrintable(refused->error));
+        QVERIFY2(elsewhere.requests.isEmpty(), "the password never went to the other server");
+    }
+
+    void renamingAMachineDoesNotAskAgain()
+    {
+        HttpServer server([](const HttpRequest&) { return text(exporterText()); });
+        RemoteMachines remote(nullptr);
+        QSignalSpy views(&remote, &RemoteMachines::viewReady);
+        MachineEntry entry = exporterEntry(QStringLiteral("box"), server.url(QStringLiteral("/metrics")));
+        remote.setMachines({entry});
+        QVERIFY(waitForView(views, QStringLiteral("box"), 5000));
+        entry.name = QStringLiteral("renamed");
+        entry.followInTray = true;
+        remote.setMachines({entry});
+        QTest::qWait(300);
+        QCOMPARE(server.requests.size(), 1);
+        QCOMPARE(remote.state(QStringLiteral("box")).reach, MachineReach::Up);
+        // A new URL is a new connection: asked at once.
+        entry.url += QStringLiteral("?again");
+        remote.setMachines({entry});
+        QTRY_COMPARE_WITH_TIMEOUT(server.requests.size(), 2, 2000);
+    }
+
+    void tlsTrustsTheMachinesOwnCa()
+    {
+        QTemporaryDir dir;
+        const QString cert = dir.filePath(QStringLiteral("cert.pem"));
+        const QString key = dir.filePath(QStringLiteral("key.pem"));
+        QProcess openssl;
+        openssl.start(QStringLiteral("openssl"),
+                      {QStringLiteral("req"), QStringLiteral("-x509"), QStringLiteral("-newkey"),
+                       QStringLiteral("ec"), QStringLiteral("-pkeyopt"),
+                       QStringLiteral("ec_paramgen_curve:prime256v1"), QStringLiteral("-nodes"),
+                       QStringLiteral("-days"), QStringLiteral("2"), QStringLiteral("-subj"),
+                       QStringLiteral("/CN=127.0.0.1"), QStringLiteral("-addext"),
+                       QStringLiteral("subjectAltName=IP:127.0.0.1"), QStringLiteral("-keyout"), key,
+                       QStringLiteral("-out"), cert});
+        QVERIFY2(openssl.waitForFinished(10000) && openssl.exitCode() == 0,
+                 "openssl (package openssl) makes the test's certificate");
+        auto server = HttpServer::tls([](const HttpRequest&) { return text(exporterText()); }, cert, key);
+        QVERIFY(server && server->listening());
+
+        RemoteMachines remote(nullptr);
+        QSignalSpy states(&remote, &RemoteMachines::stateChanged);
+        QSignalSpy views(&remote, &RemoteMachines::viewReady);
+        MachineEntry untrusted =
+            exporterEntry(QStringLiteral("untrusted"), server->url(QStringLiteral("/metrics")));
+        MachineEntry trusted =
+            exporterEntry(QStringLiteral("trusted"), server->url(QStringLiteral("/metrics")));
+        trusted.caFile = cert;
+        MachineEntry missing =
+            exporterEntry(QStringLiteral("no-ca"), server->url(QStringLiteral("/metrics")));
+        missing.caFile = dir.filePath(QStringLiteral("gone.pem"));
+        remote.setMachines({untrusted, trusted, missing});
+
+        QVERIFY(waitForView(views, QStringLiteral("trusted"), 5000));
+        const auto refused = waitForState(states, QStringLiteral("untrusted"), unreachable, 5000);
+        QVERIFY(refused);
+        QVERIFY2(refused->error.contains(
+                     QStringLiteral("the TLS connection to 127.0.0.1:%1 failed").arg(server->port())),
+                 qPrintable(refused->error));
+        const auto noCa = waitForState(states, QStringLiteral("no-ca"), unreachable, 5000);
+        QVERIFY(noCa);
+        QVERIFY2(noCa->error.contains(QStringLiteral("the CA certificate")) &&
+                     noCa->error.contains(QStringLiteral("gone.pem")),
+                 qPrintable(noCa->error));
+        for (const QList<QVariant>& args : views)
+            QCOMPARE(args.at(0).toString(), QStringLiteral("trusted"));
     }
 
     void passwordComesFromTheCredentialStore()
@@ -331,8 +492,9 @@ class TestRemoteMachines : public QObject {
         remote.setMachines({entry});
         const auto refused = waitForState(states, QStringLiteral("guarded"), unreachable, 5000);
         QVERIFY(refused);
-        QVERIFY2(refused->error.contains(QStringLiteral("did not accept the user name and password (HTTP 401)")),
-                 qPrintable(refused->error));
+        QVERIFY2(
+            refused->error.contains(QStringLiteral("did not accept the user name and password (HTTP 401)")),
+            qPrintable(refused->error));
         QVERIFY(views.isEmpty());
 
         // The right password, stored while it waits, is used on the next try.
@@ -344,31 +506,51 @@ class TestRemoteMachines : public QObject {
 
     void backoffGrowsAndSuccessResetsIt()
     {
-        quint16 port = 0;
-        {
-            QTcpServer probe;
-            QVERIFY(probe.listen(QHostAddress::LocalHost));
-            port = probe.serverPort();
-        }
+        // Two machines at once: one stays down (its wait doubles), the other
+        // comes up once and goes down again (its wait starts over at 2 s).
+        const quint16 downPort = freePort();
+        const quint16 flakyPort = freePort();
+        QVERIFY(downPort && flakyPort && downPort != flakyPort);
         RemoteMachines remote(nullptr);
         remote.setInterval(1);
         QSignalSpy states(&remote, &RemoteMachines::stateChanged);
-        remote.setMachines({exporterEntry(QStringLiteral("later"), QStringLiteral("http://127.0.0.1:%1/metrics").arg(port))});
-        const auto first = waitForState(states, QStringLiteral("later"), unreachable, 3000);
+        const QString down = QStringLiteral("down");
+        const QString flaky = QStringLiteral("flaky");
+        remote.setMachines(
+            {exporterEntry(down, QStringLiteral("http://127.0.0.1:%1/metrics").arg(downPort)),
+             exporterEntry(flaky, QStringLiteral("http://127.0.0.1:%1/metrics").arg(flakyPort))});
+        const auto first = waitForState(states, down, unreachable, 3000);
         QVERIFY(first);
         QCOMPARE(first->retryInSeconds, 2);
-        const auto second =
-            waitForState(states, QStringLiteral("later"), [](const MachineState& s) { return s.retryInSeconds == 4; }, 3500);
-        QVERIFY2(second, "the second failure waits twice as long");
-        QCOMPARE(second->reach, MachineReach::Unreachable);
+        const auto flakyFirst = waitForState(states, flaky, unreachable, 3000);
+        QVERIFY(flakyFirst);
+        QCOMPARE(flakyFirst->retryInSeconds, 2);
 
-        // The server appears: the next try (4 s later) succeeds and ends the backoff.
-        HttpServer server([](const HttpRequest&) { return text(exporterText()); }, port);
-        QVERIFY(server.listening());
-        const auto back = waitForState(states, QStringLiteral("later"), up, 5500);
+        auto server =
+            std::make_unique<HttpServer>([](const HttpRequest&) { return text(exporterText()); }, flakyPort);
+        QVERIFY(server->listening());
+        const auto back = waitForState(states, flaky, up, 3500);
         QVERIFY(back);
         QCOMPARE(back->retryInSeconds, 0);
         QVERIFY(back->error.isEmpty());
+        server.reset();
+
+        const auto second = waitForState(
+            states, down,
+            [](const MachineState& s) {
+                return s.reach == MachineReach::Unreachable && s.retryInSeconds != 2;
+            },
+            3500);
+        QVERIFY(second);
+        QCOMPARE(second->retryInSeconds, 4);
+        // The flaky one's next failure waits 2 s again, not 4.
+        const auto again = waitForState(
+            states, flaky,
+            [&](const MachineState& s) { return s.reach == MachineReach::Unreachable && s.lastSeenMs > 0; },
+            3000);
+        QVERIFY(again);
+        QCOMPARE(again->retryInSeconds, 2);
+        QVERIFY2(again->error.contains(QStringLiteral("refused the connection")), qPrintable(again->error));
     }
 
     void prometheusAnswersAreRead()
@@ -379,13 +561,16 @@ class TestRemoteMachines : public QObject {
         QVERIFY2(samples.ok(), samples.error().c_str());
         std::string result;
         for (const MetricSample& sample : samples.value()) {
-            std::string metric = "\"__name__\":\"" + sample.name + "\",\"instance\":\"b:9464\",\"job\":\"headroom\"";
+            std::string metric =
+                "\"__name__\":\"" + sample.name + "\",\"instance\":\"b:9464\",\"job\":\"headroom\"";
             for (const auto& [key, value] : sample.labels)
                 metric += ",\"" + key + "\":\"" + value + "\""; // plain names and values only in this text
-            result += std::string(result.empty() ? "" : ",") + "{\"metric\":{" + metric + "},\"value\":[1764751234.5,\"" +
-                      QString::number(sample.value, 'g', 17).toStdString() + "\"]}";
+            result += std::string(result.empty() ? "" : ",") + "{\"metric\":{" + metric +
+                      "},\"value\":[1764751234.5,\"" + QString::number(sample.value, 'g', 17).toStdString() +
+                      "\"]}";
         }
-        const std::string vector = R"({"status":"success","data":{"resultType":"vector","result":[)" + result + "]}}";
+        const std::string vector =
+            R"({"status":"success","data":{"resultType":"vector","result":[)" + result + "]}}";
         const std::string matrix =
             R"({"status":"success","data":{"resultType":"matrix","result":[{"metric":{"__name__":"headroom_memory_used_bytes","instance":"b:9464","job":"headroom"},"values":[[1764751200,"1073741824"],[1764751215,"2147483648"]]},{"metric":{"__name__":"headroom_memory_total_bytes","instance":"b:9464","job":"headroom"},"values":[[1764751200,"17179869184"],[1764751215,"17179869184"]]}]}})";
         HttpServer server([&](const HttpRequest& r) {
@@ -394,9 +579,11 @@ class TestRemoteMachines : public QObject {
             if (r.target.startsWith("/api/v1/query?"))
                 reply.body = QByteArray::fromStdString(vector);
             else if (r.target.startsWith("/api/v1/query_range?"))
-                reply.body = r.target.contains("headroom_memory_used_bytes") || r.target.contains("headroom_memory_total_bytes")
-                                 ? QByteArray::fromStdString(matrix)
-                                 : QByteArray(R"({"status":"success","data":{"resultType":"matrix","result":[]}})");
+                reply.body =
+                    r.target.contains("headroom_memory_used_bytes") ||
+                            r.target.contains("headroom_memory_total_bytes")
+                        ? QByteArray::fromStdString(matrix)
+                        : QByteArray(R"({"status":"success","data":{"resultType":"matrix","result":[]}})");
             else
                 reply.status = 404;
             return reply;
@@ -440,7 +627,8 @@ class TestRemoteMachines : public QObject {
             HttpReply reply;
             reply.status = 400;
             reply.contentType = "application/json";
-            reply.body = "{\"status\":\"error\",\"errorType\":\"bad_data\",\"error\":\"invalid parameter \\\"query\\\": 1:3: parse error\"}";
+            reply.body = "{\"status\":\"error\",\"errorType\":\"bad_data\",\"error\":\"invalid parameter "
+                         "\\\"query\\\": 1:3: parse error\"}";
             return reply;
         });
         RemoteMachines remote(nullptr);
@@ -448,8 +636,9 @@ class TestRemoteMachines : public QObject {
         remote.setMachines({prometheusEntry(QStringLiteral("p"), server.url(), QStringLiteral("x\"y"))});
         const auto state = waitForState(states, QStringLiteral("p"), unreachable, 5000);
         QVERIFY(state);
-        QVERIFY2(state->error.contains(QStringLiteral("answered with an error (bad_data): invalid parameter")),
-                 qPrintable(state->error));
+        QVERIFY2(
+            state->error.contains(QStringLiteral("answered with an error (bad_data): invalid parameter")),
+            qPrintable(state->error));
     }
 
     void removedMachineStopsAtOnce()
@@ -460,13 +649,13 @@ class TestRemoteMachines : public QObject {
             return reply;
         });
         RemoteMachines remote(nullptr);
-        remote.setTimeout(1);
+        remote.setTimeout(0.5);
         QSignalSpy states(&remote, &RemoteMachines::stateChanged);
         remote.setMachines({exporterEntry(QStringLiteral("gone"), silent.url(QStringLiteral("/metrics")))});
         QTRY_COMPARE_WITH_TIMEOUT(silent.requests.size(), 1, 3000);
         remote.setMachines({});
         // Its request is dropped: no timeout is ever reported for it.
-        QTest::qWait(1500);
+        QTest::qWait(1000);
         for (const QList<QVariant>& args : states)
             QVERIFY(args.at(0).value<MachineState>().reach != MachineReach::Unreachable);
         QCOMPARE(remote.state(QStringLiteral("gone")).reach, MachineReach::Connecting);

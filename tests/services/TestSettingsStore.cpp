@@ -330,16 +330,17 @@ class TestSettingsStore : public QObject {
     {
         QTemporaryDir dir;
         const QString path = dir.filePath(QStringLiteral("headroom.conf"));
-        write(path, "[machines]\n"
-                    "1\\id=Bad Id\n1\\name=x\n1\\url=http://x:1\n1\\instance=x:1\n"
-                    "2\\id=ok-1\n2\\name=ok\n2\\url=http://ok:9090\n2\\instance=ok:9464\n2\\password=hunter2\n"
-                    "3\\id=noinst\n3\\name=n\n3\\url=http://n:9090\n"
-                    "4\\id=ftp\n4\\name=f\n4\\kind=exporter\n4\\url=ftp://f/metrics\n"
-                    "5\\id=ok-1\n5\\name=again\n5\\url=http://o:1\n5\\instance=o\n"
-                    "6\\id=odd\n6\\name=o\n6\\kind=snmp\n6\\url=http://o:1\n"
-                    "7\\id=noname\n7\\name=\n7\\kind=exporter\n7\\url=http://o:1/metrics\n"
-                    "size=7\n"
-                    "[machines-shown]\nid=gone\n");
+        write(path,
+              "[machines]\n"
+              "1\\id=Bad Id\n1\\name=x\n1\\url=http://x:1\n1\\instance=x:1\n"
+              "2\\id=ok-1\n2\\name=ok\n2\\url=http://ok:9090\n2\\instance=ok:9464\n2\\password=hunter2\n"
+              "3\\id=noinst\n3\\name=n\n3\\url=http://n:9090\n"
+              "4\\id=ftp\n4\\name=f\n4\\kind=exporter\n4\\url=ftp://f/metrics\n"
+              "5\\id=ok-1\n5\\name=again\n5\\url=http://o:1\n5\\instance=o\n"
+              "6\\id=odd\n6\\name=o\n6\\kind=snmp\n6\\url=http://o:1\n"
+              "7\\id=noname\n7\\name=\n7\\kind=exporter\n7\\url=http://o:1/metrics\n"
+              "size=7\n"
+              "shown=gone\n");
         SettingsStore store(path);
         const auto loaded = store.load();
         QCOMPARE(loaded.settings.machines.size(), 1);
@@ -349,16 +350,20 @@ class TestSettingsStore : public QObject {
         QCOMPARE(loaded.warnings.size(), 8);
         QVERIFY2(words.contains(QStringLiteral("Remote machine 1 (\"Bad Id\") is skipped: The machine's id")),
                  qPrintable(words));
-        QVERIFY2(words.contains(QStringLiteral("Remote machine 2 (\"ok-1\") has a password in the settings file")),
-                 qPrintable(words));
-        QVERIFY(words.contains(QStringLiteral("Remote machine 3 (\"noinst\") is skipped: Enter the instance label")));
+        QVERIFY2(
+            words.contains(QStringLiteral("Remote machine 2 (\"ok-1\") has a password in the settings file")),
+            qPrintable(words));
         QVERIFY(words.contains(
-            QStringLiteral("Remote machine 4 (\"ftp\") is skipped: The URL must start with http:// or https://")));
+            QStringLiteral("Remote machine 3 (\"noinst\") is skipped: Enter the instance label")));
+        QVERIFY(words.contains(QStringLiteral(
+            "Remote machine 4 (\"ftp\") is skipped: The URL must start with http:// or https://")));
         QVERIFY(words.contains(
             QStringLiteral("Remote machine 5 (\"ok-1\") is skipped: Another machine already has the id")));
         QVERIFY(words.contains(QStringLiteral("Remote machine 6 (\"odd\") is skipped: its kind \"snmp\"")));
-        QVERIFY(words.contains(QStringLiteral("Remote machine 7 (\"noname\") is skipped: Give the machine a name")));
-        QVERIFY(words.contains(QStringLiteral("The shown machine \"gone\" is not among the remote machines")));
+        QVERIFY(words.contains(
+            QStringLiteral("Remote machine 7 (\"noname\") is skipped: Give the machine a name")));
+        QVERIFY(
+            words.contains(QStringLiteral("The shown machine \"gone\" is not among the remote machines")));
 
         // The password is never written back.
         QVERIFY(read(path).contains("hunter2"));
