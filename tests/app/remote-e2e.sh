@@ -124,9 +124,7 @@ cat >"$out/config/headroom/headroom.conf" <<INI
 1\\instance=127.0.0.1:$export_port
 1\\followInTray=true
 size=1
-
-[machines-shown]
-id=buildbox
+shown=buildbox
 INI
 shot="$out/remote-machine-prometheus.png"
 # No session bus: the passwords' store is the file in the isolated config
