@@ -64,15 +64,17 @@ MachineEntry buildbox()
 }
 
 // buildbox as its exporter describes it: 32 GiB, `usedGiB` used, one cargo
-// build with a synthetic root, rustc and a linker in the role totals.
+// build with rustc and a linker, rendered as `headroom export` serves it and
+// read back as the window gets it (the level's reason is said again from the
+// figures there; `reason` is for hand-made views only).
 std::shared_ptr<MachineView> remoteView(std::uint64_t usedGiB, std::int64_t wallMs, PressureLevel level,
                                         std::string reason = {})
 {
-    auto view = std::make_shared<MachineView>();
-    Snapshot& s = view->snapshot;
+    Snapshot s;
     s.wallMs = wallMs;
     s.memory = replay::memory(32, usedGiB * 1024, 4, 512);
     BuildTree build;
+    build.root = {4242, 4242};
     build.tool = "cargo";
     build.subcommand = "build";
     build.profile = "release";
@@ -82,13 +84,21 @@ std::shared_ptr<MachineView> remoteView(std::uint64_t usedGiB, std::int64_t wall
     build.countByRole[roleIndex(ProcessRole::Rustc)] = 3;
     build.countByRole[roleIndex(ProcessRole::Linker)] = 1;
     build.elapsedSeconds = 95;
-    build.root = remoteBuildKey(build);
     s.builds.push_back(build);
     s.roleTotals[roleIndex(ProcessRole::Rustc)] = {ProcessRole::Rustc, 3, 5 * GiB};
     s.roleTotals[roleIndex(ProcessRole::Linker)] = {ProcessRole::Linker, 1, 1 * GiB};
-    view->level = {level, std::move(reason)};
-    view->hostname = "buildbox";
-    return view;
+    MachineMetricsInputs in;
+    in.snapshot = &s;
+    in.level = {level, std::move(reason)};
+    in.hostname = "buildbox";
+    in.version = "test";
+    const auto samples = parseMetricsText(renderMachineMetrics(in));
+    if (!samples)
+        qFatal("the rendered metrics do not parse: %s", samples.error().c_str());
+    auto view = machineViewFromSamples(samples.value());
+    if (!view)
+        qFatal("no machine in the rendered metrics: %s", view.error().c_str());
+    return std::make_shared<MachineView>(std::move(view).value());
 }
 
 // Ten readings a minute apart, oldest first, as machineHistoryFromSeries gives them.
