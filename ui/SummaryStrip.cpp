@@ -123,8 +123,11 @@ void SummaryStrip::showMemory(const MemoryStatus& memory, const MemoryBudget& bu
     hasData_ = true;
 
     ram_.value->setText(usedOfTotal(memory.used, memory.total));
-    ram_.detail->setText(
-        tr("%1 % used · %2 cache").arg(memory.usedFraction() * 100.0, 0, 'f', 0).arg(bytes(memory.cache)));
+    // A remote machine's exporter sends no cache figure: none is said rather than "0 B".
+    ram_.detail->setText(memory.cache > 0 ? tr("%1 % used · %2 cache")
+                                                .arg(memory.usedFraction() * 100.0, 0, 'f', 0)
+                                                .arg(bytes(memory.cache))
+                                          : tr("%1 % used").arg(memory.usedFraction() * 100.0, 0, 'f', 0));
     ramBar_->setValue(static_cast<int>(memory.usedFraction() * 1000.0));
 
     if (budget.isCgroup()) {

@@ -210,6 +210,7 @@ class TestRemoteView : public QObject {
                  qPrintable(banner->text()));
         QCOMPARE(labelText(&window, "availableValue"), bytes(view->snapshot.memory.available));
         QCOMPARE(labelText(&window, "levelValue"), QStringLiteral("Critical"));
+        QCOMPARE(labelText(&window, "ramDetail"), QStringLiteral("94 % used")); // no cache figure comes
         QVERIFY(labelText(&window, "levelDetail").contains(QStringLiteral("only 6% of RAM")));
 
         // The builds panel: the remote build, no pid, nothing to stop or select.
