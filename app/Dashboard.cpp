@@ -258,7 +258,7 @@ void Dashboard::createRemote()
             &ui::MainWindow::showMachineHistory);
     connect(remote_.get(), &services::RemoteMachines::historyReady, this,
             [this](const QString& id, const services::MachineHistoryPtr& history) {
-                if (id == window_->shownMachine() && history && !history->empty() && !remoteHistoryShown_) {
+                if (id == window_->shownMachine() && history && !remoteHistoryShown_) {
                     remoteHistoryShown_ = true;
                     spdlog::info("history of {}: {} readings", id.toStdString(), history->size());
                     maybeTakeScreenshot();
@@ -313,6 +313,8 @@ void Dashboard::observeMachineState(const services::MachineState& state)
             spdlog::info("remote machine {} is up", state.id.toStdString());
     }
     updateTray();
+    if (state.id == window_->shownMachine())
+        maybeTakeScreenshot();
 }
 
 std::vector<services::TrayMachineLevel> Dashboard::followedLevels() const
@@ -341,9 +343,15 @@ void Dashboard::maybeTakeScreenshot()
     if (options_.screenshotPath.isEmpty() || screenshotTaken_ ||
         window_->snapshotsShown() < static_cast<std::size_t>(options_.screenshotAfter))
         return;
-    // A remote machine shown: once its figures and its history are in.
-    if (window_->showingRemote() && (!remoteHistoryShown_ || !window_->shownMachineHasView()))
-        return;
+    // A remote machine shown: once its figures and its history are in, or
+    // once it is known to be unreachable (the banner then says why).
+    if (window_->showingRemote()) {
+        const auto state = machineStates_.constFind(window_->shownMachine());
+        const bool unreachable =
+            state != machineStates_.constEnd() && state->reach == services::MachineReach::Unreachable;
+        if (!unreachable && (!remoteHistoryShown_ || !window_->shownMachineHasView()))
+            return;
+    }
     takeScreenshot();
 }
 
