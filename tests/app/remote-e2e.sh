@@ -77,7 +77,7 @@ while [[ $prom_port == "$export_port" ]]; do prom_port=$(free_port); done
 cp "$fakeproc" "$out/bin/cargo"
 cp "$fakeproc" "$out/bin/rustc"
 printf '[package]\nname = "engine"\nversion = "0.1.0"\n' >"$out/ws/Cargo.toml"
-(cd "$out/ws" && exec "$out/bin/cargo" build --release { rustc --crate-name engine --mem 96 --sleep 60 } --sleep 60) \
+(cd "$out/ws" && exec "$out/bin/cargo" build --release '{' rustc --crate-name engine --mem 96 --sleep 60 '}' --sleep 60) \
     >"$out/cargo.log" 2>&1 &
 started+=($!)
 
