@@ -24,6 +24,10 @@
 #include <thread>
 
 #ifdef _WIN32
+#include <cstdio>
+#include <fcntl.h>
+#include <io.h>
+#include <iostream>
 #include <windows.h>
 #else
 #include <unistd.h>
@@ -254,6 +258,13 @@ int runExport(const ExportOptions& o, const std::string& programName, std::ostre
             err << programName << " export: " << text.error() << "\n";
             return kExitFailed;
         }
+#ifdef _WIN32
+        // The format's lines end in \n alone: no text-mode \r\n on the console or a pipe.
+        if (&out == &std::cout) {
+            std::cout.flush();
+            _setmode(_fileno(stdout), _O_BINARY);
+        }
+#endif
         out << text.value() << std::flush;
         return 0;
     }

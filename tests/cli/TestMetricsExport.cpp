@@ -2,8 +2,10 @@
 // `headroom export` as Prometheus and node_exporter see it: the real
 // exporter, a real Prometheus scraping it every second, a real node_exporter
 // reading its textfile, and hostile clients at its door.
+#include "headroom/JobPool.h"
 #include "headroom/LearnedPeaks.h"
 #include "headroom/MachineMetrics.h"
+#include "headroom/Platform.h"
 #include "headroom/RunsFolder.h"
 
 #include <QHostInfo>
@@ -244,6 +246,64 @@ class TestMetricsExport : public QObject {
         QVERIFY(head.body.isEmpty());
     }
 
+    void countsOutcomesAndReadsThePool()
+    {
+        const auto scrape = [this] {
+            const auto samples = parseMetricsText(get(exporterPort_, "/metrics").body.toStdString());
+            return samples ? machineViewFromSamples(samples.value())
+                           : Result<MachineView>::failure(samples.error());
+        };
+        const auto count = [](const MachineView& v, const std::string& verdict) {
+            for (const BuildOutcomeCount& c : v.outcomes)
+                if (c.verdict == verdict)
+                    return c.count;
+            return std::uint64_t(0);
+        };
+        // The runs folder keeps only the latest runs: a pruned run stays counted.
+        QVERIFY(QFile::remove(path("runs/20261203-oom-1.json")));
+        RunStatus run;
+        run.spec.id = "20261203-ok-2";
+        run.spec.preset = BuildPreset::A;
+        run.state = RunState::Finished;
+        run.diagnosis = BuildDiagnosis{};
+        run.diagnosis->verdict = BuildVerdict::Succeeded;
+        QVERIFY(writeStatusAtomically(RunFiles::of(path("runs").toStdString(), run.spec.id).status, run));
+        auto view = scrape();
+        QVERIFY2(view, view.error().c_str());
+        QCOMPARE(count(view.value(), "out-of-memory"), std::uint64_t(1));
+        QCOMPARE(count(view.value(), "succeeded"), std::uint64_t(1));
+        view = scrape(); // counted once, however often it is scraped
+        QCOMPARE(count(view.value(), "succeeded"), std::uint64_t(1));
+
+        // A build joins the job pool (this test is its supervisor, alive).
+        const auto self = platform::identify(platform::currentPid());
+        QVERIFY(self);
+        const JobPool pool(path("pool").toStdString());
+        QVERIFY(pool.prepare());
+        const auto joined = pool.update([&self](PoolState& state) {
+            state.cpus = 4;
+            PoolMember m;
+            m.runId = "20261203-ok-3";
+            m.supervisor = self->key;
+            m.granted = 2;
+            m.inUse = 1;
+            m.jobs = 2;
+            m.heldBack = "the next crate does not fit";
+            state.members.push_back(m);
+        });
+        QVERIFY2(joined, joined.error().c_str());
+        view = scrape();
+        QVERIFY(view->pool);
+        QCOMPARE(view->pool->granted, 2u);
+        QCOMPARE(view->pool->inUse, 1u);
+        QCOMPARE(view->pool->capacity, 3u);
+        QCOMPARE(view->pool->builds, 1u);
+        QCOMPARE(view->pool->jobs, 2u);
+        QCOMPARE(view->pool->heldBack, 1u);
+        QCOMPARE(view->pool->budgetBytes, view->snapshot.budget.availableBytes);
+        QVERIFY(view->pool->reserveBytes > 0);
+    }
+
     void refusesBadRequests()
     {
         // A client that sends half a request and stalls: closed after 5 s,
@@ -384,9 +444,11 @@ class TestMetricsExport : public QObject {
         QVERIFY2(view, (view.error() + " " + std::to_string(samples.size())).c_str());
         QCOMPARE(view->snapshot.memory.total, servedView.snapshot.memory.total);
         QCOMPARE(view->hostname, servedView.hostname);
-        QCOMPARE(view->outcomes.size(), std::size_t(1));
-        QCOMPARE(view->outcomes[0].count, std::uint64_t(1));
+        QCOMPARE(view->outcomes.size(), servedView.outcomes.size());
+        QCOMPARE(view->outcomes[0].count, servedView.outcomes[0].count);
         QCOMPARE(view->peaks.size(), std::size_t(1));
+        QVERIFY(view->pool);
+        QCOMPARE(view->pool->granted, servedView.pool->granted);
     }
 
     void nodeExporterReadsTheTextfile()
