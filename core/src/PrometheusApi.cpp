@@ -134,10 +134,8 @@ double sampleValue(const json& v)
 // Seconds since the epoch with a fraction, to milliseconds.
 std::int64_t timestampMs(const json& v)
 {
-    if (!v.is_number())
-        throw BadField{"timestamp"};
-    const double seconds = v.get<double>();
-    if (!std::isfinite(seconds) || std::fabs(seconds) > 1e11)
+    const double seconds = json_fields::number(v, "timestamp");
+    if (std::fabs(seconds) > 1e11)
         throw BadField{"timestamp"};
     return std::llround(seconds * 1000.0);
 }

@@ -60,34 +60,27 @@ class TestSecretServiceStore : public QObject {
         QVERIFY2(timer.elapsed() < 3000, "no activation, no waiting"); // the bus says so at once
     }
 
+    void keyringWithoutADefaultKeyringIsSaid()
+    {
+        // Started without a login password, GNOME Keyring has only its
+        // in-memory session collection: nowhere to keep a password for good.
+        QVERIFY(startDaemon(QByteArray()));
+        QString why;
+        const auto store = makeSecretServiceStore(&why);
+        QVERIFY(!store);
+        QVERIFY2(why.contains(QStringLiteral("has no default keyring")), qPrintable(why));
+        stopDaemon();
+        QTRY_VERIFY_WITH_TIMEOUT(!secretServiceOnTheBus(), 5000);
+    }
+
     void startKeyring()
     {
-        if (QStandardPaths::findExecutable(QStringLiteral("gnome-keyring-daemon")).isEmpty())
-            QFAIL("gnome-keyring-daemon is not installed (package gnome-keyring)");
-        QVERIFY(home_.isValid());
-        for (const char* sub : {"home", "data", "config", "cache", "run"})
-            QVERIFY(QDir(home_.path()).mkpath(QLatin1String(sub)));
-        QFile::setPermissions(home_.filePath(QStringLiteral("run")),
-                              QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner);
-        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-        env.insert(QStringLiteral("HOME"), home_.filePath(QStringLiteral("home")));
-        env.insert(QStringLiteral("XDG_DATA_HOME"), home_.filePath(QStringLiteral("data")));
-        env.insert(QStringLiteral("XDG_CONFIG_HOME"), home_.filePath(QStringLiteral("config")));
-        env.insert(QStringLiteral("XDG_CACHE_HOME"), home_.filePath(QStringLiteral("cache")));
-        env.insert(QStringLiteral("XDG_RUNTIME_DIR"), home_.filePath(QStringLiteral("run")));
-        keyring_.setProcessEnvironment(env);
-        keyring_.setProcessChannelMode(QProcess::ForwardedErrorChannel);
-        keyring_.start(QStringLiteral("gnome-keyring-daemon"),
-                       {QStringLiteral("--foreground"), QStringLiteral("--components=secrets"),
-                        QStringLiteral("--unlock")});
-        QVERIFY(keyring_.waitForStarted(5000));
         // An empty login password: the login keyring is created unlocked.
-        keyring_.write("\n");
-        keyring_.closeWriteChannel();
-        QTRY_VERIFY_WITH_TIMEOUT(secretServiceOnTheBus(), 5000);
+        QVERIFY(startDaemon("\n"));
     }
 
     void storeLookupReplaceRemove()
+
     {
         QString why;
         store_ = makeSecretServiceStore(&why);
@@ -178,6 +171,43 @@ class TestSecretServiceStore : public QObject {
     void cleanupTestCase()
     {
         store_.reset();
+        stopDaemon();
+    }
+
+  private:
+    // gnome-keyring-daemon on this private bus, its files in the temporary
+    // home, `password` on its stdin; true once it owns the Secret Service name.
+    bool startDaemon(const QByteArray& password)
+    {
+        [&] {
+            if (QStandardPaths::findExecutable(QStringLiteral("gnome-keyring-daemon")).isEmpty())
+                QFAIL("gnome-keyring-daemon is not installed (package gnome-keyring)");
+            QVERIFY(home_.isValid());
+            for (const char* sub : {"home", "data", "config", "cache", "run"})
+                QVERIFY(QDir(home_.path()).mkpath(QLatin1String(sub)));
+            QFile::setPermissions(home_.filePath(QStringLiteral("run")),
+                                  QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner);
+            QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+            env.insert(QStringLiteral("HOME"), home_.filePath(QStringLiteral("home")));
+            env.insert(QStringLiteral("XDG_DATA_HOME"), home_.filePath(QStringLiteral("data")));
+            env.insert(QStringLiteral("XDG_CONFIG_HOME"), home_.filePath(QStringLiteral("config")));
+            env.insert(QStringLiteral("XDG_CACHE_HOME"), home_.filePath(QStringLiteral("cache")));
+            env.insert(QStringLiteral("XDG_RUNTIME_DIR"), home_.filePath(QStringLiteral("run")));
+            keyring_.setProcessEnvironment(env);
+            keyring_.setProcessChannelMode(QProcess::ForwardedErrorChannel);
+            keyring_.start(QStringLiteral("gnome-keyring-daemon"),
+                           {QStringLiteral("--foreground"), QStringLiteral("--components=secrets"),
+                            QStringLiteral("--unlock")});
+            QVERIFY(keyring_.waitForStarted(5000));
+            keyring_.write(password);
+            keyring_.closeWriteChannel();
+            QTRY_VERIFY_WITH_TIMEOUT(secretServiceOnTheBus(), 5000);
+        }();
+        return !QTest::currentTestFailed() && secretServiceOnTheBus();
+    }
+
+    void stopDaemon()
+    {
         if (keyring_.state() != QProcess::NotRunning) {
             keyring_.terminate();
             if (!keyring_.waitForFinished(3000)) {
@@ -187,7 +217,6 @@ class TestSecretServiceStore : public QObject {
         }
     }
 
-  private:
     // How many items carry this machine's attributes (locked or not).
     int itemsFor(const QString& machineId)
     {
