@@ -2,15 +2,21 @@
 #include "app/Dashboard.h"
 
 #include "app/desktop/SystemDesktop.h"
+#if defined(HEADROOM_FREEDESKTOP_NOTIFICATIONS)
+#include "app/desktop/SecretServiceStore.h"
+#endif
 #include "headroom/Platform.h"
 #include "services/GuardService.h"
 #include "services/PoolWatcher.h"
 #include "services/PressureMonitor.h"
 #include "services/ProcessActions.h"
+#include "services/SafeDisplayText.h"
 #include "services/SamplingService.h"
 #include "services/TrayPresenter.h"
 #include "services/launcher/LauncherController.h"
+#include "ui/BuildsModel.h"
 #include "ui/BuildsPanel.h"
+#include "ui/ChartsPanel.h"
 #include "ui/MainWindow.h"
 #include "ui/launcher/LauncherPanel.h"
 
@@ -18,11 +24,94 @@
 #include <QDir>
 #include <QFileInfo>
 #include <QImage>
+#include <QLabel>
 #include <QTimer>
 
+#include <algorithm>
+#include <functional>
+#include <mutex>
 #include <spdlog/spdlog.h>
 
 namespace headroom::app {
+namespace {
+
+// The credential store, made the first time it is needed: asking the session
+// bus for a keyring costs a round trip and, on a desktop, touches the user's
+// keyring, which a dashboard with no remote machine never needs. Made on the
+// GUI thread in practice: at start when machines are configured, else when
+// the settings dialog first says where passwords are kept.
+class LazyCredentialStore : public services::CredentialStore {
+  public:
+    explicit LazyCredentialStore(std::function<std::unique_ptr<services::CredentialStore>()> make)
+        : make_(std::move(make))
+    {
+    }
+    QString describe() const override
+    {
+        services::CredentialStore* s = get();
+        return s ? s->describe() : QString();
+    }
+    QString store(const QString& id, const QString& secret) override
+    {
+        services::CredentialStore* s = get();
+        return s ? s->store(id, secret) : QStringLiteral("no place to keep passwords on this system");
+    }
+    std::optional<QString> lookup(const QString& id, QString* error) override
+    {
+        services::CredentialStore* s = get();
+        if (!s && error)
+            *error = QStringLiteral("no place to keep passwords on this system");
+        return s ? s->lookup(id, error) : std::nullopt;
+    }
+    QString remove(const QString& id) override
+    {
+        services::CredentialStore* s = get();
+        return s ? s->remove(id) : QString();
+    }
+    services::CredentialStore* get() const
+    {
+        const std::lock_guard lock(mutex_);
+        if (!made_) {
+            made_ = true;
+            store_ = make_();
+        }
+        return store_.get();
+    }
+
+  private:
+    std::function<std::unique_ptr<services::CredentialStore>()> make_;
+    mutable std::mutex mutex_;
+    mutable bool made_ = false;
+    mutable std::unique_ptr<services::CredentialStore> store_;
+};
+
+std::unique_ptr<services::CredentialStore> makeCredentialStore()
+{
+    // The desktop's keyring when one answers, else a file of Headroom's own
+    // that only the user can read.
+    QString whyNot;
+    std::unique_ptr<services::CredentialStore> store;
+#if defined(HEADROOM_FREEDESKTOP_NOTIFICATIONS)
+    store = makeSecretServiceStore(&whyNot);
+#else
+    whyNot = QStringLiteral("no Secret Service on this system");
+#endif
+    if (store) {
+        spdlog::info("passwords of remote machines in {}", store->describe().toStdString());
+        return store;
+    }
+    store = services::makeFileCredentialStore(services::defaultCredentialFilePath());
+    if (store)
+        spdlog::info("no desktop keyring ({}); passwords of remote machines in {}", whyNot.toStdString(),
+                     store->describe().toStdString());
+    else
+        spdlog::warn("no desktop keyring ({}) and no credentials file: passwords of remote machines cannot "
+                     "be kept",
+                     whyNot.toStdString());
+    return store;
+}
+
+} // namespace
 
 Dashboard::Dashboard(DashboardOptions options, std::unique_ptr<DesktopIntegration> desktop, QObject* parent)
     : QObject(parent), options_(std::move(options)),
@@ -115,13 +204,12 @@ Dashboard::Dashboard(DashboardOptions options, std::unique_ptr<DesktopIntegratio
     }
     // Closing the last window is decided here (the tray keeps Headroom running).
     QApplication::setQuitOnLastWindowClosed(false);
+    createRemote();
     applyDesktopSettings();
 
     if (!options_.screenshotPath.isEmpty()) {
-        connect(window_.get(), &ui::MainWindow::snapshotShown, this, [this](std::size_t count) {
-            if (!screenshotTaken_ && count >= static_cast<std::size_t>(options_.screenshotAfter))
-                takeScreenshot();
-        });
+        connect(window_.get(), &ui::MainWindow::snapshotShown, this, &Dashboard::maybeTakeScreenshot);
+        connect(window_.get(), &ui::MainWindow::machineViewShown, this, &Dashboard::maybeTakeScreenshot);
     }
 }
 
@@ -142,6 +230,129 @@ Dashboard::~Dashboard()
     }
     if (actions_)
         actions_->waitForAll();
+}
+
+void Dashboard::createRemote()
+{
+    auto lazy = std::make_shared<LazyCredentialStore>(&makeCredentialStore);
+    if (!settings_.machines.isEmpty())
+        lazy->get();
+    credentials_ = lazy;
+    window_->setCredentialStore(credentials_);
+
+    qRegisterMetaType<services::MachineViewPtr>();
+    qRegisterMetaType<services::MachineHistoryPtr>();
+    qRegisterMetaType<services::MachineState>();
+    remote_ = std::make_unique<services::RemoteMachines>(credentials_);
+    remote_->setMachines(settings_.machines);
+    remote_->setHistorySpan(window_->remoteCharts()->visibleSpan());
+    remote_->setShown(window_->shownMachine());
+    if (!settings_.machines.isEmpty())
+        spdlog::info("{} remote machine(s); shown: {}", settings_.machines.size(),
+                     window_->showingRemote() ? window_->shownMachine().toStdString() : "this computer");
+
+    connect(remote_.get(), &services::RemoteMachines::viewReady, window_.get(),
+            &ui::MainWindow::showMachineView);
+    connect(remote_.get(), &services::RemoteMachines::viewReady, this, &Dashboard::observeMachine);
+    connect(remote_.get(), &services::RemoteMachines::historyReady, window_.get(),
+            &ui::MainWindow::showMachineHistory);
+    connect(remote_.get(), &services::RemoteMachines::historyReady, this,
+            [this](const QString& id, const services::MachineHistoryPtr& history) {
+                if (id == window_->shownMachine() && history && !remoteHistoryShown_) {
+                    remoteHistoryShown_ = true;
+                    spdlog::info("history of {}: {} readings", id.toStdString(), history->size());
+                    maybeTakeScreenshot();
+                }
+            });
+    connect(remote_.get(), &services::RemoteMachines::stateChanged, window_.get(),
+            &ui::MainWindow::showMachineState);
+    connect(remote_.get(), &services::RemoteMachines::stateChanged, this, &Dashboard::observeMachineState);
+    connect(window_.get(), &ui::MainWindow::shownMachineChanged, this, &Dashboard::setShownMachine);
+    connect(window_.get(), &ui::MainWindow::remoteHistorySpanChanged, remote_.get(),
+            &services::RemoteMachines::setHistorySpan);
+    connect(
+        pressure_.get(), &services::PressureMonitor::machineNotificationDue, this,
+        [this](const QString&, PressureLevel level, const QString& title, const QString& body) {
+            notify({DesktopNotification::Kind::Machine, level, title, body, {DesktopCommand::ShowDashboard}});
+        });
+}
+
+void Dashboard::setShownMachine(const QString& id)
+{
+    remoteHistoryShown_ = false;
+    remote_->setShown(id);
+    spdlog::info("showing {}", id.isEmpty() ? std::string("this computer") : id.toStdString());
+    if (settings_.shownMachine == id)
+        return;
+    settings_.shownMachine = id;
+    saveSettings();
+}
+
+void Dashboard::observeMachine(const QString& id, const services::MachineViewPtr& view)
+{
+    if (!view)
+        return;
+    machineViews_.insert(id, view);
+    for (const services::MachineEntry& m : settings_.machines) {
+        if (m.id == id && m.followInTray)
+            pressure_->observeMachine(id, m.name, *view);
+    }
+    updateTray();
+}
+
+void Dashboard::observeMachineState(const services::MachineState& state)
+{
+    const auto before = machineStates_.constFind(state.id);
+    const bool changed = before == machineStates_.constEnd() || before->reach != state.reach;
+    machineStates_.insert(state.id, state);
+    if (changed) {
+        if (state.reach == services::MachineReach::Unreachable)
+            spdlog::warn("remote machine {} unreachable: {} (retrying in {} s)", state.id.toStdString(),
+                         services::safeDisplayText(state.error, 300).toStdString(), state.retryInSeconds);
+        else if (state.reach == services::MachineReach::Up)
+            spdlog::info("remote machine {} is up", state.id.toStdString());
+    }
+    updateTray();
+    if (state.id == window_->shownMachine())
+        maybeTakeScreenshot();
+}
+
+std::vector<services::TrayMachineLevel> Dashboard::followedLevels() const
+{
+    std::vector<services::TrayMachineLevel> levels;
+    for (const services::MachineEntry& m : settings_.machines) {
+        if (!m.followInTray)
+            continue;
+        services::TrayMachineLevel level;
+        level.name = m.name;
+        const auto state = machineStates_.constFind(m.id);
+        level.reachable =
+            state == machineStates_.constEnd() || state->reach != services::MachineReach::Unreachable;
+        if (const services::MachineViewPtr view = machineViews_.value(m.id)) {
+            level.hasReading = true;
+            level.level = view->level.level;
+            level.reason = QString::fromStdString(view->level.reason);
+        }
+        levels.push_back(level);
+    }
+    return levels;
+}
+
+void Dashboard::maybeTakeScreenshot()
+{
+    if (options_.screenshotPath.isEmpty() || screenshotTaken_ ||
+        window_->snapshotsShown() < static_cast<std::size_t>(options_.screenshotAfter))
+        return;
+    // A remote machine shown: once its figures and its history are in, or
+    // once it is known to be unreachable (the banner then says why).
+    if (window_->showingRemote()) {
+        const auto state = machineStates_.constFind(window_->shownMachine());
+        const bool unreachable =
+            state != machineStates_.constEnd() && state->reach == services::MachineReach::Unreachable;
+        if (!unreachable && (!remoteHistoryShown_ || !window_->shownMachineHasView()))
+            return;
+    }
+    takeScreenshot();
 }
 
 void Dashboard::createLauncher()
@@ -172,7 +383,7 @@ void Dashboard::createLauncher()
     // The job pool over every build, for the builds list: read once a second, off the GUI thread.
     auto* pool = new services::PoolWatcher(QString(), launcher_->runsDir(), this);
     connect(pool, &services::PoolWatcher::poolRead, window_.get(),
-            [this](const services::PoolView& view) { window_->builds()->setPool(view); });
+            [this](const services::PoolView& view) { window_->showPool(view); });
     pool->start();
     auto* panel = launcherPanel_ = new ui::LauncherPanel(launcher_.get());
     panel->setRecentProjects(launcher_->recentProjects());
@@ -331,7 +542,7 @@ void Dashboard::updateTray()
     guard.haveRunaway = guard_->hasBuildProcesses();
     const services::TrayLastBuild last{lastBuildTitle_,
                                        launcher_->state() == services::LauncherController::State::Idle};
-    if (tray_.update(snapshot_, pressure_->state(), guard, last) && desktop_)
+    if (tray_.update(snapshot_, pressure_->state(), guard, last, followedLevels()) && desktop_)
         desktop_->setTrayStatus(tray_.status());
 }
 
@@ -352,7 +563,7 @@ void Dashboard::runCommand(DesktopCommand command, bool checked)
         break;
     case DesktopCommand::StopRunawayBuilds:
         showDashboard();
-        window_->openStopBuildsDialog();
+        window_->openStopBuildsDialog(); // shows this computer: its builds are the ones offered
         break;
     case DesktopCommand::PauseBuilds:
         guard_->pauseBuilds();
@@ -468,6 +679,22 @@ void Dashboard::changeSettings(const services::DashboardSettings& settings)
     if (classifierChanged)
         sampling_->setClassifierOptions(classifierOptions(settings_));
     applyDesktopSettings();
+    if (remote_) {
+        remote_->setMachines(settings_.machines);
+        remote_->setShown(window_->shownMachine());
+        QStringList followed;
+        for (const services::MachineEntry& m : settings_.machines) {
+            if (m.followInTray)
+                followed << m.id;
+        }
+        pressure_->forgetMachinesExcept(followed);
+        for (auto it = machineViews_.begin(); it != machineViews_.end();) {
+            const bool kept = std::any_of(settings_.machines.begin(), settings_.machines.end(),
+                                          [&](const services::MachineEntry& m) { return m.id == it.key(); });
+            it = kept ? std::next(it) : machineViews_.erase(it);
+        }
+        updateTray();
+    }
 
     const QString problem = store_.save(settingsToSave());
     if (problem.isEmpty()) {
@@ -485,6 +712,21 @@ void Dashboard::takeScreenshot()
     screenshotTaken_ = true;
     // Let the last snapshot's layout and queued replots settle first.
     QTimer::singleShot(50, this, [this] {
+        if (window_->showingRemote()) {
+            // What the picture shows, in words, for whoever checks it without eyes.
+            spdlog::info("shown: {}", window_->bannerText().toStdString());
+            const auto* available = window_->findChild<QLabel*>(QStringLiteral("availableValue"));
+            const auto* level = window_->findChild<QLabel*>(QStringLiteral("levelValue"));
+            spdlog::info("summary: available {} · level {}",
+                         available ? available->text().toStdString() : "?",
+                         level ? level->text().toStdString() : "?");
+            const ui::BuildsModel* builds = window_->builds()->model();
+            for (int row = 0; row < builds->rowCount(); ++row)
+                spdlog::info("build row: {} · {}",
+                             builds->index(row, ui::BuildsModel::Build).data().toString().toStdString(),
+                             builds->index(row, ui::BuildsModel::Memory).data().toString().toStdString());
+            spdlog::info("chart points: {}", window_->remoteCharts()->history().points().size());
+        }
         const QImage image = window_->renderImage();
         const bool saved = !image.isNull() && image.save(options_.screenshotPath, "PNG");
         if (saved)

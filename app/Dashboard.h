@@ -8,7 +8,9 @@
 #include "services/SettingsStore.h"
 #include "services/SnapshotPtr.h"
 #include "services/TrayPresenter.h"
+#include "services/remote/RemoteMachines.h"
 
+#include <QHash>
 #include <QObject>
 
 #include <memory>
@@ -52,6 +54,8 @@ class Dashboard : public QObject {
     services::PressureMonitor* pressure() const { return pressure_.get(); }
     services::GuardService* guard() const { return guard_.get(); }
     DesktopIntegration* desktop() const { return desktop_.get(); }
+    services::RemoteMachines* remote() const { return remote_.get(); }
+    const std::shared_ptr<services::CredentialStore>& credentials() const { return credentials_; }
     const services::DashboardSettings& settings() const { return settings_; }
     const TrayStatus& trayStatus() const { return tray_.status(); }
 
@@ -67,6 +71,12 @@ class Dashboard : public QObject {
     void changeSettings(const services::DashboardSettings& settings);
     void applyDesktopSettings();
     void observe(const services::SnapshotPtr& snapshot);
+    void createRemote();
+    void observeMachine(const QString& id, const services::MachineViewPtr& view);
+    void observeMachineState(const services::MachineState& state);
+    void setShownMachine(const QString& id);
+    std::vector<services::TrayMachineLevel> followedLevels() const;
+    void maybeTakeScreenshot();
     void updateTray();
     void notify(DesktopNotification notification);
     void showDashboard();
@@ -89,6 +99,11 @@ class Dashboard : public QObject {
     std::unique_ptr<services::PressureMonitor> pressure_;
     std::unique_ptr<services::GuardService> guard_;
     std::unique_ptr<DesktopIntegration> desktop_;
+    std::shared_ptr<services::CredentialStore> credentials_;
+    std::unique_ptr<services::RemoteMachines> remote_;
+    QHash<QString, services::MachineViewPtr> machineViews_;
+    QHash<QString, services::MachineState> machineStates_;
+    bool remoteHistoryShown_ = false; // --screenshot waits for the shown machine's history
     ui::LauncherPanel* launcherPanel_ = nullptr;
     services::SnapshotPtr snapshot_;
     QString lastBuildTitle_; // for the tray menu; read when a build starts

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "cli/CommandLine.h"
 
+#include "cli/MetricsExport.h"
+#include "cli/MetricsServer.h"
 #include "cli/RunCommands.h"
 #include "headroom/BuildPlan.h"
 #include "headroom/SafeText.h"
@@ -176,6 +178,16 @@ CLI::Validator interruptChoice()
         "");
 }
 
+CLI::Validator listenAddress()
+{
+    return CLI::Validator(
+        [](std::string& input) -> std::string {
+            const auto address = parseListenAddress(input);
+            return address ? std::string() : address.error();
+        },
+        "");
+}
+
 } // namespace
 
 struct CommandLine::State {
@@ -196,6 +208,8 @@ struct CommandLine::State {
     RunOptions runOptions;
     RunsOptions runs;
     SuperviseOptions supervise;
+    ExportOptions exportOptions;
+    double exportEvery = 0.0;
     std::string runInterrupt = "ask";
     std::string runMemoryHigh, runMemoryMax, runThenRun;
     std::string buildMemoryHigh, buildMemoryMax;
@@ -211,6 +225,7 @@ struct CommandLine::State {
     CLI::App* runsCommand = nullptr;
     CLI::App* runsStopCommand = nullptr;
     CLI::App* superviseCommand = nullptr;
+    CLI::App* exportCommand = nullptr;
     CLI::Option* pidOption = nullptr;
     CLI::Option* startOption = nullptr;
     std::vector<CLI::Option*> dashboardOptions;
@@ -240,6 +255,7 @@ struct CommandLine::State {
         defineRun();
         defineRuns();
         defineSupervise();
+        defineExport();
         if (program == Program::Dashboard) {
             defineBuild();
             defineDashboard();
@@ -447,6 +463,37 @@ struct CommandLine::State {
             ->check(byteSize());
     }
 
+    void defineExport()
+    {
+        exportCommand = app.add_subcommand(
+            "export", "This machine's memory budget, pressure level, builds, job pool, build outcomes and "
+                      "learned peaks for Prometheus: served on /metrics, or written for node_exporter.");
+        exportCommand->footer("Without an option it serves http://" + std::string(kDefaultListen) +
+                              "/metrics. Each scrape samples afresh. SIGTERM or Ctrl+C stops it (exit 0).");
+        auto* e = exportCommand;
+        auto* listen =
+            e->add_option("--listen", exportOptions.listen,
+                          "Serve /metrics on ADDRESS:PORT (default " + std::string(kDefaultListen) +
+                              "; a port alone is loopback; IPv6 as [::1]:9464)")
+                ->type_name("ADDRESS:PORT")
+                ->check(listenAddress());
+        auto* textfile =
+            e->add_option(
+                 "--textfile", exportOptions.textfileDir,
+                 "Write DIR/" + std::string(kTextfileName) +
+                     " (atomically, readable by all) for node_exporter's textfile collector, then exit")
+                ->type_name("DIR")
+                ->check(nonEmpty("a folder"));
+        e->add_option("--every", exportEvery, "With --textfile: rewrite the file every SECONDS until stopped")
+            ->type_name("SECONDS")
+            ->check(decimalIn(1.0, 86400.0, "seconds"))
+            ->needs(textfile);
+        e->add_flag("--once", exportOptions.once, "Print the metrics once to stdout and exit")
+            ->excludes(listen)
+            ->excludes(textfile);
+        listen->excludes(textfile);
+    }
+
     void defineDashboard()
     {
         const std::string group = "Dashboard (no command)";
@@ -594,6 +641,10 @@ struct CommandLine::State {
         }
         if (command == runsCommand || command == superviseCommand)
             return Choice::Command;
+        if (command == exportCommand) {
+            exportOptions.everySeconds = exportEvery;
+            return Choice::Command;
+        }
         if (command && command == buildCommand) {
             if (!buildMemoryHigh.empty())
                 build.memoryHigh = parseByteSize(buildMemoryHigh);
@@ -646,6 +697,8 @@ struct CommandLine::State {
             return runRuns(runs, name, out, err);
         if (superviseCommand->parsed())
             return runSupervise(supervise, name, out, err);
+        if (exportCommand->parsed())
+            return runExport(exportOptions, name, out, err);
         err << name << ": no command to run.\n";
         return kExitUsage;
     }

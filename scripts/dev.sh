@@ -31,6 +31,11 @@ test_packages=(
     dpkg-dev desktop-file-utils appstream
     # GNU make as a jobserver client of the job pool.
     make
+    # `headroom export` scraped by a real Prometheus and read by node_exporter.
+    prometheus prometheus-node-exporter
+    # The remote machines: a real keyring for the Secret Service store,
+    # openssl for a test server's certificate.
+    gnome-keyring openssl
 )
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }

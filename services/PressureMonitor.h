@@ -6,7 +6,13 @@
 #include "services/MemoryLevel.h"
 #include "services/SnapshotPtr.h"
 
+#include <QElapsedTimer>
+#include <QHash>
 #include <QObject>
+
+namespace headroom {
+struct MachineView;
+}
 
 namespace headroom::services {
 
@@ -30,8 +36,19 @@ class PressureMonitor : public QObject {
     // the time left in this layer's words ("…; about 2 min left").
     static QString notificationBody(const PressureMessage& message);
 
+    // The words of a remote machine's notification: "buildbox: memory is
+    // critical, 1.2 GiB available", and what holds its memory.
+    static QString machineNotificationTitle(const QString& name, const headroom::MachineView& view);
+    static QString machineNotificationBody(const headroom::MachineView& view);
+
   public slots:
     void observe(const headroom::services::SnapshotPtr& snapshot);
+    // A reading of a remote machine the tray follows. Its level was decided
+    // on that machine; when to tell is decided here, by the same policy
+    // (one per machine, with this monitor's repeat and quiet settings).
+    void observeMachine(const QString& id, const QString& name, const headroom::MachineView& view);
+    // Machines no longer followed: their policies are dropped.
+    void forgetMachinesExcept(const QStringList& ids);
 
   signals:
     // Every sample: the level, why, and the time left.
@@ -39,6 +56,9 @@ class PressureMonitor : public QObject {
     // The rate-limited moment to tell the user, with the words to use: the
     // body names what holds the memory and, when it is near, the time left.
     void notificationDue(headroom::PressureLevel level, const QString& title, const QString& body);
+    // The same moment for a followed remote machine; the title names it.
+    void machineNotificationDue(const QString& id, headroom::PressureLevel level, const QString& title,
+                                const QString& body);
 
   private:
     PressureLevelMachine machine_;
@@ -46,6 +66,12 @@ class PressureMonitor : public QObject {
     NotificationPolicy policy_;
     NotificationPolicy::Options policyOptions_;
     PressureState state_;
+    struct MachinePolicy {
+        NotificationPolicy policy;
+        std::int64_t lastWallMs = 0;
+    };
+    QHash<QString, MachinePolicy> machines_;
+    QElapsedTimer clock_;
 };
 
 } // namespace headroom::services

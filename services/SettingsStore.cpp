@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "services/SettingsStore.h"
 
+#include "services/SafeDisplayText.h"
 #include "services/launcher/CustomPresets.h"
+#include "services/remote/MachineEntry.h"
 
 #include <QDateTime>
 #include <QDir>
@@ -11,6 +13,7 @@
 #include <QStandardPaths>
 #include <QStringDecoder>
 
+#include <algorithm>
 #include <cmath>
 #include <type_traits>
 #include <variant>
@@ -129,6 +132,97 @@ void visitMember(const Member& member, Visitor&& visit, Settings&... settings)
         member);
 }
 
+// Remote machines, one INI group each in the order of the switcher:
+// [machines] 1\id=buildbox, 1\name=..., size=N. Never a password: that is
+// in the CredentialStore under the id.
+const char* const kMachinesArray = "machines";
+const char* const kShownMachineKey = "machines/shown";
+
+QString kindName(MachineEntry::Kind kind)
+{
+    return kind == MachineEntry::Kind::Exporter ? QStringLiteral("exporter") : QStringLiteral("prometheus");
+}
+
+MachineList readMachines(QSettings& ini, QStringList& warnings)
+{
+    MachineList machines;
+    const int count = ini.beginReadArray(QLatin1String(kMachinesArray));
+    // A hand-edited size of a million must not make a million warnings.
+    const int bounded = std::min(count, 200);
+    for (int i = 0; i < bounded; ++i) {
+        ini.setArrayIndex(i);
+        MachineEntry entry;
+        entry.id = ini.value(QStringLiteral("id")).toString().trimmed();
+        entry.name = ini.value(QStringLiteral("name")).toString().trimmed();
+        const QString kind =
+            ini.value(QStringLiteral("kind"), QStringLiteral("prometheus")).toString().trimmed();
+        entry.url = ini.value(QStringLiteral("url")).toString().trimmed();
+        entry.instance = ini.value(QStringLiteral("instance")).toString().trimmed();
+        entry.username = ini.value(QStringLiteral("username")).toString();
+        entry.caFile = ini.value(QStringLiteral("caFile")).toString();
+        const QString where = QStringLiteral("Remote machine %1 (\"%2\")")
+                                  .arg(i + 1)
+                                  .arg(safeDisplayText(entry.id.isEmpty() ? entry.name : entry.id, 80));
+        if (ini.contains(QStringLiteral("password")))
+            warnings << QStringLiteral("%1 has a password in the settings file; it is ignored and removed "
+                                       "at the next save. Passwords are kept in the keyring.")
+                            .arg(where);
+        if (kind == QLatin1String("exporter")) {
+            entry.kind = MachineEntry::Kind::Exporter;
+        } else if (kind != QLatin1String("prometheus")) {
+            warnings << QStringLiteral("%1 is skipped: its kind \"%2\" is neither prometheus nor exporter.")
+                            .arg(where, safeDisplayText(kind, 80));
+            continue;
+        }
+        entry.followInTray = readFlag(ini, "followInTray", false, warnings);
+        // A CA file that is missing today must not drop the machine from the
+        // settings: the request says so each time instead.
+        MachineEntry checked = entry;
+        checked.caFile.clear();
+        if (const QString problem = validateMachine(checked, machines); !problem.isEmpty()) {
+            warnings << QStringLiteral("%1 is skipped: %2").arg(where, problem);
+            continue;
+        }
+        machines << entry;
+    }
+    ini.endArray();
+    if (count > bounded)
+        warnings << QStringLiteral("The settings file lists %1 remote machines; only the first %2 are read.")
+                        .arg(count)
+                        .arg(bounded);
+    return machines;
+}
+
+void writeMachines(QSettings& ini, const MachineList& machines)
+{
+    ini.remove(QLatin1String(kMachinesArray)); // stale keys (an old password) go with the old list
+    ini.beginWriteArray(QLatin1String(kMachinesArray), int(machines.size()));
+    for (int i = 0; i < machines.size(); ++i) {
+        const MachineEntry& entry = machines[i];
+        ini.setArrayIndex(i);
+        ini.setValue(QStringLiteral("id"), entry.id);
+        ini.setValue(QStringLiteral("name"), entry.name);
+        ini.setValue(QStringLiteral("kind"), kindName(entry.kind));
+        ini.setValue(QStringLiteral("url"), entry.url);
+        if (entry.kind == MachineEntry::Kind::Prometheus)
+            ini.setValue(QStringLiteral("instance"), entry.instance);
+        if (!entry.username.isEmpty())
+            ini.setValue(QStringLiteral("username"), entry.username);
+        if (!entry.caFile.isEmpty())
+            ini.setValue(QStringLiteral("caFile"), entry.caFile);
+        ini.setValue(QStringLiteral("followInTray"), entry.followInTray);
+    }
+    ini.endArray();
+}
+
+QString machineNames(const MachineList& machines)
+{
+    QStringList names;
+    for (const MachineEntry& entry : machines)
+        names << entry.name;
+    return names.join(QStringLiteral(", "));
+}
+
 } // namespace
 
 SettingsStore::SettingsStore(QString filePath) : filePath_(std::move(filePath)) {}
@@ -217,6 +311,19 @@ SettingsStore::Loaded SettingsStore::load()
             },
             loaded.settings);
     }
+
+    loaded.settings.machines = readMachines(ini, loaded.warnings);
+    const QString shown = ini.value(QLatin1String(kShownMachineKey)).toString().trimmed();
+    if (!shown.isEmpty()) {
+        const bool known = std::any_of(loaded.settings.machines.begin(), loaded.settings.machines.end(),
+                                       [&](const MachineEntry& entry) { return entry.id == shown; });
+        if (known)
+            loaded.settings.shownMachine = shown;
+        else
+            loaded.warnings << QStringLiteral("The shown machine \"%1\" is not among the remote machines; "
+                                              "showing this machine instead.")
+                                   .arg(safeDisplayText(shown, 80));
+    }
     return loaded;
 }
 
@@ -236,6 +343,8 @@ QString SettingsStore::save(const DashboardSettings& settings)
             },
             settings);
     }
+    writeMachines(ini, settings.machines);
+    ini.setValue(QLatin1String(kShownMachineKey), settings.shownMachine);
     // An older file's critical swap threshold no longer decides anything.
     ini.remove(QStringLiteral("levels/criticalSwapPercent"));
     ini.sync();
@@ -305,6 +414,9 @@ QStringList SettingsStore::describeChanges(const DashboardSettings& before, cons
             },
             before, after);
     }
+    if (before.machines != after.machines)
+        changes << QStringLiteral("remote machines: [%1] -> [%2]")
+                       .arg(machineNames(before.machines), machineNames(after.machines));
     return changes;
 }
 

@@ -3,6 +3,7 @@
 
 #include "headroom/PressureMessage.h"
 #include "headroom/Units.h"
+#include "services/SafeDisplayText.h"
 
 #include <QCoreApplication>
 #include <QStringList>
@@ -19,10 +20,38 @@ QString bytes(std::uint64_t value)
 {
     return QString::fromStdString(formatBytes(value));
 }
+
+// "buildbox: critical, only 4% of RAM is available", "buildbox: unreachable".
+QString machineLine(const TrayMachineLevel& m)
+{
+    const QString name = safeDisplayText(m.name, 80);
+    if (!m.reachable)
+        return tr("%1: unreachable").arg(name);
+    if (!m.hasReading)
+        return tr("%1: connecting").arg(name);
+    if (m.reason.isEmpty())
+        return tr("%1: %2").arg(name, levelName(m.level).toLower());
+    return tr("%1: %2, %3").arg(name, levelName(m.level).toLower(), safeDisplayText(m.reason, 300));
+}
+
+// The followed machine whose level is worse than `level`, worst first; null: none.
+const TrayMachineLevel* worseMachine(PressureLevel level, const std::vector<TrayMachineLevel>& followed)
+{
+    const TrayMachineLevel* worst = nullptr;
+    for (const TrayMachineLevel& m : followed) {
+        if (!m.reachable || !m.hasReading)
+            continue;
+        const PressureLevel against = worst ? worst->level : level;
+        if (static_cast<int>(m.level) > static_cast<int>(against))
+            worst = &m;
+    }
+    return worst;
+}
 } // namespace
 
 TrayStatus TrayPresenter::present(const SnapshotPtr& snapshot, const PressureState& pressure,
-                                  const TrayGuardState& guard, const TrayLastBuild& lastBuild)
+                                  const TrayGuardState& guard, const TrayLastBuild& lastBuild,
+                                  const std::vector<TrayMachineLevel>& followed)
 {
     TrayStatus t;
     t.guardOn = guard.guardOn;
@@ -31,8 +60,19 @@ TrayStatus TrayPresenter::present(const SnapshotPtr& snapshot, const PressureSta
     t.canPause = guard.canPause;
     t.lastBuild = lastBuild.title;
     t.canStartBuild = !lastBuild.title.isEmpty() && lastBuild.launcherIdle;
+    const TrayMachineLevel* culprit =
+        worseMachine(snapshot ? pressure.level : PressureLevel::Normal, followed);
+    QStringList machines;
+    for (const TrayMachineLevel& m : followed)
+        machines << machineLine(m);
     if (!snapshot) {
         t.tooltip = tr("Headroom: waiting for the first sample");
+        if (culprit) {
+            t.level = culprit->level;
+            t.tooltip = tr("Headroom: %1").arg(machineLine(*culprit));
+        }
+        if (!machines.isEmpty())
+            t.tooltip += QLatin1Char('\n') + machines.join(QLatin1Char('\n'));
         return t;
     }
     const MemoryStatus& m = snapshot->memory;
@@ -43,9 +83,16 @@ TrayStatus TrayPresenter::present(const SnapshotPtr& snapshot, const PressureSta
         snapshot->budget.isCgroup() ? 1.0 - snapshot->budget.availableFraction() : m.usedFraction();
     t.haveRunaway = guard.haveRunaway;
     QStringList lines;
+    // A followed machine worse off than this one decides the icon, and says so first.
+    if (culprit) {
+        t.level = culprit->level;
+        lines << tr("Headroom: %1").arg(machineLine(*culprit));
+    }
     lines << (pressure.reason.isEmpty()
-                  ? tr("Headroom: memory normal")
-                  : tr("Headroom: %1, %2").arg(levelName(pressure.level).toLower(), pressure.reason));
+                  ? tr("%1memory normal").arg(culprit ? tr("This computer: ") : tr("Headroom: "))
+                  : tr("%1%2, %3")
+                        .arg(culprit ? tr("This computer: ") : tr("Headroom: "),
+                             levelName(pressure.level).toLower(), pressure.reason));
     QString ram = tr("RAM %1 of %2 used (%3 %)")
                       .arg(bytes(m.used), bytes(m.total))
                       .arg(m.usedFraction() * 100.0, 0, 'f', 0);
@@ -63,14 +110,19 @@ TrayStatus TrayPresenter::present(const SnapshotPtr& snapshot, const PressureSta
         lines << tr("Build guard on");
     if (t.heldPaused)
         lines << tr("Builds paused by Headroom");
+    for (const TrayMachineLevel& m : followed) {
+        if (&m != culprit)
+            lines << machineLine(m);
+    }
     t.tooltip = lines.join(QLatin1Char('\n'));
     return t;
 }
 
 bool TrayPresenter::update(const SnapshotPtr& snapshot, const PressureState& pressure,
-                           const TrayGuardState& guard, const TrayLastBuild& lastBuild)
+                           const TrayGuardState& guard, const TrayLastBuild& lastBuild,
+                           const std::vector<TrayMachineLevel>& followed)
 {
-    TrayStatus next = present(snapshot, pressure, guard, lastBuild);
+    TrayStatus next = present(snapshot, pressure, guard, lastBuild, followed);
     if (presented_ && next == status_)
         return false;
     presented_ = true;

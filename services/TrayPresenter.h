@@ -7,6 +7,8 @@
 
 #include <QString>
 
+#include <vector>
+
 namespace headroom::services {
 
 // What the guard and the settings say for the tray menu.
@@ -24,18 +26,31 @@ struct TrayLastBuild {
     bool launcherIdle = false; // no build of the launcher is running now
 };
 
+// A remote machine the tray follows (its followInTray is set): its level as
+// its own Headroom decided it.
+struct TrayMachineLevel {
+    QString name; // "buildbox"
+    bool reachable = false;
+    bool hasReading = false;
+    PressureLevel level = PressureLevel::Normal;
+    QString reason; // the figure that decided it; empty when normal
+};
+
 // Turns the latest sample, its pressure verdict, the guard's state and the
 // last build into what the tray shows. No tray needed: the result is a value
 // the desktop integration shows as it is.
 class TrayPresenter {
   public:
     // The status for these inputs; `snapshot` null: waiting for the first sample.
+    // The level is the worst of this machine's and every followed machine's;
+    // the tooltip names the machine that made it amber or red.
     static TrayStatus present(const SnapshotPtr& snapshot, const PressureState& pressure,
-                              const TrayGuardState& guard, const TrayLastBuild& lastBuild);
+                              const TrayGuardState& guard, const TrayLastBuild& lastBuild,
+                              const std::vector<TrayMachineLevel>& followed = {});
 
     // Presents and keeps the result; true when it differs from the one kept.
     bool update(const SnapshotPtr& snapshot, const PressureState& pressure, const TrayGuardState& guard,
-                const TrayLastBuild& lastBuild);
+                const TrayLastBuild& lastBuild, const std::vector<TrayMachineLevel>& followed = {});
     const TrayStatus& status() const { return status_; }
 
   private:

@@ -82,7 +82,9 @@ QVariant BuildsModel::data(const QModelIndex& index, int role) const
             QString text = QString::fromStdString(buildName(*snapshot_, *build));
             if (!build->profile.empty() && build->profile != "dev")
                 text += QStringLiteral(" · ") + QString::fromStdString(safeText(build->profile, 40));
-            text += tr(" · pid %1").arg(build->root.pid);
+            // A remote machine's build has a synthetic root (pid 0): no pid to show.
+            if (build->root.pid != 0)
+                text += tr(" · pid %1").arg(build->root.pid);
             const std::string_view lock = lockStateText(build->lock);
             if (!lock.empty())
                 text += QStringLiteral(" · ") + QString::fromUtf8(lock.data(), static_cast<int>(lock.size()));

@@ -94,6 +94,8 @@ BuildsPanel::BuildsPanel(QWidget* parent)
     // Like every other stop, this one shows what it stops and what that frees first.
     connect(stopExtra_, &QPushButton::clicked, this, [this] { openStopExtraDialog(); });
     connect(view_, &QTreeView::activated, this, [this](const QModelIndex& index) {
+        if (readOnly_)
+            return;
         emit buildActivated(index.data(BuildsModel::RootKeyRole).value<ProcessKey>());
     });
 }
@@ -121,7 +123,7 @@ void BuildsPanel::setSnapshot(const services::SnapshotPtr& snapshot)
     view_->setVisible(any);
     empty_->setVisible(!any);
 
-    extra_ = headroom::extraDuplicateBuilds(*snapshot);
+    extra_ = readOnly_ ? std::vector<ProcessKey>{} : headroom::extraDuplicateBuilds(*snapshot);
     if (extra_.empty()) {
         warning_->hide();
         return;
@@ -162,9 +164,33 @@ void BuildsPanel::setSnapshot(const services::SnapshotPtr& snapshot)
     warning_->show();
 }
 
+void BuildsPanel::setReadOnly(bool readOnly, const QString& poolText)
+{
+    readOnly_ = readOnly;
+    stopExtra_->setEnabled(!readOnly);
+    if (readOnly) {
+        warning_->hide();
+        extra_.clear();
+        model_->setPool(nullptr);
+        pool_->setText(poolText);
+        pool_->setToolTip(QString());
+        pool_->setVisible(!poolText.isEmpty());
+        view_->setToolTip(tr("Builds of another machine: shown read-only"));
+    } else {
+        view_->setToolTip(QString());
+        if (localPool_)
+            setPool(*localPool_);
+        else
+            pool_->hide();
+    }
+}
+
 void BuildsPanel::setPool(const services::PoolView& pool)
 {
-    model_->setPool(std::make_shared<const services::PoolView>(pool));
+    localPool_ = std::make_shared<const services::PoolView>(pool);
+    if (readOnly_)
+        return; // kept for when this machine is shown again
+    model_->setPool(localPool_);
     const QString summary = pool.summary();
     pool_->setText(summary);
     pool_->setToolTip(pool.details());
@@ -179,7 +205,7 @@ void BuildsPanel::setIdentity(std::uint32_t uid, Pid selfPid)
 
 StopBuildsDialog* BuildsPanel::openStopExtraDialog()
 {
-    if (!snapshot_ || extra_.empty())
+    if (readOnly_ || !snapshot_ || extra_.empty())
         return nullptr;
     auto* dialog = new StopBuildsDialog(services::collectExtraBuilds(*snapshot_, uid_, selfPid_),
                                         graceSeconds_, window());

@@ -34,6 +34,11 @@ class BuildsPanel : public QWidget {
     // (with its ancestors) it must never offer: the dashboard itself.
     void setIdentity(std::uint32_t uid, Pid selfPid);
     void setGraceSeconds(double seconds) { graceSeconds_ = seconds; }
+    // A remote machine's builds: shown, never acted on (their roots are
+    // synthetic and name no process here). Nothing stops, nothing selects a
+    // process; the pool line shows `poolText` (empty: hidden).
+    void setReadOnly(bool readOnly, const QString& poolText = {});
+    bool isReadOnly() const { return readOnly_; }
 
     // The confirmation "Stop the extra builds" opens: the extra builds ticked,
     // the kept one shown; emits stopBuildsRequested on accept.
@@ -65,6 +70,8 @@ class BuildsPanel : public QWidget {
     std::uint32_t uid_ = 0;
     Pid selfPid_ = 0;
     double graceSeconds_ = 3.0;
+    bool readOnly_ = false;
+    std::shared_ptr<const services::PoolView> localPool_;
 };
 
 } // namespace headroom::ui

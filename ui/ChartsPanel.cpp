@@ -106,8 +106,10 @@ ChartsPanel::ChartsPanel(QWidget* parent) : QWidget(parent)
     styleGraphs();
     populateSpans();
     connect(spanBox_, &QComboBox::currentIndexChanged, this, [this](int index) {
-        if (index >= 0)
+        if (index >= 0) {
             setVisibleSpan(spanBox_->itemData(index).toDouble());
+            emit visibleSpanChosen(visibleSpan_);
+        }
     });
     connect(fitButton_, &QToolButton::toggled, this, &ChartsPanel::setMemoryFitToData);
 }
@@ -162,6 +164,16 @@ void ChartsPanel::setVisibleSpan(double seconds)
     updateRanges();
     for (TimeChart* chart : {memoryChart_, roleChart_, buildsChart_})
         chart->refresh(true);
+}
+
+double ChartsPanel::spanCovering(double seconds) const
+{
+    for (int i = 0; i < spanBox_->count(); ++i) {
+        const double span = spanBox_->itemData(i).toDouble();
+        if (span + 1e-6 >= seconds)
+            return span;
+    }
+    return history_.spanSeconds();
 }
 
 void ChartsPanel::styleGraphs()
@@ -279,6 +291,14 @@ void ChartsPanel::append(const Snapshot& snapshot)
     updateRanges();
     for (TimeChart* chart : {memoryChart_, roleChart_, buildsChart_})
         chart->refresh();
+}
+
+void ChartsPanel::showHistory(const std::vector<Snapshot>& snapshots)
+{
+    history_.clear();
+    for (const Snapshot& snapshot : snapshots)
+        history_.append(snapshot);
+    rebuild();
 }
 
 void ChartsPanel::rebuild()

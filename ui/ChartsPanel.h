@@ -27,9 +27,14 @@ class ChartsPanel : public QWidget {
 
     void configure(double historySeconds, double intervalSeconds);
     void append(const Snapshot& snapshot);
+    // Replaces everything drawn with these snapshots (oldest first): a remote
+    // machine's history as its server kept it.
+    void showHistory(const std::vector<Snapshot>& snapshots);
     // Seconds of history shown; clamped to the history span.
     void setVisibleSpan(double seconds);
     double visibleSpan() const { return visibleSpan_; }
+    // The shortest span the box offers that shows `seconds` of history.
+    double spanCovering(double seconds) const;
     // The memory chart's y axis: 0 to all of RAM, or zoomed to the values shown.
     void setMemoryFitToData(bool fit);
     bool memoryFitToData() const { return memoryFit_; }
@@ -48,6 +53,10 @@ class ChartsPanel : public QWidget {
 
     // Redraws now rather than on the next event loop turn (screenshots, tests).
     void replotNow();
+
+  signals:
+    // The user chose another span in the box.
+    void visibleSpanChosen(double seconds);
 
   protected:
     void changeEvent(QEvent* event) override;

@@ -1,11 +1,15 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "ui/MainWindow.h"
 
+#include "headroom/PressureMessage.h"
+#include "headroom/SafeText.h"
 #include "headroom/Units.h"
 #include "headroom/Version.h"
 #include "services/RunawayBuilds.h"
+#include "services/SafeDisplayText.h"
 #include "ui/BuildsPanel.h"
 #include "ui/ChartsPanel.h"
+#include "ui/DashboardColors.h"
 #include "ui/ProcessPanel.h"
 #include "ui/SettingsDialog.h"
 #include "ui/StopBuildsDialog.h"
@@ -14,9 +18,11 @@
 #include <QAction>
 #include <QApplication>
 #include <QCloseEvent>
+#include <QComboBox>
 #include <QDataStream>
 #include <QDateTime>
 #include <QGuiApplication>
+#include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
 #include <QLineEdit>
@@ -25,9 +31,11 @@
 #include <QPushButton>
 #include <QScreen>
 #include <QSplitter>
+#include <QStackedWidget>
 #include <QStatusBar>
 #include <QStyle>
 #include <QTabWidget>
+#include <QTimer>
 #include <QToolBar>
 #include <QToolButton>
 #include <QTreeView>
@@ -48,6 +56,33 @@ QIcon themedIcon(const QString& resource, QStyle::StandardPixmap fallback)
     if (icon.availableSizes().isEmpty() && icon.pixmap(16, 16).isNull())
         return QApplication::style()->standardIcon(fallback);
     return icon;
+}
+
+QString reachWord(services::MachineReach reach)
+{
+    switch (reach) {
+    case services::MachineReach::Connecting:
+        return QObject::tr("connecting");
+    case services::MachineReach::Up:
+        return QObject::tr("up");
+    case services::MachineReach::Unreachable:
+        return QObject::tr("unreachable");
+    }
+    return {};
+}
+
+// What a remote server sent, made safe for a widget: its builds' words.
+void sanitiseRemote(Snapshot& snapshot)
+{
+    snapshot.processes.clear(); // a remote machine exports none; never show any
+    for (BuildTree& build : snapshot.builds) {
+        for (std::string* text : {&build.tool, &build.subcommand, &build.profile, &build.command,
+                                  &build.workspace, &build.targetDir})
+            *text = safeText(*text, 300);
+        build.members.clear();
+        build.duplicates.clear(); // duplicate warnings offer a stop: not for another machine
+    }
+    snapshot.notes.clear();
 }
 
 QString describeTargets(const std::vector<const ProcessSample*>& processes)
@@ -71,17 +106,50 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     layout->setContentsMargins(8, 6, 8, 4);
     layout->setSpacing(6);
 
+    // While another machine is shown, a line above everything says which,
+    // from where, and how fresh its figures are.
+    banner_ = new QLabel(central);
+    banner_->setObjectName(QStringLiteral("remoteBanner"));
+    banner_->setTextFormat(Qt::PlainText);
+    banner_->setWordWrap(true);
+    banner_->setAutoFillBackground(true);
+    banner_->setFrameShape(QFrame::StyledPanel);
+    banner_->setContentsMargins(8, 4, 8, 4);
+    banner_->hide();
+    layout->addWidget(banner_);
+    bannerTimer_ = new QTimer(this);
+    bannerTimer_->setInterval(1000);
+    connect(bannerTimer_, &QTimer::timeout, this, &MainWindow::updateBanner);
+
     summary_ = new SummaryStrip(central);
     layout->addWidget(summary_);
 
     mainSplitter_ = new QSplitter(Qt::Vertical, central);
     mainSplitter_->setObjectName(QStringLiteral("mainSplitter"));
     mainSplitter_->setChildrenCollapsible(false);
-    charts_ = new ChartsPanel(mainSplitter_);
+    // This machine's charts keep drawing while a remote machine's are shown.
+    chartsStack_ = new QStackedWidget(mainSplitter_);
+    chartsStack_->setObjectName(QStringLiteral("chartsStack"));
+    charts_ = new ChartsPanel(chartsStack_);
+    remoteCharts_ = new ChartsPanel(chartsStack_);
+    remoteCharts_->setObjectName(QStringLiteral("remoteChartsPanel"));
+    chartsStack_->addWidget(charts_);
+    chartsStack_->addWidget(remoteCharts_);
     auto* lower = lowerSplitter_ = new QSplitter(Qt::Horizontal, mainSplitter_);
     lower->setObjectName(QStringLiteral("lowerSplitter"));
     lower->setChildrenCollapsible(false);
-    processes_ = new ProcessPanel(lower);
+    processStack_ = new QStackedWidget(lower);
+    processStack_->setObjectName(QStringLiteral("processStack"));
+    processes_ = new ProcessPanel(processStack_);
+    processNote_ = new QLabel(processStack_);
+    processNote_->setObjectName(QStringLiteral("remoteProcessNote"));
+    processNote_->setTextFormat(Qt::PlainText);
+    processNote_->setAlignment(Qt::AlignCenter);
+    processNote_->setWordWrap(true);
+    processNote_->setMargin(24);
+    processNote_->setForegroundRole(QPalette::PlaceholderText);
+    processStack_->addWidget(processes_);
+    processStack_->addWidget(processNote_);
     auto* side = sideSplitter_ = new QSplitter(Qt::Vertical, lower);
     side->setChildrenCollapsible(false);
     builds_ = new BuildsPanel(side);
@@ -121,6 +189,9 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     });
 
     charts_->configure(settings_.historyMinutes * 60.0, settings_.intervalSeconds);
+    // A server's history comes in whatever steps it keeps: room for one a second.
+    remoteCharts_->configure(settings_.historyMinutes * 60.0, 1.0);
+    connect(remoteCharts_, &ChartsPanel::visibleSpanChosen, this, &MainWindow::remoteHistorySpanChanged);
     updateActionStates();
     updateStatus();
 
@@ -278,6 +349,21 @@ void MainWindow::createToolBar()
     auto* spacer = new QWidget(bar);
     spacer->setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Preferred);
     bar->addWidget(spacer);
+    auto* machine = new QWidget(bar);
+    auto* machineRow = new QHBoxLayout(machine);
+    machineRow->setContentsMargins(0, 0, 6, 0);
+    auto* machineLabel = new QLabel(tr("&Machine:"), machine);
+    switcher_ = new QComboBox(machine);
+    switcher_->setObjectName(QStringLiteral("machineSwitcher"));
+    switcher_->setSizeAdjustPolicy(QComboBox::AdjustToContents);
+    switcher_->setToolTip(tr("The machine the window shows; other machines are shown read-only"));
+    machineLabel->setBuddy(switcher_);
+    machineRow->addWidget(machineLabel);
+    machineRow->addWidget(switcher_);
+    switcherAction_ = bar->addWidget(machine);
+    connect(switcher_, &QComboBox::activated, this,
+            [this](int index) { showMachine(switcher_->itemData(index).toString()); });
+    rebuildSwitcher();
     bar->addAction(settingsAction_);
 }
 
@@ -297,16 +383,29 @@ void MainWindow::applySettings(const services::DashboardSettings& settings)
 {
     const bool historyChanged = settings.historyMinutes != settings_.historyMinutes ||
                                 settings.intervalSeconds != settings_.intervalSeconds;
+    const bool machinesChanged = settings.machines != settings_.machines;
+    const QString wanted = settings.shownMachine;
     settings_ = settings;
+    settings_.shownMachine = shown_;
     builds_->setGraceSeconds(settings.graceSeconds);
-    if (historyChanged)
+    if (historyChanged) {
         charts_->configure(settings.historyMinutes * 60.0, settings.intervalSeconds);
+        remoteCharts_->configure(settings.historyMinutes * 60.0, 1.0);
+    }
+    if (machinesChanged)
+        rebuildSwitcher();
+    // The machine asked for when it exists, else this one.
+    showMachine(machineEntry(wanted) ? wanted : QString());
+    if (machinesChanged && showingRemote())
+        showRemoteView(); // its name or address may have changed
     updateStatus();
 }
 
 void MainWindow::showPressure(const services::PressureState& state)
 {
-    summary_->showPressure(state);
+    pressure_ = state;
+    if (!showingRemote())
+        summary_->showPressure(state);
 }
 
 void MainWindow::showSnapshot(const services::SnapshotPtr& snapshot)
@@ -319,10 +418,12 @@ void MainWindow::showSnapshot(const services::SnapshotPtr& snapshot)
         samplingHealthy_ = true;
         activity_->add(ActivityLog::Severity::Success, tr("Sampling is back to normal."));
     }
-    summary_->showMemory(snapshot->memory, snapshot->budget);
     charts_->append(*snapshot);
     processes_->setSnapshot(snapshot);
-    builds_->setSnapshot(snapshot);
+    if (!showingRemote()) {
+        summary_->showMemory(snapshot->memory, snapshot->budget);
+        builds_->setSnapshot(snapshot);
+    }
     for (const std::string& note : snapshot->notes) {
         if (notesSeen_.insert(note).second)
             activity_->add(ActivityLog::Severity::Info, QString::fromStdString(note));
@@ -348,7 +449,10 @@ void MainWindow::updateStatus()
 
 void MainWindow::updateActionStates()
 {
-    const auto selected = processes_->selectedProcesses();
+    // Another machine's processes are never acted on from here.
+    stopRunaway_->setEnabled(!showingRemote());
+    const auto selected =
+        showingRemote() ? std::vector<const ProcessSample*>{} : processes_->selectedProcesses();
     bool anyStopped = false;
     bool anyRunning = false;
     for (const ProcessSample* process : selected) {
@@ -366,6 +470,8 @@ void MainWindow::updateActionStates()
 // trees, the user's own processes only, checked against the sample shown.
 void MainWindow::requestBuildStop(const std::vector<ProcessKey>& roots, const QString& description)
 {
+    if (showingRemote())
+        return; // a remote build's root is synthetic: it names no process here
     services::ActionRequest request;
     request.targets = roots;
     request.seen = snapshot_;
@@ -378,6 +484,8 @@ void MainWindow::requestBuildStop(const std::vector<ProcessKey>& roots, const QS
 
 void MainWindow::requestOnSelection(ProcessAction which, bool tree)
 {
+    if (showingRemote())
+        return;
     const auto selected = processes_->selectedProcesses();
     if (selected.empty()) {
         statusBar()->showMessage(tr("Select a process first."), 4000);
@@ -396,6 +504,8 @@ void MainWindow::requestOnSelection(ProcessAction which, bool tree)
 
 StopBuildsDialog* MainWindow::openStopBuildsDialog()
 {
+    // It offers this machine's builds: show this machine with it.
+    showMachine(QString());
     if (!snapshot_) {
         statusBar()->showMessage(tr("No sample yet; try again in a moment."), 4000);
         return nullptr;
@@ -530,6 +640,7 @@ void MainWindow::showSamplingProblem(const QString& text)
 void MainWindow::editSettings()
 {
     auto* dialog = new SettingsDialog(settings_, this);
+    dialog->setCredentialStore(credentials_);
     dialog->setAttribute(Qt::WA_DeleteOnClose);
     connect(dialog, &QDialog::accepted, this, [this, dialog] {
         const services::DashboardSettings edited = dialog->settings();
@@ -554,7 +665,8 @@ QByteArray MainWindow::saveLayout() const
     QByteArray layout;
     QDataStream out(&layout, QIODevice::WriteOnly);
     out << quint32(1) << saveGeometry() << saveState() << mainSplitter_->saveState()
-        << lowerSplitter_->saveState() << sideSplitter_->saveState()
+        << lowerSplitter_->saveState()
+        << (localSideSplit_.isEmpty() ? sideSplitter_->saveState() : localSideSplit_)
         << processes_->view()->header()->saveState() << builds_->view()->header()->saveState()
         << charts_->visibleSpan() << processes_->treeMode() << charts_->memoryFitToData();
     return layout;
@@ -604,7 +716,259 @@ void MainWindow::closeEvent(QCloseEvent* event)
 QImage MainWindow::renderImage()
 {
     charts_->replotNow();
+    remoteCharts_->replotNow();
     return grab().toImage();
+}
+
+} // namespace headroom::ui
+
+namespace headroom::ui {
+
+const services::MachineEntry* MainWindow::machineEntry(const QString& id) const
+{
+    if (id.isEmpty())
+        return nullptr;
+    for (const services::MachineEntry& m : settings_.machines) {
+        if (m.id == id)
+            return &m;
+    }
+    return nullptr;
+}
+
+void MainWindow::rebuildSwitcher()
+{
+    const QSignalBlocker blocker(switcher_);
+    switcher_->clear();
+    switcher_->addItem(tr("This computer"), QString());
+    for (const services::MachineEntry& m : settings_.machines) {
+        switcher_->addItem(services::safeDisplayText(m.name, 80), m.id);
+        updateSwitcherItem(m.id);
+    }
+    const int index = switcher_->findData(shown_);
+    switcher_->setCurrentIndex(index >= 0 ? index : 0);
+    // With no other machine there is nothing to choose.
+    switcherAction_->setVisible(!settings_.machines.isEmpty());
+}
+
+void MainWindow::updateSwitcherItem(const QString& id)
+{
+    const services::MachineEntry* m = machineEntry(id);
+    const int index = switcher_->findData(id);
+    if (!m || index < 0)
+        return;
+    const services::MachineState state = stateOf(id);
+    switcher_->setItemText(
+        index, QStringLiteral("%1 · %2").arg(services::safeDisplayText(m->name, 80), reachWord(state.reach)));
+    switcher_->setItemData(index,
+                           state.reach == services::MachineReach::Unreachable
+                               ? services::safeDisplayText(state.error, 300)
+                               : QString(),
+                           Qt::ToolTipRole);
+}
+
+void MainWindow::showMachine(const QString& requested)
+{
+    const QString id = machineEntry(requested) ? requested : QString();
+    const bool changed = id != shown_;
+    shown_ = id;
+    settings_.shownMachine = id;
+    {
+        const QSignalBlocker blocker(switcher_);
+        const int index = switcher_->findData(id);
+        switcher_->setCurrentIndex(index >= 0 ? index : 0);
+    }
+    if (changed) {
+        if (id.isEmpty()) {
+            // This machine again, as it is now: nothing to wait for.
+            bannerTimer_->stop();
+            banner_->hide();
+            chartsStack_->setCurrentWidget(charts_);
+            processStack_->setCurrentWidget(processes_);
+            builds_->setReadOnly(false);
+            if (!localSideSplit_.isEmpty())
+                sideSplitter_->restoreState(localSideSplit_);
+            localSideSplit_.clear();
+            if (snapshot_) {
+                summary_->showMemory(snapshot_->memory, snapshot_->budget);
+                summary_->showPressure(pressure_);
+                builds_->setSnapshot(snapshot_);
+            } else {
+                summary_->clear(tr("waiting for the first sample"));
+                builds_->setSnapshot(std::make_shared<const Snapshot>());
+            }
+        } else {
+            shownHistory_.reset();
+            remoteCharts_->showHistory({});
+            // Builds are all there is to see of another machine's processes:
+            // they get most of the side, the activity log the rest.
+            if (localSideSplit_.isEmpty()) {
+                localSideSplit_ = sideSplitter_->saveState();
+                const int total = std::max(100, sideSplitter_->height());
+                sideSplitter_->setSizes({total * 4 / 5, total / 5});
+            }
+            chartsStack_->setCurrentWidget(remoteCharts_);
+            processStack_->setCurrentWidget(processNote_);
+            banner_->show();
+            bannerTimer_->start();
+            showRemoteView();
+        }
+        updateActionStates();
+        emit shownMachineChanged(id);
+    }
+}
+
+void MainWindow::showRemoteView()
+{
+    const services::MachineEntry* m = machineEntry(shown_);
+    if (!m)
+        return;
+    const QString name = services::safeDisplayText(m->name, 80);
+    processNote_->setText(
+        tr("Processes of %1 are not exported; its builds and role totals are shown above.").arg(name));
+    const services::MachineViewPtr view = machineViews_.value(shown_);
+    if (!view) {
+        summary_->clear(tr("waiting for %1's first reading").arg(name));
+        builds_->setReadOnly(true);
+        builds_->setSnapshot(std::make_shared<const Snapshot>());
+        updateBanner();
+        return;
+    }
+    auto snapshot = std::make_shared<Snapshot>(view->snapshot);
+    sanitiseRemote(*snapshot);
+    if (snapshot->steadyNs == 0)
+        snapshot->steadyNs = snapshot->wallMs * 1'000'000; // as the history's, so the charts line up
+
+    services::PressureState level;
+    level.level = view->level.level;
+    level.reason = QString::fromStdString(safeText(view->level.reason, 300));
+    level.secondsLeft = timeLeftWorthShowing(view->secondsLeft);
+    summary_->showMemory(snapshot->memory, snapshot->budget);
+    summary_->showPressure(level);
+
+    QString poolText;
+    if (const auto& pool = view->pool; pool && pool->builds > 0) {
+        poolText =
+            tr("Job pool: %1 of %2 tokens in use by %n build(s)", nullptr, static_cast<int>(pool->builds))
+                .arg(pool->inUse)
+                .arg(pool->granted);
+        if (pool->heldBack > 0)
+            poolText += tr(" · %n held back", nullptr, static_cast<int>(pool->heldBack));
+    }
+    builds_->setReadOnly(true, poolText);
+    builds_->setSnapshot(snapshot);
+
+    // The newest reading extends the history between two fetches of it.
+    const auto& points = remoteCharts_->history().points();
+    if (snapshot->wallMs > 0 &&
+        (points.empty() || services::MemoryHistory::toSeconds(snapshot->steadyNs) > points.back().seconds))
+        remoteCharts_->append(*snapshot);
+    updateBanner();
+}
+
+services::MachineState MainWindow::stateOf(const QString& id) const
+{
+    if (const auto it = machineStates_.constFind(id); it != machineStates_.constEnd())
+        return *it;
+    services::MachineState state;
+    state.id = id;
+    return state;
+}
+
+QString MainWindow::bannerText() const
+{
+    return banner_->text();
+}
+
+void MainWindow::updateBanner()
+{
+    const services::MachineEntry* m = machineEntry(shown_);
+    if (!m)
+        return;
+    const QString name = services::safeDisplayText(m->name, 80);
+    const QString url = services::safeDisplayText(m->url, 300);
+    const QString source = m->kind == services::MachineEntry::Kind::Prometheus
+                               ? tr("from Prometheus at %1").arg(url)
+                               : tr("from the Headroom exporter at %1").arg(url);
+    const services::MachineState state = stateOf(shown_);
+    const services::MachineViewPtr view = machineViews_.value(shown_);
+    const qint64 now = QDateTime::currentMSecsSinceEpoch();
+    qint64 seenMs = state.lastSeenMs;
+    if (seenMs <= 0 && view)
+        seenMs = view->snapshot.wallMs;
+    QString text;
+    services::MemoryLevel tone = services::MemoryLevel::Normal;
+    if (state.reach == services::MachineReach::Unreachable) {
+        const qint64 since = now - stateAtMs_.value(shown_, now);
+        const int retry = std::max<qint64>(0, state.retryInSeconds - since / 1000);
+        text = tr("%1 — unreachable: %2; retrying in %3 s")
+                   .arg(name, services::safeDisplayText(state.error, 300))
+                   .arg(retry);
+        if (seenMs > 0)
+            text +=
+                tr(" (the figures below are from %1 s ago)").arg(std::max<qint64>(0, (now - seenMs) / 1000));
+        tone = services::MemoryLevel::Critical;
+    } else if (seenMs > 0) {
+        text = tr("%1 — read-only, %2, last reading %3 s ago")
+                   .arg(name, source)
+                   .arg(std::max<qint64>(0, (now - seenMs) / 1000));
+    } else {
+        text = tr("%1 — read-only, %2, connecting…").arg(name, source);
+        tone = services::MemoryLevel::Warning;
+    }
+    banner_->setText(text);
+    QPalette pal = banner_->palette();
+    pal.setColor(QPalette::Window, tint(levelColor(tone, palette()), palette(), 0.18));
+    banner_->setPalette(pal);
+}
+
+void MainWindow::showPool(const services::PoolView& pool)
+{
+    builds_->setPool(pool); // kept for this machine while another is shown
+}
+
+void MainWindow::showMachineView(const QString& id, const services::MachineViewPtr& view)
+{
+    if (!view || !machineEntry(id))
+        return;
+    const bool first = !machineViews_.contains(id);
+    machineViews_.insert(id, view);
+    if (id == shown_) {
+        showRemoteView();
+        if (first)
+            emit machineViewShown(id);
+    }
+}
+
+void MainWindow::showMachineHistory(const QString& id, const services::MachineHistoryPtr& history)
+{
+    if (!history || id != shown_ || id.isEmpty())
+        return;
+    const bool first = !shownHistory_;
+    shownHistory_ = history;
+    remoteCharts_->showHistory(*history);
+    // A machine that has been watched for a minute only: that minute fills the
+    // charts rather than a sliver at their right edge. The span asked of the
+    // server stays the one chosen; only a longer choice refetches.
+    if (first && history->size() >= 2) {
+        const double extent = static_cast<double>(history->back().wallMs - history->front().wallMs) / 1000.0;
+        const double fit = remoteCharts_->spanCovering(extent);
+        if (fit < remoteCharts_->visibleSpan())
+            remoteCharts_->setVisibleSpan(fit);
+    }
+    // The reading newer than the history's end stays drawn.
+    if (const services::MachineViewPtr view = machineViews_.value(id))
+        showRemoteView();
+}
+
+void MainWindow::showMachineState(const services::MachineState& state)
+{
+    if (!machineEntry(state.id))
+        return;
+    machineStates_.insert(state.id, state);
+    stateAtMs_.insert(state.id, QDateTime::currentMSecsSinceEpoch());
+    updateSwitcherItem(state.id);
+    if (state.id == shown_)
+        updateBanner();
 }
 
 } // namespace headroom::ui

@@ -4,9 +4,13 @@
 #include "services/ActionRequest.h"
 #include "services/DashboardSettings.h"
 #include "services/MemoryLevel.h"
+#include "services/PoolWatcher.h"
 #include "services/SnapshotPtr.h"
+#include "services/remote/RemoteMachines.h"
 #include "ui/ActivityLog.h"
 
+#include <QElapsedTimer>
+#include <QHash>
 #include <QMainWindow>
 
 #include <functional>
@@ -15,10 +19,13 @@
 #include <string>
 
 class QAction;
+class QComboBox;
 class QLabel;
 class QMenu;
 class QSplitter;
+class QStackedWidget;
 class QTabWidget;
+class QTimer;
 
 namespace headroom::ui {
 
@@ -41,6 +48,11 @@ class MainWindow : public QMainWindow {
     // processes and never the dashboard itself or its ancestors.
     void setIdentity(std::uint32_t uid, Pid selfPid);
     void applySettings(const services::DashboardSettings& settings);
+    // Where the settings dialog keeps remote machines' passwords.
+    void setCredentialStore(std::shared_ptr<services::CredentialStore> store)
+    {
+        credentials_ = std::move(store);
+    }
     const services::DashboardSettings& settings() const { return settings_; }
 
     const services::SnapshotPtr& latestSnapshot() const { return snapshot_; }
@@ -68,6 +80,19 @@ class MainWindow : public QMainWindow {
     ActivityLog* activity() const { return activity_; }
     QAction* action(ProcessAction action, bool tree) const;
     QAction* stopRunawayAction() const { return stopRunaway_; }
+
+    // The machine shown: empty for this one, else a remote machine's id (from
+    // the settings' machines), shown read-only. This machine's sampling goes
+    // on underneath, so switching back shows it at once.
+    QString shownMachine() const { return shown_; }
+    bool showingRemote() const { return !shown_.isEmpty(); }
+    void showMachine(const QString& id);
+    QComboBox* machineSwitcher() const { return switcher_; }
+    QLabel* remoteBanner() const { return banner_; }
+    QString bannerText() const;
+    bool shownMachineHasView() const { return showingRemote() && machineViews_.contains(shown_); }
+    ChartsPanel* remoteCharts() const { return remoteCharts_; }
+    QLabel* remoteProcessNote() const { return processNote_; }
     StopBuildsDialog* openStopBuildsDialog(); // non-modal to callers; emits on accept
 
     // Closing while a build started from Headroom runs: what the user wants.
@@ -90,11 +115,24 @@ class MainWindow : public QMainWindow {
     void showBuildProgress(unsigned done, unsigned total);
     void showBuildMemory(quint64 residentBytes);
     void clearBuildStatus();
+    // This machine's job pool, as the pool watcher read it.
+    void showPool(const headroom::services::PoolView& pool);
+    // What RemoteMachines reports: every machine's reading and reach, and the
+    // shown machine's history.
+    void showMachineView(const QString& id, const headroom::services::MachineViewPtr& view);
+    void showMachineHistory(const QString& id, const headroom::services::MachineHistoryPtr& history);
+    void showMachineState(const headroom::services::MachineState& state);
 
   signals:
     void actionRequested(const headroom::services::ActionRequest& request);
     void settingsChangeRequested(const headroom::services::DashboardSettings& settings);
     void snapshotShown(std::size_t count);
+    // The user chose another machine in the switcher (empty: this one).
+    void shownMachineChanged(const QString& id);
+    // The remote charts' span, for the history RemoteMachines fetches.
+    void remoteHistorySpanChanged(double seconds);
+    // A remote machine's reading reached the window (the first one, for --screenshot).
+    void machineViewShown(const QString& id);
 
   protected:
     void closeEvent(QCloseEvent* event) override;
@@ -110,6 +148,12 @@ class MainWindow : public QMainWindow {
     void showAbout();
     void updateStatus();
     void updateBuildStatus();
+    void rebuildSwitcher();
+    void updateSwitcherItem(const QString& id);
+    const services::MachineEntry* machineEntry(const QString& id) const;
+    void showRemoteView();
+    void updateBanner();
+    services::MachineState stateOf(const QString& id) const;
 
     services::DashboardSettings settings_;
     services::SnapshotPtr snapshot_;
@@ -136,6 +180,23 @@ class MainWindow : public QMainWindow {
     std::optional<quint64> buildMemory_;
     bool buildShown_ = false;
     QMenu* processMenu_ = nullptr;
+
+    std::shared_ptr<services::CredentialStore> credentials_;
+    services::PressureState pressure_; // this machine's latest
+    QString shown_;
+    QHash<QString, services::MachineViewPtr> machineViews_;
+    services::MachineHistoryPtr shownHistory_; // of the machine shown
+    QHash<QString, services::MachineState> machineStates_;
+    QHash<QString, qint64> stateAtMs_; // wall clock when each state arrived
+    QComboBox* switcher_ = nullptr;
+    QAction* switcherAction_ = nullptr;
+    QLabel* banner_ = nullptr;
+    QTimer* bannerTimer_ = nullptr;
+    ChartsPanel* remoteCharts_ = nullptr;
+    QStackedWidget* chartsStack_ = nullptr;
+    QStackedWidget* processStack_ = nullptr;
+    QLabel* processNote_ = nullptr;
+    QByteArray localSideSplit_; // the builds/activity split this machine's view had
 
     QAction* actions_[4][2] = {};
     QAction* stopRunaway_ = nullptr;

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "ui/SettingsDialog.h"
 
+#include "ui/MachinesPage.h"
+
 #include <QCheckBox>
 #include <QDialogButtonBox>
 #include <QDoubleSpinBox>
@@ -11,6 +13,7 @@
 #include <QPushButton>
 #include <QRegularExpression>
 #include <QSpinBox>
+#include <QTabWidget>
 #include <QVBoxLayout>
 
 namespace headroom::ui {
@@ -42,13 +45,20 @@ SettingsDialog::SettingsDialog(const services::DashboardSettings& settings, QWid
     setObjectName(QStringLiteral("settingsDialog"));
     setWindowTitle(tr("Headroom Settings"));
     auto* layout = new QVBoxLayout(this);
+    tabs_ = new QTabWidget(this);
+    tabs_->setObjectName(QStringLiteral("settingsTabs"));
+    layout->addWidget(tabs_);
+    auto* general = new QWidget(tabs_);
+    general->setObjectName(QStringLiteral("generalPage"));
+    tabs_->addTab(general, tr("&General"));
+    machines_ = new MachinesPage(tabs_);
+    tabs_->addTab(machines_, tr("&Machines"));
     // Two columns: what is sampled and recognised, and what is done about it.
-    auto* columns = new QHBoxLayout;
+    auto* columns = new QHBoxLayout(general);
     auto* left = new QVBoxLayout;
     auto* right = new QVBoxLayout;
     columns->addLayout(left, 1);
     columns->addLayout(right, 1);
-    layout->addLayout(columns);
 
     auto* sampling = new QGroupBox(tr("Sampling"), this);
     auto* samplingForm = new QFormLayout(sampling);
@@ -171,8 +181,12 @@ SettingsDialog::SettingsDialog(const services::DashboardSettings& settings, QWid
     layout->addWidget(buttons);
     connect(buttons, &QDialogButtonBox::accepted, this, &QDialog::accept);
     connect(buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
-    connect(buttons->button(QDialogButtonBox::RestoreDefaults), &QPushButton::clicked, this,
-            [this] { load(services::DashboardSettings{}); });
+    connect(buttons->button(QDialogButtonBox::RestoreDefaults), &QPushButton::clicked, this, [this] {
+        // The machines are not a preference with a default: they stay.
+        services::DashboardSettings defaults;
+        defaults.machines = machines_->machines();
+        load(defaults);
+    });
 
     base_ = settings;
     load(settings);
@@ -199,6 +213,25 @@ void SettingsDialog::load(const services::DashboardSettings& settings)
     guardExternal_->setChecked(settings.guardExternalBuilds);
     guardEmergency_->setValue(settings.guardEmergencyPercent);
     guardRest_->setValue(settings.guardRestSeconds);
+    if (settings.machines != machines_->machines())
+        machines_->setMachines(settings.machines);
+}
+
+void SettingsDialog::setCredentialStore(std::shared_ptr<services::CredentialStore> store)
+{
+    machines_->setCredentialStore(std::move(store));
+}
+
+void SettingsDialog::accept()
+{
+    const QStringList problems = machines_->commitSecrets();
+    if (!problems.isEmpty()) {
+        machines_->showProblem(tr("Passwords not kept: %1").arg(problems.join(QStringLiteral("; "))));
+        tabs_->setCurrentWidget(machines_);
+        return;
+    }
+    machines_->showProblem({});
+    QDialog::accept();
 }
 
 services::DashboardSettings SettingsDialog::settings() const
@@ -223,6 +256,13 @@ services::DashboardSettings SettingsDialog::settings() const
     settings.guardExternalBuilds = guardExternal_->isChecked();
     settings.guardEmergencyPercent = guardEmergency_->value();
     settings.guardRestSeconds = guardRest_->value();
+    settings.machines = machines_->machines();
+    // A shown machine that was removed: the window shows this one again.
+    bool shownKept = settings.shownMachine.isEmpty();
+    for (const services::MachineEntry& m : settings.machines)
+        shownKept = shownKept || m.id == settings.shownMachine;
+    if (!shownKept)
+        settings.shownMachine.clear();
     return settings;
 }
 

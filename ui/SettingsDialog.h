@@ -2,15 +2,21 @@
 #pragma once
 
 #include "services/DashboardSettings.h"
+#include "services/remote/CredentialStore.h"
 
 #include <QDialog>
+
+#include <memory>
 
 class QCheckBox;
 class QDoubleSpinBox;
 class QLineEdit;
 class QSpinBox;
+class QTabWidget;
 
 namespace headroom::ui {
+
+class MachinesPage;
 
 // Edits a copy of the settings; the caller applies settings() on accept.
 class SettingsDialog : public QDialog {
@@ -23,8 +29,19 @@ class SettingsDialog : public QDialog {
 
     QDoubleSpinBox* intervalBox() const { return interval_; }
     QSpinBox* historyBox() const { return history_; }
+    QTabWidget* tabs() const { return tabs_; }
+    MachinesPage* machinesPage() const { return machines_; }
+
+    // Where the Machines page keeps passwords; none: they cannot be kept.
+    void setCredentialStore(std::shared_ptr<services::CredentialStore> store);
+
+    // Writes the passwords typed on the Machines page first; stays open and
+    // says why when the store refuses them.
+    void accept() override;
 
   private:
+    QTabWidget* tabs_ = nullptr;
+    MachinesPage* machines_ = nullptr;
     QDoubleSpinBox* interval_ = nullptr;
     QSpinBox* history_ = nullptr;
     QDoubleSpinBox* grace_ = nullptr;

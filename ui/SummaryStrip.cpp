@@ -58,9 +58,23 @@ SummaryStrip::SummaryStrip(QWidget* parent) : QFrame(parent)
     layout->addWidget(pressureTile_.frame, 3);
     layout->addWidget(level_.frame, 3);
 
-    for (Tile* tile : {&ram_, &available_, &swap_, &pressureTile_, &level_})
+    clear(tr("waiting for the first sample"));
+}
+
+void SummaryStrip::clear(const QString& why)
+{
+    hasData_ = false;
+    hasLevel_ = false;
+    pressure_ = {};
+    budget_ = {};
+    last_ = {};
+    for (Tile* tile : {&ram_, &available_, &swap_, &pressureTile_, &level_}) {
         tile->value->setText(QStringLiteral("—"));
-    level_.detail->setText(tr("waiting for the first sample"));
+        tile->detail->clear();
+    }
+    available_.frame->setToolTip(QString());
+    ramBar_->setValue(0);
+    level_.detail->setText(why);
     applyLevelStyle();
 }
 
@@ -109,8 +123,11 @@ void SummaryStrip::showMemory(const MemoryStatus& memory, const MemoryBudget& bu
     hasData_ = true;
 
     ram_.value->setText(usedOfTotal(memory.used, memory.total));
-    ram_.detail->setText(
-        tr("%1 % used · %2 cache").arg(memory.usedFraction() * 100.0, 0, 'f', 0).arg(bytes(memory.cache)));
+    // A remote machine's exporter sends no cache figure: none is said rather than "0 B".
+    ram_.detail->setText(memory.cache > 0 ? tr("%1 % used · %2 cache")
+                                                .arg(memory.usedFraction() * 100.0, 0, 'f', 0)
+                                                .arg(bytes(memory.cache))
+                                          : tr("%1 % used").arg(memory.usedFraction() * 100.0, 0, 'f', 0));
     ramBar_->setValue(static_cast<int>(memory.usedFraction() * 1000.0));
 
     if (budget.isCgroup()) {

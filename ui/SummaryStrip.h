@@ -26,6 +26,8 @@ class SummaryStrip : public QFrame {
     void showMemory(const MemoryStatus& memory, const MemoryBudget& budget = {});
     // The level as the app's level machine decided it, with the time left.
     void showPressure(const services::PressureState& state);
+    // No figures (yet): every tile shows "—", the level tile says why.
+    void clear(const QString& why);
 
     services::MemoryLevel level() const { return pressure_.level; }
     QString levelReason() const { return pressure_.reason; }

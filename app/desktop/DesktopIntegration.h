@@ -35,7 +35,7 @@ using services::TrayStatus;
 
 struct DesktopNotification {
     // Each kind replaces its own previous notification on screen instead of piling up.
-    enum class Kind { Pressure, Guard, Info };
+    enum class Kind { Pressure, Guard, Info, Machine }; // Machine: a followed remote machine's level
     Kind kind = Kind::Info;
     PressureLevel urgency = PressureLevel::Normal;
     QString title;

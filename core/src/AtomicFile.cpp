@@ -16,6 +16,7 @@
 #include <windows.h>
 #else
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #endif
 
@@ -23,7 +24,7 @@ namespace headroom {
 
 namespace fs = std::filesystem;
 
-Result<bool> writeFileAtomically(const fs::path& path, const std::string& text)
+Result<bool> writeFileAtomically(const fs::path& path, const std::string& text, unsigned mode)
 {
     std::error_code made;
     fs::create_directories(path.parent_path(), made);
@@ -32,10 +33,18 @@ Result<bool> writeFileAtomically(const fs::path& path, const std::string& text)
     temp += ".tmp-" + std::to_string(platform::currentPid()) + "-" + std::to_string(serial++);
     std::FILE* file = nullptr;
 #ifdef _WIN32
+    (void)mode; // Windows files have no POSIX mode: the folder's permissions apply
     file = _wfopen(temp.c_str(), L"wb");
 #else
-    // 0600 whatever the umask lets through: the folder is the user's alone anyway.
+    // 0600 by default whatever the umask lets through: the folder is the
+    // user's alone anyway. Another mode is set exactly: the umask may have cut it.
     const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd >= 0 && mode != 0600 && ::fchmod(fd, static_cast<mode_t>(mode & 07777)) != 0) {
+        const int why = errno;
+        ::close(fd);
+        ::unlink(temp.c_str());
+        return Result<bool>::failure("cannot write " + temp.string() + ": " + std::strerror(why));
+    }
     if (fd >= 0)
         file = ::fdopen(fd, "wb");
 #endif

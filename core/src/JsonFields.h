@@ -5,6 +5,7 @@
 // field by field: a field of the wrong type or out of range makes the whole
 // file malformed, and the reader says which field. Private to the core.
 
+#include <cmath>
 #include <cstdint>
 #include <limits>
 #include <nlohmann/json.hpp>
@@ -39,6 +40,18 @@ template <typename T> T integer(const nlohmann::json& v, const char* key)
             throw BadField{key};
     }
     return T(n);
+}
+
+// A finite number, whole or not (Prometheus's timestamps are seconds with a
+// fraction); NaN and infinities, which JSON cannot carry, never pass.
+inline double number(const nlohmann::json& v, const char* key)
+{
+    if (!v.is_number())
+        throw BadField{key};
+    const double n = v.get<double>();
+    if (!std::isfinite(n))
+        throw BadField{key};
+    return n;
 }
 
 } // namespace headroom::json_fields

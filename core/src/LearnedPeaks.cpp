@@ -408,6 +408,15 @@ const std::map<std::string, LearnedPeak>* LearnedPeaks::units(std::string_view p
     return it == projects_.end() || it->second.empty() ? nullptr : &it->second;
 }
 
+std::vector<std::string> LearnedPeaks::projects() const
+{
+    std::vector<std::string> names;
+    for (const auto& [project, units] : projects_)
+        if (!units.empty())
+            names.push_back(project);
+    return names;
+}
+
 std::optional<std::uint64_t> LearnedPeaks::highest(std::string_view project) const
 {
     const Units* all = units(project);

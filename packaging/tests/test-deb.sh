@@ -48,7 +48,8 @@ for path in ./usr/bin/headroom ./usr/bin/headroom-cli \
     "./usr/share/icons/hicolor/scalable/apps/$app_id.svg" \
     "./usr/share/icons/hicolor/256x256/apps/$app_id.png" \
     "./usr/share/icons/hicolor/48x48/apps/$app_id.png" \
-    ./usr/share/doc/headroom/copyright; do
+    ./usr/share/doc/headroom/copyright \
+    ./usr/lib/systemd/user/headroom-export.service; do
     grep -qxF "$path" <<<"$contents" || fail "the .deb lacks $path"
 done
 

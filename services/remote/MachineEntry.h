@@ -25,4 +25,14 @@ struct MachineEntry {
 
 using MachineList = QList<MachineEntry>;
 
+// The id a new machine gets from its name: lower case, runs of anything but
+// [a-z0-9] made one '-', at most 40 characters, and a "-2", "-3"... suffix
+// when `taken` already has it. "Build Box (CI)" -> "build-box-ci".
+QString machineIdFromName(const QString& name, const MachineList& taken = {});
+
+// Why `machine` cannot be saved, in words a person can act on; empty when it
+// can. `others` are the other machines (not this one): names and ids must be
+// unique among them. The one rule for the settings dialog and the store.
+QString validateMachine(const MachineEntry& machine, const MachineList& others = {});
+
 } // namespace headroom::services

@@ -9,6 +9,7 @@
 
 using headroom::services::CustomPreset;
 using headroom::services::DashboardSettings;
+using headroom::services::MachineEntry;
 using headroom::services::SettingsStore;
 
 namespace {
@@ -287,6 +288,100 @@ class TestSettingsStore : public QObject {
         QCOMPARE(p.problems().size(), 1);
         QVERIFY2(p.problems()[0].contains(QStringLiteral("above MemoryMax")), qPrintable(p.problems()[0]));
         QVERIFY(!p.plan(QStringLiteral("/tmp")));
+    }
+    void remoteMachinesComeBackInOrder()
+    {
+        QTemporaryDir dir;
+        const QString path = dir.filePath(QStringLiteral("headroom.conf"));
+        DashboardSettings settings;
+        MachineEntry prom;
+        prom.id = QStringLiteral("zeta-box");
+        prom.name = QStringLiteral("Zeta box");
+        prom.url = QStringLiteral("https://prom.example:9090");
+        prom.instance = QStringLiteral("zeta:9464");
+        prom.username = QStringLiteral("watcher");
+        prom.caFile = QStringLiteral("/etc/ssl/our-ca.pem");
+        prom.followInTray = true;
+        MachineEntry exporter;
+        exporter.id = QStringLiteral("alpha");
+        exporter.name = QStringLiteral("alpha");
+        exporter.kind = MachineEntry::Kind::Exporter;
+        exporter.url = QStringLiteral("http://alpha:9464/metrics");
+        settings.machines = {prom, exporter};
+        settings.shownMachine = QStringLiteral("alpha");
+        QCOMPARE(SettingsStore(path).save(settings), QString());
+
+        const auto loaded = SettingsStore(path).load();
+        QVERIFY2(loaded.warnings.isEmpty(), qPrintable(loaded.warnings.join('\n')));
+        QCOMPARE(loaded.settings.machines.size(), 2);
+        QVERIFY(loaded.settings.machines[0] == prom); // the switcher's order, not the ids'
+        QVERIFY(loaded.settings.machines[1] == exporter);
+        QCOMPARE(loaded.settings.shownMachine, QStringLiteral("alpha"));
+        QVERIFY(loaded.settings == settings);
+
+        // Fewer machines later: the removed one leaves no key behind.
+        settings.machines = {exporter};
+        QCOMPARE(SettingsStore(path).save(settings), QString());
+        QVERIFY(!read(path).contains("zeta"));
+        QCOMPARE(SettingsStore(path).load().settings.machines.size(), 1);
+    }
+
+    void invalidMachinesAreSkippedWithAReason()
+    {
+        QTemporaryDir dir;
+        const QString path = dir.filePath(QStringLiteral("headroom.conf"));
+        write(path,
+              "[machines]\n"
+              "1\\id=Bad Id\n1\\name=x\n1\\url=http://x:1\n1\\instance=x:1\n"
+              "2\\id=ok-1\n2\\name=ok\n2\\url=http://ok:9090\n2\\instance=ok:9464\n2\\password=hunter2\n"
+              "3\\id=noinst\n3\\name=n\n3\\url=http://n:9090\n"
+              "4\\id=ftp\n4\\name=f\n4\\kind=exporter\n4\\url=ftp://f/metrics\n"
+              "5\\id=ok-1\n5\\name=again\n5\\url=http://o:1\n5\\instance=o\n"
+              "6\\id=odd\n6\\name=o\n6\\kind=snmp\n6\\url=http://o:1\n"
+              "7\\id=noname\n7\\name=\n7\\kind=exporter\n7\\url=http://o:1/metrics\n"
+              "size=7\n"
+              "shown=gone\n");
+        SettingsStore store(path);
+        const auto loaded = store.load();
+        QCOMPARE(loaded.settings.machines.size(), 1);
+        QCOMPARE(loaded.settings.machines[0].id, QStringLiteral("ok-1"));
+        QCOMPARE(loaded.settings.shownMachine, QString());
+        const QString words = loaded.warnings.join('\n');
+        QCOMPARE(loaded.warnings.size(), 8);
+        QVERIFY2(words.contains(QStringLiteral("Remote machine 1 (\"Bad Id\") is skipped: The machine's id")),
+                 qPrintable(words));
+        QVERIFY2(
+            words.contains(QStringLiteral("Remote machine 2 (\"ok-1\") has a password in the settings file")),
+            qPrintable(words));
+        QVERIFY(words.contains(
+            QStringLiteral("Remote machine 3 (\"noinst\") is skipped: Enter the instance label")));
+        QVERIFY(words.contains(QStringLiteral(
+            "Remote machine 4 (\"ftp\") is skipped: The URL must start with http:// or https://")));
+        QVERIFY(words.contains(
+            QStringLiteral("Remote machine 5 (\"ok-1\") is skipped: Another machine already has the id")));
+        QVERIFY(words.contains(QStringLiteral("Remote machine 6 (\"odd\") is skipped: its kind \"snmp\"")));
+        QVERIFY(words.contains(
+            QStringLiteral("Remote machine 7 (\"noname\") is skipped: Give the machine a name")));
+        QVERIFY(
+            words.contains(QStringLiteral("The shown machine \"gone\" is not among the remote machines")));
+
+        // The password is never written back.
+        QVERIFY(read(path).contains("hunter2"));
+        QCOMPARE(store.save(loaded.settings), QString());
+        QVERIFY(!read(path).contains("hunter2"));
+        QVERIFY(!read(path).contains("password"));
+    }
+
+    void machineChangesAreDescribed()
+    {
+        DashboardSettings before;
+        DashboardSettings after = before;
+        MachineEntry entry;
+        entry.id = QStringLiteral("b");
+        entry.name = QStringLiteral("buildbox");
+        after.machines = {entry};
+        QCOMPARE(SettingsStore::describeChanges(before, after),
+                 QStringList{QStringLiteral("remote machines: [] -> [buildbox]")});
     }
 };
 

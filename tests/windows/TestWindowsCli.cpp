@@ -2,6 +2,7 @@
 // The Windows build of headroom-cli, cross-compiled with MinGW-w64, run under
 // Wine: its JSON is checked against what Windows (Wine) itself reports, and
 // its stop/pause/resume act on real Windows processes started by winprobe.exe.
+#include "headroom/MachineMetrics.h"
 #include "headroom/Version.h"
 
 #include <QDir>
@@ -13,6 +14,8 @@
 #include <QJsonObject>
 #include <QProcess>
 #include <QRegularExpression>
+#include <QTcpServer>
+#include <QTcpSocket>
 #include <QTemporaryDir>
 #include <QThread>
 #include <QtTest>
@@ -494,6 +497,59 @@ class TestWindowsCli : public QObject {
         QVERIFY2(listed.value("problem").toString().contains("still runs"),
                  qPrintable(listed.value("problem").toString()));
         QTRY_VERIFY_WITH_TIMEOUT(QFileInfo::exists(done), 60000);
+    }
+
+    // `export` on Winsock: the text Prometheus reads, served and printed.
+    void exportServesMetrics()
+    {
+        const Run once = wine({cli_, "export", "--once"});
+        QCOMPARE(once.code, 0);
+        QVERIFY2(!once.out.contains('\r'), "the console's text mode turned \\n into \\r\\n");
+        const auto samples = headroom::parseMetricsText(once.out.toStdString());
+        QVERIFY2(samples, samples.error().c_str());
+        const auto view = headroom::machineViewFromSamples(samples.value());
+        QVERIFY2(view, view.error().c_str());
+        QCOMPARE(qint64(view->snapshot.memory.total),
+                 sample().value("memory").toObject().value("total").toInteger());
+
+        quint16 port = 0;
+        {
+            QTcpServer probe;
+            QVERIFY(probe.listen(QHostAddress::LocalHost, 0));
+            port = probe.serverPort();
+        }
+        QProcess* server = startWine({cli_, "export", "--listen", QString("127.0.0.1:%1").arg(port)});
+        QByteArray said;
+        QTRY_VERIFY_WITH_TIMEOUT((said += server->readAllStandardOutput()).contains("Serving metrics"),
+                                 30000);
+        const auto request = [port](const QByteArray& text) {
+            QTcpSocket socket;
+            socket.connectToHost(QHostAddress::LocalHost, port);
+            if (!socket.waitForConnected(5000))
+                return QByteArray();
+            socket.write(text);
+            QByteArray reply;
+            QElapsedTimer timer;
+            timer.start();
+            while (socket.state() == QAbstractSocket::ConnectedState && timer.elapsed() < 10000) {
+                socket.waitForReadyRead(100);
+                reply += socket.readAll();
+            }
+            return reply + socket.readAll();
+        };
+        const QByteArray metrics = request("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n");
+        QVERIFY2(metrics.startsWith("HTTP/1.1 200 OK\r\n"), metrics.left(200).constData());
+        QVERIFY(metrics.contains("Content-Type: text/plain; version=0.0.4; charset=utf-8\r\n"));
+        const QByteArray body = metrics.mid(metrics.indexOf("\r\n\r\n") + 4);
+        QVERIFY(headroom::parseMetricsText(body.toStdString()));
+        QVERIFY(body.contains("\nheadroom_info{hostname="));
+        QVERIFY(request("POST /metrics HTTP/1.1\r\nHost: x\r\n\r\n").startsWith("HTTP/1.1 405"));
+        QVERIFY(request("GET /metrics HTTP/1.1\r\nX: " + QByteArray(9000, 'a') + "\r\n\r\n")
+                    .startsWith("HTTP/1.1 431"));
+
+        const Run taken = wine({cli_, "export", "--listen", QString("127.0.0.1:%1").arg(port)});
+        QCOMPARE(taken.code, 1);
+        QVERIFY2(taken.err.contains("in use"), taken.err.constData());
     }
 
     void vanishedPidIsReportedNotCrashed()

@@ -41,6 +41,8 @@ class LearnedPeaks {
 
     std::optional<LearnedPeak> peak(std::string_view project, std::string_view unit) const;
     const std::map<std::string, LearnedPeak>* units(std::string_view project) const;
+    // Every project something was learned of, in name order.
+    std::vector<std::string> projects() const;
     // The highest learned peak of the project: what an unknown job of it is
     // predicted to take, when something was learned.
     std::optional<std::uint64_t> highest(std::string_view project) const;

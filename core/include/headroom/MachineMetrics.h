@@ -31,7 +31,7 @@ inline constexpr std::size_t kMaxExportedPeaks = 50;
 // Finished builds counted by preset, outcome and diagnosis (from the runs
 // folder's statuses).
 struct BuildOutcomeCount {
-    std::string preset;    // presetId(): "a", "adaptive", "custom", ...
+    std::string preset;    // presetId(): "A", "adaptive", "custom", ...
     std::string verdict;   // verdictId(): "succeeded", "out-of-memory", ...
     std::uint64_t count = 0;
 };
@@ -63,8 +63,10 @@ std::vector<BuildOutcomeCount> countOutcomes(const std::vector<RunStatus>& finis
 
 // A machine as read back from its series (a Headroom exporter's /metrics,
 // or a Prometheus instant query for one instance). Read-only: builds carry
-// no members and a synthetic root (pid 0, startTime a hash of the build's
-// labels), which names no process on this machine and must never be acted on.
+// no members, `command` "build <id>" (the exporter's build id: command lines
+// are not exported) and a synthetic root (pid 0, startTime a hash of the
+// build's labels, remoteBuildKey), which names no process on this machine and
+// must never be acted on.
 struct PoolSummary {
     unsigned granted = 0;
     unsigned inUse = 0;

@@ -42,8 +42,9 @@ enum class MetricType { Gauge, Counter, Untyped };
 
 // Builds one exposition. Families are written in the order they are begun;
 // HELP and TYPE appear once per family, whatever the calls do; a family
-// with no samples is left out entirely. Label values are escaped (\\, \",
-// \n) and made valid UTF-8; names that are not valid metric or label names
+// with no samples is left out entirely. Label values are made fit to read
+// (safeText: valid UTF-8, controls such as a newline or ESC replaced with
+// '?') and escaped (\\, \", \n); names that are not valid metric or label names
 // are a programming error and are dropped (never written). The text always
 // ends with a newline.
 class MetricsWriter {
@@ -66,6 +67,7 @@ class MetricsWriter {
         std::string lines;
     };
     std::vector<Family> families_;
+    std::size_t current_ = 0; // the family begun last
 };
 
 // "text/plain; version=0.0.4; charset=utf-8"
