@@ -32,7 +32,9 @@ constexpr qint64 kMaxResponseBytes = qint64(8) << 20;
 constexpr int kFirstBackoffSeconds = 2;
 constexpr int kMaxBackoffSeconds = 60;
 constexpr int kMaxHistoryPoints = 300;
-constexpr std::size_t kMaxKeptReadings = 20000;
+// An exporter's own readings kept for its history: a day at 5 s would be
+// 17280 snapshots; readings closer than span/1000 replace each other instead.
+constexpr std::size_t kMaxKeptReadings = 1000;
 
 const char* const kHistoryFamilies[] = {
     metric::kMemoryTotal,     metric::kMemoryAvailable, metric::kMemoryUsed,    metric::kSwapTotal,
@@ -486,7 +488,12 @@ class RemoteWorker : public QObject {
         if (reading.snapshot.steadyNs == 0)
             reading.snapshot.steadyNs = reading.snapshot.wallMs * 1'000'000;
         if (!prometheus) {
-            machine.kept.push_back(reading.snapshot);
+            const auto spacing = qint64(span_ * 1000.0 / double(kMaxKeptReadings));
+            const std::size_t n = machine.kept.size();
+            if (n >= 2 && reading.snapshot.wallMs - machine.kept[n - 2].wallMs < spacing)
+                machine.kept.back() = reading.snapshot;
+            else
+                machine.kept.push_back(reading.snapshot);
             trimKept(machine);
         }
 

@@ -300,6 +300,34 @@ class TestPrometheusApi : public QObject {
                              "parse error: unclosed left parenthesis"));
     }
 
+    void damagedAnswersNeverCrash()
+    {
+        // Every cut of a real answer, and bytes changed all through it: each is
+        // read or refused in words, never a crash (the sanitizer build runs this too).
+        const std::string real = recorded("vector.json");
+        QVERIFY(real.size() > 1000);
+        std::size_t refused = 0;
+        for (std::size_t cut = 0; cut < real.size(); cut += 7) {
+            const auto read = parsePrometheusVector(std::string_view(real).substr(0, cut));
+            refused += read.ok() ? 0 : 1;
+            QVERIFY(read.ok() || !read.error().empty());
+        }
+        QVERIFY(refused > 0);
+        const char replacements[] = {'"', '{', '[', '\\', '\0', '\xff', ',', '9'};
+        std::uint32_t seed = 12345;
+        for (int round = 0; round < 600; ++round) {
+            std::string damaged = real;
+            for (int k = 0; k < 3; ++k) {
+                seed = seed * 1664525u + 1013904223u;
+                damaged[seed % damaged.size()] = replacements[(seed >> 24) % sizeof replacements];
+            }
+            const auto vector = parsePrometheusVector(damaged);
+            QVERIFY(vector.ok() || !vector.error().empty());
+            const auto matrix = parsePrometheusMatrix(damaged);
+            QVERIFY(!matrix.ok()); // a vector is never a matrix
+        }
+    }
+
     void fullAnswerIsRead()
     {
         // The default limits take a full answer of 20000 samples, and no more.

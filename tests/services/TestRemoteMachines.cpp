@@ -21,6 +21,7 @@
 #include <QTcpServer>
 #include <QTcpSocket>
 #include <QTemporaryDir>
+#include <QTimer>
 #include <QUrlQuery>
 #include <QtTest>
 
@@ -45,6 +46,7 @@ struct HttpReply {
     qint64 junkBytes = 0;  // instead of the body: this many bytes of junk, with no Content-Length
     qint64 announced = -1; // a Content-Length to claim instead of the body's; the connection then stays open
     QByteArray location;   // a redirect's target
+    bool trickle = false;  // the body one byte every 50 ms
 };
 
 // A small HTTP/1.1 server: one request per connection, then it closes.
@@ -138,6 +140,17 @@ class HttpServer : public QObject {
                     if (*written < total)
                         ++disconnectedEarly;
                 });
+            } else if (reply.trickle) {
+                auto* timer = new QTimer(socket);
+                auto left = std::make_shared<QByteArray>(reply.body);
+                connect(timer, &QTimer::timeout, socket, [socket, left] {
+                    if (!left->isEmpty()) {
+                        socket->write(left->left(1));
+                        left->remove(0, 1);
+                    }
+                });
+                timer->start(50);
+                return;
             } else {
                 socket->write(reply.body);
             }
@@ -312,6 +325,11 @@ class TestRemoteMachines : public QObject {
             reply.silent = true;
             return reply;
         });
+        HttpServer trickle([](const HttpRequest&) {
+            HttpReply reply = text(exporterText());
+            reply.trickle = true;
+            return reply;
+        });
         HttpServer missing([](const HttpRequest&) { return text("404 page not found\n", 404); });
         HttpServer notHeadroom([](const HttpRequest&) { return text("# TYPE up gauge\nup 1\n"); });
         const quint16 closedPort = freePort();
@@ -329,6 +347,7 @@ class TestRemoteMachines : public QObject {
             exporterEntry(QStringLiteral("announced"), announced.url(QStringLiteral("/metrics"))),
             exporterEntry(QStringLiteral("malformed"), malformed.url(QStringLiteral("/metrics"))),
             exporterEntry(QStringLiteral("silent"), silent.url(QStringLiteral("/metrics"))),
+            exporterEntry(QStringLiteral("trickle"), trickle.url(QStringLiteral("/metrics"))),
             prometheusEntry(QStringLiteral("missing"), missing.url(QStringLiteral("/prom/")),
                             QStringLiteral("b")),
             exporterEntry(QStringLiteral("not-headroom"), notHeadroom.url(QStringLiteral("/metrics"))),
@@ -353,6 +372,9 @@ class TestRemoteMachines : public QObject {
                QStringLiteral("127.0.0.1:%1 did not send metrics Headroom can read").arg(malformed.port()));
         expect("silent",
                QStringLiteral("127.0.0.1:%1 did not answer: timed out after 0.5 s").arg(silent.port()));
+        // Bytes that keep coming slowly do not hold the request open past its time.
+        expect("trickle",
+               QStringLiteral("127.0.0.1:%1 did not answer: timed out after 0.5 s").arg(trickle.port()));
         expect("missing", QStringLiteral("127.0.0.1:%1 answered HTTP 404").arg(missing.port()));
         expect("not-headroom", QStringLiteral("no headroom_ series"));
         expect("closed", QStringLiteral("127.0.0.1:%1 refused the connection").arg(closedPort));
