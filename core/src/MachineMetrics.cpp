@@ -169,8 +169,14 @@ std::string renderMachineMetrics(const MachineMetricsInputs& in)
     });
     order.resize(shown);
     std::vector<std::string> ids;
-    for (std::size_t i : order)
-        ids.push_back(buildId(s.builds[i].root));
+    for (std::size_t i : order) {
+        std::string id = buildId(s.builds[i].root);
+        // Two builds whose ids collide would be one series twice, which
+        // Prometheus refuses: the later one gets a suffix.
+        for (int n = 2; std::find(ids.begin(), ids.end(), id) != ids.end(); ++n)
+            id = buildId(s.builds[i].root) + "-" + std::to_string(n);
+        ids.push_back(std::move(id));
+    }
     w.family(metric::kBuildResident, MetricType::Gauge,
              "Resident memory of a build's whole process tree (the heaviest builds only).");
     for (std::size_t k = 0; k < order.size(); ++k) {
@@ -477,6 +483,10 @@ Result<MachineView> machineViewFromSamples(const std::vector<MetricSample>& samp
             return a->tree.residentBytes > b->tree.residentBytes;
         return a->seen < b->seen;
     });
+    // A hostile or broken exporter may send any number: the view keeps what
+    // Headroom's own exporter would send at most.
+    if (readings.size() > kMaxExportedBuilds)
+        readings.resize(kMaxExportedBuilds);
     std::vector<bool> duplicate;
     for (BuildReading* r : readings) {
         BuildTree& b = r->tree;
@@ -494,6 +504,8 @@ Result<MachineView> machineViewFromSamples(const std::vector<MetricSample>& samp
         v.outcomes.push_back({key.first, key.second, count});
     std::stable_sort(v.peaks.begin(), v.peaks.end(),
                      [](const CratePeak& a, const CratePeak& b) { return a.bytes > b.bytes; });
+    if (v.peaks.size() > kMaxExportedPeaks)
+        v.peaks.resize(kMaxExportedPeaks);
     return Result<MachineView>::success(std::move(v));
 }
 
@@ -572,6 +584,8 @@ std::vector<Snapshot> machineHistoryFromSeries(const std::vector<MetricSeries>& 
         std::stable_sort(s.builds.begin(), s.builds.end(), [](const BuildTree& a, const BuildTree& b) {
             return a.residentBytes > b.residentBytes;
         });
+        if (s.builds.size() > kMaxExportedBuilds)
+            s.builds.resize(kMaxExportedBuilds);
         out.push_back(std::move(s));
     }
     return out;
