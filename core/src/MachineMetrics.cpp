@@ -92,6 +92,15 @@ std::uint64_t toCount(double value)
     return static_cast<std::uint64_t>(std::round(value));
 }
 
+// A wall clock from the samples in nanoseconds, for steadyNs: times past
+// the year 2262 (a hostile server's) are held there rather than overflowing.
+constexpr double kMaxSeconds = 9.0e9;
+std::int64_t nanosecondsOf(std::int64_t ms)
+{
+    constexpr std::int64_t kLimit = std::int64_t(kMaxSeconds) * 1000;
+    return std::clamp(ms, -kLimit, kLimit) * 1000000;
+}
+
 unsigned toUnsigned(double value)
 {
     return static_cast<unsigned>(
@@ -451,7 +460,7 @@ Result<MachineView> machineViewFromSamples(const std::vector<MetricSample>& samp
             v.peaks.push_back({std::string(sample.label("project")), std::string(sample.label("crate")),
                                toCount(x), sample.label("oom_killed") == "true"});
         } else if (n == name::kTimestamp) {
-            if (std::isfinite(x) && x > 0.0 && x < 1e13)
+            if (std::isfinite(x) && x > 0.0 && x < kMaxSeconds)
                 s.wallMs = static_cast<std::int64_t>(std::llround(x * 1000.0));
         } else if (n == name::kInfo) {
             v.hostname = std::string(sample.label("hostname"));
@@ -467,7 +476,7 @@ Result<MachineView> machineViewFromSamples(const std::vector<MetricSample>& samp
         s.budget.limitBytes > s.budget.availableBytes ? s.budget.limitBytes - s.budget.availableBytes : 0;
     s.budget.systemAvailableBytes = m.available + (s.budget.swapCounted ? m.swapFree : 0);
     s.budget.systemLimitBytes = m.total + (s.budget.swapCounted ? m.swapTotal : 0);
-    s.steadyNs = s.wallMs * 1000000;
+    s.steadyNs = nanosecondsOf(s.wallMs);
     if (v.level.level != PressureLevel::Normal) {
         // The exporter sends the level, not its reason: the figures say it again.
         LevelReading again = PressureLevelMachine::assess(m, s.budget, PressureThresholds{}, 0.0);
@@ -516,7 +525,7 @@ std::vector<Snapshot> machineHistoryFromSeries(const std::vector<MetricSeries>& 
         auto [it, added] = byTime.try_emplace(ms);
         if (added) {
             it->second.wallMs = ms;
-            it->second.steadyNs = ms * 1000000;
+            it->second.steadyNs = nanosecondsOf(ms);
             initRoles(it->second);
         }
         return it->second;

@@ -297,8 +297,10 @@ class TestMachineMetrics : public QObject {
         std::vector<MetricSeries> series;
         for (int i = 0; i < 100; ++i)
             series.push_back({metric::kBuildResident, {{"build", std::to_string(i)}}, {{1000, double(i)}}});
+        series.push_back({metric::kMemoryUsed, {}, {{std::numeric_limits<std::int64_t>::max(), 1.0}}});
         const auto history = machineHistoryFromSeries(series);
-        QCOMPARE(history.size(), std::size_t(1));
+        QCOMPARE(history.size(), std::size_t(2));
+        QVERIFY(history[1].steadyNs > 0); // held, not wrapped
         QCOMPARE(history[0].builds.size(), kMaxExportedBuilds);
         QCOMPARE(history[0].builds.front().residentBytes, std::uint64_t(99));
     }
