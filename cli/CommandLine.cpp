@@ -477,13 +477,12 @@ struct CommandLine::State {
                               "; a port alone is loopback; IPv6 as [::1]:9464)")
                 ->type_name("ADDRESS:PORT")
                 ->check(listenAddress());
-        auto* textfile =
-            e->add_option(
-                 "--textfile", exportOptions.textfileDir,
-                 "Write DIR/" + std::string(kTextfileName) +
-                     " (atomically, readable by all) for node_exporter's textfile collector, then exit")
-                ->type_name("DIR")
-                ->check(nonEmpty("a folder"));
+        auto* textfile = e->add_option("--textfile", exportOptions.textfileDir,
+                                       "Write DIR/" + std::string(kTextfileName) +
+                                           " (atomically, readable by all) for node_exporter's textfile "
+                                           "collector: once, or --every")
+                             ->type_name("DIR")
+                             ->check(nonEmpty("a folder"));
         e->add_option("--every", exportEvery, "With --textfile: rewrite the file every SECONDS until stopped")
             ->type_name("SECONDS")
             ->check(decimalIn(1.0, 86400.0, "seconds"))

@@ -92,6 +92,15 @@ std::uint64_t toCount(double value)
     return static_cast<std::uint64_t>(std::round(value));
 }
 
+// A wall clock from the samples in nanoseconds, for steadyNs: times past
+// the year 2262 (a hostile server's) are held there rather than overflowing.
+constexpr double kMaxSeconds = 9.0e9;
+std::int64_t nanosecondsOf(std::int64_t ms)
+{
+    constexpr std::int64_t kLimit = std::int64_t(kMaxSeconds) * 1000;
+    return std::clamp(ms, -kLimit, kLimit) * 1000000;
+}
+
 unsigned toUnsigned(double value)
 {
     return static_cast<unsigned>(
@@ -169,8 +178,14 @@ std::string renderMachineMetrics(const MachineMetricsInputs& in)
     });
     order.resize(shown);
     std::vector<std::string> ids;
-    for (std::size_t i : order)
-        ids.push_back(buildId(s.builds[i].root));
+    for (std::size_t i : order) {
+        std::string id = buildId(s.builds[i].root);
+        // Two builds whose ids collide would be one series twice, which
+        // Prometheus refuses: the later one gets a suffix.
+        for (int n = 2; std::find(ids.begin(), ids.end(), id) != ids.end(); ++n)
+            id = buildId(s.builds[i].root) + "-" + std::to_string(n);
+        ids.push_back(std::move(id));
+    }
     w.family(metric::kBuildResident, MetricType::Gauge,
              "Resident memory of a build's whole process tree (the heaviest builds only).");
     for (std::size_t k = 0; k < order.size(); ++k) {
@@ -445,7 +460,7 @@ Result<MachineView> machineViewFromSamples(const std::vector<MetricSample>& samp
             v.peaks.push_back({std::string(sample.label("project")), std::string(sample.label("crate")),
                                toCount(x), sample.label("oom_killed") == "true"});
         } else if (n == name::kTimestamp) {
-            if (std::isfinite(x) && x > 0.0 && x < 1e13)
+            if (std::isfinite(x) && x > 0.0 && x < kMaxSeconds)
                 s.wallMs = static_cast<std::int64_t>(std::llround(x * 1000.0));
         } else if (n == name::kInfo) {
             v.hostname = std::string(sample.label("hostname"));
@@ -461,7 +476,7 @@ Result<MachineView> machineViewFromSamples(const std::vector<MetricSample>& samp
         s.budget.limitBytes > s.budget.availableBytes ? s.budget.limitBytes - s.budget.availableBytes : 0;
     s.budget.systemAvailableBytes = m.available + (s.budget.swapCounted ? m.swapFree : 0);
     s.budget.systemLimitBytes = m.total + (s.budget.swapCounted ? m.swapTotal : 0);
-    s.steadyNs = s.wallMs * 1000000;
+    s.steadyNs = nanosecondsOf(s.wallMs);
     if (v.level.level != PressureLevel::Normal) {
         // The exporter sends the level, not its reason: the figures say it again.
         LevelReading again = PressureLevelMachine::assess(m, s.budget, PressureThresholds{}, 0.0);
@@ -477,6 +492,10 @@ Result<MachineView> machineViewFromSamples(const std::vector<MetricSample>& samp
             return a->tree.residentBytes > b->tree.residentBytes;
         return a->seen < b->seen;
     });
+    // A hostile or broken exporter may send any number: the view keeps what
+    // Headroom's own exporter would send at most.
+    if (readings.size() > kMaxExportedBuilds)
+        readings.resize(kMaxExportedBuilds);
     std::vector<bool> duplicate;
     for (BuildReading* r : readings) {
         BuildTree& b = r->tree;
@@ -494,6 +513,8 @@ Result<MachineView> machineViewFromSamples(const std::vector<MetricSample>& samp
         v.outcomes.push_back({key.first, key.second, count});
     std::stable_sort(v.peaks.begin(), v.peaks.end(),
                      [](const CratePeak& a, const CratePeak& b) { return a.bytes > b.bytes; });
+    if (v.peaks.size() > kMaxExportedPeaks)
+        v.peaks.resize(kMaxExportedPeaks);
     return Result<MachineView>::success(std::move(v));
 }
 
@@ -504,7 +525,7 @@ std::vector<Snapshot> machineHistoryFromSeries(const std::vector<MetricSeries>& 
         auto [it, added] = byTime.try_emplace(ms);
         if (added) {
             it->second.wallMs = ms;
-            it->second.steadyNs = ms * 1000000;
+            it->second.steadyNs = nanosecondsOf(ms);
             initRoles(it->second);
         }
         return it->second;
@@ -572,6 +593,8 @@ std::vector<Snapshot> machineHistoryFromSeries(const std::vector<MetricSeries>& 
         std::stable_sort(s.builds.begin(), s.builds.end(), [](const BuildTree& a, const BuildTree& b) {
             return a.residentBytes > b.residentBytes;
         });
+        if (s.builds.size() > kMaxExportedBuilds)
+            s.builds.resize(kMaxExportedBuilds);
         out.push_back(std::move(s));
     }
     return out;

@@ -131,6 +131,12 @@ class TestCli : public QObject {
                                             "--history",
                                             "after `--`"};
         QTest::newRow("runs") << "runs" << QStringList{"The supervised runs", "--json", "--runs-dir", "stop"};
+        QTest::newRow("export") << "export" << QStringList{"This machine's memory budget",
+                                                           "--listen",
+                                                           "--textfile",
+                                                           "--every",
+                                                           "--once",
+                                                           "127.0.0.1:9464"};
     }
 
     void helpOfEachCommand()
@@ -187,6 +193,15 @@ class TestCli : public QObject {
             << QStringList{"run", "--then-run", "echo 'x", "true"} << "unmatched quote";
         QTest::newRow("runs stop without id") << QStringList{"runs", "stop"} << "id";
         QTest::newRow("runs stray word") << QStringList{"runs", "extra"} << "extra";
+        QTest::newRow("export port too big")
+            << QStringList{"export", "--listen", "127.0.0.1:65536"} << "65536";
+        QTest::newRow("export bare IPv6") << QStringList{"export", "--listen", "::1:9464"} << "brackets";
+        QTest::newRow("export every without textfile")
+            << QStringList{"export", "--every", "5"} << "--textfile";
+        QTest::newRow("export every zero")
+            << QStringList{"export", "--textfile", "/tmp", "--every", "0"} << "0";
+        QTest::newRow("export once and listen")
+            << QStringList{"export", "--once", "--listen", "127.0.0.1:1"} << "--listen";
     }
 
     void badArgumentsFailClearly()

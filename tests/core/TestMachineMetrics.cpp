@@ -269,6 +269,55 @@ class TestMachineMetrics : public QObject {
         QCOMPARE(v.peaks.front().crate, std::string("crate79"));
     }
 
+    void boundsWhatAHostileExporterSends()
+    {
+        std::vector<MetricSample> samples;
+        for (int i = 0; i < 500; ++i)
+            samples.push_back({metric::kBuildResident,
+                               {{"build", std::to_string(i)}, {"tool", "cargo"}},
+                               double(i),
+                               std::nullopt});
+        for (int i = 0; i < 300; ++i)
+            samples.push_back(
+                {"headroom_crate_peak_bytes", {{"crate", std::to_string(i)}}, double(i), std::nullopt});
+        samples.push_back({metric::kMemoryTotal, {}, -5.0, std::nullopt});
+        samples.push_back(
+            {metric::kMemoryAvailable, {}, std::numeric_limits<double>::quiet_NaN(), std::nullopt});
+        samples.push_back({metric::kSwapTotal, {}, 1e300, std::nullopt});
+        const auto view = machineViewFromSamples(samples);
+        QVERIFY(view);
+        QCOMPARE(view->snapshot.builds.size(), kMaxExportedBuilds);
+        QCOMPARE(view->snapshot.builds.front().residentBytes, std::uint64_t(499));
+        QCOMPARE(view->peaks.size(), kMaxExportedPeaks);
+        QCOMPARE(view->peaks.front().bytes, std::uint64_t(299));
+        QCOMPARE(view->snapshot.memory.total, std::uint64_t(0));
+        QCOMPARE(view->snapshot.memory.available, std::uint64_t(0));
+        QCOMPARE(view->snapshot.memory.swapTotal, std::numeric_limits<std::uint64_t>::max());
+
+        std::vector<MetricSeries> series;
+        for (int i = 0; i < 100; ++i)
+            series.push_back({metric::kBuildResident, {{"build", std::to_string(i)}}, {{1000, double(i)}}});
+        series.push_back({metric::kMemoryUsed, {}, {{std::numeric_limits<std::int64_t>::max(), 1.0}}});
+        const auto history = machineHistoryFromSeries(series);
+        QCOMPARE(history.size(), std::size_t(2));
+        QVERIFY(history[1].steadyNs > 0); // held, not wrapped
+        QCOMPARE(history[0].builds.size(), kMaxExportedBuilds);
+        QCOMPARE(history[0].builds.front().residentBytes, std::uint64_t(99));
+    }
+
+    void buildsWithOneIdStayTwoSeries()
+    {
+        // Ids are a hash: were two to collide, Prometheus would refuse the scrape.
+        Snapshot s = machine();
+        s.builds[1].root = s.builds[0].root;
+        const auto samples = parseMetricsText(renderMachineMetrics(inputsFor(s)));
+        QVERIFY(samples);
+        const auto ids = labelValues(samples.value(), metric::kBuildResident, "build");
+        QCOMPARE(ids.size(), std::size_t(2));
+        QVERIFY(ids.begin()->ends_with("-2") != ids.rbegin()->ends_with("-2"));
+        QCOMPARE(machineViewFromSamples(samples.value())->snapshot.builds.size(), std::size_t(2));
+    }
+
     void hostileTextStaysInItsLabel()
     {
         Snapshot s = machine();

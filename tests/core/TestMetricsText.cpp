@@ -256,6 +256,36 @@ class TestMetricsText : public QObject {
         qInfo("20000 samples, %zu bytes, parsed in %lld ms", text.size(), ms);
     }
 
+    void survivesMangledText()
+    {
+        // Every prefix and thousands of random byte changes of a real
+        // exposition: each parses or fails in words, none crashes or hangs.
+        MetricsWriter w;
+        w.family("headroom_build_resident_bytes", MetricType::Gauge, "help");
+        w.sample({{"build", "0a1b2c3d"}, {"workspace", "/home/u/a \"b\" \\c"}}, 1.5e9);
+        w.family("headroom_build_outcomes_total", MetricType::Counter, "help");
+        w.sample({{"preset", "A"}, {"verdict", "succeeded"}}, 3);
+        const std::string text = w.text() + "x{a=\"\\n\"} -Inf 123\n";
+        QVERIFY(parseMetricsText(text));
+        for (std::size_t cut = 0; cut <= text.size(); ++cut) {
+            const auto r = parseMetricsText(std::string_view(text).substr(0, cut));
+            QVERIFY(r || !r.error().empty());
+        }
+        QRandomGenerator random(20261203);
+        int failures = 0;
+        for (int round = 0; round < 5000; ++round) {
+            std::string mangled = text;
+            for (int k = 0, n = 1 + int(random.bounded(4)); k < n; ++k)
+                mangled[random.bounded(quint32(mangled.size()))] = char(random.bounded(256));
+            const auto r = parseMetricsText(mangled);
+            if (!r) {
+                ++failures;
+                QVERIFY(r.error().starts_with("line ") || r.error().find("bytes") != std::string::npos);
+            }
+        }
+        QVERIFY(failures > 0); // the mangling did reach the parser
+    }
+
     void contentType()
     {
         QCOMPARE(metricsContentType(), std::string_view("text/plain; version=0.0.4; charset=utf-8"));

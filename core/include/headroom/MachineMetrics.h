@@ -91,13 +91,14 @@ struct MachineView {
 
 // Fails (in words) when the samples hold no Headroom series at all ("no
 // headroom_ series: is this a Headroom exporter?"); missing families leave
-// their fields at zero.
+// their fields at zero. Whatever the samples hold, the view keeps at most
+// kMaxExportedBuilds builds and kMaxExportedPeaks peaks (the heaviest).
 Result<MachineView> machineViewFromSamples(const std::vector<MetricSample>& samples);
 
 // The machine over time, from range-query series of the families above:
 // one Snapshot per distinct timestamp (oldest first), with memory, roleTotals
 // and builds (resident bytes only) filled, steadyNs = wallMs * 1e6. For the
-// charts, which draw Snapshots.
+// charts, which draw Snapshots. At most kMaxExportedBuilds builds each.
 std::vector<Snapshot> machineHistoryFromSeries(const std::vector<MetricSeries>& series);
 
 // The synthetic root given to a remote build: same labels, same key.
