@@ -13,8 +13,8 @@
 #include "headroom/JobPool.h"
 #include "headroom/MetricsText.h"
 #include "headroom/PressureLevel.h"
-#include "headroom/RunRecord.h"
 #include "headroom/Result.h"
+#include "headroom/RunRecord.h"
 #include "headroom/Snapshot.h"
 
 #include <cstddef>
@@ -31,8 +31,8 @@ inline constexpr std::size_t kMaxExportedPeaks = 50;
 // Finished builds counted by preset, outcome and diagnosis (from the runs
 // folder's statuses).
 struct BuildOutcomeCount {
-    std::string preset;    // presetId(): "A", "adaptive", "custom", ...
-    std::string verdict;   // verdictId(): "succeeded", "out-of-memory", ...
+    std::string preset;  // presetId(): "A", "adaptive", "custom", ...
+    std::string verdict; // verdictId(): "succeeded", "out-of-memory", ...
     std::uint64_t count = 0;
 };
 
@@ -111,9 +111,9 @@ inline constexpr const char* kMemoryAvailable = "headroom_memory_available_bytes
 inline constexpr const char* kMemoryUsed = "headroom_memory_used_bytes";
 inline constexpr const char* kSwapTotal = "headroom_swap_total_bytes";
 inline constexpr const char* kSwapUsed = "headroom_swap_used_bytes";
-inline constexpr const char* kRoleResident = "headroom_role_resident_bytes"; // {role}
+inline constexpr const char* kRoleResident = "headroom_role_resident_bytes";   // {role}
 inline constexpr const char* kBuildResident = "headroom_build_resident_bytes"; // {build, tool, ...}
-inline constexpr const char* kLevel = "headroom_level"; // {level} state set
+inline constexpr const char* kLevel = "headroom_level";                        // {level} state set
 inline constexpr const char* kBudgetAvailable = "headroom_budget_available_bytes";
 inline constexpr const char* kBudgetLimit = "headroom_budget_limit_bytes";
 } // namespace metric
