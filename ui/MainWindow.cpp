@@ -435,7 +435,9 @@ void MainWindow::showSnapshot(const services::SnapshotPtr& snapshot)
 
 void MainWindow::updateStatus()
 {
-    QString text = tr("Every %1 s").arg(settings_.intervalSeconds, 0, 'g', 3);
+    // While another machine is shown, this line is still about this one.
+    QString text = showingRemote() ? tr("This computer: every %1 s").arg(settings_.intervalSeconds, 0, 'g', 3)
+                                   : tr("Every %1 s").arg(settings_.intervalSeconds, 0, 'g', 3);
     if (snapshot_) {
         text += tr(" · %n processes", nullptr, static_cast<int>(snapshot_->processes.size()));
         text +=
