@@ -31,8 +31,9 @@ test_packages=(
     dpkg-dev desktop-file-utils appstream
     # GNU make as a jobserver client of the job pool.
     make
-    # `headroom export` scraped by a real Prometheus and read by node_exporter.
-    prometheus prometheus-node-exporter
+    # `headroom export` scraped by a real Prometheus and read by node_exporter;
+    # curl asks them from the window's end-to-end test.
+    prometheus prometheus-node-exporter curl
     # The remote machines: a real keyring for the Secret Service store,
     # openssl for a test server's certificate.
     gnome-keyring openssl

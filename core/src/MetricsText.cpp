@@ -12,6 +12,57 @@
 
 namespace headroom {
 
+std::optional<double> parseMetricValue(std::string_view t)
+{
+    if (t.empty())
+        return std::nullopt;
+    const auto same = [t](std::string_view word) {
+        if (t.size() != word.size())
+            return false;
+        for (std::size_t k = 0; k < t.size(); ++k)
+            if ((t[k] | 0x20) != (word[k] | 0x20))
+                return false;
+        return true;
+    };
+    if (same("nan"))
+        return std::numeric_limits<double>::quiet_NaN();
+    if (same("+inf") || same("inf") || same("+infinity") || same("infinity"))
+        return std::numeric_limits<double>::infinity();
+    if (same("-inf") || same("-infinity"))
+        return -std::numeric_limits<double>::infinity();
+    std::string_view digits = t;
+    if (digits.front() == '+')
+        digits.remove_prefix(1);
+    if (digits.empty())
+        return std::nullopt;
+    // Whole numbers, the common case, without any locale or allocation.
+    std::int64_t whole = 0;
+    {
+        const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), whole);
+        if (ec == std::errc() && end == digits.data() + digits.size())
+            return static_cast<double>(whole);
+    }
+    for (char c : digits)
+        if (!((c >= '0' && c <= '9') || c == '.' || c == 'e' || c == 'E' || c == '-' || c == '+'))
+            return std::nullopt;
+#if defined(__cpp_lib_to_chars) && __cpp_lib_to_chars >= 201611L
+    double value = 0.0;
+    const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
+    // Out of range (1e400) is refused, as Prometheus refuses it.
+    if (ec != std::errc() || end != digits.data() + digits.size())
+        return std::nullopt;
+    return value;
+#else
+    std::istringstream stream{std::string(digits)};
+    stream.imbue(std::locale::classic());
+    double value = 0.0;
+    stream >> value;
+    if (stream.fail() || stream.peek() != std::char_traits<char>::eof())
+        return std::nullopt;
+    return value;
+#endif
+}
+
 namespace {
 
 bool isNameStart(char c)
@@ -259,7 +310,7 @@ class LineParser {
         if (!spaced || i_ >= s_.size())
             return "expected a space and a value after " + safeText(out.name, 64);
         const std::string_view valueText = takeToken();
-        const auto value = parseValue(valueText);
+        const auto value = parseMetricValue(valueText);
         if (!value)
             return "\"" + safeText(valueText, 40) + "\" is not a number";
         out.value = *value;
@@ -278,62 +329,8 @@ class LineParser {
         return {};
     }
 
-    static std::optional<double> parseValue(std::string_view t)
-    {
-        if (t.empty())
-            return std::nullopt;
-        const auto same = [t](std::string_view word) {
-            if (t.size() != word.size())
-                return false;
-            for (std::size_t k = 0; k < t.size(); ++k)
-                if ((t[k] | 0x20) != (word[k] | 0x20))
-                    return false;
-            return true;
-        };
-        if (same("nan"))
-            return std::numeric_limits<double>::quiet_NaN();
-        if (same("+inf") || same("inf") || same("+infinity") || same("infinity"))
-            return std::numeric_limits<double>::infinity();
-        if (same("-inf") || same("-infinity"))
-            return -std::numeric_limits<double>::infinity();
-        std::string_view digits = t;
-        if (digits.front() == '+')
-            digits.remove_prefix(1);
-        if (digits.empty())
-            return std::nullopt;
-        // Whole numbers, the common case, without any locale or allocation.
-        std::int64_t whole = 0;
-        {
-            const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), whole);
-            if (ec == std::errc() && end == digits.data() + digits.size())
-                return static_cast<double>(whole);
-        }
-        for (char c : digits)
-            if (!((c >= '0' && c <= '9') || c == '.' || c == 'e' || c == 'E' || c == '-' || c == '+'))
-                return std::nullopt;
-#if defined(__cpp_lib_to_chars) && __cpp_lib_to_chars >= 201611L
-        double value = 0.0;
-        const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
-        // Out of range (1e400) is refused, as Prometheus refuses it.
-        if (ec != std::errc() || end != digits.data() + digits.size())
-            return std::nullopt;
-        return value;
-#else
-        std::istringstream stream{std::string(digits)};
-        stream.imbue(std::locale::classic());
-        double value = 0.0;
-        stream >> value;
-        if (stream.fail() || stream.peek() != std::char_traits<char>::eof())
-            return std::nullopt;
-        return value;
-#endif
-    }
-
   private:
-    char peek() const
-    {
-        return i_ < s_.size() ? s_[i_] : '\0';
-    }
+    char peek() const { return i_ < s_.size() ? s_[i_] : '\0'; }
 
     bool skipBlanks()
     {
@@ -363,10 +360,7 @@ class LineParser {
         return s_.substr(start, i_ - start);
     }
 
-    std::string excerpt() const
-    {
-        return safeText(s_.substr(i_, 40), 40);
-    }
+    std::string excerpt() const { return safeText(s_.substr(i_, 40), 40); }
 
     std::string labels(MetricLabels& out)
     {

@@ -3,7 +3,6 @@
 
 #include "JsonFields.h"
 
-#include <charconv>
 #include <cmath>
 #include <nlohmann/json.hpp>
 
@@ -121,14 +120,10 @@ double sampleValue(const json& v)
 {
     if (!v.is_string())
         throw BadField{"value"};
-    std::string_view text = v.get_ref<const std::string&>();
-    if (!text.empty() && text.front() == '+')
-        text.remove_prefix(1);
-    double value = 0.0;
-    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (error != std::errc() || end != text.data() + text.size() || text.empty())
+    const auto value = parseMetricValue(v.get_ref<const std::string&>());
+    if (!value)
         throw BadField{"value"};
-    return value;
+    return *value;
 }
 
 // Seconds since the epoch with a fraction, to milliseconds.

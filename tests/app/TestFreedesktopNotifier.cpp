@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "app/desktop/FreedesktopNotifier.h"
+#include "support/PrivateSessionBus.h"
 
 #include <QApplication>
 #include <QDBusConnection>
@@ -414,31 +415,11 @@ class TestFreedesktopNotifier : public QObject {
     }
 };
 
-// The test runs on a private session bus of its own, never on a user's: when
-// not already on one, it runs itself again under dbus-run-session with a bus
-// configuration that has no service directories (so nothing, such as a real
-// notification daemon, is ever started by D-Bus activation behind its back).
+// On a private session bus of its own (support/PrivateSessionBus.h).
 int main(int argc, char** argv)
 {
-    if (qEnvironmentVariable("HEADROOM_TEST_PRIVATE_BUS") != QLatin1String("1")) {
-        qputenv("HEADROOM_TEST_PRIVATE_BUS", "1");
-        static char runner[] = "dbus-run-session";
-        static char config[] = "--config-file=" HEADROOM_PRIVATE_BUS_CONFIG;
-        static char separator[] = "--";
-        // This very executable (argv[0] may be relative to a directory ctest left).
-        static char self[4096] = {};
-        if (readlink("/proc/self/exe", self, sizeof self - 1) <= 0) {
-            std::perror("cannot find this executable");
-            return 1;
-        }
-        std::vector<char*> args{runner, config, separator, self};
-        for (int i = 1; i < argc; ++i)
-            args.push_back(argv[i]);
-        args.push_back(nullptr);
-        execvp(runner, args.data());
-        std::perror("cannot run dbus-run-session (package dbus-daemon)");
+    if (!headroom::test::onPrivateSessionBus(argc, argv, HEADROOM_PRIVATE_BUS_CONFIG))
         return 1;
-    }
     QApplication app(argc, argv);
     TestFreedesktopNotifier test;
     QTEST_SET_MAIN_SOURCE_PATH

@@ -4,6 +4,7 @@
 // store, look up, replace, remove, a missing id, calls from other threads, a
 // locked keyring, and no keyring on the bus at all.
 #include "app/desktop/SecretServiceStore.h"
+#include "support/PrivateSessionBus.h"
 
 #include <QCoreApplication>
 #include <QDBusConnection>
@@ -238,30 +239,11 @@ class TestSecretServiceStore : public QObject {
     std::unique_ptr<CredentialStore> store_;
 };
 
-// The test runs on a private session bus of its own, never on a user's (whose
-// keyring it must not touch): when not already on one, it runs itself again
-// under dbus-run-session with a bus configuration that has no service
-// directories, so no keyring is ever started by D-Bus activation.
+// On a private session bus of its own (support/PrivateSessionBus.h).
 int main(int argc, char** argv)
 {
-    if (qEnvironmentVariable("HEADROOM_TEST_PRIVATE_BUS") != QLatin1String("1")) {
-        qputenv("HEADROOM_TEST_PRIVATE_BUS", "1");
-        static char runner[] = "dbus-run-session";
-        static char config[] = "--config-file=" HEADROOM_PRIVATE_BUS_CONFIG;
-        static char separator[] = "--";
-        static char self[4096] = {};
-        if (readlink("/proc/self/exe", self, sizeof self - 1) <= 0) {
-            std::perror("cannot find this executable");
-            return 1;
-        }
-        std::vector<char*> args{runner, config, separator, self};
-        for (int i = 1; i < argc; ++i)
-            args.push_back(argv[i]);
-        args.push_back(nullptr);
-        execvp(runner, args.data());
-        std::perror("cannot run dbus-run-session (package dbus-daemon)");
+    if (!headroom::test::onPrivateSessionBus(argc, argv, HEADROOM_PRIVATE_BUS_CONFIG))
         return 1;
-    }
     QCoreApplication app(argc, argv);
     TestSecretServiceStore test;
     QTEST_SET_MAIN_SOURCE_PATH

@@ -52,18 +52,8 @@ readonly SCREEN_W=1280 SCREEN_H=800
 readonly CHECK_SECONDS=20 # deadline of each check
 readonly INNER_BUDGET=70  # whole session part; Xvfb start and cleanup come on top
 
-say() { printf '%s\n' "$*"; }
-now_ms() { local t=${EPOCHREALTIME/[.,]/}; printf '%s' $((t / 1000)); }
-
-# wait_for SECONDS COMMAND...: run COMMAND until it succeeds or time is up.
-wait_for() {
-    local deadline=$(($(now_ms) + $1 * 1000))
-    shift
-    until "$@"; do
-        (($(now_ms) >= deadline)) && return 1
-        sleep 0.2
-    done
-}
+# shellcheck source=e2e-lib.sh
+. "$here/e2e-lib.sh"
 
 # alive PID: the process exists and is not a zombie.
 alive() {

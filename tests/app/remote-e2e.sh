@@ -25,16 +25,8 @@ set -uo pipefail
 readonly headroom=$1 cli=$2 fakeproc=$3 out=$4
 readonly CHECK_SECONDS=15
 
-say() { printf '%s\n' "$*"; }
-now_ms() { local t=${EPOCHREALTIME/[.,]/}; printf '%s' $((t / 1000)); }
-wait_for() {
-    local deadline=$(($(now_ms) + $1 * 1000))
-    shift
-    until "$@"; do
-        (($(now_ms) >= deadline)) && return 1
-        sleep 0.2
-    done
-}
+# shellcheck source=e2e-lib.sh
+. "$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)/e2e-lib.sh"
 
 for tool in /usr/bin/prometheus xvfb-run curl python3; do
     if ! command -v "$tool" >/dev/null 2>&1; then

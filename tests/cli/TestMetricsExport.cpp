@@ -7,6 +7,7 @@
 #include "headroom/MachineMetrics.h"
 #include "headroom/Platform.h"
 #include "headroom/RunsFolder.h"
+#include "support/LocalServers.h"
 
 #include <QHostInfo>
 #include <QJsonArray>
@@ -22,20 +23,18 @@
 #include <sys/stat.h>
 
 using namespace headroom;
+using headroom::test::stopProcess;
 
 namespace {
 
-const QString kPrometheus = QStringLiteral("/usr/bin/prometheus");
+QByteArray readLog(const QString& file)
+{
+    QFile f(file);
+    return f.open(QIODevice::ReadOnly) ? f.read(4000) : QByteArray();
+}
+
 const QString kPromtool = QStringLiteral("/usr/bin/promtool");
 const QString kNodeExporter = QStringLiteral("/usr/bin/prometheus-node-exporter");
-
-quint16 freePort()
-{
-    QTcpServer server;
-    if (!server.listen(QHostAddress::LocalHost, 0))
-        return 0;
-    return server.serverPort();
-}
 
 struct HttpReply {
     int status = 0; // 0: no answer at all
@@ -99,17 +98,6 @@ QByteArray headerValue(const QByteArray& head, const QByteArray& name)
     return {};
 }
 
-void stopProcess(QProcess& p)
-{
-    if (p.state() == QProcess::NotRunning)
-        return;
-    p.terminate();
-    if (!p.waitForFinished(3000)) {
-        p.kill();
-        p.waitForFinished(2000);
-    }
-}
-
 } // namespace
 
 class TestMetricsExport : public QObject {
@@ -163,7 +151,7 @@ class TestMetricsExport : public QObject {
         env_.insert("HEADROOM_PEAKS_FILE", path("peaks.json"));
         prepareData();
 
-        exporterPort_ = freePort();
+        exporterPort_ = test::freeLoopbackPort();
         QVERIFY(exporterPort_ != 0);
         QVERIFY(startExporter(exporter_, {"--listen", QString("127.0.0.1:%1").arg(exporterPort_)}));
         QByteArray said;
@@ -171,22 +159,12 @@ class TestMetricsExport : public QObject {
                                   exporter_.readAllStandardError().constData(), 3000);
 
         // Prometheus boots while the other tests run; it scrapes every second.
-        if (QFile::exists(kPrometheus)) {
-            prometheusPort_ = freePort();
-            QFile config(path("prometheus.yml"));
-            QVERIFY(config.open(QIODevice::WriteOnly));
-            config.write(QString("global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n"
-                                 "scrape_configs:\n  - job_name: headroom\n    static_configs:\n"
-                                 "      - targets: ['127.0.0.1:%1']\n")
-                             .arg(exporterPort_)
-                             .toUtf8());
-            config.close();
-            prometheus_.setProcessChannelMode(QProcess::MergedChannels);
-            prometheus_.start(kPrometheus, {"--config.file=" + path("prometheus.yml"),
-                                            "--storage.tsdb.path=" + path("tsdb"),
-                                            QString("--web.listen-address=127.0.0.1:%1").arg(prometheusPort_),
-                                            "--log.level=warn"});
-            QVERIFY(prometheus_.waitForStarted(3000));
+        if (QFile::exists(test::kPrometheusBinary)) {
+            prometheusPort_ = test::freeLoopbackPort();
+            QString why;
+            QVERIFY2(test::startPrometheus(prometheus_, dir_.path(),
+                                           QString("127.0.0.1:%1").arg(exporterPort_), prometheusPort_, &why),
+                     qPrintable(why));
         }
     }
 
@@ -387,7 +365,7 @@ class TestMetricsExport : public QObject {
 
     void prometheusScrapesIt()
     {
-        if (!QFile::exists(kPrometheus))
+        if (!QFile::exists(test::kPrometheusBinary))
             QSKIP("Prometheus is not installed (/usr/bin/prometheus); scripts/dev.sh installs it");
         QCOMPARE(prometheus_.state(), QProcess::Running);
         const std::string served = get(exporterPort_, "/metrics").body.toStdString();
@@ -413,7 +391,7 @@ class TestMetricsExport : public QObject {
         timer.start();
         while (timer.elapsed() < 10000 && !(number(query(good)) >= 3 && number(query(up)) == 1))
             QTest::qWait(200);
-        QVERIFY2(number(query(good)) >= 3, prometheus_.readAll().constData());
+        QVERIFY2(number(query(good)) >= 3, readLog(path("prometheus.log")).constData());
         QCOMPARE(number(query(up)), 1.0);
 
         const QJsonArray total = query(QString("headroom_memory_total_bytes{instance=\"%1\"}").arg(instance));
@@ -478,7 +456,7 @@ class TestMetricsExport : public QObject {
 
         QProcess node;
         node.setProcessChannelMode(QProcess::MergedChannels);
-        const quint16 port = freePort();
+        const quint16 port = test::freeLoopbackPort();
         node.start(kNodeExporter, {"--collector.disable-defaults", "--collector.textfile",
                                    "--collector.textfile.directory=" + textDir,
                                    QString("--web.listen-address=127.0.0.1:%1").arg(port)});

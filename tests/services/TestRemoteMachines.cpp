@@ -8,6 +8,7 @@
 #include "headroom/PrometheusApi.h"
 #include "services/remote/CredentialStore.h"
 #include "services/remote/RemoteMachines.h"
+#include "support/LocalServers.h"
 
 #include <QElapsedTimer>
 #include <QHash>
@@ -229,12 +230,6 @@ std::optional<MachineState> waitForState(QSignalSpy& spy, const QString& id,
     return std::nullopt;
 }
 
-quint16 freePort()
-{
-    QTcpServer probe;
-    return probe.listen(QHostAddress::LocalHost) ? probe.serverPort() : 0;
-}
-
 bool unreachable(const MachineState& s)
 {
     return s.reach == MachineReach::Unreachable;
@@ -332,7 +327,7 @@ class TestRemoteMachines : public QObject {
         });
         HttpServer missing([](const HttpRequest&) { return text("404 page not found\n", 404); });
         HttpServer notHeadroom([](const HttpRequest&) { return text("# TYPE up gauge\nup 1\n"); });
-        const quint16 closedPort = freePort();
+        const quint16 closedPort = test::freeLoopbackPort();
         QVERIFY(closedPort);
 
         RemoteMachines remote(nullptr);
@@ -530,8 +525,8 @@ class TestRemoteMachines : public QObject {
     {
         // Two machines at once: one stays down (its wait doubles), the other
         // comes up once and goes down again (its wait starts over at 2 s).
-        const quint16 downPort = freePort();
-        const quint16 flakyPort = freePort();
+        const quint16 downPort = test::freeLoopbackPort();
+        const quint16 flakyPort = test::freeLoopbackPort();
         QVERIFY(downPort && flakyPort && downPort != flakyPort);
         RemoteMachines remote(nullptr);
         remote.setInterval(1);

@@ -4,6 +4,7 @@
 // second (its own temporary folder, loopback ports), and RemoteMachines reads
 // the machine back with an instant query and its history with range queries.
 #include "services/remote/RemoteMachines.h"
+#include "support/LocalServers.h"
 
 #include <QFile>
 #include <QProcess>
@@ -18,14 +19,6 @@ using namespace headroom;
 using namespace headroom::services;
 
 namespace {
-
-quint16 freePort()
-{
-    QTcpServer probe;
-    if (!probe.listen(QHostAddress::LocalHost))
-        return 0;
-    return probe.serverPort();
-}
 
 // The whole HTTP/1.0 answer, or empty.
 QByteArray get(quint16 port, const QByteArray& path)
@@ -47,17 +40,6 @@ bool answers(quint16 port, const QByteArray& path)
     return answer.startsWith("HTTP/1.") && answer.contains(" 200 ");
 }
 
-void stop(QProcess& process)
-{
-    if (process.state() == QProcess::NotRunning)
-        return;
-    process.terminate();
-    if (!process.waitForFinished(3000)) {
-        process.kill();
-        process.waitForFinished(3000);
-    }
-}
-
 } // namespace
 
 class TestRemotePrometheus : public QObject {
@@ -65,12 +47,9 @@ class TestRemotePrometheus : public QObject {
   private slots:
     void initTestCase()
     {
-        prometheusBin_ = QStandardPaths::findExecutable(QStringLiteral("prometheus"));
-        if (prometheusBin_.isEmpty())
-            QFAIL("prometheus is not installed (package prometheus)");
         QVERIFY(dir_.isValid());
-        exporterPort_ = freePort();
-        prometheusPort_ = freePort();
+        exporterPort_ = test::freeLoopbackPort();
+        prometheusPort_ = test::freeLoopbackPort();
         QVERIFY(exporterPort_ && prometheusPort_ && exporterPort_ != prometheusPort_);
 
         const QString cli = qEnvironmentVariable("HEADROOM_CLI", QStringLiteral(HEADROOM_CLI_BIN));
@@ -80,21 +59,11 @@ class TestRemotePrometheus : public QObject {
         QVERIFY2(exporter_.waitForStarted(5000), qPrintable(exporter_.errorString()));
         QTRY_VERIFY_WITH_TIMEOUT(answers(exporterPort_, "/metrics"), 5000);
 
-        QFile config(dir_.filePath(QStringLiteral("prometheus.yml")));
-        QVERIFY(config.open(QIODevice::WriteOnly));
-        config.write(QStringLiteral("global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n"
-                                    "scrape_configs:\n  - job_name: headroom\n    static_configs:\n"
-                                    "      - targets: ['127.0.0.1:%1']\n")
-                         .arg(exporterPort_)
-                         .toUtf8());
-        config.close();
-        prometheus_.setProcessChannelMode(QProcess::MergedChannels);
-        prometheus_.setStandardOutputFile(dir_.filePath(QStringLiteral("prometheus.log")));
-        prometheus_.start(prometheusBin_,
-                          {QStringLiteral("--config.file=") + config.fileName(),
-                           QStringLiteral("--storage.tsdb.path=") + dir_.filePath(QStringLiteral("data")),
-                           QStringLiteral("--web.listen-address=127.0.0.1:%1").arg(prometheusPort_)});
-        QVERIFY2(prometheus_.waitForStarted(5000), qPrintable(prometheus_.errorString()));
+        QString why;
+        QVERIFY2(test::startPrometheus(prometheus_, dir_.path(),
+                                       QStringLiteral("127.0.0.1:%1").arg(exporterPort_), prometheusPort_,
+                                       &why),
+                 qPrintable(why));
         QTRY_VERIFY_WITH_TIMEOUT(answers(prometheusPort_, "/-/ready"), 5000);
         // Prometheus scrapes its first target some seconds after it is ready
         // (its discovery is throttled to 5 s); the machine is asked after that.
@@ -138,12 +107,11 @@ class TestRemotePrometheus : public QObject {
 
     void cleanupTestCase()
     {
-        stop(prometheus_);
-        stop(exporter_);
+        test::stopProcess(prometheus_);
+        test::stopProcess(exporter_);
     }
 
   private:
-    QString prometheusBin_;
     QTemporaryDir dir_;
     quint16 exporterPort_ = 0;
     quint16 prometheusPort_ = 0;

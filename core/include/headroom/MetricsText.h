@@ -79,6 +79,11 @@ struct MetricsParseLimits {
     std::size_t maxLabelsPerSample = 32;
 };
 
+// A sample's value as the format writes it: a number, NaN, +Inf or -Inf
+// (any case), nothing else and nothing after it. Prometheus's HTTP API sends
+// values in the same form, as strings.
+std::optional<double> parseMetricValue(std::string_view text);
+
 // Reads an exposition (comments and TYPE/HELP skipped). A malformed line, a
 // text over the limits, or something that is plainly not metrics (HTML) is a
 // failure that says what was wrong and on which line.
