@@ -29,8 +29,10 @@ std::string urlEncode(std::string_view value);
 // included). An error status, a non-JSON body (an HTML login page), a wrong
 // result type or a body over limits.maxBytes is a failure in words, with the
 // server's own error text when it gave one.
-Result<std::vector<MetricSample>> parsePrometheusVector(std::string_view json, MetricsParseLimits limits = {});
+Result<std::vector<MetricSample>> parsePrometheusVector(std::string_view json,
+                                                        MetricsParseLimits limits = {});
 // The same for "matrix" (query_range) answers.
-Result<std::vector<MetricSeries>> parsePrometheusMatrix(std::string_view json, MetricsParseLimits limits = {});
+Result<std::vector<MetricSeries>> parsePrometheusMatrix(std::string_view json,
+                                                        MetricsParseLimits limits = {});
 
 } // namespace headroom
