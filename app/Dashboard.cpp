@@ -37,9 +37,10 @@ namespace {
 
 // The credential store, made the first time it is needed: asking the session
 // bus for a keyring costs a round trip and, on a desktop, touches the user's
-// keyring, which a dashboard with no remote machine never needs. Made on the
-// GUI thread in practice: at start when machines are configured, else when
-// the settings dialog first says where passwords are kept.
+// keyring, which a dashboard with no remote machine never needs, and can
+// wait seconds for a keyring that is slow to answer. So it is made by the
+// first to need it: the network worker looking up a password (off the GUI
+// thread), or the settings dialog saying where passwords are kept.
 class LazyCredentialStore : public services::CredentialStore {
   public:
     explicit LazyCredentialStore(std::function<std::unique_ptr<services::CredentialStore>()> make)
@@ -234,10 +235,7 @@ Dashboard::~Dashboard()
 
 void Dashboard::createRemote()
 {
-    auto lazy = std::make_shared<LazyCredentialStore>(&makeCredentialStore);
-    if (!settings_.machines.isEmpty())
-        lazy->get();
-    credentials_ = lazy;
+    credentials_ = std::make_shared<LazyCredentialStore>(&makeCredentialStore);
     window_->setCredentialStore(credentials_);
 
     qRegisterMetaType<services::MachineViewPtr>();
