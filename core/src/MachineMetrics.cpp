@@ -107,6 +107,25 @@ unsigned toUnsigned(double value)
         std::min<std::uint64_t>(toCount(value), std::numeric_limits<unsigned>::max()));
 }
 
+// The job pool's families, written and read back from this one list.
+struct PoolField {
+    const char* name;
+    const char* help;
+    unsigned PoolSummary::*count = nullptr;      // a count, or
+    std::uint64_t PoolSummary::*bytes = nullptr; // bytes
+};
+constexpr PoolField kPoolFields[] = {
+    {name::kPoolGranted, "Job pool: tokens given to the builds' lanes.", &PoolSummary::granted},
+    {name::kPoolInUse, "Job pool: of those, tokens held by running jobs.", &PoolSummary::inUse},
+    {name::kPoolCapacity, "Job pool: tokens at most (CPUs - 1).", &PoolSummary::capacity},
+    {name::kPoolBuilds, "Job pool: builds drawing from it.", &PoolSummary::builds},
+    {name::kPoolJobs, "Job pool: jobs running in its builds.", &PoolSummary::jobs},
+    {name::kPoolHeldBack, "Job pool: builds given no more tokens for now.", &PoolSummary::heldBack},
+    {name::kPoolBudget, "Job pool: what may still be used before the limit, as the pool reads the budget.",
+     nullptr, &PoolSummary::budgetBytes},
+    {name::kPoolReserve, "Job pool: what it keeps free of that budget.", nullptr, &PoolSummary::reserveBytes},
+};
+
 } // namespace
 
 std::string renderMachineMetrics(const MachineMetricsInputs& in)
@@ -217,23 +236,20 @@ std::string renderMachineMetrics(const MachineMetricsInputs& in)
             jobs += member.jobs;
             heldBack += member.heldBack.empty() ? 0 : 1;
         }
-        w.family(name::kPoolGranted, MetricType::Gauge, "Job pool: tokens given to the builds' lanes.");
-        w.sample({}, p.granted());
-        w.family(name::kPoolInUse, MetricType::Gauge, "Job pool: of those, tokens held by running jobs.");
-        w.sample({}, inUse);
-        w.family(name::kPoolCapacity, MetricType::Gauge, "Job pool: tokens at most (CPUs - 1).");
-        w.sample({}, p.cpus > 1 ? p.cpus - 1 : 0);
-        w.family(name::kPoolBuilds, MetricType::Gauge, "Job pool: builds drawing from it.");
-        w.sample({}, toDouble(p.members.size()));
-        w.family(name::kPoolJobs, MetricType::Gauge, "Job pool: jobs running in its builds.");
-        w.sample({}, jobs);
-        w.family(name::kPoolHeldBack, MetricType::Gauge, "Job pool: builds given no more tokens for now.");
-        w.sample({}, heldBack);
-        w.family(name::kPoolBudget, MetricType::Gauge,
-                 "Job pool: what may still be used before the limit, as the pool reads the budget.");
-        w.sample({}, toDouble(s.budget.availableBytes));
-        w.family(name::kPoolReserve, MetricType::Gauge, "Job pool: what it keeps free of that budget.");
-        w.sample({}, toDouble(poolReserve(s.budget)));
+        PoolSummary summary;
+        summary.granted = p.granted();
+        summary.inUse = inUse;
+        summary.capacity = p.cpus > 1 ? p.cpus - 1 : 0;
+        summary.builds = static_cast<unsigned>(p.members.size());
+        summary.jobs = jobs;
+        summary.heldBack = heldBack;
+        summary.budgetBytes = s.budget.availableBytes;
+        summary.reserveBytes = poolReserve(s.budget);
+        for (const PoolField& field : kPoolFields) {
+            w.family(field.name, MetricType::Gauge, field.help);
+            w.sample({}, field.count ? static_cast<double>(summary.*field.count)
+                                     : toDouble(summary.*field.bytes));
+        }
     }
 
     w.family(name::kOutcomes, MetricType::Counter,
@@ -437,22 +453,14 @@ Result<MachineView> machineViewFromSamples(const std::vector<MetricSample>& samp
                 b->tree.elapsedSeconds = std::isfinite(x) && x > 0.0 ? x : 0.0;
         } else if (n.starts_with("headroom_pool_")) {
             poolSeen = true;
-            if (n == name::kPoolGranted)
-                pool.granted = toUnsigned(x);
-            else if (n == name::kPoolInUse)
-                pool.inUse = toUnsigned(x);
-            else if (n == name::kPoolCapacity)
-                pool.capacity = toUnsigned(x);
-            else if (n == name::kPoolBuilds)
-                pool.builds = toUnsigned(x);
-            else if (n == name::kPoolJobs)
-                pool.jobs = toUnsigned(x);
-            else if (n == name::kPoolHeldBack)
-                pool.heldBack = toUnsigned(x);
-            else if (n == name::kPoolBudget)
-                pool.budgetBytes = toCount(x);
-            else if (n == name::kPoolReserve)
-                pool.reserveBytes = toCount(x);
+            for (const PoolField& field : kPoolFields) {
+                if (n != field.name)
+                    continue;
+                if (field.count)
+                    pool.*field.count = toUnsigned(x);
+                else
+                    pool.*field.bytes = toCount(x);
+            }
         } else if (n == name::kOutcomes) {
             outcomes[{std::string(sample.label("preset")), std::string(sample.label("verdict"))}] +=
                 toCount(x);
