@@ -542,6 +542,13 @@ int stopRunCommand(const RunsOptions& o, const fs::path& dir, const std::string&
     while (steadyMs() < deadline) {
         auto now = findRun(dir, o.stopId);
         if (!now) {
+            // A status being replaced this instant (Windows) is read again;
+            // one that is gone or was moved aside is not coming back.
+            std::error_code gone;
+            if (fs::exists(files.status, gone)) {
+                pauseMs(200);
+                continue;
+            }
             err << prefix << safeText(now.error()) << "\n";
             return kExitFailure;
         }

@@ -3,9 +3,11 @@
 
 #include "headroom/Platform.h"
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -89,6 +91,107 @@ Result<bool> writeFileAtomically(const fs::path& path, const std::string& text, 
         return Result<bool>::failure("cannot replace " + path.string() + ": " + std::strerror(why));
     }
     return Result<bool>::success(true);
+}
+
+std::string moveAsideDamaged(const fs::path& path)
+{
+    const auto with = [&path](const std::string& suffix) {
+        fs::path p = path;
+        p += suffix;
+        return p;
+    };
+    fs::path aside = with(".corrupt");
+    std::error_code ec;
+    for (int n = 1; fs::exists(aside, ec) && n < 1000; ++n)
+        aside = with(".corrupt-" + std::to_string(n));
+    fs::rename(path, aside, ec);
+    return ec ? "it could not be moved aside either (" + ec.message() + ")"
+              : "it was moved aside to " + aside.string();
+}
+
+SmallFile readSmallFile(const fs::path& path, std::uintmax_t maxBytes)
+{
+    SmallFile file;
+    // One more byte than allowed tells a file at the limit from a larger one;
+    // the size comes from what was read, not from a look at the name before.
+    const std::size_t want = std::size_t(std::min<std::uintmax_t>(maxBytes, SIZE_MAX - 1)) + 1;
+    char buffer[16384];
+#ifdef _WIN32
+    HANDLE handle = INVALID_HANDLE_VALUE;
+    DWORD error = 0;
+    for (int attempt = 0; attempt < 100; ++attempt) {
+        handle =
+            ::CreateFileW(path.c_str(), GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
+                          nullptr, OPEN_EXISTING, FILE_ATTRIBUTE_NORMAL, nullptr);
+        if (handle != INVALID_HANDLE_VALUE)
+            break;
+        error = ::GetLastError();
+        if (error == ERROR_FILE_NOT_FOUND || error == ERROR_PATH_NOT_FOUND)
+            return file;
+        // A replacement under way: it is over in a moment.
+        if (error != ERROR_SHARING_VIOLATION && error != ERROR_ACCESS_DENIED && error != ERROR_LOCK_VIOLATION)
+            break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    if (handle == INVALID_HANDLE_VALUE) {
+        file.outcome = SmallFile::Outcome::Unreadable;
+        file.why = error == ERROR_SHARING_VIOLATION || error == ERROR_LOCK_VIOLATION
+                       ? "another program holds it open"
+                   : error == ERROR_ACCESS_DENIED ? "access is denied"
+                                                  : "Windows error " + std::to_string(error);
+        return file;
+    }
+    bool ok = true;
+    while (file.text.size() < want) {
+        DWORD got = 0;
+        const DWORD ask = DWORD(std::min<std::size_t>(sizeof buffer, want - file.text.size()));
+        if (!::ReadFile(handle, buffer, ask, &got, nullptr)) {
+            ok = false;
+            break;
+        }
+        if (got == 0)
+            break;
+        file.text.append(buffer, got);
+    }
+    ::CloseHandle(handle);
+#else
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno == ENOENT || errno == ENOTDIR)
+            return file;
+        file.outcome = SmallFile::Outcome::Unreadable;
+        file.why = std::strerror(errno);
+        return file;
+    }
+    bool ok = true;
+    while (file.text.size() < want) {
+        const ssize_t got = ::read(fd, buffer, std::min<std::size_t>(sizeof buffer, want - file.text.size()));
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0) {
+            ok = false;
+            file.why = std::strerror(errno);
+            break;
+        }
+        if (got == 0)
+            break;
+        file.text.append(buffer, std::size_t(got));
+    }
+    ::close(fd);
+#endif
+    if (!ok) {
+        file.outcome = SmallFile::Outcome::Unreadable;
+        if (file.why.empty())
+            file.why = "it cannot be read";
+        file.text.clear();
+    } else if (file.text.size() > maxBytes) {
+        file.outcome = SmallFile::Outcome::TooLarge;
+        file.why = "it is more than " + std::to_string(maxBytes) + " bytes";
+        file.text.clear();
+    } else {
+        file.outcome = SmallFile::Outcome::Read;
+    }
+    return file;
 }
 
 } // namespace headroom

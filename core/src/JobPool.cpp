@@ -140,20 +140,18 @@ Result<std::optional<std::string>> readLedger(const fs::path& path)
         return R::success(std::nullopt);
     if (status.type() != fs::file_type::regular)
         return R::failure(path.string() + " is not a file");
-    // The size comes from what was opened: a writer may rename a new
-    // ledger over the name between a look at the name and the open.
-    std::ifstream in(path, std::ios::binary);
-    if (!in)
+    SmallFile file = readSmallFile(path, kMaxLedgerBytes);
+    switch (file.outcome) {
+    case SmallFile::Outcome::Missing:
         return R::success(std::nullopt); // removed meanwhile
-    std::string text;
-    char buffer[16384];
-    while (in && text.size() <= kMaxLedgerBytes) {
-        in.read(buffer, sizeof buffer);
-        text.append(buffer, static_cast<std::size_t>(in.gcount()));
-    }
-    if (text.size() > kMaxLedgerBytes)
+    case SmallFile::Outcome::TooLarge:
         return R::failure(path.string() + " is too large to be a job pool ledger");
-    return R::success(std::move(text));
+    case SmallFile::Outcome::Unreadable:
+        return R::failure("cannot read the job pool's ledger " + path.string() + " (" + file.why + ")");
+    case SmallFile::Outcome::Read:
+        break;
+    }
+    return R::success(std::move(file.text));
 }
 
 // pool.lock held for the life of the object.

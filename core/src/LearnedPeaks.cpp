@@ -227,65 +227,28 @@ std::string toJson(const Projects& projects, const std::map<std::string, std::in
     return doc.dump(1, ' ', false, json::error_handler_t::replace) + "\n";
 }
 
-enum class ReadOutcome { Missing, Read, Unreadable, Damaged };
-
-ReadOutcome readBounded(const fs::path& path, std::string& text, std::string& why)
-{
-    std::error_code ec;
-    const auto size = fs::file_size(path, ec);
-    if (ec) {
-        if (!fs::exists(path, ec))
-            return ReadOutcome::Missing;
-        why = ec.message();
-        return ReadOutcome::Unreadable;
-    }
-    if (size > kMaxFileBytes) {
-        why = "it is " + std::to_string(size) + " bytes, too large for learned peaks";
-        return ReadOutcome::Damaged;
-    }
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-        why = "it cannot be opened";
-        return ReadOutcome::Unreadable;
-    }
-    text.assign(std::size_t(size), '\0');
-    in.read(text.data(), std::streamsize(size));
-    text.resize(std::size_t(in.gcount()));
-    return ReadOutcome::Read;
-}
-
-// Never over an earlier damaged copy: that one is kept too.
-std::string moveAside(const fs::path& path)
-{
-    fs::path aside = withSuffix(path, ".corrupt");
-    std::error_code ec;
-    for (int n = 1; fs::exists(aside, ec) && n < 1000; ++n)
-        aside = withSuffix(path, (".corrupt-" + std::to_string(n)).c_str());
-    fs::rename(path, aside, ec);
-    return ec ? "it could not be moved aside either (" + ec.message() + ")"
-              : "it was moved aside to " + aside.string();
-}
-
 // Reads what is in the file now, moving a damaged one aside. `note` says
 // what happened to a file that could not be used; `keep`: it is there and
 // must not be replaced (unreadable now, or a newer Headroom's).
 Parsed readPeaksFile(const fs::path& path, std::string& note, bool& keep)
 {
     keep = false;
-    std::string text, why;
-    switch (readBounded(path, text, why)) {
-    case ReadOutcome::Missing:
+    SmallFile file = readSmallFile(path, kMaxFileBytes);
+    std::string why = file.why;
+    switch (file.outcome) {
+    case SmallFile::Outcome::Missing:
         return {};
-    case ReadOutcome::Unreadable:
+    case SmallFile::Outcome::Unreadable:
         keep = true;
         note = "The learned peaks " + path.string() + " cannot be read now (" + why +
                "); nothing learned is used this time.";
         return {};
-    case ReadOutcome::Damaged:
+    case SmallFile::Outcome::TooLarge:
+        why += ", too large for learned peaks";
         break;
-    case ReadOutcome::Read: {
+    case SmallFile::Outcome::Read: {
         bool newer = false;
-        auto parsed = parsePeaks(text, newer);
+        auto parsed = parsePeaks(file.text, newer);
         if (parsed)
             return std::move(parsed.value());
         if (newer) {
@@ -299,7 +262,7 @@ Parsed readPeaksFile(const fs::path& path, std::string& note, bool& keep)
     }
     }
     note = "The learned peaks " + path.string() + " could not be read (" + safeText(why, 200) + "); " +
-           moveAside(path) + ". Builds learn their memory again from now on.";
+           moveAsideDamaged(path) + ". Builds learn their memory again from now on.";
     return {};
 }
 

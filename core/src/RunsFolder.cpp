@@ -46,30 +46,6 @@ bool alive(const std::optional<ProcessKey>& key)
     return key && platform::isAlive(*key);
 }
 
-// The file's bytes; `damaged` tells a file that is not a status (too large)
-// from one that could not be read now (permissions, a sharing violation on
-// Windows while it is replaced), which is no reason to move it aside.
-Result<std::string> readBounded(const fs::path& path, bool& damaged)
-{
-    damaged = false;
-    std::error_code ec;
-    const auto size = fs::file_size(path, ec);
-    if (ec)
-        return Result<std::string>::failure(ec.message());
-    if (size > kMaxStatusBytes) {
-        damaged = true;
-        return Result<std::string>::failure("it is " + std::to_string(size) +
-                                            " bytes, too large for a status");
-    }
-    std::ifstream in(path, std::ios::binary);
-    if (!in)
-        return Result<std::string>::failure("it cannot be opened");
-    std::string text(std::size_t(size), '\0');
-    in.read(text.data(), std::streamsize(size));
-    text.resize(std::size_t(in.gcount()));
-    return Result<std::string>::success(std::move(text));
-}
-
 // How long ago the file was last written, by the file system's own clock.
 std::int64_t fileAgeMs(const fs::path& path)
 {
@@ -193,9 +169,6 @@ RunFiles RunFiles::of(const fs::path& runsDir, const std::string& id)
                     runsDir / (id + ".stop")};
 }
 
-namespace {
-}
-
 Result<bool> writeStatusAtomically(const fs::path& path, const RunStatus& status)
 {
     return writeFileAtomically(path, toJson(status));
@@ -228,35 +201,28 @@ Result<fs::path> postHistoryRecord(const fs::path& historyPath, const RunStatus&
 
 Result<RunStatus> readStatusFile(const fs::path& path)
 {
-    bool damaged = false;
-    auto text = readBounded(path, damaged);
+    SmallFile file = readSmallFile(path, kMaxStatusBytes);
     std::string why;
-    if (text) {
-        auto status = parseRunStatus(text.value());
+    switch (file.outcome) {
+    case SmallFile::Outcome::Missing:
+        return Result<RunStatus>::failure("there is no run status " + path.string());
+    case SmallFile::Outcome::Unreadable:
+        // Permissions, or a replacement that took too long: no reason to move it aside.
+        return Result<RunStatus>::failure("The run status " + path.string() + " cannot be read now (" +
+                                          file.why + "); it is left where it is.");
+    case SmallFile::Outcome::TooLarge:
+        why = file.why + ", too large for a status";
+        break;
+    case SmallFile::Outcome::Read: {
+        auto status = parseRunStatus(file.text);
         if (status)
             return status;
         why = status.error();
-    } else {
-        std::error_code ec;
-        if (!fs::exists(path, ec))
-            return Result<RunStatus>::failure("there is no run status " + path.string());
-        if (!damaged)
-            return Result<RunStatus>::failure("The run status " + path.string() + " cannot be read now (" +
-                                              text.error() + "); it is left where it is.");
-        why = text.error();
+        break;
     }
-    // Never over an earlier damaged copy: that one is kept too.
-    fs::path aside = path;
-    aside += ".corrupt";
-    std::error_code ec;
-    for (int n = 1; fs::exists(aside, ec) && n < 1000; ++n) {
-        aside = path;
-        aside += ".corrupt-" + std::to_string(n);
     }
-    fs::rename(path, aside, ec);
-    return Result<RunStatus>::failure("The run status " + path.string() + " cannot be read (" + why + ")" +
-                                      (ec ? "; it could not be moved aside either (" + ec.message() + ")."
-                                          : "; it was moved aside to " + aside.string() + "."));
+    return Result<RunStatus>::failure("The run status " + path.string() + " cannot be read (" + why + "); " +
+                                      moveAsideDamaged(path) + ".");
 }
 
 std::vector<RunEntry> listRuns(const fs::path& dir)

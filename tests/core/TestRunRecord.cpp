@@ -2,6 +2,7 @@
 // Run records and the runs folder on real files and real processes: the
 // status round trip, refusals with reasons, a dead supervisor found out,
 // atomic replacement, the history inbox, pruning, where the folder is.
+#include "headroom/AtomicFile.h"
 #include "headroom/Platform.h"
 #include "headroom/RunRecord.h"
 #include "headroom/RunsFolder.h"
@@ -549,6 +550,68 @@ class TestRunRecord : public QObject {
         const auto missing = readStatusFile(runs / "nothing.json");
         QVERIFY(!missing.ok());
         QVERIFY(!fs::exists(runs / "nothing.json.corrupt"));
+    }
+
+    void smallFilesAreReadWholeOrNotAtAll()
+    {
+        QTemporaryDir dir;
+        const fs::path base = dir.path().toStdString();
+        QCOMPARE(readSmallFile(base / "none", 10).outcome, SmallFile::Outcome::Missing);
+        QCOMPARE(readSmallFile(base / "none" / "deeper", 10).outcome, SmallFile::Outcome::Missing);
+
+        // Exactly at the limit is read; one byte more is not one of ours.
+        spit(base / "ten", std::string(10, 'x'));
+        const SmallFile ten = readSmallFile(base / "ten", 10);
+        QCOMPARE(ten.outcome, SmallFile::Outcome::Read);
+        QCOMPARE(ten.text, std::string(10, 'x'));
+        const SmallFile nine = readSmallFile(base / "ten", 9);
+        QCOMPARE(nine.outcome, SmallFile::Outcome::TooLarge);
+        QVERIFY(nine.text.empty());
+        spit(base / "empty", "");
+        QCOMPARE(readSmallFile(base / "empty", 9).outcome, SmallFile::Outcome::Read);
+
+        // A folder where a status should be: not readable now, and left alone.
+        const RunFiles files = RunFiles::of(base, "folder");
+        fs::create_directory(files.status);
+        const SmallFile folder = readSmallFile(files.status, 100);
+        QCOMPARE(folder.outcome, SmallFile::Outcome::Unreadable);
+        QVERIFY(!folder.why.empty());
+        const auto status = readStatusFile(files.status);
+        QVERIFY(!status.ok());
+        QVERIFY2(status.error().find("cannot be read now") != std::string::npos, status.error().c_str());
+        QVERIFY(fs::is_directory(files.status));
+        QVERIFY(!fs::exists(base / "folder.json.corrupt"));
+    }
+
+    void aReaderSeesTheOldStatusOrTheNewNeverHalf()
+    {
+        QTemporaryDir dir;
+        const fs::path runs = dir.path().toStdString();
+        const RunFiles files = RunFiles::of(runs, "busy");
+        RunStatus a = starting("busy", nowMs());
+        RunStatus b = a;
+        b.state = RunState::Running;
+        b.spec.title = std::string(3000, 'b'); // a longer file: a torn read would show
+        QVERIFY(writeStatusAtomically(files.status, a).ok());
+        std::atomic<bool> done{false};
+        std::thread writer([&] {
+            for (int i = 0; i < 400; ++i)
+                (void)writeStatusAtomically(files.status, i % 2 ? a : b);
+            done = true;
+        });
+        int reads = 0, failures = 0;
+        std::string firstFailure;
+        while (!done || reads < 50) {
+            const auto read = readStatusFile(files.status);
+            ++reads;
+            if (!read.ok() || (read->spec.title != a.spec.title && read->spec.title != b.spec.title)) {
+                if (failures++ == 0)
+                    firstFailure = read.ok() ? "a torn title" : read.error();
+            }
+        }
+        writer.join();
+        QVERIFY2(failures == 0, firstFailure.c_str());
+        QVERIFY(!fs::exists(runs / "busy.json.corrupt"));
     }
 
     void aDeadSupervisorIsFoundOut()

@@ -11,6 +11,7 @@
 
 #include "headroom/Result.h"
 
+#include <cstdint>
 #include <filesystem>
 #include <string>
 
@@ -20,5 +21,28 @@ namespace headroom {
 // left on device (is the disk full?)") and leaves the old file as it was.
 Result<bool> writeFileAtomically(const std::filesystem::path& path, const std::string& text,
                                  unsigned mode = 0600);
+
+// Reading such a file back. A file being replaced at this instant cannot be
+// opened on Windows (a sharing violation): that is tried again for a short
+// while, and the reader shares delete access so it never holds up a writer.
+struct SmallFile {
+    enum class Outcome {
+        Missing,    // there is no such file
+        Read,       // `text` is all of it
+        TooLarge,   // more than the limit: not one of ours
+        Unreadable, // there, but not readable now (`why`); no reason to move it aside
+    };
+    Outcome outcome = Outcome::Missing;
+    std::string text;
+    std::string why;
+};
+
+SmallFile readSmallFile(const std::filesystem::path& path, std::uintmax_t maxBytes);
+
+// Moves a file that cannot be used to <path>.corrupt, or .corrupt-1 and on
+// when an earlier damaged copy is there (that one is kept too). Says what
+// happened, to go into a message: "it was moved aside to …" or "it could
+// not be moved aside either (…)".
+std::string moveAsideDamaged(const std::filesystem::path& path);
 
 } // namespace headroom
