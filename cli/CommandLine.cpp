@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "cli/CommandLine.h"
 
+#include "cli/ExitCodes.h"
 #include "cli/MetricsExport.h"
 #include "cli/MetricsServer.h"
 #include "cli/RunCommands.h"
@@ -22,7 +23,6 @@ namespace headroom::cli {
 
 namespace {
 
-constexpr int kExitUsage = 2;
 constexpr const char* kBuildCommand = "build";
 
 // Process ids are positive and fit a pid_t (and a Windows DWORD in practice).

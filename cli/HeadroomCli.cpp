@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "cli/HeadroomCli.h"
 
+#include "cli/ExitCodes.h"
 #include "cli/SnapshotJson.h"
 #include "cli/TopTable.h"
 #include "headroom/BuildDuplicates.h"
@@ -32,8 +33,6 @@ namespace headroom::cli {
 
 namespace {
 
-constexpr int kExitFailed = 1;
-constexpr int kExitUsage = 2;
 constexpr int kExitAlreadyGone = 3;
 constexpr int kExitNotPermitted = 4;
 constexpr int kExitRefused = 5;
@@ -99,17 +98,6 @@ int printReport(const ActionReport& report, bool json, std::ostream& out, std::o
             out << report.summary() << "\n";
     }
     return exitCodeFor(report);
-}
-
-bool stdinIsTerminal()
-{
-#if defined(__unix__) || defined(__APPLE__)
-    return ::isatty(STDIN_FILENO) != 0;
-#elif defined(_WIN32)
-    return _isatty(_fileno(stdin)) != 0;
-#else
-    return false;
-#endif
 }
 
 // `stop --extra-builds`: the duplicate rule's choice, shown, confirmed, done

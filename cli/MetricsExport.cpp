@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "cli/MetricsExport.h"
 
+#include "cli/ExitCodes.h"
 #include "cli/MetricsServer.h"
 #include "headroom/AtomicFile.h"
 #include "headroom/JobPool.h"
@@ -38,8 +39,6 @@ namespace headroom::cli {
 namespace fs = std::filesystem;
 
 namespace {
-
-constexpr int kExitFailed = 1;
 
 std::atomic<bool> stopRequested{false};
 

@@ -4,6 +4,7 @@
 // run belongs to the supervisor, so this terminal can close at any moment.
 #include "cli/RunCommands.h"
 
+#include "cli/ExitCodes.h"
 #include "headroom/BuildPlan.h"
 #include "headroom/ChildProcess.h"
 #include "headroom/RunFollower.h"
@@ -36,10 +37,8 @@ namespace headroom::cli {
 namespace {
 
 namespace fs = std::filesystem;
-using json = nlohmann::ordered_json; // "schema" and "version" first, as written
+using ojson = nlohmann::ordered_json; // "schema" and "version" first, as written
 
-constexpr int kExitFailure = 1;
-constexpr int kExitUsage = 2;
 constexpr int kExitFinishedAlready = 3;
 constexpr int kExitInterrupted = 130; // 128 + SIGINT, as a shell reports Ctrl+C
 constexpr int kRunsSchemaVersion = 1;
@@ -139,15 +138,6 @@ std::int64_t steadyMs()
     return std::chrono::duration_cast<std::chrono::milliseconds>(
                std::chrono::steady_clock::now().time_since_epoch())
         .count();
-}
-
-bool stdinIsTerminal()
-{
-#ifdef _WIN32
-    return _isatty(_fileno(stdin)) != 0;
-#else
-    return ::isatty(STDIN_FILENO) != 0;
-#endif
 }
 
 std::string localTime(std::int64_t ms)
@@ -354,7 +344,7 @@ struct Follow {
         err << prefix() << "the supervisor did not take the run within " << kTakeTimeoutMs / 1000
             << " s. Run `" << safeText(currentExecutable().string()) << " supervise "
             << safeText(files.status.string()) << "` by hand to see why.\n";
-        return kExitFailure;
+        return kExitFailed;
     }
 
     int run()
@@ -374,7 +364,7 @@ struct Follow {
                     lastShown = shown.back();
                 out << shown << std::flush;
                 if (!out)
-                    return leave(kExitFailure); // nobody reads (a closed pipe): the run goes on
+                    return leave(kExitFailed); // nobody reads (a closed pipe): the run goes on
             }
             const std::optional<RunStatus>& status = follower.status();
             const bool taken = status && status->state != RunState::Starting;
@@ -382,7 +372,7 @@ struct Follow {
             if (options.detach && taken) {
                 if (status->state == RunState::SupervisorLost) {
                     printOutcome(err, prefix(), *status, files.log);
-                    return kExitFailure;
+                    return kExitFailed;
                 }
                 out << id << "\n" << safeText(files.log.string()) << "\n" << std::flush;
                 return 0;
@@ -392,7 +382,7 @@ struct Follow {
                 if (lastShown != '\n')
                     err << "\n"; // the summary starts a line of its own
                 printOutcome(err, prefix(), *status, files.log);
-                return status->state == RunState::Finished ? status->exitCodeForShell() : kExitFailure;
+                return status->state == RunState::Finished ? status->exitCodeForShell() : kExitFailed;
             }
             if (!taken && steadyMs() - startedAt > kTakeTimeoutMs)
                 return neverTaken();
@@ -404,7 +394,7 @@ struct Follow {
                 else if (steadyMs() - problemSince > kLostStatusMs) {
                     err << prefix() << "the run's status cannot be read any more; its log: "
                         << safeText(files.log.string()) << "\n";
-                    return kExitFailure;
+                    return kExitFailed;
                 }
             } else {
                 problemSince = 0;
@@ -441,13 +431,13 @@ struct Follow {
     }
 };
 
-json runJson(const RunEntry& entry, const fs::path& runsDir)
+ojson runJson(const RunEntry& entry, const fs::path& runsDir)
 {
     if (!entry.status)
         return {{"status_file", entry.statusPath.string()}, {"state", "corrupt"}, {"problem", entry.problem}};
     const RunStatus& s = *entry.status;
     const RunFiles files = RunFiles::of(runsDir, s.spec.id);
-    json j = {
+    ojson j = {
         {"id", s.spec.id},
         {"origin", std::string(runOriginId(s.spec.origin))},
         {"state", std::string(runStateId(s.state))},
@@ -464,13 +454,13 @@ json runJson(const RunEntry& entry, const fs::path& runsDir)
         {"stop_requested", s.stopRequested},
         {"problem", entry.problem},
     };
-    j["verdict"] = s.diagnosis ? json(std::string(verdictId(s.diagnosis->verdict))) : json(nullptr);
-    j["summary"] = s.diagnosis ? json(s.diagnosis->summary) : json(nullptr);
-    j["exit_code"] = s.exitCode ? json(*s.exitCode) : json(nullptr);
-    j["signal"] = s.signal ? json(*s.signal) : json(nullptr);
-    j["supervisor_pid"] = s.supervisor ? json(s.supervisor->pid) : json(nullptr);
+    j["verdict"] = s.diagnosis ? ojson(std::string(verdictId(s.diagnosis->verdict))) : ojson(nullptr);
+    j["summary"] = s.diagnosis ? ojson(s.diagnosis->summary) : ojson(nullptr);
+    j["exit_code"] = s.exitCode ? ojson(*s.exitCode) : ojson(nullptr);
+    j["signal"] = s.signal ? ojson(*s.signal) : ojson(nullptr);
+    j["supervisor_pid"] = s.supervisor ? ojson(s.supervisor->pid) : ojson(nullptr);
     const auto root = s.currentRoot();
-    j["root_pid"] = root ? json(root->pid) : json(nullptr);
+    j["root_pid"] = root ? ojson(root->pid) : ojson(nullptr);
     j["peak_tree_bytes"] = s.peakTreeBytes;
     return j;
 }
@@ -479,14 +469,14 @@ int listRunsCommand(const RunsOptions& o, const fs::path& dir, std::ostream& out
 {
     const std::vector<RunEntry> entries = listRuns(dir);
     if (o.json) {
-        json runs = json::array();
+        ojson runs = ojson::array();
         for (const RunEntry& e : entries)
             runs.push_back(runJson(e, dir));
-        const json root = {{"schema", "headroom.runs"},
-                           {"version", kRunsSchemaVersion},
-                           {"runs_dir", dir.string()},
-                           {"runs", runs}};
-        out << root.dump(2, ' ', true, json::error_handler_t::replace) << "\n";
+        const ojson root = {{"schema", "headroom.runs"},
+                            {"version", kRunsSchemaVersion},
+                            {"runs_dir", dir.string()},
+                            {"runs", runs}};
+        out << root.dump(2, ' ', true, ojson::error_handler_t::replace) << "\n";
         return 0;
     }
     if (entries.empty()) {
@@ -519,7 +509,7 @@ int stopRunCommand(const RunsOptions& o, const fs::path& dir, const std::string&
     auto found = findRun(dir, o.stopId);
     if (!found) {
         err << prefix << safeText(found.error()) << "\n";
-        return kExitFailure;
+        return kExitFailed;
     }
     const RunFiles files = RunFiles::of(dir, o.stopId);
     {
@@ -535,7 +525,7 @@ int stopRunCommand(const RunsOptions& o, const fs::path& dir, const std::string&
     auto asked = requestStop(dir, o.stopId);
     if (!asked) {
         err << prefix << safeText(asked.error()) << "\n";
-        return kExitFailure;
+        return kExitFailed;
     }
     out << safeText(asked.value()) << "\n" << std::flush;
     const std::int64_t deadline = steadyMs() + found.value().status->spec.graceMs + kStopSlackMs;
@@ -550,7 +540,7 @@ int stopRunCommand(const RunsOptions& o, const fs::path& dir, const std::string&
                 continue;
             }
             err << prefix << safeText(now.error()) << "\n";
-            return kExitFailure;
+            return kExitFailed;
         }
         const RunStatus& s = *now.value().status;
         if (s.state == RunState::Finished ||
@@ -563,7 +553,7 @@ int stopRunCommand(const RunsOptions& o, const fs::path& dir, const std::string&
     err << prefix << "run " << o.stopId << " has not ended within "
         << (found.value().status->spec.graceMs + kStopSlackMs) / 1000 << " s of the request; see `"
         << programName << " runs`.\n";
-    return kExitFailure;
+    return kExitFailed;
 }
 
 } // namespace
@@ -579,14 +569,14 @@ int runRun(const RunOptions& options, const std::string& programName, std::ostre
     const fs::path cwd = fs::current_path(ec);
     if (ec) {
         err << prefix << "cannot read the current folder: " << ec.message() << "\n";
-        return kExitFailure;
+        return kExitFailed;
     }
     const fs::path runsDir = runsDirOf(options.runsDir);
     fs::create_directories(runsDir, ec);
     if (ec) {
         err << prefix << "cannot create the runs folder " << safeText(runsDir.string()) << ": "
             << ec.message() << "\n";
-        return kExitFailure;
+        return kExitFailed;
     }
 
     RunStatus status;
@@ -595,7 +585,7 @@ int runRun(const RunOptions& options, const std::string& programName, std::ostre
     const RunFiles files = RunFiles::of(runsDir, status.spec.id);
     if (auto written = writeStatusAtomically(files.status, status); !written) {
         err << prefix << safeText(written.error()) << "\n";
-        return kExitFailure;
+        return kExitFailed;
     }
 
     // Before the supervisor starts: a Ctrl+C from now on is the run's.
@@ -608,7 +598,7 @@ int runRun(const RunOptions& options, const std::string& programName, std::ostre
         status.state = RunState::SupervisorLost;
         status.problem = "The supervisor could not be started: " + started.error();
         [[maybe_unused]] const auto rewritten = writeStatusAtomically(files.status, status);
-        return kExitFailure;
+        return kExitFailed;
     }
     Follow follow{options, programName, out, err, runsDir, files, status.spec.id};
     return follow.run();

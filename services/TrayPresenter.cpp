@@ -11,7 +11,7 @@
 namespace headroom::services {
 
 namespace {
-QString tr(const char* text)
+QString trayText(const char* text)
 {
     return QCoreApplication::translate("TrayPresenter", text);
 }
@@ -26,12 +26,12 @@ QString machineLine(const TrayMachineLevel& m)
 {
     const QString name = safeDisplayText(m.name, 80);
     if (!m.reachable)
-        return tr("%1: unreachable").arg(name);
+        return trayText("%1: unreachable").arg(name);
     if (!m.hasReading)
-        return tr("%1: connecting").arg(name);
+        return trayText("%1: connecting").arg(name);
     if (m.reason.isEmpty())
-        return tr("%1: %2").arg(name, levelName(m.level).toLower());
-    return tr("%1: %2, %3").arg(name, levelName(m.level).toLower(), safeDisplayText(m.reason, 300));
+        return trayText("%1: %2").arg(name, levelName(m.level).toLower());
+    return trayText("%1: %2, %3").arg(name, levelName(m.level).toLower(), safeDisplayText(m.reason, 300));
 }
 
 // The followed machine whose level is worse than `level`, worst first; null: none.
@@ -66,10 +66,10 @@ TrayStatus TrayPresenter::present(const SnapshotPtr& snapshot, const PressureSta
     for (const TrayMachineLevel& m : followed)
         machines << machineLine(m);
     if (!snapshot) {
-        t.tooltip = tr("Headroom: waiting for the first sample");
+        t.tooltip = trayText("Headroom: waiting for the first sample");
         if (culprit) {
             t.level = culprit->level;
-            t.tooltip = tr("Headroom: %1").arg(machineLine(*culprit));
+            t.tooltip = trayText("Headroom: %1").arg(machineLine(*culprit));
         }
         if (!machines.isEmpty())
             t.tooltip += QLatin1Char('\n') + machines.join(QLatin1Char('\n'));
@@ -86,30 +86,32 @@ TrayStatus TrayPresenter::present(const SnapshotPtr& snapshot, const PressureSta
     // A followed machine worse off than this one decides the icon, and says so first.
     if (culprit) {
         t.level = culprit->level;
-        lines << tr("Headroom: %1").arg(machineLine(*culprit));
+        lines << trayText("Headroom: %1").arg(machineLine(*culprit));
     }
     lines << (pressure.reason.isEmpty()
-                  ? tr("%1memory normal").arg(culprit ? tr("This computer: ") : tr("Headroom: "))
-                  : tr("%1%2, %3")
-                        .arg(culprit ? tr("This computer: ") : tr("Headroom: "),
+                  ? trayText("%1memory normal")
+                        .arg(culprit ? trayText("This computer: ") : trayText("Headroom: "))
+                  : trayText("%1%2, %3")
+                        .arg(culprit ? trayText("This computer: ") : trayText("Headroom: "),
                              levelName(pressure.level).toLower(), pressure.reason));
-    QString ram = tr("RAM %1 of %2 used (%3 %)")
+    QString ram = trayText("RAM %1 of %2 used (%3 %)")
                       .arg(bytes(m.used), bytes(m.total))
                       .arg(m.usedFraction() * 100.0, 0, 'f', 0);
     if (m.swapTotal > 0)
-        ram += tr(" · swap %1 of %2").arg(bytes(m.swapUsed), bytes(m.swapTotal));
+        ram += trayText(" · swap %1 of %2").arg(bytes(m.swapUsed), bytes(m.swapTotal));
     lines << ram;
     // Inside a container the machine's figures are the host's: say which limit applies.
     if (const MemoryBudget& b = snapshot->budget; b.isCgroup())
-        lines << tr("%1 left of the %2").arg(bytes(b.availableBytes), QString::fromStdString(b.describe()));
+        lines << trayText("%1 left of the %2")
+                     .arg(bytes(b.availableBytes), QString::fromStdString(b.describe()));
     if (const std::string top = describeTopConsumer(*snapshot); !top.empty())
-        lines << tr("Top: %1").arg(QString::fromStdString(top));
+        lines << trayText("Top: %1").arg(QString::fromStdString(top));
     if (const QString left = formatTimeLeft(pressure.secondsLeft); !left.isEmpty())
-        lines << tr("Memory runs out in %1").arg(left);
+        lines << trayText("Memory runs out in %1").arg(left);
     if (t.guardOn)
-        lines << tr("Build guard on");
+        lines << trayText("Build guard on");
     if (t.heldPaused)
-        lines << tr("Builds paused by Headroom");
+        lines << trayText("Builds paused by Headroom");
     for (const TrayMachineLevel& m : followed) {
         if (&m != culprit)
             lines << machineLine(m);

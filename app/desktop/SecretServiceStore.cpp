@@ -45,7 +45,7 @@ namespace {
 
 using Attributes = QMap<QString, QString>;
 
-const QString kService = QStringLiteral("org.freedesktop.secrets");
+const QString kSecretsService = QStringLiteral("org.freedesktop.secrets");
 const QString kServicePath = QStringLiteral("/org/freedesktop/secrets");
 const QString kServiceInterface = QStringLiteral("org.freedesktop.Secret.Service");
 const QString kCollectionInterface = QStringLiteral("org.freedesktop.Secret.Collection");
@@ -189,7 +189,7 @@ class SecretServiceStore final : public services::CredentialStore {
     Reply call(const QString& path, const QString& interface, const QString& method,
                const QList<QVariant>& args)
     {
-        QDBusMessage message = QDBusMessage::createMethodCall(kService, path, interface, method);
+        QDBusMessage message = QDBusMessage::createMethodCall(kSecretsService, path, interface, method);
         message.setArguments(args);
         const QDBusMessage answer = bus_.call(message, QDBus::Block, kCallTimeoutMs);
         Reply reply;

@@ -38,7 +38,7 @@ std::string promqlString(std::string_view text)
 
 // nlohmann's parser keeps a node per bracket: a body of nothing but "[[[[" would
 // cost hundreds of MiB. A Prometheus answer is about six levels deep.
-constexpr int kMaxDepth = 32;
+constexpr int kMaxJsonDepth = 32;
 
 bool nestedTooDeeply(std::string_view text)
 {
@@ -56,7 +56,7 @@ bool nestedTooDeeply(std::string_view text)
         } else if (c == '"') {
             inString = true;
         } else if (c == '[' || c == '{') {
-            if (++depth > kMaxDepth)
+            if (++depth > kMaxJsonDepth)
                 return true;
         } else if (c == ']' || c == '}') {
             --depth;

@@ -7,7 +7,7 @@
 namespace headroom {
 namespace {
 
-constexpr int kMaxDepth = 128;
+constexpr int kMaxTreeDepth = 128;
 
 std::string label(const std::string& name, Pid pid)
 {
@@ -57,7 +57,7 @@ TouchPolicy TouchPolicy::live(TouchScope scope)
     policy.uid_ = platform::currentUid();
     policy.self_ = platform::currentPid();
     Pid at = policy.self_;
-    for (int depth = 0; depth < kMaxDepth; ++depth) {
+    for (int depth = 0; depth < kMaxTreeDepth; ++depth) {
         const auto me = platform::identify(at);
         if (!me || me->parentPid <= 0 || me->parentPid == at)
             break;

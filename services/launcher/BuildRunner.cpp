@@ -4,6 +4,7 @@
 #include "headroom/ChildProcess.h"
 #include "headroom/RunFollower.h"
 #include "headroom/RunsFolder.h"
+#include "services/QtStrings.h"
 
 #include <QCoreApplication>
 #include <QDateTime>
@@ -19,15 +20,6 @@
 namespace headroom::services {
 
 namespace {
-QString q(const std::string& s)
-{
-    return QString::fromStdString(s);
-}
-
-std::string s(const QString& text)
-{
-    return text.toStdString();
-}
 
 QStringList toQStringList(const std::vector<std::string>& list)
 {

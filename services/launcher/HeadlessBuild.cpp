@@ -5,6 +5,7 @@
 #include "headroom/SafeText.h"
 #include "headroom/SystemSampler.h"
 #include "headroom/Units.h"
+#include "services/QtStrings.h"
 #include "services/launcher/BuildGate.h"
 #include "services/launcher/BuildHistory.h"
 #include "services/launcher/BuildRunner.h"
@@ -43,11 +44,6 @@ void complain(const QString& text)
 {
     std::fputs(("headroom build: " + text).toLocal8Bit().constData(), stderr);
     std::fputc('\n', stderr);
-}
-
-QString q(const std::string& s)
-{
-    return QString::fromStdString(s);
 }
 
 QString safe(const std::string& s, std::size_t max = kSafeTextDefaultMax)

@@ -4,6 +4,7 @@
 #include "headroom/ProcessControl.h"
 #include "headroom/RunsFolder.h"
 #include "headroom/SafeText.h"
+#include "services/QtStrings.h"
 #include "services/launcher/BuildSessionInputs.h"
 
 #include <QCoreApplication>
@@ -18,13 +19,6 @@
 #include <filesystem>
 
 namespace headroom::services {
-
-namespace {
-QString q(const std::string& s)
-{
-    return QString::fromStdString(s);
-}
-} // namespace
 
 LauncherController::LauncherController(const QString& historyPath, const QString& settingsPath,
                                        QObject* parent)

@@ -9,7 +9,7 @@
 namespace headroom::services {
 namespace {
 
-QString tr(const char* text)
+QString entryText(const char* text)
 {
     return QCoreApplication::translate("MachineEntry", text);
 }
@@ -65,43 +65,46 @@ QString validateMachine(const MachineEntry& machine, const MachineList& others)
 {
     const QString name = machine.name.trimmed();
     if (name.isEmpty())
-        return tr("Give the machine a name, for example “buildbox”.");
+        return entryText("Give the machine a name, for example “buildbox”.");
     if (name.size() > kMaxNameLength)
-        return tr("The name is too long (at most %1 characters).").arg(kMaxNameLength);
+        return entryText("The name is too long (at most %1 characters).").arg(kMaxNameLength);
     static const QRegularExpression idPattern(QStringLiteral("^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$"));
     if (!idPattern.match(machine.id).hasMatch())
-        return tr("The machine's id “%1” must be 1 to 40 of a-z, 0-9 and “-”.").arg(machine.id);
+        return entryText("The machine's id “%1” must be 1 to 40 of a-z, 0-9 and “-”.").arg(machine.id);
     for (const MachineEntry& other : others) {
         if (other.name.trimmed().compare(name, Qt::CaseInsensitive) == 0)
-            return tr("Another machine is already called “%1”.").arg(name);
+            return entryText("Another machine is already called “%1”.").arg(name);
         if (other.id == machine.id)
-            return tr("Another machine already has the id “%1”.").arg(machine.id);
+            return entryText("Another machine already has the id “%1”.").arg(machine.id);
     }
 
     const QString text = machine.url.trimmed();
     if (text.isEmpty())
         return machine.kind == MachineEntry::Kind::Prometheus
-                   ? tr("Enter the Prometheus server's URL, for example https://prometheus.example:9090.")
-                   : tr("Enter the exporter's URL, for example http://buildbox:9464/metrics.");
+                   ? entryText(
+                         "Enter the Prometheus server's URL, for example https://prometheus.example:9090.")
+                   : entryText("Enter the exporter's URL, for example http://buildbox:9464/metrics.");
     const QUrl url(text, QUrl::StrictMode);
     const QString scheme = url.scheme().toLower();
     if (!url.isValid() || (scheme != QLatin1String("http") && scheme != QLatin1String("https")))
-        return tr("The URL must start with http:// or https:// (got “%1”).").arg(text.left(200));
+        return entryText("The URL must start with http:// or https:// (got “%1”).").arg(text.left(200));
     if (url.host().isEmpty())
-        return tr("The URL “%1” names no host.").arg(text.left(200));
+        return entryText("The URL “%1” names no host.").arg(text.left(200));
 
     if (machine.kind == MachineEntry::Kind::Prometheus && machine.instance.trimmed().isEmpty())
-        return tr("Enter the instance label Prometheus gives this machine, for example “buildbox:9464” "
-                  "(see Status → Targets in Prometheus).");
+        return entryText(
+            "Enter the instance label Prometheus gives this machine, for example “buildbox:9464” "
+            "(see Status → Targets in Prometheus).");
     if (!machine.caFile.isEmpty()) {
         const QFileInfo ca(machine.caFile);
         if (!ca.isFile() || !ca.isReadable())
-            return tr("The CA certificate file %1 cannot be read.").arg(machine.caFile);
+            return entryText("The CA certificate file %1 cannot be read.").arg(machine.caFile);
     }
     if (!machine.username.isEmpty() && scheme == QLatin1String("http") &&
         url.host() != QLatin1String("localhost") && url.host() != QLatin1String("127.0.0.1") &&
         url.host() != QLatin1String("::1"))
-        return tr("A user name and password would travel unencrypted over http://; use https:// for %1.")
+        return entryText(
+                   "A user name and password would travel unencrypted over http://; use https:// for %1.")
             .arg(url.host());
     return {};
 }

@@ -2,6 +2,7 @@
 #include "ui/launcher/FreeMemoryDialog.h"
 
 #include "headroom/Units.h"
+#include "services/QtStrings.h"
 
 #include <QDialogButtonBox>
 #include <QHeaderView>
@@ -13,12 +14,7 @@
 
 namespace headroom::ui {
 
-namespace {
-QString q(const std::string& s)
-{
-    return QString::fromStdString(s);
-}
-} // namespace
+using services::q;
 
 FreeMemoryDialog::FreeMemoryDialog(std::vector<ProcessSample> candidates, QWidget* parent)
     : QDialog(parent), candidates_(std::move(candidates))

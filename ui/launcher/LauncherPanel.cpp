@@ -2,6 +2,7 @@
 #include "ui/launcher/LauncherPanel.h"
 
 #include "headroom/Units.h"
+#include "services/QtStrings.h"
 #include "services/SafeDisplayText.h"
 #include "ui/launcher/CustomPresetsDialog.h"
 #include "ui/launcher/FreeMemoryDialog.h"
@@ -34,17 +35,12 @@
 
 namespace headroom::ui {
 
+using services::q;
+using services::s;
+
 using services::LauncherController;
 
 namespace {
-QString q(const std::string& s)
-{
-    return QString::fromStdString(s);
-}
-std::string s(const QString& text)
-{
-    return text.toStdString();
-}
 
 // Adaptive first: it is the one to use unless there is a reason not to.
 const BuildPreset kPresets[] = {BuildPreset::Adaptive, BuildPreset::A, BuildPreset::B,

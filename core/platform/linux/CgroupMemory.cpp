@@ -13,7 +13,7 @@ namespace {
 
 constexpr std::size_t kSmallFile = 8192;
 // Enough for any real cgroup tree; a deeper one is not walked further.
-constexpr int kMaxDepth = 32;
+constexpr int kMaxGroupDepth = 32;
 // v1 says "unlimited" with a huge page-aligned figure (9223372036854771712).
 constexpr std::uint64_t kUnlimitedV1 = std::numeric_limits<std::uint64_t>::max() >> 2;
 
@@ -116,7 +116,7 @@ template <typename Visit>
 void walkUp(const std::string& dir, const std::string& root, const char* marker, Visit visit)
 {
     std::string at = dir;
-    for (int depth = 0; depth < kMaxDepth && !at.empty(); ++depth) {
+    for (int depth = 0; depth < kMaxGroupDepth && !at.empty(); ++depth) {
         if (depth > 0 && root.empty() && !exists(at + "/" + marker))
             return;
         visit(at);
@@ -227,7 +227,7 @@ std::string locate(const std::string& root, const std::string& path, bool ownCgr
     if (!ownCgroup || exists(exact + "/"))
         return exact;
     std::string tail = path;
-    for (int depth = 0; depth <= kMaxDepth && !tail.empty(); ++depth) {
+    for (int depth = 0; depth <= kMaxGroupDepth && !tail.empty(); ++depth) {
         const auto next = tail.find('/', 1);
         tail = next == std::string::npos ? std::string() : tail.substr(next);
         if (exists(root + tail + "/"))
