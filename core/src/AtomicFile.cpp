@@ -26,6 +26,25 @@ namespace headroom {
 
 namespace fs = std::filesystem;
 
+#ifdef _WIN32
+namespace {
+
+// Windows refuses to open or replace a file while another handle's sharing
+// mode forbids it; the writers and readers here hold theirs for a moment
+// only. Calls `attempt` until it returns true, for half a second at most.
+template <typename Attempt> bool retryBriefly(Attempt attempt)
+{
+    for (int n = 0; n < 100; ++n) {
+        if (attempt())
+            return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return false;
+}
+
+} // namespace
+#endif
+
 Result<bool> writeFileAtomically(const fs::path& path, const std::string& text, unsigned mode)
 {
     std::error_code made;
@@ -76,12 +95,8 @@ Result<bool> writeFileAtomically(const fs::path& path, const std::string& text, 
 #ifdef _WIN32
     // A reader that has the file open without FILE_SHARE_DELETE (the C
     // runtime's fopen) makes the replacement fail for a moment: try again.
-    bool renamed = false;
-    for (int attempt = 0; attempt < 100 && !renamed; ++attempt) {
-        renamed = ::MoveFileExW(temp.c_str(), path.c_str(), MOVEFILE_REPLACE_EXISTING) != 0;
-        if (!renamed)
-            std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
+    const bool renamed = retryBriefly(
+        [&] { return ::MoveFileExW(temp.c_str(), path.c_str(), MOVEFILE_REPLACE_EXISTING) != 0; });
 #else
     const bool renamed = std::rename(temp.c_str(), path.c_str()) == 0;
 #endif
@@ -119,20 +134,19 @@ SmallFile readSmallFile(const fs::path& path, std::uintmax_t maxBytes)
 #ifdef _WIN32
     HANDLE handle = INVALID_HANDLE_VALUE;
     DWORD error = 0;
-    for (int attempt = 0; attempt < 100; ++attempt) {
+    // Only a replacement under way is waited out: it is over in a moment.
+    retryBriefly([&] {
         handle =
             ::CreateFileW(path.c_str(), GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
                           nullptr, OPEN_EXISTING, FILE_ATTRIBUTE_NORMAL, nullptr);
         if (handle != INVALID_HANDLE_VALUE)
-            break;
+            return true;
         error = ::GetLastError();
-        if (error == ERROR_FILE_NOT_FOUND || error == ERROR_PATH_NOT_FOUND)
-            return file;
-        // A replacement under way: it is over in a moment.
-        if (error != ERROR_SHARING_VIOLATION && error != ERROR_ACCESS_DENIED && error != ERROR_LOCK_VIOLATION)
-            break;
-        std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
+        return error != ERROR_SHARING_VIOLATION && error != ERROR_ACCESS_DENIED &&
+               error != ERROR_LOCK_VIOLATION;
+    });
+    if (error == ERROR_FILE_NOT_FOUND || error == ERROR_PATH_NOT_FOUND)
+        return file;
     if (handle == INVALID_HANDLE_VALUE) {
         file.outcome = SmallFile::Outcome::Unreadable;
         file.why = error == ERROR_SHARING_VIOLATION || error == ERROR_LOCK_VIOLATION
